@@ -1,0 +1,102 @@
+/* Unit tests for the base layer: slices, numbers, buffers, arenas. */
+#include "support.h"
+
+#include <string.h>
+
+static void slice_compare(void **state)
+{
+    (void)state;
+    assert_true(sk_slice_eq(S("abc"), S("abc")));
+    assert_false(sk_slice_eq(S("abc"), S("abd")));
+    assert_true(sk_slice_caseeq(S("Call-ID"), S("call-id")));
+    assert_false(sk_slice_caseeq(S("Call-ID"), S("call-i")));
+    assert_slice_equal(sk_slice_trim(S(" \t x y \r\n")), "x y");
+    assert_slice_equal(sk_slice_trim(S("   ")), "");
+}
+
+static void slice_numbers(void **state)
+{
+    uint64_t v = 7;
+    (void)state;
+    assert_int_equal(sk_slice_to_u64(S("0"), 10, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(sk_slice_to_u64(S("4294967295"), UINT32_MAX, &v), 0);
+    assert_int_equal(v, 4294967295u);
+    assert_int_equal(sk_slice_to_u64(S("4294967296"), UINT32_MAX, &v), SK_ETOOBIG);
+    assert_int_equal(sk_slice_to_u64(S("18446744073709551616"), UINT64_MAX, &v), SK_ETOOBIG);
+    assert_int_equal(sk_slice_to_u64(S(""), 10, &v), SK_EPARSE);
+    assert_int_equal(sk_slice_to_u64(S("-1"), 10, &v), SK_EPARSE);
+    assert_int_equal(sk_slice_to_u64(S("1 "), 10, &v), SK_EPARSE);
+}
+
+static void buf_appends(void **state)
+{
+    struct sk_buf b;
+    (void)state;
+    sk_buf_init(&b);
+    sk_buf_append_cstr(&b, "SIP/2.0 ");
+    sk_buf_append_u64(&b, 200);
+    sk_buf_printf(&b, " %s", "OK");
+    assert_true(sk_buf_ok(&b));
+    assert_string_equal(b.p, "SIP/2.0 200 OK");
+    sk_buf_free(&b);
+}
+
+static void buf_failure_sticks(void **state)
+{
+    struct sk_buf b;
+    (void)state;
+    sk_test_alloc_hook();
+    sk_buf_init(&b);
+    sk_test_alloc_fail_at(1);
+    sk_buf_append_cstr(&b, "x");
+    assert_false(sk_buf_ok(&b));
+    sk_buf_append_cstr(&b, "y");
+    assert_false(sk_buf_ok(&b));
+    sk_buf_free(&b);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+static void arena_reuse_allocates_nothing(void **state)
+{
+    struct sk_arena a;
+    (void)state;
+    sk_test_alloc_hook();
+    sk_arena_init(&a, 1024);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 10; i++)
+            assert_non_null(sk_arena_alloc(&a, 64));
+        if (round == 0)
+            sk_test_alloc_reset();
+        sk_arena_reset(&a);
+    }
+    assert_int_equal(sk_test_alloc_count(), 0);
+    char *s = sk_arena_strndup(&a, "hello", 5);
+    assert_string_equal(s, "hello");
+    assert_non_null(sk_arena_alloc(&a, 100000));
+    sk_arena_free(&a);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+static void strerror_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sk_strerror(SK_EPARSE), "malformed input");
+    assert_string_equal(sk_strerror(0), "success");
+    assert_non_null(sk_strerror(-2));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(slice_compare),
+        cmocka_unit_test(slice_numbers),
+        cmocka_unit_test(buf_appends),
+        cmocka_unit_test(buf_failure_sticks),
+        cmocka_unit_test(arena_reuse_allocates_nothing),
+        cmocka_unit_test(strerror_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
