@@ -108,6 +108,18 @@ static void uri_user_with_semicolon(void **state)
     assert_slice_equal(u.password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
     assert_slice_equal(u.host, "example.com");
 
+    /* RFC 3261 §19.1.3 examples */
+    u = ok("sip:alice;day=tuesday@atlanta.com");
+    assert_slice_equal(u.user, "alice;day=tuesday");
+    u = ok("sip:+1-212-555-1212:1234@gateway.com;user=phone");
+    assert_slice_equal(u.user, "+1-212-555-1212");
+    assert_slice_equal(u.password, "1234");
+    assert_slice_equal(u.params, "user=phone");
+    u = ok("sip:atlanta.com;method=REGISTER?to=alice%40atlanta.com");
+    assert_slice_equal(u.host, "atlanta.com");
+    assert_slice_equal(u.params, "method=REGISTER");
+    assert_slice_equal(u.headers, "to=alice%40atlanta.com");
+
     /* Without '@' the ';' starts the parameters. */
     u = ok("sip:example.com;user=phone;lr");
     assert_slice_equal(u.user, "");
