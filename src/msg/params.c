@@ -63,6 +63,8 @@ int sk_param_next(struct sk_slice *cursor, struct sk_param *p)
     struct sk_param out = {SK_SLICE_NULL, SK_SLICE_NULL, false};
     size_t i = 0;
 
+    if (s.len == 0)
+        return 0; /* also for SK_SLICE_NULL: no arithmetic on NULL */
     lws_skip(s, &i);
     if (i == s.len) {
         *cursor = sk_slice_make(s.p + s.len, 0);

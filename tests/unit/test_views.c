@@ -578,6 +578,31 @@ static void ctype_values(void **state)
         assert_int_equal(sk_ctype_parse(S(bad[k]), &ct), SK_EPARSE);
 }
 
+/* An empty or NULL slice is malformed for every view (and never touched). */
+static void views_empty_input(void **state)
+{
+    struct sk_nameaddr na;
+    struct sk_contact c;
+    struct sk_via v;
+    struct sk_event e;
+    struct sk_substate st;
+    struct sk_ctype ct;
+    struct sk_uri u;
+    struct sk_param p;
+    struct sk_slice cur = SK_SLICE_NULL, val;
+    (void)state;
+    assert_int_equal(sk_uri_parse(SK_SLICE_NULL, &u), SK_EPARSE);
+    assert_int_equal(sk_nameaddr_parse(SK_SLICE_NULL, &na), SK_EPARSE);
+    assert_int_equal(sk_contact_parse(SK_SLICE_NULL, &c), SK_EPARSE);
+    assert_int_equal(sk_via_parse(SK_SLICE_NULL, &v), SK_EPARSE);
+    assert_int_equal(sk_event_parse(SK_SLICE_NULL, &e), SK_EPARSE);
+    assert_int_equal(sk_substate_parse(SK_SLICE_NULL, &st), SK_EPARSE);
+    assert_int_equal(sk_ctype_parse(SK_SLICE_NULL, &ct), SK_EPARSE);
+    assert_int_equal(sk_param_next(&cur, &p), 0);
+    assert_false(sk_param_find(SK_SLICE_NULL, "tag", &val));
+    assert_int_equal(sk_uri_unescape(SK_SLICE_NULL, NULL, 0), 0);
+}
+
 static void views_allocate_nothing(void **state)
 {
     struct sk_via v;
@@ -615,6 +640,7 @@ int main(void)
         cmocka_unit_test(event_values),
         cmocka_unit_test(substate_values),
         cmocka_unit_test(ctype_values),
+        cmocka_unit_test(views_empty_input),
         cmocka_unit_test(views_allocate_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
