@@ -56,7 +56,8 @@ const struct sk_code_info sk__codes_4xx_call[] = {
                                 "an out-of-dialog SUBSCRIBE."},
                   {"CANCEL", "The INVITE already got its final response or was never seen; "
                              "if the call was answered, end it with BYE."},
-                  {"re-INVITE", "The dialog is gone; the call has ended."}},
+                  {"re-INVITE", "The far end has lost the dialog: end the call with BYE "
+                                "(RFC 3261 §14.1)."}},
     },
     {
         .code = 482,

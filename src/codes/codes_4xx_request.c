@@ -193,7 +193,9 @@ const struct sk_code_info sk__codes_4xx_request[] = {
         .notes = {{"INVITE", "A proxy sends 408 when Timer C (over 3 min) expires without a "
                              "final answer; the phone may have rung out."},
                   {"REGISTER", "The registrar or its database did not answer in time; retry "
-                               "with back-off."}},
+                               "with back-off."},
+                  {"re-INVITE", "No answer inside the dialog: treat the dialog as dead and send "
+                                "BYE (RFC 3261 §14.1)."}},
     },
     {
         .code = 410,
