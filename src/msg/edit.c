@@ -143,8 +143,8 @@ int sk_msg_edit_write(const struct sk_msg_edit *e, struct sk_buf *out)
 
 int sk_msg_write(const struct sk_msg *m, struct sk_buf *out)
 {
-    struct sk_msg_edit e;
-
-    sk_msg_edit_init(&e, m);
-    return sk_msg_edit_write(&e, out);
+    /* Unedited: the bytes as received, from the start line to the end of
+     * the body (a missing final empty line stays missing). */
+    sk_buf_append_slice(out, m->raw);
+    return sk_buf_ok(out) ? 0 : SK_ENOMEM;
 }

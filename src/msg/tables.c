@@ -16,6 +16,8 @@ struct hdr_def {
     char compact;
 };
 
+static uint8_t hdr_name_len[SK_HDR__COUNT];
+
 static const struct hdr_def hdr_defs[SK_HDR__COUNT] = {
     [SK_HDR_OTHER] = {"", 0},
 #define SK_HDR_X(id, name, compact) [SK_HDR_##id] = {name, compact},
@@ -51,6 +53,7 @@ static void build_tables(void)
 {
     for (int id = 1; id < SK_HDR__COUNT; id++) {
         const char *n = hdr_defs[id].name;
+        hdr_name_len[id] = (uint8_t)strlen(n);
         uint32_t slot = name_hash(n, strlen(n)) & (HDR_HASH_SIZE - 1);
         while (hdr_hash_slots[slot] != 0)
             slot = (slot + 1) & (HDR_HASH_SIZE - 1);
@@ -71,7 +74,8 @@ enum sk_hdr_id sk_hdr_lookup(struct sk_slice name)
     slot = name_hash(name.p, name.len) & (HDR_HASH_SIZE - 1);
     while (hdr_hash_slots[slot] != 0) {
         uint16_t id = hdr_hash_slots[slot];
-        if (sk_slice_caseeq_cstr(name, hdr_defs[id].name))
+        if (hdr_name_len[id] == name.len &&
+            sk_slice_caseeq(name, sk_slice_make(hdr_defs[id].name, name.len)))
             return (enum sk_hdr_id)id;
         slot = (slot + 1) & (HDR_HASH_SIZE - 1);
     }
