@@ -323,11 +323,15 @@ static void link_txn(struct sk__shard *sh, struct sk_txn *txn)
 
 /* ---- transaction creation ------------------------------------------------ */
 
-/* Allocate a transaction holding its own parsed copy of msg[0..len). */
+/* Allocate a transaction holding its own parsed copy of data[0..len). For
+ * a server transaction, src is the received message: its source address
+ * is kept too, so responses built from the copy still get Via received /
+ * rport (RFC 3261 §18.2.1, RFC 3581 §4). */
 static int txn_new(struct sk_txn_table *t, const char *data, size_t len, enum sk_txn_kind kind,
-                   const struct sk_addr *peer, struct sk_txn **out)
+                   const struct sk_addr *peer, const struct sk_msg *src, struct sk_txn **out)
 {
     struct sk_txn *txn = sk_calloc(1, sizeof(*txn));
+    size_t iplen = src != NULL ? src->src_ip.len : 0;
     char *copy;
     int rc;
 
@@ -340,18 +344,24 @@ static int txn_new(struct sk_txn_table *t, const char *data, size_t len, enum sk
     txn->reliable = sk_transport_reliable(peer->tp);
     txn->tm_retx.owner = txn;
     txn->tm_life.owner = txn;
-    sk_arena_init(&txn->arena, len + 128);
+    sk_arena_init(&txn->arena, len + iplen + 128);
     sk_msg_init(&txn->req);
     sk_buf_init(&txn->out);
-    copy = sk_arena_strndup(&txn->arena, data, len);
+    copy = sk_arena_alloc(&txn->arena, len + iplen + 1);
     if (copy == NULL) {
         txn_free(txn);
         return SK_ENOMEM;
     }
+    memcpy(copy, data, len);
+    copy[len] = '\0';
     rc = sk_msg_parse(&txn->req, copy, len, SK_MSG_DATAGRAM, &t->set.limits);
     if (rc != 0) {
         txn_free(txn);
         return rc == SK_ENOMEM ? SK_ENOMEM : SK_EPARSE;
+    }
+    if (iplen > 0) {
+        memcpy(copy + len + 1, src->src_ip.p, iplen);
+        sk_msg_set_source(&txn->req, sk_slice_make(copy + len + 1, iplen), src->src_port);
     }
     *out = txn;
     return 0;
@@ -601,7 +611,7 @@ static int create_server(struct sk_txn_table *t, const struct sk_msg *m, const s
     bool up = false;
     int rc;
 
-    rc = txn_new(t, m->raw.p, m->raw.len, server_kind(m), from, &txn);
+    rc = txn_new(t, m->raw.p, m->raw.len, server_kind(m), from, m, &txn);
     if (rc != 0)
         return rc;
     txn->hash = h;
@@ -720,7 +730,7 @@ int sk_txn_client_new(struct sk_txn_table *t, const char *req, size_t len,
 
     if (t == NULL || req == NULL || dst == NULL)
         return SK_EINVAL;
-    rc = txn_new(t, req, len, SK_TXN_NON_INVITE_CLIENT, dst, &txn);
+    rc = txn_new(t, req, len, SK_TXN_NON_INVITE_CLIENT, dst, NULL, &txn);
     if (rc != 0)
         return rc;
     kind = txn->req.method_id == SK_METHOD_INVITE ? SK_TXN_INVITE_CLIENT : SK_TXN_NON_INVITE_CLIENT;

@@ -274,7 +274,7 @@ static void ic_transport_error(void **state)
 
 static void nc_timer_e_caps_at_t2_until_timer_f(void **state)
 {
-    static const uint64_t at[] = {0,     500,   1500,  3500,  7500,  11500,
+    static const uint64_t at[] = {0,     500,   1500,  3500,  7500, 11500,
                                   15500, 19500, 23500, 27500, 31500};
     struct sk_txn *txn;
 
@@ -417,15 +417,17 @@ static void client_new_refuses_bad_requests(void **state)
     size_t n;
 
     (void)state;
-    n = fx_text(buf, sizeof(buf), "OPTIONS sip:b@example.com SIP/2.0\n"
-                                  "Via: SIP/2.0/UDP h.example.com;branch=1234\n"
-                                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                                  "Call-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
+    n = fx_text(buf, sizeof(buf),
+                "OPTIONS sip:b@example.com SIP/2.0\n"
+                "Via: SIP/2.0/UDP h.example.com;branch=1234\n"
+                "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                "Call-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n");
     assert_int_equal(sk_txn_client_new(F.t, buf, n, &dst, NULL, &txn), SK_EINVAL);
-    n = fx_text(buf, sizeof(buf), "ACK sip:b@example.com SIP/2.0\n"
-                                  "Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\n"
-                                  "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
-                                  "Call-ID: x\nCSeq: 1 ACK\nContent-Length: 0\n\n");
+    n = fx_text(buf, sizeof(buf),
+                "ACK sip:b@example.com SIP/2.0\n"
+                "Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\n"
+                "From: <sip:a@example.com>;tag=1\nTo: <sip:b@example.com>\n"
+                "Call-ID: x\nCSeq: 1 ACK\nContent-Length: 0\n\n");
     assert_int_equal(sk_txn_client_new(F.t, buf, n, &dst, NULL, &txn), SK_EINVAL);
     assert_int_equal(sk_txn_client_new(F.t, "garbage", 7, &dst, NULL, &txn), SK_EPARSE);
     assert_null(txn);
@@ -504,15 +506,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(ic_reliable_sends_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_provisional_moves_to_proceeding, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_2xx_goes_to_accepted, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(ic_2xx_terminates_without_accepted, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(ic_2xx_terminates_without_accepted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_final_error_sends_ack_then_timer_d, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(ic_final_error_from_calling_over_tcp, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(ic_transport_error, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(nc_timer_e_caps_at_t2_until_timer_f, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(nc_timer_e_caps_at_t2_until_timer_f, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(nc_proceeding_retransmits_every_t2, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(nc_final_completed_then_timer_k, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(nc_final_from_proceeding_over_tcp, fx_setup, fx_teardown),

@@ -91,6 +91,25 @@ static void is_fast_tu_gets_no_trying(void **state)
     assert_string_equal(F.sent[1].data, F.sent[0].data);
 }
 
+static void is_responses_carry_received_and_rport(void **state)
+{
+    char buf[FX_BUF];
+
+    (void)state;
+    /* Behind a NAT: sent-by is private, the packet came from elsewhere. */
+    fx_text(buf, sizeof(buf),
+            "INVITE sip:bob@example.com SIP/2.0\n"
+            "Via: SIP/2.0/UDP 10.0.0.1:5060;rport;branch=" BR "\n"
+            "From: <sip:alice@example.com>;tag=ft1\nTo: <sip:bob@example.com>\n"
+            "Call-ID: nat\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
+    assert_int_equal(fx_recv_from(SK_TP_UDP, buf, "203.0.113.7", 40000), 0);
+    assert_int_equal(reply(486), 0);
+    fx_at(200);
+    assert_int_equal(F.nsent, 1);
+    assert_true(fx_contains(&F.sent[0], ";received=203.0.113.7"));
+    assert_true(fx_contains(&F.sent[0], "rport=40000"));
+}
+
 static void is_trying_at_once_when_configured(void **state)
 {
     struct sk_txn_settings set = {.trying_ms = -1};
@@ -160,7 +179,7 @@ static void is_ack_confirms_then_timer_i(void **state)
     F.now = 700;
     ack(SK_TP_UDP);
     assert_int_equal(sk_txn_state(srv), SK_TXN_CONFIRMED);
-    assert_int_equal(fx_count(EV_ACK), 0); /* absorbed: the TU never sees it */
+    assert_int_equal(fx_count(EV_ACK), 0);                    /* absorbed: the TU never sees it */
     assert_int_equal(sk_txn_table_next_due(F.t), 700 + 5000); /* G and H gone */
     ack(SK_TP_UDP);
     invite(SK_TP_UDP);
@@ -207,7 +226,7 @@ static void is_2xx_accepted_then_timer_l(void **state)
     assert_int_equal(F.nsent, 1);
     assert_int_equal(sk_txn_table_next_due(F.t), 32000);
     fx_at(1000);
-    assert_int_equal(F.nsent, 1); /* no Timer G for 2xx */
+    assert_int_equal(F.nsent, 1);    /* no Timer G for 2xx */
     assert_int_equal(reply(200), 0); /* the TU's retransmission goes out */
     assert_int_equal(F.nsent, 2);
     assert_int_equal(reply(486), SK_ESTATE);
@@ -341,6 +360,7 @@ static void ns_transport_error(void **state)
 {
     (void)state;
     assert_int_equal(uas(SK_TP_UDP, "OPTIONS", BR, ""), 0);
+    sk_txn_ref(F.srv); /* used after on_terminated below */
     assert_int_equal(reply(100), 0);
     F.fail_send_at = 2;
     assert_int_equal(uas(SK_TP_UDP, "OPTIONS", BR, ""), 0); /* resend fails */
@@ -348,6 +368,8 @@ static void ns_transport_error(void **state)
     assert_int_equal(F.ev[1].kind, EV_TPERR);
     assert_int_equal(F.ev[2].kind, EV_TERM);
     assert_int_equal(reply(200), SK_ESTATE);
+    assert_int_equal(sk_txn_state(F.srv), SK_TXN_TERMINATED);
+    sk_txn_unref(F.srv);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -358,6 +380,7 @@ int main(void)
         T(is_trying_after_200ms),
         T(is_fast_tu_gets_no_trying),
         T(is_trying_at_once_when_configured),
+        T(is_responses_carry_received_and_rport),
         T(is_retransmission_brings_trying_early),
         T(is_final_error_timer_g_then_h),
         T(is_ack_confirms_then_timer_i),

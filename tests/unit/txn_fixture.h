@@ -17,8 +17,8 @@
 #include <string.h>
 
 #define FX_UNUSED __attribute__((unused))
-#define FX_MAX 160
-#define FX_BUF 2048
+#define FX_MAX    160
+#define FX_BUF    2048
 
 enum fx_ev_kind { EV_REQ, EV_RESP, EV_ACK, EV_STRAY, EV_TIMEOUT, EV_TPERR, EV_TERM };
 
@@ -48,10 +48,10 @@ struct fx {
     unsigned nev;
     unsigned fail_send_at; /* the Nth send from now fails (0 = never) */
     unsigned sends;
-    struct sk_txn *srv;    /* last server transaction created */
-    unsigned auto_status;  /* respond with this in on_request (0 = no) */
-    bool quiet;            /* count sends and events without recording */
-    unsigned events;       /* events seen, recorded or not */
+    struct sk_txn *srv;   /* last server transaction created */
+    unsigned auto_status; /* respond with this in on_request (0 = no) */
+    bool quiet;           /* count sends and events without recording */
+    unsigned events;      /* events seen, recorded or not */
 };
 
 static struct fx F;
@@ -81,8 +81,7 @@ static int fx_send(void *arg, const struct sk_addr *dst, const char *data, size_
     return 0;
 }
 
-static struct fx_event *fx_record(enum fx_ev_kind kind, struct sk_txn *txn,
-                                  const struct sk_msg *m)
+static struct fx_event *fx_record(enum fx_ev_kind kind, struct sk_txn *txn, const struct sk_msg *m)
 {
     static struct fx_event scratch;
     struct fx_event *e = &scratch;
@@ -226,8 +225,10 @@ static FX_UNUSED size_t fx_text(char *out, size_t cap, const char *fmt, ...)
     return n;
 }
 
-/* Parse text and feed it to the table as if it came from 192.0.2.1 over tp. */
-static FX_UNUSED int fx_recv(enum sk_transport tp, const char *text)
+/* Parse text and feed it to the table as if it came from ip:port over tp
+ * (the transport records the source on the message). */
+static FX_UNUSED int fx_recv_from(enum sk_transport tp, const char *text, const char *ip,
+                                  uint16_t port)
 {
     struct sk_msg m;
     struct sk_addr a = fx_addr(tp);
@@ -235,9 +236,15 @@ static FX_UNUSED int fx_recv(enum sk_transport tp, const char *text)
 
     sk_msg_init(&m);
     assert_int_equal(sk_msg_parse(&m, text, strlen(text), SK_MSG_DATAGRAM, NULL), 0);
+    sk_msg_set_source(&m, sk_slice_cstr(ip), port);
     rc = sk_txn_table_receive(F.t, &m, &a);
     sk_msg_free(&m);
     return rc;
+}
+
+static FX_UNUSED int fx_recv(enum sk_transport tp, const char *text)
+{
+    return fx_recv_from(tp, text, "192.0.2.1", 5060);
 }
 
 /* Advance the fake clock to `to` and fire what is due. */
