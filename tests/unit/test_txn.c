@@ -5,6 +5,9 @@
  */
 #include "txn_fixture.h"
 
+#include <pthread.h>
+#include <stdlib.h>
+
 #define BR "z9hG4bKc1"
 
 /* Start a client transaction for `method` sent over tp. */
@@ -369,6 +372,60 @@ static void nc_transport_error_on_retransmit(void **state)
     sk_txn_unref(txn);
 }
 
+/* ---- callbacks while another thread delivers ---------------------------- */
+
+/* Another worker gets a 183 while this thread is still inside on_response
+ * for the 180. Its message lives in heap memory freed as soon as its
+ * receive returns, so the queued event must hold its own copy. */
+static void *late_183(void *arg)
+{
+    char *text = malloc(FX_BUF);
+    struct sk_msg *m = malloc(sizeof(*m));
+    struct sk_addr a = fx_addr(SK_TP_UDP);
+    size_t n;
+
+    (void)arg;
+    n = fx_text(text, FX_BUF,
+                "SIP/2.0 183 Session Progress\n"
+                "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=" BR "\n"
+                "From: <sip:alice@example.com>;tag=ft1\nTo: <sip:bob@example.com>;tag=tt9\n"
+                "Call-ID: c1@198.51.100.1\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
+    sk_msg_init(m);
+    if (sk_msg_parse(m, text, n, SK_MSG_DATAGRAM, NULL) == 0)
+        sk_txn_table_receive(F.t, m, &a);
+    sk_msg_free(m);
+    memset(text, 'x', FX_BUF);
+    free(text);
+    free(m);
+    return NULL;
+}
+
+static void run_late_183(void)
+{
+    pthread_t th;
+
+    assert_int_equal(pthread_create(&th, NULL, late_183, NULL), 0);
+    pthread_join(th, NULL);
+    /* Queued behind the callback we are in, not delivered on the side. */
+    assert_int_equal(F.nev, 1);
+}
+
+static void ic_responses_from_two_threads_stay_ordered(void **state)
+{
+    struct sk_txn *txn;
+
+    (void)state;
+    txn = uac("INVITE", SK_TP_UDP);
+    F.in_response = run_late_183;
+    resp(180, "INVITE");
+    assert_int_equal(F.nev, 2);
+    assert_int_equal(F.ev[0].status, 180);
+    assert_int_equal(F.ev[1].status, 183);
+    assert_string_equal(F.ev[1].method, "INVITE");
+    assert_ptr_equal(F.ev[1].txn, txn);
+    sk_txn_unref(txn);
+}
+
 /* ---- CANCEL, creation rules, branches ---------------------------------------- */
 
 static void cancel_built_and_matched_per_9_1(void **state)
@@ -517,6 +574,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(nc_final_completed_then_timer_k, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(nc_final_from_proceeding_over_tcp, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(nc_transport_error_on_retransmit, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(ic_responses_from_two_threads_stay_ordered, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(cancel_built_and_matched_per_9_1, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(client_new_refuses_bad_requests, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(branches_are_unique_with_cookie, fx_setup, fx_teardown),

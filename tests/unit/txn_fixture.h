@@ -48,10 +48,11 @@ struct fx {
     unsigned nev;
     unsigned fail_send_at; /* the Nth send from now fails (0 = never) */
     unsigned sends;
-    struct sk_txn *srv;   /* last server transaction created */
-    unsigned auto_status; /* respond with this in on_request (0 = no) */
-    bool quiet;           /* count sends and events without recording */
-    unsigned events;      /* events seen, recorded or not */
+    struct sk_txn *srv;        /* last server transaction created */
+    unsigned auto_status;      /* respond with this in on_request (0 = no) */
+    bool quiet;                /* count sends and events without recording */
+    void (*in_response)(void); /* called once from on_response */
+    unsigned events;           /* events seen, recorded or not */
 };
 
 static struct fx F;
@@ -116,6 +117,11 @@ static void fx_on_response(void *arg, struct sk_txn *txn, const struct sk_msg *r
 {
     (void)arg;
     fx_record(EV_RESP, txn, resp);
+    if (F.in_response != NULL) {
+        void (*fn)(void) = F.in_response;
+        F.in_response = NULL;
+        fn();
+    }
 }
 
 static void fx_on_ack(void *arg, const struct sk_msg *m, const struct sk_addr *from)
