@@ -62,29 +62,47 @@ static struct sk_slice top_via_rest(const struct sk_msg *m)
     return rest;
 }
 
+/* Where the value-less "rport" parameter of the top Via ends in raw, or
+ * NULL when there is none. */
+static const char *bare_rport_end(const struct sk_via *v)
+{
+    struct sk_slice cur = v->params;
+    struct sk_param prm;
+
+    while (sk_param_next(&cur, &prm) == 1) {
+        if (sk_slice_caseeq_cstr(prm.name, "rport") && prm.value.len == 0)
+            return prm.name.p + prm.name.len;
+    }
+    return NULL;
+}
+
 void sk_msg_write_top_via(const struct sk_msg *m, struct sk_buf *out)
 {
     const struct sk_via *v = &m->via;
-    bool add_received;
+    const char *rport_end = NULL;
 
-    sk_buf_append_slice(out, v->raw);
-    if (m->src_ip.len == 0)
+    if (m->src_ip.len == 0) {
+        sk_buf_append_slice(out, v->raw);
         return;
-    /* §18.2.1: add received when sent-by's host differs from the packet's
-     * source; RFC 3581 §4: always when rport was asked for. The existing
-     * parameters are kept; a stale received or rport value would be
-     * replaced by a proxy that rewrites the whole value. */
-    add_received = v->has_rport || !sk_slice_caseeq(v->host, m->src_ip);
-    if (add_received && v->received.len == 0) {
+    }
+    /* RFC 3581 §4: a value-less rport is filled in with the source port,
+     * where it stands. */
+    if (v->has_rport && v->rport == 0)
+        rport_end = bare_rport_end(v);
+    if (rport_end != NULL) {
+        sk_buf_append(out, v->raw.p, (size_t)(rport_end - v->raw.p));
+        sk_buf_append(out, "=", 1);
+        sk_buf_append_u64(out, m->src_port);
+        sk_buf_append(out, rport_end, (size_t)(v->raw.p + v->raw.len - rport_end));
+    } else {
+        sk_buf_append_slice(out, v->raw);
+    }
+    /* §18.2.1: received is added when sent-by's host differs from the
+     * packet's source address; RFC 3581 §4: always when rport was asked
+     * for. An existing received is left as it is. */
+    if ((v->has_rport || !sk_slice_caseeq(v->host, m->src_ip)) && v->received.len == 0) {
         sk_buf_append_cstr(out, ";received=");
         sk_buf_append_slice(out, m->src_ip);
-    }
-    if (v->has_rport && v->rport == 0) {
-        /* The value-less "rport" is in raw; RFC 3581 wants it filled in, so
-         * a second rport with the value would be ambiguous. Writers that
-         * need exact placement use the parsed params instead. */
-        sk_buf_append_cstr(out, ";rport=");
-        sk_buf_append_u64(out, m->src_port);
     }
 }
 

@@ -327,8 +327,11 @@ static int parse_headers(struct sk_msg *m, const char *p, const char *end,
             return r;
         if (m->nhdrs >= lim->max_headers)
             return fail(m, SK_CAUSE_TOO_MANY_HEADERS);
-        if (h.id != SK_HDR_OTHER && m->first[h.id] != 0 && single_valued(h.id))
-            return fail_hdr(m, SK_CAUSE_DUPLICATE_HDR, h.id, h.name);
+        /* A repeated single-value header is an error, but the rest is
+         * still read so the request can be answered with 400. */
+        if (h.id != SK_HDR_OTHER && m->first[h.id] != 0 && single_valued(h.id) &&
+            m->cause == SK_CAUSE_NONE)
+            fail_hdr(m, SK_CAUSE_DUPLICATE_HDR, h.id, h.name);
         if (m->nhdrs == m->hdrs_cap && grow_headers(m) != 0)
             return SK_ENOMEM;
         if (h.id != SK_HDR_OTHER && m->first[h.id] == 0)
@@ -493,6 +496,14 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
         return r;
     if ((r = parse_headers(m, after, end, &lim, mode, &body)) != 0)
         return r;
+    if (m->cause != SK_CAUSE_NONE) {
+        /* A duplicate: see whether the first values suffice to answer. */
+        enum sk_hdr_id dup_id = m->cause_hdr;
+        struct sk_slice dup_name = m->cause_name;
+        m->cause = SK_CAUSE_NONE;
+        (void)parse_essentials(m);
+        return fail_hdr(m, SK_CAUSE_DUPLICATE_HDR, dup_id, dup_name);
+    }
     if ((r = parse_essentials(m)) != 0)
         return r;
     if ((r = frame_body(m, body, end, mode, &lim)) != 0)

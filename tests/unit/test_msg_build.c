@@ -135,8 +135,8 @@ static void response_copies_dialog_headers(void **state)
     assert_true(sk_buf_ok(&out));
     assert_string_equal(out.p,
                         "SIP/2.0 180 Ringing\r\n"
-                        "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport"
-                        ";received=192.0.2.7;rport=5062\r\n"
+                        "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport=5062"
+                        ";received=192.0.2.7\r\n"
                         "v: SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bK1\r\n"
                         "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
                         "To: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\n"
