@@ -32,6 +32,7 @@ static int cmd_version(int argc, char **argv)
 
 /* One line per subcommand; keep sorted by name. */
 static const struct command commands[] = {
+    {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
     {"version", cmd_version, "print the sipkit version"},
 };
 
