@@ -1,0 +1,158 @@
+/*
+ * name-addr / addr-spec header values with their parameters (From, To,
+ * Contact, Route, Record-Route, Reply-To...: RFC 3261 §20.10, §20.20,
+ * §20.39, ABNF in §25.1), and Contact values with star, q and expires
+ * (§10.2, §20.10).
+ *
+ * Two tolerances: RFC 4475 §3.1.1.6 asks that a display name followed by
+ * '<' with no LWS between them be accepted; an unterminated quoted display
+ * name is refused (§3.1.2.6). Without '<' '>', every ';' parameter belongs
+ * to the header, never to the URI (§20.10), and a URI holding '?' or ','
+ * must be bracketed, so such values are refused (RFC 4475 §3.1.2.13).
+ *
+ * Memory: no allocation; views hold slices into the input.
+ */
+#include "msg/value.h"
+
+#include <string.h>
+
+/* display-name = *(token LWS) / quoted-string, then '<'. Leaves *pos at
+ * the '<' and returns 1, or returns 0 with *pos unchanged when the value
+ * is a bare addr-spec. */
+static int display_scan(struct sk_slice s, size_t *pos, struct sk_nameaddr *na)
+{
+    size_t i = *pos;
+
+    if (i < s.len && s.p[i] == '"') {
+        if (sk__quoted_scan(s, &i, &na->display) != 0)
+            return SK_EPARSE;
+        na->display_quoted = true;
+        lws_skip(s, &i);
+        if (i == s.len || s.p[i] != '<')
+            return SK_EPARSE;
+        *pos = i;
+        return 1;
+    }
+    size_t end = i;
+    for (;;) {
+        struct sk_slice tok;
+        if (token_scan(s, &i, &tok) != 0)
+            break;
+        end = i;
+        lws_skip(s, &i);
+    }
+    if (i == s.len || s.p[i] != '<')
+        return 0;
+    na->display = sk_slice_make(s.p + *pos, end - *pos);
+    *pos = i;
+    return 1;
+}
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
+{
+    struct sk_nameaddr na;
+    size_t i = 0;
+    int rc;
+
+    memset(&na, 0, sizeof(na));
+    na.raw = s;
+    lws_skip(s, &i);
+    if ((rc = display_scan(s, &i, &na)) < 0)
+        return SK_EPARSE;
+    if (rc == 1) {
+        size_t gt = i + 1;
+        while (gt < s.len && s.p[gt] != '>')
+            gt++;
+        if (gt == s.len || sk_uri_parse(sk_slice_make(s.p + i + 1, gt - i - 1), &na.uri) != 0)
+            return SK_EPARSE;
+        na.bracketed = true;
+        i = gt + 1;
+    } else {
+        /* addr-spec: the URI ends at the first ';' or white space. */
+        size_t end = i;
+        while (end < s.len && s.p[end] != ';' && !is_ws(s.p[end]))
+            end++;
+        struct sk_slice u = sk_slice_make(s.p + i, end - i);
+        if (memchr(u.p, '?', u.len) != NULL || memchr(u.p, ',', u.len) != NULL)
+            return SK_EPARSE;
+        if (sk_uri_parse(u, &na.uri) != 0)
+            return SK_EPARSE;
+        i = end;
+    }
+    if (sk__params_tail(s, i, &na.params) != 0)
+        return SK_EPARSE;
+    /* tag-param = "tag" EQUAL token (§25.1). */
+    struct sk_slice cur = na.params;
+    struct sk_param p;
+    while (sk_param_next(&cur, &p) == 1) {
+        if (sk_slice_caseeq_cstr(p.name, "tag")) {
+            if (p.quoted || !is_token(p.value))
+                return SK_EPARSE;
+            na.tag = p.value;
+            break;
+        }
+    }
+    *out = na;
+    return 0;
+}
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
+ * thousandths. */
+static int qvalue_parse(struct sk_slice v, int *q)
+{
+    int val;
+
+    if (v.len == 0 || (v.p[0] != '0' && v.p[0] != '1'))
+        return SK_EPARSE;
+    val = (v.p[0] - '0') * 1000;
+    if (v.len > 1) {
+        if (v.p[1] != '.' || v.len > 5)
+            return SK_EPARSE;
+        int scale = 100;
+        for (size_t k = 2; k < v.len; k++, scale /= 10) {
+            if (!cc_is(v.p[k], SK__CC_DIGIT) || (val == 1000 && v.p[k] != '0'))
+                return SK_EPARSE;
+            val += (v.p[k] - '0') * scale;
+        }
+    }
+    *q = val;
+    return 0;
+}
+
+int sk_contact_parse(struct sk_slice s, struct sk_contact *out)
+{
+    struct sk_contact c;
+    bool seen_q = false, seen_expires = false;
+
+    memset(&c, 0, sizeof(c));
+    c.expires = -1;
+    c.q = -1;
+    if (sk_slice_eq(sk_slice_trim(s), SK_SLICE_LIT("*"))) {
+        c.star = true;
+        *out = c;
+        return 0;
+    }
+    if (sk_nameaddr_parse(s, &c.addr) != 0)
+        return SK_EPARSE;
+    struct sk_slice cur = c.addr.params;
+    struct sk_param p;
+    while (sk_param_next(&cur, &p) == 1) {
+        if (!seen_q && sk_slice_caseeq_cstr(p.name, "q")) {
+            if (p.quoted || qvalue_parse(p.value, &c.q) != 0)
+                return SK_EPARSE;
+            seen_q = true;
+        } else if (!seen_expires && sk_slice_caseeq_cstr(p.name, "expires")) {
+            /* c-p-expires = "expires" EQUAL delta-seconds, at most 2^32-1 */
+            if (p.quoted || sk__delta_seconds(p.value, &c.expires) != 0)
+                return SK_EPARSE;
+            seen_expires = true;
+        }
+    }
+    *out = c;
+    return 0;
+}

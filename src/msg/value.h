@@ -1,0 +1,121 @@
+/*
+ * Private to the message layer: the character classes of RFC 3261 §25.1
+ * and the small scanners the value parsers share (URIs, parameter lists,
+ * name-addr, Via and the other header views). Scanners read s.p[*pos..]
+ * and move *pos only on success; nothing here allocates.
+ */
+#ifndef SK_MSG_VALUE_H
+#define SK_MSG_VALUE_H
+
+#include <sipkit/msg.h>
+
+/* Bits of sk__cc[]: one per character set the grammar names. */
+enum {
+    SK__CC_ALPHA = 1u << 0,
+    SK__CC_DIGIT = 1u << 1,
+    SK__CC_HEX = 1u << 2,
+    SK__CC_MARK = 1u << 3,     /* - _ . ! ~ * ' ( ) */
+    SK__CC_TOKEN = 1u << 4,    /* alphanum and - . ! % * _ + ` ' ~ */
+    SK__CC_USER = 1u << 5,     /* user-unreserved: & = + $ , ; ? / */
+    SK__CC_PASS = 1u << 6,     /* password extras: & = + $ , */
+    SK__CC_PARAM = 1u << 7,    /* param-unreserved: [ ] / : & + $ */
+    SK__CC_HNV = 1u << 8,      /* hnv-unreserved: [ ] / ? : + $ */
+    SK__CC_RESERVED = 1u << 9, /* reserved: ; / ? : @ & = + $ , */
+};
+
+#define SK__CC_ALNUM      (SK__CC_ALPHA | SK__CC_DIGIT)
+#define SK__CC_UNRESERVED (SK__CC_ALNUM | SK__CC_MARK)
+
+extern const uint16_t sk__cc[256];
+
+static inline bool cc_is(char c, unsigned mask)
+{
+    return (sk__cc[(unsigned char)c] & mask) != 0;
+}
+
+static inline unsigned char cc_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static inline int cc_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Skip LWS and SWS (RFC 3261 §25.1): spaces, tabs and a CRLF that folds
+ * onto a line starting with white space. */
+static inline void lws_skip(struct sk_slice s, size_t *pos)
+{
+    size_t i = *pos;
+
+    for (;;) {
+        if (i < s.len && (s.p[i] == ' ' || s.p[i] == '\t')) {
+            i++;
+        } else if (i + 2 < s.len && s.p[i] == '\r' && s.p[i + 1] == '\n' &&
+                   (s.p[i + 2] == ' ' || s.p[i + 2] == '\t')) {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    *pos = i;
+}
+
+/* Scan 1*token-char; an empty token is SK_EPARSE. */
+static inline int token_scan(struct sk_slice s, size_t *pos, struct sk_slice *tok)
+{
+    size_t i = *pos;
+
+    while (i < s.len && cc_is(s.p[i], SK__CC_TOKEN))
+        i++;
+    if (i == *pos)
+        return SK_EPARSE;
+    *tok = sk_slice_make(s.p + *pos, i - *pos);
+    *pos = i;
+    return 0;
+}
+
+/* Whether the whole slice is one non-empty token. */
+static inline bool is_token(struct sk_slice s)
+{
+    size_t pos = 0;
+    struct sk_slice t;
+
+    return token_scan(s, &pos, &t) == 0 && pos == s.len;
+}
+
+/* quoted-string (RFC 3261 §25.1) starting at the opening DQUOTE. *inner is
+ * the text between the quotes, escapes kept as written. */
+int sk__quoted_scan(struct sk_slice s, size_t *pos, struct sk_slice *inner);
+
+/* host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1). The
+ * brackets of an IPv6 reference are part of *host. */
+int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk_host_type *type);
+/* Whether the whole slice is one host; *type may be NULL. */
+bool sk__host_check(struct sk_slice s, enum sk_host_type *type);
+/* Dotted IPv4 (exactly four decimal parts 0..255) into 4 bytes. */
+bool sk__ipv4_parse(struct sk_slice s, uint8_t out[4]);
+/* IPv6 text form (RFC 4291 §2.2, RFC 5118) without brackets into 16 bytes. */
+bool sk__ipv6_parse(struct sk_slice s, uint8_t out[16]);
+
+/* The header parameters that end a value, from s.p[pos]: LWS, then the
+ * end or ';' and a well-formed parameter list. *params is the list after
+ * that first ';' (empty if none). Returns 0 or SK_EPARSE. */
+int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params);
+
+/* Split a validated uri-parameter (sep ';') or header (sep '&') list:
+ * 1 with name and value set, 0 at the end. */
+int sk__uri_list_next(struct sk_slice *cur, char sep, struct sk_slice *name, struct sk_slice *value,
+                      bool *has_value);
+
+/* delta-seconds (RFC 3261 §25.1) bounded by 2^32-1. */
+int sk__delta_seconds(struct sk_slice v, int64_t *out);
+
+#endif
