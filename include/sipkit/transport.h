@@ -12,8 +12,9 @@
  * path is still one recvmsg and one sendmsg (uv_udp_try_send) per message.
  *
  * Receive path: a datagram or a TCP frame (sk_msg_frame) is parsed in place
- * into the worker's reusable struct sk_msg; the top Via gets `received`
- * (and the `rport` value when asked for) per §18.2.1 / RFC 3581; then the
+ * into the worker's reusable struct sk_msg and its source is recorded
+ * with sk_msg_set_source(), so responses and forwarded copies carry
+ * `received` and the `rport` value (§18.2.1, RFC 3581 §4); then the
  * receive callback runs on the worker thread with a struct sk_rx that is
  * valid only during the call (copy what must outlive it).
  *

@@ -41,9 +41,11 @@ static void trace_msg(void *arg, enum sk_trace_dir dir, enum sk_transport t,
 
     (void)arg;
     flockfile(stdout);
-    fprintf(stdout, "%s %s %s %s %s (%zu bytes)\n", dir == SK_TRACE_IN ? "<<< recv" : ">>> send",
-            sk_transport_name(t), dir == SK_TRACE_IN ? "from" : "to",
-            sk_addr_format(peer, p, sizeof(p)), sk_addr_format(local, l, sizeof(l)), bytes.len);
+    sk_addr_format(peer, p, sizeof(p));
+    sk_addr_format(local, l, sizeof(l));
+    fprintf(stdout, "%s %s %s -> %s (%zu bytes)\n", dir == SK_TRACE_IN ? "<<<" : ">>>",
+            sk_transport_name(t), dir == SK_TRACE_IN ? p : l, dir == SK_TRACE_IN ? l : p,
+            bytes.len);
     fwrite(bytes.p, 1, bytes.len, stdout);
     if (bytes.len == 0 || bytes.p[bytes.len - 1] != '\n')
         fputc('\n', stdout);

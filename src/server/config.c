@@ -383,7 +383,7 @@ void sk_server_config_sample(struct sk_buf *out)
                 p += n + strspn(p + n, " ");
             }
         } else {
-            sk_buf_printf(out, "%s = %s\n", o->name, o->def);
+            sk_buf_printf(out, "%s =%s%s\n", o->name, o->def[0] ? " " : "", o->def);
         }
     }
 }

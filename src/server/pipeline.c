@@ -195,10 +195,12 @@ static void add_allow(struct req *r)
 /* ---- sanity checks (RFC 3261 §8.2.1-§8.2.3, §16.3) ------------------------ */
 
 /* A response needs the headers §8.2.6.1 copies from the request. */
-static bool can_respond(const struct sk_msg *m)
+static bool can_respond(const struct req *r)
 {
-    return m->is_request && m->method_id != SK_METHOD_ACK && m->via.raw.len > 0 &&
-           m->call_id.len > 0 && m->from.raw.len > 0 && m->to.raw.len > 0 && m->cseq.method.len > 0;
+    const struct sk_msg *m = r->m;
+
+    return (r->rx->parse_err == 0 || m->respondable) && m->is_request &&
+           m->method_id != SK_METHOD_ACK;
 }
 
 static bool is_self(const struct sk_server *s, const struct sk_via *v)
@@ -287,7 +289,7 @@ static void reject_bad(struct req *r)
 
     if (reason[0] == '\0')
         snprintf(reason, sizeof(reason), "%s", phrase(code));
-    if (!can_respond(r->m)) {
+    if (!can_respond(r)) {
         /* §18.3 / DESIGN: nowhere to send a response; drop and count. */
         SK_LOG(SK_LOG_INFO, "server",
                "event=dropped reason=\"%s\" status=%u transport=%s peer=%s bytes=%zu", reason, code,
@@ -303,7 +305,10 @@ static bool sanity(struct req *r)
 {
     const struct sk_msg *m = r->m;
 
-    if (r->rx->parse_err != 0) {
+    /* sk_msg_parse() checked what every transaction needs; the typed
+     * headers (all Vias, Contact, Route, Require, ...) are checked here,
+     * before any stage trusts them. */
+    if (r->rx->parse_err != 0 || sk_msg_check(r->rx->msg) != 0) {
         reject_bad(r);
         return true;
     }

@@ -76,8 +76,9 @@ struct sk_tp_worker {
     struct sk__udp *udp;   /* one per listener */
     struct sk__tcpl *tcpl; /* one per listener */
     struct sk_msg msg;
-    struct sk_buf scratch; /* the request with its Via edited */
-    char *rbuf;            /* UDP receive buffer */
+    char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
+    struct sk_buf scratch;       /* the head of an oversized TCP frame */
+    char *rbuf;                  /* UDP receive buffer */
     size_t rbuf_size;
     uint64_t next_id;
     struct sk__conn *conns[SK__CONN_BUCKETS];
@@ -121,11 +122,6 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
                     int frame_err);
 void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
                       const struct sk_addr *peer, const void *data, size_t len);
-
-/* via.c: RFC 3261 §18.2.1 / RFC 3581 §4 edit of the top Via. Returns 1 when
- * out holds an edited copy of the message, 0 when no edit is needed, or a
- * negative error. */
-int sk__via_stamp(const struct sk_msg *m, const struct sk_addr *peer, struct sk_buf *out);
 
 /* tcp.c */
 int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);

@@ -167,13 +167,20 @@ static void shutdown_done(uv_shutdown_t *req, int status)
 {
     struct sk__conn *c = req->data;
 
-    (void)status;
     sk_free(req);
-    sk__conn_close(c, "closed after flush");
+    if (status != 0 && status != UV_ECANCELED)
+        sk__conn_close(c, "shutdown failed");
 }
 
-/* Stop reading, let queued writes finish (the 400 to a garbage sender),
- * then close. */
+static void linger_expired(uv_timer_t *t)
+{
+    sk__conn_close(t->data, "closed after flush");
+}
+
+/* Send what is queued (the 400 to a garbage sender), then FIN; keep
+ * reading and discarding until the peer closes or a short linger ends, so
+ * that unread input does not turn our close into a reset that destroys the
+ * answer in flight. */
 void sk__conn_close_after_flush(struct sk__conn *c, const char *reason)
 {
     uv_shutdown_t *req;
@@ -184,15 +191,15 @@ void sk__conn_close_after_flush(struct sk__conn *c, const char *reason)
     c->shutting = true;
     SK_LOG(SK_LOG_INFO, "transport", "event=tcp_drop peer=%s conn=%llu reason=\"%s\"",
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, reason);
-    uv_read_stop((uv_stream_t *)&c->h);
+    reg_del(c);
     req = sk_malloc(sizeof(*req));
-    if (req == NULL || c->wpending == 0 ||
-        uv_shutdown(req, (uv_stream_t *)&c->h, shutdown_done) != 0) {
+    if (req == NULL || uv_shutdown(req, (uv_stream_t *)&c->h, shutdown_done) != 0) {
         sk_free(req);
         sk__conn_close(c, reason);
         return;
     }
     req->data = c;
+    uv_timer_start(&c->idle, linger_expired, 2000, 0);
 }
 
 static void idle_expired(uv_timer_t *t)
@@ -204,7 +211,7 @@ static void touch(struct sk__conn *c)
 {
     unsigned s = atomic_load_explicit(&c->w->tp->idle_timeout_s, memory_order_relaxed);
 
-    if (s > 0 && !c->closing)
+    if (s > 0 && !c->closing && !c->shutting)
         uv_timer_start(&c->idle, idle_expired, (uint64_t)s * 1000, 0);
 }
 
@@ -237,6 +244,35 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = c->rbuf == NULL ? 0 : c->rcap - c->rlen;
 }
 
+/* Hand up bytes that cannot be framed, so the server can answer 400 or
+ * 513. For an oversized frame the header lines that did arrive whole are
+ * handed up, closed with an empty line, so Via, From, To, Call-ID and CSeq
+ * can still be read when they came first. */
+static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int err)
+{
+    struct sk_buf *b = &c->w->scratch;
+    const char *end = NULL;
+
+    if (err == SK_ETOOBIG) {
+        for (size_t i = n; i >= 2 && end == NULL; i--) {
+            if (p[i - 2] == '\r' && p[i - 1] == '\n')
+                end = p + i;
+        }
+    }
+    if (end == NULL) {
+        sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, p, n, SK_EPARSE);
+        return;
+    }
+    sk_buf_reset(b);
+    sk_buf_append(b, p, (size_t)(end - p));
+    sk_buf_append(b, "\r\n", 2);
+    if (!sk_buf_ok(b)) {
+        sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
+        return;
+    }
+    sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
+}
+
 /* Cut and hand up every complete message in the buffer. */
 static void conn_frame(struct sk__conn *c)
 {
@@ -253,8 +289,7 @@ static void conn_frame(struct sk__conn *c)
             err = SK_ETOOBIG; /* no end in sight within the limit */
         }
         if (err != 0) {
-            sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, c->rbuf + off,
-                           c->rlen - off, err == SK_ETOOBIG ? SK_ETOOBIG : SK_EPARSE);
+            deliver_unframeable(c, c->rbuf + off, c->rlen - off, err);
             /* Answered if possible; now shut it down. */
             sk__conn_close_after_flush(c, "unframeable stream");
             return;
@@ -284,6 +319,8 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         sk__conn_close(c, "out of memory");
         return;
     }
+    if (c->shutting)
+        return; /* draining a dropped peer: discard */
     c->rlen += (size_t)nread;
     touch(c);
     conn_frame(c);

@@ -4,7 +4,7 @@
  * receive path, handing messages up, sending (RFC 3261 §18.1 / §18.2) and
  * the cross-worker mailbox.
  *
- * Memory: a worker's receive buffer, parsed message and scratch buffer are
+ * Memory: a worker's receive buffer and parsed message are
  * reused for every message, so the UDP path allocates nothing in steady
  * state. Mail carries a copy of the bytes and is freed by the receiving
  * worker. See internal.h for who owns what.
@@ -70,11 +70,19 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     rx.conn_id = conn != NULL ? conn->id : 0;
     rx.msg = &w->msg;
     rx.bytes = sk_slice_make(p, n);
+    sk_addr_format_host(peer, false, w->src_ip, sizeof(w->src_ip));
     SK__INC(w->rx_msgs);
 
-    err = sk_msg_parse(&w->msg, p, n,
-                       t == SK_TRANSPORT_TCP && frame_err == 0 ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
-                       &tp->limits);
+    if (frame_err == 0) {
+        err = sk_msg_parse(&w->msg, p, n, t == SK_TRANSPORT_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
+                           &tp->limits);
+    } else {
+        /* The head of an unframeable stream: read what can be read so a
+         * response can name the defect; the size limit was hit already. */
+        struct sk_msg_limits roomy = tp->limits;
+        roomy.max_size = n + 1;
+        err = sk_msg_parse(&w->msg, p, n, SK_MSG_DATAGRAM, &roomy);
+    }
     if (frame_err != 0) {
         /* The stream cannot be framed (§18.3: Content-Length is mandatory
          * on streams); say so even when the bytes parse as a datagram. */
@@ -86,18 +94,19 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
         }
         rx.close_after = true;
     }
-    if (err == 0 && w->msg.is_request) {
-        /* RFC 3261 §18.2.1, RFC 3581 §4: record where it came from. */
-        int edited = sk__via_stamp(&w->msg, peer, &w->scratch);
-        if (edited == 1) {
-            err =
-                sk_msg_parse(&w->msg, w->scratch.p, w->scratch.len,
-                             t == SK_TRANSPORT_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM, &tp->limits);
-            rx.bytes = sk_buf_slice(&w->scratch);
-        }
+    if (err == 0 || w->msg.respondable) {
+        /* RFC 3261 §18.2.1, RFC 3581 §4: the message layer adds received
+         * and the rport value to the top Via when it writes a response or
+         * forwards the request. */
+        sk_msg_set_source(&w->msg, sk_slice_cstr(w->src_ip), sk_addr_port(peer));
     }
-    if (err != 0)
+    if (err != 0) {
         SK__INC(w->rx_bad);
+        /* A stream peer that sent something unparseable is answered (when
+         * possible) and then disconnected: its framing cannot be trusted. */
+        if (t == SK_TRANSPORT_TCP)
+            rx.close_after = true;
+    }
     rx.parse_err = err;
     tp->on_recv(tp->recv_arg, &rx);
     if (rx.close_after && conn != NULL)
