@@ -45,8 +45,12 @@ struct sk__conn {
     struct sk__conn *lprev, *lnext; /* worker's list of connections */
 };
 
+/* UDP datagrams read per recvmmsg() call. */
+#define SK__UDP_BATCH 16
+
 struct sk__udp {
-    uv_udp_t h;
+    uv_poll_t h; /* level-triggered readiness; we read with recvmmsg() */
+    int fd;
     struct sk_tp_worker *w;
     unsigned listener;
     bool active;
@@ -78,8 +82,8 @@ struct sk_tp_worker {
     struct sk_msg msg;
     char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
     struct sk_buf scratch;       /* the head of an oversized TCP frame */
-    char *rbuf;                  /* UDP receive buffer */
-    size_t rbuf_size;
+    char *rbuf;                  /* UDP receive buffers, SK__UDP_BATCH slots */
+    size_t rbuf_size;            /* bytes per slot */
     uint64_t next_id;
     struct sk__conn *conns[SK__CONN_BUCKETS];
     struct sk__conn *list;

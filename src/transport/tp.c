@@ -113,33 +113,48 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
         sk__conn_close_after_flush(conn, "bad message");
 }
 
-static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* Read up to a batch of datagrams in one system call. The poll handle is
+ * level-triggered, so a short batch means the socket is drained and no
+ * extra call is spent learning so; a full batch reads again. */
+static void udp_readable(uv_poll_t *h, int status, int events)
 {
     struct sk__udp *u = h->data;
+    struct sk_tp_worker *w = u->w;
+    struct mmsghdr msgs[SK__UDP_BATCH];
+    struct iovec iov[SK__UDP_BATCH];
+    struct sk_addr from[SK__UDP_BATCH];
 
-    (void)suggested;
-    buf->base = u->w->rbuf;
-    buf->len = u->w->rbuf_size;
-}
-
-static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-                     unsigned flags)
-{
-    struct sk__udp *u = h->data;
-    struct sk_addr peer;
-
-    (void)flags;
-    if (nread <= 0 || from == NULL)
+    (void)events;
+    if (status != 0)
         return;
-    memset(&peer, 0, sizeof(peer));
-    if (from->sa_family == AF_INET6)
-        memcpy(&peer.u.in6, from, sizeof(peer.u.in6));
-    else
-        memcpy(&peer.u.in, from, sizeof(peer.u.in));
-    /* A keep-alive (RFC 5626 §3.5.1 CRLF, or empty) is not a message. */
-    if (nread <= 4 && strspn(buf->base, "\r\n") >= (size_t)nread)
-        return;
-    sk__tp_deliver(u->w, SK_TRANSPORT_UDP, u->listener, &peer, NULL, buf->base, (size_t)nread, 0);
+    for (int round = 0; round < 4 && !w->stopping; round++) {
+        int n;
+        for (unsigned i = 0; i < SK__UDP_BATCH; i++) {
+            iov[i].iov_base = w->rbuf + i * w->rbuf_size;
+            iov[i].iov_len = w->rbuf_size;
+            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_name = &from[i].u;
+            msgs[i].msg_hdr.msg_namelen = sizeof(from[i].u);
+        }
+        n = recvmmsg(u->fd, msgs, SK__UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        for (int i = 0; i < n; i++) {
+            size_t len = msgs[i].msg_len;
+            const char *p = iov[i].iov_base;
+            /* A keep-alive (RFC 5626 §3.5.1 CRLF, or empty) is not a
+             * message. */
+            if (len <= 4 && strspn(p, "\r\n") >= len)
+                continue;
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+                len = w->rbuf_size; /* over max_size: the parser says 513 */
+            sk__tp_deliver(w, SK_TRANSPORT_UDP, u->listener, &from[i], NULL, p, len, 0);
+        }
+        if (n < SK__UDP_BATCH)
+            return;
+    }
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -156,8 +171,6 @@ static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *dat
     struct sk_tp_worker *w = current_worker != NULL ? current_worker : &tp->workers[0];
     int family = dst->addr.u.sa.sa_family;
     int li = -1;
-    uv_os_fd_t fd;
-
     if (dst->listener >= 0 && (size_t)dst->listener < tp->nlisteners &&
         tp->bound[dst->listener].u.sa.sa_family == family && w->udp[dst->listener].active)
         li = dst->listener;
@@ -167,12 +180,10 @@ static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *dat
     }
     if (li < 0)
         return SK_ENOTFOUND;
-    /* A plain sendto on the worker's descriptor: thread-safe, and one
-     * system call like uv_udp_try_send without touching the handle. */
-    if (uv_fileno((uv_handle_t *)&w->udp[li].h, &fd) != 0)
-        return SK_ESTATE;
+    /* A plain sendto on the worker's descriptor: one system call, and
+     * thread-safe when another thread sends. */
     sk__tp_trace_out(tp, SK_TRANSPORT_UDP, &tp->bound[li], &dst->addr, data, len);
-    if (sendto(fd, data, len, 0, &dst->addr.u.sa, sk_addr_len(&dst->addr)) < 0) {
+    if (sendto(w->udp[li].fd, data, len, 0, &dst->addr.u.sa, sk_addr_len(&dst->addr)) < 0) {
         int err = -errno;
         char a[SK_ADDR_STRLEN];
         SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=udp peer=%s error=\"%s\"",
@@ -263,8 +274,9 @@ static void begin_stop(struct sk_tp_worker *w)
     w->stopping = true;
     for (size_t i = 0; i < w->tp->nlisteners; i++) {
         if (w->udp[i].active) {
-            uv_udp_recv_stop(&w->udp[i].h);
+            uv_poll_stop(&w->udp[i].h);
             uv_close((uv_handle_t *)&w->udp[i].h, close_cb_nop);
+            w->udp[i].active = false;
         }
         if (w->tcpl[i].active)
             uv_close((uv_handle_t *)&w->tcpl[i].h, close_cb_nop);
@@ -334,12 +346,12 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     w->udp[li].w = w;
     w->udp[li].listener = li;
     w->udp[li].h.data = &w->udp[li];
-    err = uv_udp_init(&w->loop, &w->udp[li].h);
+    w->udp[li].fd = ufd;
+    err = uv_poll_init(&w->loop, &w->udp[li].h, ufd);
     if (err == 0)
-        err = uv_udp_open(&w->udp[li].h, ufd);
-    if (err == 0)
-        err = uv_udp_recv_start(&w->udp[li].h, udp_alloc, udp_recv);
+        err = uv_poll_start(&w->udp[li].h, UV_READABLE, udp_readable);
     if (err != 0) {
+        w->udp[li].fd = 0;
         close(ufd);
         close(tfd);
         return err;
@@ -366,7 +378,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     w->rbuf_size = tp->limits.max_size + 1;
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
-    w->rbuf = sk_malloc(w->rbuf_size);
+    w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
     if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL)
@@ -503,6 +515,10 @@ static void worker_free(struct sk_tp_worker *w)
     }
     sk_msg_free(&w->msg);
     sk_buf_free(&w->scratch);
+    for (size_t i = 0; w->udp != NULL && i < w->tp->nlisteners; i++) {
+        if (w->udp[i].fd > 0)
+            close(w->udp[i].fd); /* a poll handle does not own its socket */
+    }
     sk_free(w->rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
