@@ -115,7 +115,13 @@ void sk_buf_append_u64(struct sk_buf *b, uint64_t v);
 __attribute__((format(printf, 2, 3)))
 #endif
 void sk_buf_printf(struct sk_buf *b, const char *fmt, ...);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
 void sk_buf_vprintf(struct sk_buf *b, const char *fmt, va_list ap);
+/* Append s as a JSON string literal (quotes included; control characters,
+ * quotes and backslashes escaped; bytes that are not UTF-8 as \u00XX). */
+void sk_buf_append_json(struct sk_buf *b, struct sk_slice s);
 static inline bool sk_buf_ok(const struct sk_buf *b)
 {
     return !b->failed;

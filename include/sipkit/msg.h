@@ -282,6 +282,8 @@ enum sk_msg_mode {
 struct sk_msg {
     struct sk_slice raw;        /* start line to end of body */
     struct sk_slice start_line; /* without CRLF */
+    struct sk_slice start_raw;  /* with its line terminator */
+    struct sk_slice head_end;   /* the empty line ending the headers */
     bool is_request;
     struct sk_slice method;
     enum sk_method method_id;
@@ -307,7 +309,15 @@ struct sk_msg {
     int64_t content_length;     /* -1 when absent */
     uint16_t first[SK_HDR__COUNT]; /* index + 1 of each id's first header */
 
-    /* Set when parsing fails. */
+    /* Where the message came from, set by the transport with
+     * sk_msg_set_source(); used for Via received/rport (RFC 3261 §18.2.1,
+     * RFC 3581 §4) when responses and forwarded requests are written. */
+    struct sk_slice src_ip;
+    uint16_t src_port;
+
+    /* Set when parsing fails. respondable says whether Via, From, To,
+     * Call-ID and CSeq were read well enough to answer with an error. */
+    bool respondable;
     enum sk_msg_cause cause;
     enum sk_hdr_id cause_hdr;   /* header concerned, when there is one */
     struct sk_slice cause_name; /* its name as written */
@@ -322,6 +332,20 @@ void sk_msg_free(struct sk_msg *m);
 int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode mode,
                  const struct sk_msg_limits *limits);
 
+/* Validate every header that has a typed view (all Via, Contact, Route,
+ * Record-Route, Path values, Content-Type, Event, Subscription-State,
+ * Date, option-tag lists, credentials and challenges). sk_msg_parse()
+ * checks only what every transaction needs; a server calls this (or the
+ * typed accessors) before trusting the rest. Returns 0 or SK_EPARSE with
+ * the cause set. */
+int sk_msg_check(struct sk_msg *m);
+
+/* Record the source address; ip must outlive the message. */
+void sk_msg_set_source(struct sk_msg *m, struct sk_slice ip, uint16_t port);
+/* Write the top Via value as it must be passed on: with received= when the
+ * source differs from sent-by and rport=<port> when rport was asked for. */
+void sk_msg_write_top_via(const struct sk_msg *m, struct sk_buf *out);
+
 /* Status code and reason-phrase text for a failed parse, e.g. 400 and
  * "Malformed Via" or 505 and "Version Not Supported". Writes a NUL-
  * terminated phrase into buf and returns the status. */
@@ -332,8 +356,10 @@ unsigned sk_msg_cause_status(enum sk_msg_cause c);
 /* Stream framing (TCP): looks at buf[0..len) and says where the next
  * message is. Leading CRLFs (keep-alives, RFC 5626 §3.5.1) are skipped and
  * counted in *skip. Returns 0 with *skip and *msg_len set; SK_EAGAIN when
- * more bytes are needed; SK_EPARSE (no or malformed Content-Length) or
- * SK_ETOOBIG (over limits->max_size) when the stream is unusable. */
+ * more bytes are needed; SK_EPARSE (malformed or repeated Content-Length)
+ * or SK_ETOOBIG (over limits->max_size) when the stream is unusable. A
+ * message without Content-Length is framed with an empty body; parsing it
+ * in SK_MSG_STREAM mode then refuses it. */
 int sk_msg_frame(const char *buf, size_t len, const struct sk_msg_limits *limits, size_t *skip,
                  size_t *msg_len);
 
@@ -374,6 +400,8 @@ int sk_event_parse(struct sk_slice s, struct sk_event *out);
 int sk_substate_parse(struct sk_slice s, struct sk_substate *out);
 int sk_ctype_parse(struct sk_slice s, struct sk_ctype *out);
 int sk_contact_parse(struct sk_slice s, struct sk_contact *out);
+/* CSeq = 1*DIGIT LWS Method, the number below 2^31 (§8.1.1.5). */
+int sk_cseq_parse(struct sk_slice s, struct sk_cseq *out);
 
 /* ---- building ---------------------------------------------------------- */
 

@@ -42,21 +42,38 @@
 #include <sys/socket.h>
 
 enum sk_transport {
-    SK_TRANSPORT_UDP = 0,
-    SK_TRANSPORT_TCP = 1,
+    SK_TP_UDP = 0,
+    SK_TP_TCP,
+    SK_TP_TLS, /* not served yet */
+    SK_TP_WS,  /* not served yet */
 };
+
+/* RFC 3261 §17.1.1.2, §18: TCP, TLS and WebSocket deliver reliably, so the
+ * transaction layer neither retransmits over them nor lingers in the
+ * Completed / Confirmed states. */
+static inline bool sk_transport_reliable(enum sk_transport tp)
+{
+    return tp != SK_TP_UDP;
+}
 
 /* "udp" / "tcp"; the upper-case form is for Via headers. */
 const char *sk_transport_name(enum sk_transport t);
 const char *sk_transport_via_name(enum sk_transport t);
 
-/* An IPv4 or IPv6 socket address. */
+/* Where a message came from or goes to: an IPv4 or IPv6 socket address,
+ * the transport, and for streams the connection. A plain value. */
 struct sk_addr {
     union {
+        struct sockaddr_storage ss; /* peer address (IPv4 or IPv6) */
         struct sockaddr sa;
         struct sockaddr_in in;
         struct sockaddr_in6 in6;
-    } u;
+    };
+    socklen_t sslen; /* bytes of ss in use; 0 when unset */
+    enum sk_transport tp;
+    /* The connection a stream message arrived on, so that responses go back
+     * over it (RFC 3261 §18.2.2); 0 means "any / open one as needed". */
+    uint64_t conn_id;
 };
 
 /* Longest text sk_addr_format() writes ("[v6%scope]:65535" and NUL). */

@@ -114,3 +114,58 @@ void sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
     sk_buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
+{
+    size_t n;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    }
+    return n;
+}
+
+void sk_buf_append_json(struct sk_buf *b, struct sk_slice s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s.p;
+    size_t i = 0;
+
+    sk_buf_append(b, "\"", 1);
+    while (i < s.len) {
+        unsigned char c = p[i];
+        size_t n = utf8_len(p + i, s.len - i);
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            sk_buf_append(b, esc, 2);
+        } else if (c == '\n') {
+            sk_buf_append(b, "\\n", 2);
+        } else if (c == '\r') {
+            sk_buf_append(b, "\\r", 2);
+        } else if (c == '\t') {
+            sk_buf_append(b, "\\t", 2);
+        } else if (c < 0x20 || c == 0x7f || n == 0) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            sk_buf_append(b, esc, 6);
+            n = 1;
+        } else {
+            sk_buf_append(b, p + i, n);
+        }
+        i += n ? n : 1;
+    }
+    sk_buf_append(b, "\"", 1);
+}

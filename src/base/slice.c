@@ -16,17 +16,25 @@ bool sk_slice_eq(struct sk_slice a, struct sk_slice b)
     return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
-static inline unsigned char ascii_lower(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
+/* ASCII lower-case table: case-insensitive comparisons of header names
+ * and parameters are on every parse, so no branches per byte. */
+static const unsigned char lower_table[256] = {
+#define R16(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, \
+               b + 12, b + 13, b + 14, b + 15
+    R16(0), R16(16), R16(32), R16(48),
+    64, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o',
+    'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z', 91, 92, 93, 94, 95,
+    R16(96), R16(112), R16(128), R16(144), R16(160), R16(176), R16(192), R16(208),
+    R16(224), R16(240),
+#undef R16
+};
 
 bool sk_slice_caseeq(struct sk_slice a, struct sk_slice b)
 {
     if (a.len != b.len)
         return false;
     for (size_t i = 0; i < a.len; i++) {
-        if (ascii_lower((unsigned char)a.p[i]) != ascii_lower((unsigned char)b.p[i]))
+        if (lower_table[(unsigned char)a.p[i]] != lower_table[(unsigned char)b.p[i]])
             return false;
     }
     return true;
@@ -34,7 +42,14 @@ bool sk_slice_caseeq(struct sk_slice a, struct sk_slice b)
 
 bool sk_slice_caseeq_cstr(struct sk_slice a, const char *s)
 {
-    return sk_slice_caseeq(a, sk_slice_cstr(s));
+    size_t i;
+
+    for (i = 0; i < a.len; i++) {
+        if (s[i] == '\0' ||
+            lower_table[(unsigned char)a.p[i]] != lower_table[(unsigned char)s[i]])
+            return false;
+    }
+    return s[i] == '\0';
 }
 
 static bool is_ws(char c)

@@ -59,6 +59,8 @@ int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
     size_t i = 0;
     int rc;
 
+    if (s.len == 0)
+        return SK_EPARSE;
     memset(&na, 0, sizeof(na));
     na.raw = s;
     lws_skip(s, &i);

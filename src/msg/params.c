@@ -63,6 +63,8 @@ int sk_param_next(struct sk_slice *cursor, struct sk_param *p)
     struct sk_param out = {SK_SLICE_NULL, SK_SLICE_NULL, false};
     size_t i = 0;
 
+    if (s.len == 0)
+        return 0; /* also for SK_SLICE_NULL: no arithmetic on NULL */
     lws_skip(s, &i);
     if (i == s.len) {
         *cursor = sk_slice_make(s.p + s.len, 0);
@@ -134,7 +136,11 @@ int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params)
         return SK_EPARSE;
     struct sk_slice list = sk_slice_make(s.p + pos + 1, s.len - pos - 1);
     struct sk_slice cur = list;
-    /* The list after the ';' must hold at least one parameter. */
+    size_t first = 0;
+    /* The list after the ';' starts with a parameter, not another ';'. */
+    lws_skip(list, &first);
+    if (first < list.len && list.p[first] == ';')
+        return SK_EPARSE;
     if ((rc = sk_param_next(&cur, &p)) != 1)
         return SK_EPARSE;
     while ((rc = sk_param_next(&cur, &p)) == 1)

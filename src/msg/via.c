@@ -95,6 +95,8 @@ int sk_via_parse(struct sk_slice s, struct sk_via *out)
     struct sk_slice name, version;
     size_t i = 0;
 
+    if (s.len == 0)
+        return SK_EPARSE;
     memset(&v, 0, sizeof(v));
     v.raw = s;
     v.ttl = -1;

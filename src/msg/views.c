@@ -25,6 +25,8 @@ int sk_event_parse(struct sk_slice s, struct sk_event *out)
     struct sk_event e;
     size_t i = 0;
 
+    if (s.len == 0)
+        return SK_EPARSE;
     memset(&e, 0, sizeof(e));
     lws_skip(s, &i);
     /* event-type = event-package *( "." event-template ) */
@@ -62,6 +64,8 @@ int sk_substate_parse(struct sk_slice s, struct sk_substate *out)
     size_t i = 0;
     bool seen_reason = false;
 
+    if (s.len == 0)
+        return SK_EPARSE;
     memset(&st, 0, sizeof(st));
     st.expires = -1;
     st.retry_after = -1;
@@ -95,6 +99,8 @@ int sk_ctype_parse(struct sk_slice s, struct sk_ctype *out)
     struct sk_ctype ct;
     size_t i = 0;
 
+    if (s.len == 0)
+        return SK_EPARSE;
     memset(&ct, 0, sizeof(ct));
     lws_skip(s, &i);
     /* media-type = m-type SLASH m-subtype *( SEMI m-parameter ) */

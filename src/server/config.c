@@ -97,7 +97,7 @@ static int set_listen(struct sk_server_config *c, const char *value, bool from_d
         }
         c->listeners[c->nlisteners].addr = a;
         /* The default IPv6 wildcard is skipped on hosts without IPv6. */
-        c->listeners[c->nlisteners].optional = from_default && a.u.sa.sa_family == AF_INET6;
+        c->listeners[c->nlisteners].optional = from_default && a.sa.sa_family == AF_INET6;
         c->nlisteners++;
         p += n;
     }

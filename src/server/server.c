@@ -75,11 +75,10 @@ static int collect_self(struct sk_server *s)
             return 0; /* loop detection then covers explicit addresses only */
         for (struct ifaddrs *f = ifs; err == 0 && f != NULL; f = f->ifa_next) {
             struct sk_addr a;
-            if (f->ifa_addr == NULL || f->ifa_addr->sa_family != b.u.sa.sa_family)
+            if (f->ifa_addr == NULL || f->ifa_addr->sa_family != b.sa.sa_family)
                 continue;
             memset(&a, 0, sizeof(a));
-            memcpy(&a.u, f->ifa_addr,
-                   b.u.sa.sa_family == AF_INET6 ? sizeof(a.u.in6) : sizeof(a.u.in));
+            memcpy(&a.ss, f->ifa_addr, b.sa.sa_family == AF_INET6 ? sizeof(a.in6) : sizeof(a.in));
             sk_addr_set_port(&a, sk_addr_port(&b));
             err = add_self(s, &a);
         }

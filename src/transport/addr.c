@@ -14,12 +14,12 @@
 
 const char *sk_transport_name(enum sk_transport t)
 {
-    return t == SK_TRANSPORT_TCP ? "tcp" : "udp";
+    return t == SK_TP_TCP ? "tcp" : "udp";
 }
 
 const char *sk_transport_via_name(enum sk_transport t)
 {
-    return t == SK_TRANSPORT_TCP ? "TCP" : "UDP";
+    return t == SK_TP_TCP ? "TCP" : "UDP";
 }
 
 static int parse_port(struct sk_slice s, uint16_t *port)
@@ -66,15 +66,16 @@ int sk_addr_parse(struct sk_slice s, uint16_t default_port, struct sk_addr *out)
     if (h.len == 0 || h.len >= sizeof(host))
         return SK_EPARSE;
     sk_slice_to_cstr(h, host, sizeof(host));
-    if (inet_pton(AF_INET, host, &a.u.in.sin_addr) == 1) {
-        a.u.in.sin_family = AF_INET;
-        a.u.in.sin_port = htons(port);
-    } else if (inet_pton(AF_INET6, host, &a.u.in6.sin6_addr) == 1) {
-        a.u.in6.sin6_family = AF_INET6;
-        a.u.in6.sin6_port = htons(port);
+    if (inet_pton(AF_INET, host, &a.in.sin_addr) == 1) {
+        a.in.sin_family = AF_INET;
+        a.in.sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, host, &a.in6.sin6_addr) == 1) {
+        a.in6.sin6_family = AF_INET6;
+        a.in6.sin6_port = htons(port);
     } else {
         return SK_EPARSE;
     }
+    a.sslen = sk_addr_len(&a);
     *out = a;
     return 0;
 }
@@ -86,11 +87,11 @@ char *sk_addr_format_host(const struct sk_addr *a, bool brackets, char *buf, siz
     if (bufsz == 0)
         return buf;
     buf[0] = '\0';
-    if (a->u.sa.sa_family == AF_INET) {
-        if (inet_ntop(AF_INET, &a->u.in.sin_addr, tmp, sizeof(tmp)) != NULL)
+    if (a->sa.sa_family == AF_INET) {
+        if (inet_ntop(AF_INET, &a->in.sin_addr, tmp, sizeof(tmp)) != NULL)
             snprintf(buf, bufsz, "%s", tmp);
-    } else if (a->u.sa.sa_family == AF_INET6) {
-        if (inet_ntop(AF_INET6, &a->u.in6.sin6_addr, tmp, sizeof(tmp)) != NULL)
+    } else if (a->sa.sa_family == AF_INET6) {
+        if (inet_ntop(AF_INET6, &a->in6.sin6_addr, tmp, sizeof(tmp)) != NULL)
             snprintf(buf, bufsz, brackets ? "[%s]" : "%s", tmp);
     }
     return buf;
@@ -107,33 +108,33 @@ char *sk_addr_format(const struct sk_addr *a, char *buf, size_t bufsz)
 
 uint16_t sk_addr_port(const struct sk_addr *a)
 {
-    if (a->u.sa.sa_family == AF_INET6)
-        return ntohs(a->u.in6.sin6_port);
-    return ntohs(a->u.in.sin_port);
+    if (a->sa.sa_family == AF_INET6)
+        return ntohs(a->in6.sin6_port);
+    return ntohs(a->in.sin_port);
 }
 
 void sk_addr_set_port(struct sk_addr *a, uint16_t port)
 {
-    if (a->u.sa.sa_family == AF_INET6)
-        a->u.in6.sin6_port = htons(port);
+    if (a->sa.sa_family == AF_INET6)
+        a->in6.sin6_port = htons(port);
     else
-        a->u.in.sin_port = htons(port);
+        a->in.sin_port = htons(port);
 }
 
 socklen_t sk_addr_len(const struct sk_addr *a)
 {
-    return a->u.sa.sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
-                                         : (socklen_t)sizeof(struct sockaddr_in);
+    return a->sa.sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                       : (socklen_t)sizeof(struct sockaddr_in);
 }
 
 bool sk_addr_same_host(const struct sk_addr *a, const struct sk_addr *b)
 {
-    if (a->u.sa.sa_family != b->u.sa.sa_family)
+    if (a->sa.sa_family != b->sa.sa_family)
         return false;
-    if (a->u.sa.sa_family == AF_INET)
-        return a->u.in.sin_addr.s_addr == b->u.in.sin_addr.s_addr;
-    if (a->u.sa.sa_family == AF_INET6)
-        return memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, sizeof(struct in6_addr)) == 0;
+    if (a->sa.sa_family == AF_INET)
+        return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+    if (a->sa.sa_family == AF_INET6)
+        return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(struct in6_addr)) == 0;
     return false;
 }
 
@@ -144,10 +145,10 @@ bool sk_addr_equal(const struct sk_addr *a, const struct sk_addr *b)
 
 bool sk_addr_is_any(const struct sk_addr *a)
 {
-    if (a->u.sa.sa_family == AF_INET)
-        return a->u.in.sin_addr.s_addr == htonl(INADDR_ANY);
-    if (a->u.sa.sa_family == AF_INET6)
-        return memcmp(&a->u.in6.sin6_addr, &in6addr_any, sizeof(struct in6_addr)) == 0;
+    if (a->sa.sa_family == AF_INET)
+        return a->in.sin_addr.s_addr == htonl(INADDR_ANY);
+    if (a->sa.sa_family == AF_INET6)
+        return memcmp(&a->in6.sin6_addr, &in6addr_any, sizeof(struct in6_addr)) == 0;
     return false;
 }
 
@@ -159,11 +160,11 @@ uint32_t sk_addr_hash(const struct sk_addr *a)
     uint32_t h = 2166136261u;
     uint16_t port = sk_addr_port(a);
 
-    if (a->u.sa.sa_family == AF_INET6) {
-        p = (const unsigned char *)&a->u.in6.sin6_addr;
+    if (a->sa.sa_family == AF_INET6) {
+        p = (const unsigned char *)&a->in6.sin6_addr;
         n = sizeof(struct in6_addr);
     } else {
-        p = (const unsigned char *)&a->u.in.sin_addr;
+        p = (const unsigned char *)&a->in.sin_addr;
         n = sizeof(struct in_addr);
     }
     for (size_t i = 0; i < n; i++)

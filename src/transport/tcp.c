@@ -260,17 +260,17 @@ static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int
         }
     }
     if (end == NULL) {
-        sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, p, n, SK_EPARSE);
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_EPARSE);
         return;
     }
     sk_buf_reset(b);
     sk_buf_append(b, p, (size_t)(end - p));
     sk_buf_append(b, "\r\n", 2);
     if (!sk_buf_ok(b)) {
-        sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
         return;
     }
-    sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
+    sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
 }
 
 /* Cut and hand up every complete message in the buffer. */
@@ -294,8 +294,7 @@ static void conn_frame(struct sk__conn *c)
             sk__conn_close_after_flush(c, "unframeable stream");
             return;
         }
-        sk__tp_deliver(c->w, SK_TRANSPORT_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen,
-                       0);
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
         off += skip + mlen;
     }
     if (off > 0 && !c->closing) {
@@ -335,7 +334,7 @@ static void on_accept(uv_stream_t *server, int status)
     struct sk_tp *tp = w->tp;
     struct sk__conn *c;
     char a[SK_ADDR_STRLEN];
-    int len = sizeof(struct sk_addr);
+    int len = sizeof(c->peer.ss);
 
     if (status != 0 || w->stopping)
         return;
@@ -346,7 +345,10 @@ static void on_accept(uv_stream_t *server, int status)
         sk__conn_close(c, "accept failed");
         return;
     }
-    uv_tcp_getpeername(&c->h, &c->peer.u.sa, &len);
+    uv_tcp_getpeername(&c->h, &c->peer.sa, &len);
+    c->peer.sslen = (socklen_t)len;
+    c->peer.tp = SK_TP_TCP;
+    c->peer.conn_id = c->id;
     uv_tcp_nodelay(&c->h, 1);
     if (atomic_load(&tp->nconns) > atomic_load(&tp->max_conns)) {
         SK__INC(w->tcp_refused);
@@ -423,7 +425,7 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
     }
     c->peer = *peer;
     req->data = c;
-    if (uv_tcp_connect(req, &c->h, &peer->u.sa, on_connect) != 0) {
+    if (uv_tcp_connect(req, &c->h, &peer->sa, on_connect) != 0) {
         sk_free(req);
         sk__conn_close(c, "connect failed");
         return NULL;
@@ -505,7 +507,7 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
                sk_addr_format(&dst->addr, a, sizeof(a)), "no connection");
         return;
     }
-    sk__tp_trace_out(tp, SK_TRANSPORT_TCP,
+    sk__tp_trace_out(tp, SK_TP_TCP,
                      c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->peer, &c->peer,
                      data, len);
     err = conn_write(c, data, len);

@@ -31,15 +31,15 @@ struct sk_tp_worker *sk__tp_current(void)
 static int bound_socket(const struct sk_addr *addr, int type)
 {
     int one = 1;
-    int fd = socket(addr->u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(addr->sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return -errno;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        (addr->u.sa.sa_family == AF_INET6 &&
+        (addr->sa.sa_family == AF_INET6 &&
          setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
-        bind(fd, &addr->u.sa, sk_addr_len(addr)) != 0) {
+        bind(fd, &addr->sa, sk_addr_len(addr)) != 0) {
         int err = -errno;
         close(fd);
         return err;
@@ -65,6 +65,9 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     rx.worker = w;
     rx.transport = t;
     rx.peer = *peer;
+    rx.peer.sslen = sk_addr_len(peer);
+    rx.peer.tp = t;
+    rx.peer.conn_id = conn != NULL ? conn->id : 0;
     rx.local = tp->bound[listener];
     rx.listener = listener;
     rx.conn_id = conn != NULL ? conn->id : 0;
@@ -74,7 +77,7 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     SK__INC(w->rx_msgs);
 
     if (frame_err == 0) {
-        err = sk_msg_parse(&w->msg, p, n, t == SK_TRANSPORT_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
+        err = sk_msg_parse(&w->msg, p, n, t == SK_TP_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
                            &tp->limits);
     } else {
         /* The head of an unframeable stream: read what can be read so a
@@ -104,7 +107,7 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
         SK__INC(w->rx_bad);
         /* A stream peer that sent something unparseable is answered (when
          * possible) and then disconnected: its framing cannot be trusted. */
-        if (t == SK_TRANSPORT_TCP)
+        if (t == SK_TP_TCP)
             rx.close_after = true;
     }
     rx.parse_err = err;
@@ -135,8 +138,8 @@ static void udp_readable(uv_poll_t *h, int status, int events)
             memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
-            msgs[i].msg_hdr.msg_name = &from[i].u;
-            msgs[i].msg_hdr.msg_namelen = sizeof(from[i].u);
+            msgs[i].msg_hdr.msg_name = &from[i].ss;
+            msgs[i].msg_hdr.msg_namelen = sizeof(from[i].ss);
         }
         n = recvmmsg(u->fd, msgs, SK__UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
@@ -150,7 +153,7 @@ static void udp_readable(uv_poll_t *h, int status, int events)
                 continue;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
                 len = w->rbuf_size; /* over max_size: the parser says 513 */
-            sk__tp_deliver(w, SK_TRANSPORT_UDP, u->listener, &from[i], NULL, p, len, 0);
+            sk__tp_deliver(w, SK_TP_UDP, u->listener, &from[i], NULL, p, len, 0);
         }
         if (n < SK__UDP_BATCH)
             return;
@@ -169,21 +172,21 @@ void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_add
 static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
 {
     struct sk_tp_worker *w = current_worker != NULL ? current_worker : &tp->workers[0];
-    int family = dst->addr.u.sa.sa_family;
+    int family = dst->addr.sa.sa_family;
     int li = -1;
     if (dst->listener >= 0 && (size_t)dst->listener < tp->nlisteners &&
-        tp->bound[dst->listener].u.sa.sa_family == family && w->udp[dst->listener].active)
+        tp->bound[dst->listener].sa.sa_family == family && w->udp[dst->listener].active)
         li = dst->listener;
     for (size_t i = 0; li < 0 && i < tp->nlisteners; i++) {
-        if (w->udp[i].active && tp->bound[i].u.sa.sa_family == family)
+        if (w->udp[i].active && tp->bound[i].sa.sa_family == family)
             li = (int)i;
     }
     if (li < 0)
         return SK_ENOTFOUND;
     /* A plain sendto on the worker's descriptor: one system call, and
      * thread-safe when another thread sends. */
-    sk__tp_trace_out(tp, SK_TRANSPORT_UDP, &tp->bound[li], &dst->addr, data, len);
-    if (sendto(w->udp[li].fd, data, len, 0, &dst->addr.u.sa, sk_addr_len(&dst->addr)) < 0) {
+    sk__tp_trace_out(tp, SK_TP_UDP, &tp->bound[li], &dst->addr, data, len);
+    if (sendto(w->udp[li].fd, data, len, 0, &dst->addr.sa, sk_addr_len(&dst->addr)) < 0) {
         int err = -errno;
         char a[SK_ADDR_STRLEN];
         SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=udp peer=%s error=\"%s\"",
@@ -231,7 +234,7 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
 
     if (cur != NULL && cur->tp != tp)
         cur = NULL;
-    if (dst->transport == SK_TRANSPORT_UDP)
+    if (dst->transport == SK_TP_UDP)
         return udp_send(tp, dst, data, len);
     if (len > atomic_load_explicit(&tp->max_buffer, memory_order_relaxed))
         return SK_ETOOBIG;
@@ -335,8 +338,8 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     if (ufd < 0)
         return ufd;
     if (sk_addr_port(addr) == 0) {
-        socklen_t sl = sizeof(addr->u);
-        getsockname(ufd, &addr->u.sa, &sl);
+        socklen_t sl = sizeof(addr->ss);
+        getsockname(ufd, &addr->sa, &sl);
     }
     tfd = bound_socket(addr, SOCK_STREAM);
     if (tfd < 0) {

@@ -19,7 +19,7 @@ void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out)
     out->transport = rx->transport;
     out->listener = (int)rx->listener;
     out->addr = rx->peer;
-    if (rx->transport == SK_TRANSPORT_TCP) {
+    if (rx->transport == SK_TP_TCP) {
         /* §18.2.2: on the connection the request came on while it is open;
          * otherwise a new connection to the same address. */
         out->conn_id = rx->conn_id;
