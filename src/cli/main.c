@@ -34,6 +34,7 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
     {"parse", sk_cmd_parse, "parse raw SIP messages and report what they contain"},
+    {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
     {"version", cmd_version, "print the sipkit version"},
 };
 

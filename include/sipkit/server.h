@@ -1,0 +1,107 @@
+/*
+ * sipkit server layer: the configuration of `sipkit serve` (one option
+ * table driving the INI parser, command-line flags, validation, --help and
+ * the sample config) and the server itself: transports, the request
+ * pipeline (sanity checks, then OPTIONS; authentication, registrar and
+ * proxy slot in behind them), reload and drain.
+ *
+ * Memory: struct sk_server_config is a plain value with fixed-size fields;
+ * copy it freely. sk_server_new() returns a server owned by the caller and
+ * released by sk_server_free() after sk_server_stop().
+ *
+ * Threads: one controlling thread calls new/start/reload/stop/free; the
+ * pipeline runs on the transport's worker threads. The trace callback is
+ * called from worker threads.
+ */
+#ifndef SIPKIT_SERVER_H
+#define SIPKIT_SERVER_H
+
+#include <sipkit/base.h>
+#include <sipkit/transport.h>
+
+#define SK_SERVER_MAX_LISTENERS 16
+#define SK_SERVER_PATH_MAX      1024
+#define SK_SERVER_DOMAIN_MAX    256
+
+struct sk_server_config {
+    struct sk_listener listeners[SK_SERVER_MAX_LISTENERS];
+    size_t nlisteners;
+    char data_dir[SK_SERVER_PATH_MAX];
+    char domain[SK_SERVER_DOMAIN_MAX]; /* empty: the host's domain */
+    unsigned workers;                  /* 0: one per CPU */
+    unsigned log_level;                /* enum sk_log_level */
+    bool trace;
+    unsigned tcp_idle_timeout; /* seconds */
+    unsigned tcp_max_connections;
+    unsigned tcp_max_buffer;   /* bytes per connection */
+    unsigned max_message_size; /* bytes; larger requests get 513 */
+    unsigned drain_timeout;    /* seconds */
+    bool listen_from_args;     /* internal: --listen replaced the file's list */
+};
+
+enum sk_opt_type {
+    SK_OPT_LISTEN, /* ADDR:PORT, repeatable */
+    SK_OPT_STRING,
+    SK_OPT_UINT,
+    SK_OPT_BOOL,
+    SK_OPT_LOGLEVEL, /* error | warn | info | debug */
+};
+
+/* One row of the option table. */
+struct sk_option {
+    const char *section; /* INI section */
+    const char *name;    /* INI key */
+    const char *flag;    /* command-line flag without "--" */
+    enum sk_opt_type type;
+    const char *def;   /* default, as text ("" for none) */
+    uint64_t min, max; /* SK_OPT_UINT bounds */
+    bool reloadable;   /* applied on SIGHUP */
+    size_t offset;     /* field in struct sk_server_config */
+    const char *metavar;
+    const char *help;
+};
+
+/* The table, in documentation order. */
+const struct sk_option *sk_server_options(size_t *count);
+const struct sk_option *sk_server_option_find(const char *section, const char *name);
+const struct sk_option *sk_server_option_by_flag(const char *flag);
+
+/* Every option at its default. */
+void sk_server_config_init(struct sk_server_config *c);
+/* Set one option from text. Returns 0 or SK_EINVAL with a message in err. */
+int sk_server_config_set(struct sk_server_config *c, const struct sk_option *o, const char *value,
+                         char *err, size_t errsz);
+/* Read an INI file (sections and keys as in the table; unknown ones are
+ * errors). Returns 0, -errno (unreadable) or SK_EINVAL with err set. */
+int sk_server_config_load(struct sk_server_config *c, const char *path, char *err, size_t errsz);
+/* Apply command-line flags ("--flag value", "--flag=value"). The first
+ * --listen replaces the listeners from defaults and file. The flags
+ * --config FILE, --check-config and --help are skipped (the caller handles
+ * them). Returns 0 or SK_EINVAL with err set. */
+int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, char *err,
+                          size_t errsz);
+/* Checks across options; fills defaults that depend on the host (domain).
+ * Returns 0 or SK_EINVAL with err set. */
+int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz);
+/* The --help text for the flags, and a commented sample INI file. */
+void sk_server_config_help(struct sk_buf *out);
+void sk_server_config_sample(struct sk_buf *out);
+
+struct sk_server;
+
+/* Create the data directory if missing, bind every listener. Returns 0 or
+ * a negative error (logged). */
+int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
+                  sk_tp_trace_cb on_trace, void *trace_arg);
+/* Start the workers and log one `event=listening` line per socket. */
+int sk_server_start(struct sk_server *s);
+/* Apply the reloadable options of cfg; logs what changed and what needs a
+ * restart. */
+void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg);
+/* Stop reading, drain (at most drain_timeout), join the workers. */
+void sk_server_stop(struct sk_server *s);
+void sk_server_free(struct sk_server *s);
+/* The bound address of listener i (after port 0 was resolved). */
+int sk_server_listener_addr(const struct sk_server *s, unsigned i, struct sk_addr *out);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * Configuration of `sipkit serve`: one option table (name, type, default,
+ * bounds, reloadable or not, help) drives the INI parser (libinih), the
+ * command-line flags, validation, --help and the sample config file
+ * (docs/sipkit.conf.example is its output, checked by unit.server_config).
+ *
+ * Memory: struct sk_server_config has fixed-size fields; nothing here
+ * allocates except through sk_buf for help and sample text.
+ */
+#include <sipkit/server.h>
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define OFF(field) offsetof(struct sk_server_config, field)
+
+static const struct sk_option options[] = {
+    {"server", "listen", "listen", SK_OPT_LISTEN, "0.0.0.0:5060 [::]:5060", 0, 0, false,
+     OFF(listeners), "ADDR:PORT",
+     "address to listen on for UDP and TCP; repeatable, IPv6 as [::1]:5060"},
+    {"server", "data_dir", "data-dir", SK_OPT_STRING, "./data", 0, 0, false, OFF(data_dir), "DIR",
+     "directory for the SQLite store, created if missing"},
+    {"server", "domain", "domain", SK_OPT_STRING, "", 0, 0, false, OFF(domain), "DOMAIN",
+     "domain served and default realm (default: the host's domain)"},
+    {"server", "workers", "workers", SK_OPT_UINT, "0", 0, 128, false, OFF(workers), "N",
+     "worker threads, one event loop each (0: one per CPU)"},
+    {"server", "log_level", "log-level", SK_OPT_LOGLEVEL, "info", 0, 0, true, OFF(log_level),
+     "LEVEL", "error, warn, info or debug"},
+    {"server", "trace", "trace", SK_OPT_BOOL, "false", 0, 0, true, OFF(trace), "",
+     "print every SIP message in and out on stdout"},
+    {"server", "drain_timeout", "drain-timeout", SK_OPT_UINT, "5", 0, 300, false,
+     OFF(drain_timeout), "SECONDS", "on SIGTERM, wait at most this long for pending work"},
+    {"tcp", "idle_timeout", "tcp-idle-timeout", SK_OPT_UINT, "300", 1, 86400, true,
+     OFF(tcp_idle_timeout), "SECONDS", "close a TCP connection idle this long"},
+    {"tcp", "max_connections", "tcp-max-connections", SK_OPT_UINT, "4096", 1, 1000000, true,
+     OFF(tcp_max_connections), "N", "open TCP connections at most, all workers together"},
+    {"tcp", "max_buffer", "tcp-max-buffer", SK_OPT_UINT, "262144", 4096, 16777216, true,
+     OFF(tcp_max_buffer), "BYTES", "bytes queued for sending per connection at most"},
+    {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
+     OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+const struct sk_option *sk_server_options(size_t *count)
+{
+    *count = NOPTIONS;
+    return options;
+}
+
+const struct sk_option *sk_server_option_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (strcmp(options[i].section, section) == 0 && strcmp(options[i].name, name) == 0)
+            return &options[i];
+    }
+    return NULL;
+}
+
+const struct sk_option *sk_server_option_by_flag(const char *flag)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (strcmp(options[i].flag, flag) == 0)
+            return &options[i];
+    }
+    return NULL;
+}
+
+/* Add every address in a space- or comma-separated list. */
+static int set_listen(struct sk_server_config *c, const char *value, bool from_default, char *err,
+                      size_t errsz)
+{
+    const char *p = value;
+
+    while (*p != '\0') {
+        size_t n;
+        struct sk_addr a;
+        p += strspn(p, " \t,");
+        n = strcspn(p, " \t,");
+        if (n == 0)
+            break;
+        if (sk_addr_parse(sk_slice_make(p, n), 5060, &a) != 0) {
+            snprintf(err, errsz, "listen: '%.*s' is not ADDR:PORT (IPv6 as [::1]:5060)", (int)n, p);
+            return SK_EINVAL;
+        }
+        if (c->nlisteners == SK_SERVER_MAX_LISTENERS) {
+            snprintf(err, errsz, "listen: at most %d addresses", SK_SERVER_MAX_LISTENERS);
+            return SK_EINVAL;
+        }
+        c->listeners[c->nlisteners].addr = a;
+        /* The default IPv6 wildcard is skipped on hosts without IPv6. */
+        c->listeners[c->nlisteners].optional = from_default && a.sa.sa_family == AF_INET6;
+        c->nlisteners++;
+        p += n;
+    }
+    return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return SK_EINVAL;
+}
+
+static int set_value(struct sk_server_config *c, const struct sk_option *o, const char *value,
+                     bool from_default, char *err, size_t errsz)
+{
+    char *field = (char *)c + o->offset;
+    uint64_t v;
+
+    switch (o->type) {
+    case SK_OPT_LISTEN:
+        return set_listen(c, value, from_default, err, errsz);
+    case SK_OPT_STRING: {
+        size_t cap = o->offset == OFF(data_dir) ? SK_SERVER_PATH_MAX : SK_SERVER_DOMAIN_MAX;
+        if (strlen(value) >= cap) {
+            snprintf(err, errsz, "%s: longer than %zu bytes", o->name, cap - 1);
+            return SK_EINVAL;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
+    case SK_OPT_UINT:
+        if (sk_slice_to_u64(sk_slice_cstr(value), UINT32_MAX, &v) != 0 || v < o->min ||
+            v > o->max) {
+            snprintf(err, errsz, "%s: '%s' is not a number from %llu to %llu", o->name, value,
+                     (unsigned long long)o->min, (unsigned long long)o->max);
+            return SK_EINVAL;
+        }
+        *(unsigned *)(void *)field = (unsigned)v;
+        return 0;
+    case SK_OPT_BOOL:
+        if (parse_bool(value, (bool *)(void *)field) != 0) {
+            snprintf(err, errsz, "%s: '%s' is not true or false", o->name, value);
+            return SK_EINVAL;
+        }
+        return 0;
+    case SK_OPT_LOGLEVEL:
+        for (unsigned i = 0; i < 4; i++) {
+            if (strcasecmp(value, level_names[i]) == 0) {
+                *(unsigned *)(void *)field = i;
+                return 0;
+            }
+        }
+        snprintf(err, errsz, "%s: '%s' is not error, warn, info or debug", o->name, value);
+        return SK_EINVAL;
+    }
+    return SK_EINVAL;
+}
+
+int sk_server_config_set(struct sk_server_config *c, const struct sk_option *o, const char *value,
+                         char *err, size_t errsz)
+{
+    return set_value(c, o, value, false, err, errsz);
+}
+
+void sk_server_config_init(struct sk_server_config *c)
+{
+    char err[256];
+
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        int rc = set_value(c, &options[i], options[i].def, true, err, sizeof(err));
+        (void)rc; /* the defaults are valid: unit.server_config checks it */
+    }
+}
+
+struct load_ctx {
+    struct sk_server_config *c;
+    bool listen_seen;
+    char *err;
+    size_t errsz;
+    bool failed;
+};
+
+static int on_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    const struct sk_option *o = sk_server_option_find(section, name);
+    char msg[256];
+
+    if (lc->failed)
+        return 0;
+    if (o == NULL) {
+        snprintf(lc->err, lc->errsz, "unknown option '%s' in section [%s]", name, section);
+        lc->failed = true;
+        return 0;
+    }
+    /* The file's listen keys replace the default list. */
+    if (o->type == SK_OPT_LISTEN && !lc->listen_seen) {
+        lc->c->nlisteners = 0;
+        lc->listen_seen = true;
+    }
+    if (set_value(lc->c, o, value, false, msg, sizeof(msg)) != 0) {
+        snprintf(lc->err, lc->errsz, "[%s] %s", section, msg);
+        lc->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+int sk_server_config_load(struct sk_server_config *c, const char *path, char *err, size_t errsz)
+{
+    struct load_ctx lc = {c, false, err, errsz, false};
+    char msg[300];
+    int rc;
+
+    err[0] = '\0';
+    rc = ini_parse(path, on_ini_line, &lc);
+    if (rc == -1) {
+        int e = errno;
+        snprintf(err, errsz, "%s: %s", path, strerror(e));
+        return e > 0 ? -e : SK_EIO;
+    }
+    if (rc == -2) {
+        snprintf(err, errsz, "%s: out of memory", path);
+        return SK_ENOMEM;
+    }
+    if (rc > 0) {
+        snprintf(msg, sizeof(msg), "%s", err[0] != '\0' ? err : "syntax error");
+        snprintf(err, errsz, "%s:%d: %s", path, rc, msg);
+        return SK_EINVAL;
+    }
+    return 0;
+}
+
+int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, char *err,
+                          size_t errsz)
+{
+    for (int i = 1; i < argc; i++) {
+        char flag[64];
+        const char *arg = argv[i], *value = NULL, *eq;
+        const struct sk_option *o;
+
+        if (strncmp(arg, "--", 2) != 0) {
+            snprintf(err, errsz, "unexpected argument '%s'", arg);
+            return SK_EINVAL;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        if (n >= sizeof(flag)) {
+            snprintf(err, errsz, "unknown option '--%s'", arg);
+            return SK_EINVAL;
+        }
+        memcpy(flag, arg, n);
+        flag[n] = '\0';
+        if (strcmp(flag, "check-config") == 0 || strcmp(flag, "help") == 0)
+            continue;
+        if (strcmp(flag, "config") == 0) {
+            i += eq == NULL ? 1 : 0;
+            continue;
+        }
+        o = sk_server_option_by_flag(flag);
+        if (o == NULL) {
+            snprintf(err, errsz, "unknown option '--%s'", flag);
+            return SK_EINVAL;
+        }
+        if (eq != NULL)
+            value = eq + 1;
+        else if (o->type == SK_OPT_BOOL)
+            value = "true";
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            snprintf(err, errsz, "--%s needs a value (%s)", flag, o->metavar);
+            return SK_EINVAL;
+        }
+        if (o->type == SK_OPT_LISTEN && !c->listen_from_args) {
+            c->nlisteners = 0;
+            c->listen_from_args = true;
+        }
+        if (set_value(c, o, value, false, err, errsz) != 0)
+            return SK_EINVAL;
+    }
+    return 0;
+}
+
+/* The host's domain: the part of the host name after the first dot, or the
+ * whole name when it has none. */
+static void host_domain(char *out, size_t outsz)
+{
+    char host[256];
+    const char *dot;
+
+    if (gethostname(host, sizeof(host)) != 0) {
+        snprintf(out, outsz, "localhost");
+        return;
+    }
+    host[sizeof(host) - 1] = '\0';
+    dot = strchr(host, '.');
+    snprintf(out, outsz, "%s", dot != NULL && dot[1] != '\0' ? dot + 1 : host);
+}
+
+int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
+{
+    if (c->nlisteners == 0) {
+        snprintf(err, errsz, "listen: no address to listen on");
+        return SK_EINVAL;
+    }
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (sk_addr_equal(&c->listeners[i].addr, &c->listeners[j].addr) &&
+                sk_addr_port(&c->listeners[i].addr) != 0) {
+                char a[SK_ADDR_STRLEN];
+                snprintf(err, errsz, "listen: %s given twice",
+                         sk_addr_format(&c->listeners[i].addr, a, sizeof(a)));
+                return SK_EINVAL;
+            }
+        }
+    }
+    if (c->data_dir[0] == '\0') {
+        snprintf(err, errsz, "data_dir: must not be empty");
+        return SK_EINVAL;
+    }
+    if (c->tcp_max_buffer < c->max_message_size) {
+        snprintf(err, errsz, "tcp max_buffer (%u) must be at least max_message_size (%u)",
+                 c->tcp_max_buffer, c->max_message_size);
+        return SK_EINVAL;
+    }
+    if (c->domain[0] == '\0')
+        host_domain(c->domain, sizeof(c->domain));
+    return 0;
+}
+
+void sk_server_config_help(struct sk_buf *out)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct sk_option *o = &options[i];
+        char lhs[64];
+        snprintf(lhs, sizeof(lhs), "--%s%s%s", o->flag, o->metavar[0] ? " " : "", o->metavar);
+        sk_buf_printf(out, "  %-30s %s", lhs, o->help);
+        if (o->def[0] != '\0')
+            sk_buf_printf(out, " [%s]", o->def);
+        sk_buf_append_cstr(out, o->reloadable ? " (SIGHUP)\n" : "\n");
+    }
+}
+
+void sk_server_config_sample(struct sk_buf *out)
+{
+    const char *section = "";
+
+    sk_buf_append_cstr(out, "# sipkit serve configuration (INI), generated from the option table:\n"
+                            "# every option at its default. Command-line flags override the file\n"
+                            "# (--listen, --data-dir, ...); options marked SIGHUP are reloaded on\n"
+                            "# SIGHUP, the others need a restart.\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const struct sk_option *o = &options[i];
+        if (strcmp(section, o->section) != 0) {
+            section = o->section;
+            sk_buf_printf(out, "\n[%s]\n", section);
+        }
+        sk_buf_printf(out, "\n# %s%s\n", o->help, o->reloadable ? " (SIGHUP)" : "");
+        if (o->type == SK_OPT_UINT)
+            sk_buf_printf(out, "# %llu to %llu\n", (unsigned long long)o->min,
+                          (unsigned long long)o->max);
+        if (o->type == SK_OPT_LISTEN) {
+            /* One key per address, as a file would list them. */
+            const char *p = o->def;
+            while (*p != '\0') {
+                size_t n = strcspn(p, " ");
+                sk_buf_printf(out, "%s = %.*s\n", o->name, (int)n, p);
+                p += n + strspn(p + n, " ");
+            }
+        } else {
+            sk_buf_printf(out, "%s =%s%s\n", o->name, o->def[0] ? " " : "", o->def);
+        }
+    }
+}

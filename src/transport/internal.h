@@ -1,0 +1,142 @@
+/*
+ * Private structures of the transport layer, shared by tp.c (workers, UDP,
+ * sending, lifecycle), tcp.c (connections) and via.c (received / rport).
+ *
+ * Ownership: a worker owns its loop, its sockets and its connections; only
+ * its own thread touches them. Other threads reach a worker through its
+ * mailbox (mutex + uv_async). The connection registry (peer -> owner) is
+ * the one structure shared between workers, under tp->reg_lock.
+ */
+#ifndef SK_TRANSPORT_INTERNAL_H
+#define SK_TRANSPORT_INTERNAL_H
+
+#include <sipkit/transport.h>
+
+#include <stdatomic.h>
+#include <uv.h>
+
+#define SK__CONN_BUCKETS 1024
+#define SK__REG_BUCKETS  4096
+#define SK__MAX_WORKERS  128
+/* Connection ids carry the owning worker in their low byte. */
+#define SK__CONN_WORKER(id) ((unsigned)((id)&0xff))
+
+/* Relaxed counters: written by one thread, read by anyone for stats. */
+#define SK__INC(field)                                                                             \
+    atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,      \
+                          memory_order_relaxed)
+
+struct sk__conn {
+    uv_tcp_t h;
+    uv_timer_t idle;
+    struct sk_tp_worker *w;
+    uint64_t id;
+    struct sk_addr peer;
+    unsigned listener; /* accepted on this listener; UINT32_MAX if outgoing */
+    char *rbuf;
+    size_t rlen, rcap;
+    size_t wpending;  /* bytes queued in libuv write requests */
+    int open_handles; /* handles still to close before freeing */
+    bool closing;
+    bool shutting; /* shutdown requested, closes when flushed */
+    bool registered;
+    struct sk__conn *hnext;         /* worker's id hash chain */
+    struct sk__conn *rnext;         /* registry chain (tp->reg_lock) */
+    struct sk__conn *lprev, *lnext; /* worker's list of connections */
+};
+
+/* UDP datagrams read per recvmmsg() call. */
+#define SK__UDP_BATCH 16
+
+struct sk__udp {
+    uv_poll_t h; /* level-triggered readiness; we read with recvmmsg() */
+    int fd;
+    struct sk_tp_worker *w;
+    unsigned listener;
+    bool active;
+};
+
+struct sk__tcpl {
+    uv_tcp_t h;
+    struct sk_tp_worker *w;
+    unsigned listener;
+    bool active;
+};
+
+struct sk__mail {
+    struct sk__mail *next;
+    struct sk_dest dst;
+    size_t len;
+    char data[];
+};
+
+struct sk_tp_worker {
+    struct sk_tp *tp;
+    unsigned idx;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t wake;
+    uv_timer_t drain;
+    struct sk__udp *udp;   /* one per listener */
+    struct sk__tcpl *tcpl; /* one per listener */
+    struct sk_msg msg;
+    char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
+    struct sk_buf scratch;       /* the head of an oversized TCP frame */
+    char *rbuf;                  /* UDP receive buffers, SK__UDP_BATCH slots */
+    size_t rbuf_size;            /* bytes per slot */
+    uint64_t next_id;
+    struct sk__conn *conns[SK__CONN_BUCKETS];
+    struct sk__conn *list;
+    uv_mutex_t mlock;
+    struct sk__mail *mhead, *mtail;
+    bool stop_requested; /* under mlock */
+    bool stopping;       /* worker thread only */
+    bool loop_ready, async_ready;
+    _Atomic uint64_t rx_msgs, tx_msgs, rx_bad, tcp_accepted, tcp_closed, tcp_refused;
+};
+
+struct sk_tp {
+    struct sk_listener *listeners;
+    struct sk_addr *bound; /* actual addresses, port filled in */
+    bool *skipped;         /* optional listeners that failed to bind */
+    size_t nlisteners;
+    struct sk_msg_limits limits;
+    sk_tp_recv_cb on_recv;
+    void *recv_arg;
+    sk_tp_trace_cb on_trace;
+    void *trace_arg;
+    _Atomic unsigned idle_timeout_s, max_conns;
+    _Atomic size_t max_buffer;
+    _Atomic bool trace;
+    _Atomic unsigned nconns;
+    unsigned drain_ms;
+    struct sk_tp_worker *workers;
+    unsigned nworkers;
+    bool started;
+    uv_mutex_t reg_lock;
+    struct sk__conn *reg[SK__REG_BUCKETS];
+};
+
+/* The worker whose loop runs on the calling thread, or NULL. */
+struct sk_tp_worker *sk__tp_current(void);
+
+/* Parse, fix the top Via, trace and hand up one message. */
+void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listener,
+                    const struct sk_addr *peer, struct sk__conn *conn, const char *p, size_t n,
+                    int frame_err);
+void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
+                      const struct sk_addr *peer, const void *data, size_t len);
+
+/* tcp.c */
+int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);
+void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
+                        size_t len);
+struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id);
+void sk__conn_close(struct sk__conn *c, const char *reason);
+void sk__conn_close_after_flush(struct sk__conn *c, const char *reason);
+void sk__tcp_stop(struct sk_tp_worker *w);
+/* Registry lookup: owner worker index and id of an open connection to
+ * peer. Returns 0 or SK_ENOTFOUND. */
+int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id);
+
+#endif

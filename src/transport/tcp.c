@@ -1,0 +1,537 @@
+/*
+ * TCP connections: accepting (with a cap on the number of connections),
+ * stream framing with sk_msg_frame() (RFC 3261 §18.3: Content-Length
+ * delimits messages on a stream), connection reuse in both directions
+ * (§18.2.2 responses on the request's connection; requests to a peer on an
+ * open connection to it, the registry below), an idle timeout, and a cap on
+ * the bytes buffered per connection each way.
+ *
+ * A peer whose stream cannot be framed gets its message handed up marked
+ * bad and close_after set, so the server can answer 400/513 when a
+ * response can be built; the connection is then shut down after the answer
+ * is written. Other connections are not affected.
+ *
+ * Memory: a connection is allocated on accept or connect and freed once
+ * both its libuv handles have closed. Its receive buffer grows up to the
+ * frame limit. Writes that cannot complete at once are copied into a write
+ * request freed by the write callback.
+ */
+#include "transport/internal.h"
+
+#include <string.h>
+#include <unistd.h>
+
+struct wreq {
+    uv_write_t req;
+    struct sk__conn *c;
+    size_t len;
+    char data[];
+};
+
+/* ---- registry: peer address -> owning worker and connection id ---------- */
+
+static void reg_add(struct sk__conn *c)
+{
+    struct sk_tp *tp = c->w->tp;
+    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
+
+    uv_mutex_lock(&tp->reg_lock);
+    c->rnext = tp->reg[b];
+    tp->reg[b] = c;
+    c->registered = true;
+    uv_mutex_unlock(&tp->reg_lock);
+}
+
+static void reg_del(struct sk__conn *c)
+{
+    struct sk_tp *tp = c->w->tp;
+    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
+
+    if (!c->registered)
+        return;
+    uv_mutex_lock(&tp->reg_lock);
+    for (struct sk__conn **pp = &tp->reg[b]; *pp != NULL; pp = &(*pp)->rnext) {
+        if (*pp == c) {
+            *pp = c->rnext;
+            break;
+        }
+    }
+    c->registered = false;
+    uv_mutex_unlock(&tp->reg_lock);
+}
+
+int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id)
+{
+    uint32_t b = sk_addr_hash(peer) % SK__REG_BUCKETS;
+    int err = SK_ENOTFOUND;
+
+    uv_mutex_lock(&tp->reg_lock);
+    for (struct sk__conn *c = tp->reg[b]; c != NULL; c = c->rnext) {
+        if (sk_addr_equal(&c->peer, peer)) {
+            /* Reading another worker's connection is safe here: peer, id
+             * and w never change while it is registered. */
+            *widx = c->w->idx;
+            *id = c->id;
+            err = 0;
+            break;
+        }
+    }
+    uv_mutex_unlock(&tp->reg_lock);
+    return err;
+}
+
+/* ---- connection lifetime ------------------------------------------------- */
+
+struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id)
+{
+    for (struct sk__conn *c = w->conns[(id >> 8) % SK__CONN_BUCKETS]; c != NULL; c = c->hnext) {
+        if (c->id == id)
+            return c->closing ? NULL : c;
+    }
+    return NULL;
+}
+
+static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
+{
+    struct sk__conn *c = sk_calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->w = w;
+    c->listener = listener;
+    c->id = (w->next_id++ << 8) | w->idx;
+    c->h.data = c;
+    c->idle.data = c;
+    uv_tcp_init(&w->loop, &c->h);
+    uv_timer_init(&w->loop, &c->idle);
+    c->open_handles = 2;
+    size_t b = (c->id >> 8) % SK__CONN_BUCKETS;
+    c->hnext = w->conns[b];
+    w->conns[b] = c;
+    c->lnext = w->list;
+    if (w->list != NULL)
+        w->list->lprev = c;
+    w->list = c;
+    atomic_fetch_add(&w->tp->nconns, 1);
+    return c;
+}
+
+static void conn_unlink(struct sk__conn *c)
+{
+    struct sk_tp_worker *w = c->w;
+
+    for (struct sk__conn **pp = &w->conns[(c->id >> 8) % SK__CONN_BUCKETS]; *pp != NULL;
+         pp = &(*pp)->hnext) {
+        if (*pp == c) {
+            *pp = c->hnext;
+            break;
+        }
+    }
+    if (c->lprev != NULL)
+        c->lprev->lnext = c->lnext;
+    else
+        w->list = c->lnext;
+    if (c->lnext != NULL)
+        c->lnext->lprev = c->lprev;
+    c->lprev = c->lnext = NULL;
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    struct sk__conn *c = h->data;
+
+    if (--c->open_handles > 0)
+        return;
+    atomic_fetch_sub(&c->w->tp->nconns, 1);
+    sk_free(c->rbuf);
+    sk_free(c);
+}
+
+void sk__conn_close(struct sk__conn *c, const char *reason)
+{
+    char a[SK_ADDR_STRLEN];
+
+    if (c->closing)
+        return;
+    c->closing = true;
+    SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_close peer=%s conn=%llu reason=\"%s\"",
+           sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, reason);
+    SK__INC(c->w->tcp_closed);
+    reg_del(c);
+    conn_unlink(c);
+    uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->h, conn_handle_closed);
+}
+
+static void shutdown_done(uv_shutdown_t *req, int status)
+{
+    struct sk__conn *c = req->data;
+
+    sk_free(req);
+    if (status != 0 && status != UV_ECANCELED)
+        sk__conn_close(c, "shutdown failed");
+}
+
+static void linger_expired(uv_timer_t *t)
+{
+    sk__conn_close(t->data, "closed after flush");
+}
+
+/* Send what is queued (the 400 to a garbage sender), then FIN; keep
+ * reading and discarding until the peer closes or a short linger ends, so
+ * that unread input does not turn our close into a reset that destroys the
+ * answer in flight. */
+void sk__conn_close_after_flush(struct sk__conn *c, const char *reason)
+{
+    uv_shutdown_t *req;
+    char a[SK_ADDR_STRLEN];
+
+    if (c->closing || c->shutting)
+        return;
+    c->shutting = true;
+    SK_LOG(SK_LOG_INFO, "transport", "event=tcp_drop peer=%s conn=%llu reason=\"%s\"",
+           sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, reason);
+    reg_del(c);
+    req = sk_malloc(sizeof(*req));
+    if (req == NULL || uv_shutdown(req, (uv_stream_t *)&c->h, shutdown_done) != 0) {
+        sk_free(req);
+        sk__conn_close(c, reason);
+        return;
+    }
+    req->data = c;
+    uv_timer_start(&c->idle, linger_expired, 2000, 0);
+}
+
+static void idle_expired(uv_timer_t *t)
+{
+    sk__conn_close(t->data, "idle timeout");
+}
+
+static void touch(struct sk__conn *c)
+{
+    unsigned s = atomic_load_explicit(&c->w->tp->idle_timeout_s, memory_order_relaxed);
+
+    if (s > 0 && !c->closing && !c->shutting)
+        uv_timer_start(&c->idle, idle_expired, (uint64_t)s * 1000, 0);
+}
+
+/* ---- reading --------------------------------------------------------------- */
+
+/* Largest frame plus room for keep-alive CRLFs in front of it. */
+static size_t frame_cap(const struct sk_tp *tp)
+{
+    return tp->limits.max_size + 64;
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct sk__conn *c = h->data;
+    size_t cap = frame_cap(c->w->tp);
+
+    (void)suggested;
+    if (c->rcap < cap && c->rcap - c->rlen < 16384) {
+        size_t want = c->rcap == 0 ? 16384 : c->rcap * 2;
+        char *p;
+        if (want > cap)
+            want = cap;
+        p = sk_realloc(c->rbuf, want);
+        if (p != NULL) {
+            c->rbuf = p;
+            c->rcap = want;
+        }
+    }
+    buf->base = c->rbuf == NULL ? NULL : c->rbuf + c->rlen;
+    buf->len = c->rbuf == NULL ? 0 : c->rcap - c->rlen;
+}
+
+/* Hand up bytes that cannot be framed, so the server can answer 400 or
+ * 513. For an oversized frame the header lines that did arrive whole are
+ * handed up, closed with an empty line, so Via, From, To, Call-ID and CSeq
+ * can still be read when they came first. */
+static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int err)
+{
+    struct sk_buf *b = &c->w->scratch;
+    const char *end = NULL;
+
+    if (err == SK_ETOOBIG) {
+        for (size_t i = n; i >= 2 && end == NULL; i--) {
+            if (p[i - 2] == '\r' && p[i - 1] == '\n')
+                end = p + i;
+        }
+    }
+    if (end == NULL) {
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_EPARSE);
+        return;
+    }
+    sk_buf_reset(b);
+    sk_buf_append(b, p, (size_t)(end - p));
+    sk_buf_append(b, "\r\n", 2);
+    if (!sk_buf_ok(b)) {
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
+        return;
+    }
+    sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
+}
+
+/* Cut and hand up every complete message in the buffer. */
+static void conn_frame(struct sk__conn *c)
+{
+    struct sk_tp *tp = c->w->tp;
+    size_t off = 0;
+
+    while (!c->closing && !c->shutting && off < c->rlen) {
+        size_t skip = 0, mlen = 0;
+        int err = sk_msg_frame(c->rbuf + off, c->rlen - off, &tp->limits, &skip, &mlen);
+        if (err == SK_EAGAIN) {
+            off += skip;
+            if (c->rlen - off < frame_cap(tp) - 64)
+                break;
+            err = SK_ETOOBIG; /* no end in sight within the limit */
+        }
+        if (err != 0) {
+            deliver_unframeable(c, c->rbuf + off, c->rlen - off, err);
+            /* Answered if possible; now shut it down. */
+            sk__conn_close_after_flush(c, "unframeable stream");
+            return;
+        }
+        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
+        off += skip + mlen;
+    }
+    if (off > 0 && !c->closing) {
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+        c->rlen -= off;
+    }
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct sk__conn *c = s->data;
+
+    (void)buf;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        sk__conn_close(c, nread == UV_EOF ? "peer closed" : uv_strerror((int)nread));
+        return;
+    }
+    if (c->rbuf == NULL) {
+        sk__conn_close(c, "out of memory");
+        return;
+    }
+    if (c->shutting)
+        return; /* draining a dropped peer: discard */
+    c->rlen += (size_t)nread;
+    touch(c);
+    conn_frame(c);
+}
+
+/* ---- accepting and connecting --------------------------------------------- */
+
+static void on_accept(uv_stream_t *server, int status)
+{
+    struct sk__tcpl *l = server->data;
+    struct sk_tp_worker *w = l->w;
+    struct sk_tp *tp = w->tp;
+    struct sk__conn *c;
+    char a[SK_ADDR_STRLEN];
+    int len = sizeof(c->peer.ss);
+
+    if (status != 0 || w->stopping)
+        return;
+    c = conn_new(w, l->listener);
+    if (c == NULL)
+        return;
+    if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+        sk__conn_close(c, "accept failed");
+        return;
+    }
+    uv_tcp_getpeername(&c->h, &c->peer.sa, &len);
+    c->peer.sslen = (socklen_t)len;
+    c->peer.tp = SK_TP_TCP;
+    c->peer.conn_id = c->id;
+    uv_tcp_nodelay(&c->h, 1);
+    if (atomic_load(&tp->nconns) > atomic_load(&tp->max_conns)) {
+        SK__INC(w->tcp_refused);
+        SK_LOG(SK_LOG_WARN, "transport", "event=tcp_refused peer=%s reason=\"connection limit\"",
+               sk_addr_format(&c->peer, a, sizeof(a)));
+        sk__conn_close(c, "connection limit");
+        return;
+    }
+    SK__INC(w->tcp_accepted);
+    SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_accept peer=%s conn=%llu",
+           sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
+    reg_add(c);
+    touch(c);
+    uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
+}
+
+int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd)
+{
+    struct sk__tcpl *l = &w->tcpl[listener];
+    int err;
+
+    l->w = w;
+    l->listener = listener;
+    l->h.data = l;
+    err = uv_tcp_init(&w->loop, &l->h);
+    if (err != 0) {
+        close(fd);
+        return err;
+    }
+    err = uv_tcp_open(&l->h, fd);
+    if (err == 0)
+        err = uv_listen((uv_stream_t *)&l->h, 511, on_accept);
+    if (err != 0) {
+        uv_close((uv_handle_t *)&l->h, NULL);
+        return err;
+    }
+    l->active = true;
+    return 0;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+    struct sk__conn *c = req->data;
+    char a[SK_ADDR_STRLEN];
+
+    sk_free(req);
+    if (c->closing)
+        return;
+    if (status != 0) {
+        SK_LOG(SK_LOG_WARN, "transport", "event=tcp_connect_failed peer=%s error=\"%s\"",
+               sk_addr_format(&c->peer, a, sizeof(a)), uv_strerror(status));
+        sk__conn_close(c, "connect failed");
+        return;
+    }
+    uv_tcp_nodelay(&c->h, 1);
+    touch(c);
+    uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
+}
+
+static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_addr *peer)
+{
+    struct sk__conn *c;
+    uv_connect_t *req;
+
+    if (atomic_load(&w->tp->nconns) >= atomic_load(&w->tp->max_conns))
+        return NULL;
+    c = conn_new(w, UINT32_MAX);
+    req = sk_malloc(sizeof(*req));
+    if (c == NULL || req == NULL) {
+        sk_free(req);
+        if (c != NULL)
+            sk__conn_close(c, "out of memory");
+        return NULL;
+    }
+    c->peer = *peer;
+    req->data = c;
+    if (uv_tcp_connect(req, &c->h, &peer->sa, on_connect) != 0) {
+        sk_free(req);
+        sk__conn_close(c, "connect failed");
+        return NULL;
+    }
+    reg_add(c);
+    return c;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static void write_done(uv_write_t *req, int status)
+{
+    struct wreq *wr = (struct wreq *)req;
+    struct sk__conn *c = wr->c;
+
+    c->wpending -= wr->len;
+    sk_free(wr);
+    if (status != 0 && status != UV_ECANCELED)
+        sk__conn_close(c, uv_strerror(status));
+}
+
+static int conn_write(struct sk__conn *c, const char *data, size_t len)
+{
+    struct sk_tp *tp = c->w->tp;
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    size_t done = 0;
+    struct wreq *wr;
+    int n;
+
+    if (c->wpending == 0) {
+        n = uv_try_write((uv_stream_t *)&c->h, &b, 1);
+        if (n > 0)
+            done = (size_t)n;
+        else if (n != UV_EAGAIN && n != UV_ENOSYS)
+            return n;
+    }
+    if (done == len)
+        return 0;
+    if (c->wpending + (len - done) > atomic_load(&tp->max_buffer)) {
+        sk__conn_close(c, "send buffer limit");
+        return SK_ETOOBIG;
+    }
+    wr = sk_malloc(sizeof(*wr) + len - done);
+    if (wr == NULL)
+        return SK_ENOMEM;
+    wr->c = c;
+    wr->len = len - done;
+    memcpy(wr->data, data + done, wr->len);
+    b = uv_buf_init(wr->data, (unsigned)wr->len);
+    n = uv_write(&wr->req, (uv_stream_t *)&c->h, &b, 1, write_done);
+    if (n != 0) {
+        sk_free(wr);
+        return n;
+    }
+    c->wpending += wr->len;
+    return 0;
+}
+
+void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
+                        size_t len)
+{
+    struct sk__conn *c = dst->conn_id != 0 ? sk__conn_find(w, dst->conn_id) : NULL;
+    struct sk_tp *tp = w->tp;
+    char a[SK_ADDR_STRLEN];
+    int err;
+
+    if (c == NULL && dst->conn_id != 0) {
+        /* §18.2.2: the request's connection is gone; try another one to
+         * the same peer, else open a new one. */
+        unsigned widx;
+        uint64_t id;
+        if (sk__reg_lookup(tp, &dst->addr, &widx, &id) == 0 && widx == w->idx)
+            c = sk__conn_find(w, id);
+    }
+    if (c == NULL)
+        c = conn_connect(w, &dst->addr);
+    if (c == NULL) {
+        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
+               sk_addr_format(&dst->addr, a, sizeof(a)), "no connection");
+        return;
+    }
+    sk__tp_trace_out(tp, SK_TP_TCP,
+                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->peer, &c->peer,
+                     data, len);
+    err = conn_write(c, data, len);
+    if (err != 0) {
+        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
+               sk_addr_format(&c->peer, a, sizeof(a)),
+               err < -10000 ? sk_strerror(err) : uv_strerror(err));
+        return;
+    }
+    SK__INC(w->tx_msgs);
+    touch(c);
+}
+
+void sk__tcp_stop(struct sk_tp_worker *w)
+{
+    struct sk__conn *c = w->list;
+
+    while (c != NULL) {
+        struct sk__conn *next = c->lnext;
+        /* Connections already flushing finish on their own. */
+        if (c->wpending > 0)
+            sk__conn_close_after_flush(c, "shutdown");
+        else if (!c->shutting)
+            sk__conn_close(c, "shutdown");
+        c = next;
+    }
+}

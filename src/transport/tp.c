@@ -1,0 +1,583 @@
+/*
+ * Transport core: worker threads with one libuv loop each, the
+ * SO_REUSEPORT sockets every worker binds for every listener, the UDP
+ * receive path, handing messages up, sending (RFC 3261 §18.1 / §18.2) and
+ * the cross-worker mailbox.
+ *
+ * Memory: a worker's receive buffer and parsed message are
+ * reused for every message, so the UDP path allocates nothing in steady
+ * state. Mail carries a copy of the bytes and is freed by the receiving
+ * worker. See internal.h for who owns what.
+ */
+#include "transport/internal.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Thread_local struct sk_tp_worker *current_worker;
+
+struct sk_tp_worker *sk__tp_current(void)
+{
+    return current_worker;
+}
+
+/* ---- sockets ---------------------------------------------------------- */
+
+/* A socket every worker can bind to the same address: the kernel spreads
+ * datagrams and connections over them. IPv6 sockets are IPv6-only so that
+ * 0.0.0.0:P and [::]:P can both be listened on. */
+static int bound_socket(const struct sk_addr *addr, int type)
+{
+    int one = 1;
+    int fd = socket(addr->sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        (addr->sa.sa_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+        bind(fd, &addr->sa, sk_addr_len(addr)) != 0) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listener,
+                    const struct sk_addr *peer, struct sk__conn *conn, const char *p, size_t n,
+                    int frame_err)
+{
+    struct sk_tp *tp = w->tp;
+    struct sk_rx rx;
+    int err;
+
+    if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
+        tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, &tp->bound[listener], peer,
+                     sk_slice_make(p, n));
+    memset(&rx, 0, sizeof(rx));
+    rx.tp = tp;
+    rx.worker = w;
+    rx.transport = t;
+    rx.peer = *peer;
+    rx.peer.sslen = sk_addr_len(peer);
+    rx.peer.tp = t;
+    rx.peer.conn_id = conn != NULL ? conn->id : 0;
+    rx.local = tp->bound[listener];
+    rx.listener = listener;
+    rx.conn_id = conn != NULL ? conn->id : 0;
+    rx.msg = &w->msg;
+    rx.bytes = sk_slice_make(p, n);
+    sk_addr_format_host(peer, false, w->src_ip, sizeof(w->src_ip));
+    SK__INC(w->rx_msgs);
+
+    if (frame_err == 0) {
+        err = sk_msg_parse(&w->msg, p, n, t == SK_TP_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
+                           &tp->limits);
+    } else {
+        /* The head of an unframeable stream: read what can be read so a
+         * response can name the defect; the size limit was hit already. */
+        struct sk_msg_limits roomy = tp->limits;
+        roomy.max_size = n + 1;
+        err = sk_msg_parse(&w->msg, p, n, SK_MSG_DATAGRAM, &roomy);
+    }
+    if (frame_err != 0) {
+        /* The stream cannot be framed (§18.3: Content-Length is mandatory
+         * on streams); say so even when the bytes parse as a datagram. */
+        if (err == 0) {
+            w->msg.cause = frame_err == SK_ETOOBIG ? SK_CAUSE_TOO_LARGE : SK_CAUSE_CONTENT_LENGTH;
+            w->msg.cause_hdr = SK_HDR_OTHER;
+            w->msg.cause_name = SK_SLICE_NULL;
+            err = frame_err;
+        }
+        rx.close_after = true;
+    }
+    if (err == 0 || w->msg.respondable) {
+        /* RFC 3261 §18.2.1, RFC 3581 §4: the message layer adds received
+         * and the rport value to the top Via when it writes a response or
+         * forwards the request. */
+        sk_msg_set_source(&w->msg, sk_slice_cstr(w->src_ip), sk_addr_port(peer));
+    }
+    if (err != 0) {
+        SK__INC(w->rx_bad);
+        /* A stream peer that sent something unparseable is answered (when
+         * possible) and then disconnected: its framing cannot be trusted. */
+        if (t == SK_TP_TCP)
+            rx.close_after = true;
+    }
+    rx.parse_err = err;
+    tp->on_recv(tp->recv_arg, &rx);
+    if (rx.close_after && conn != NULL)
+        sk__conn_close_after_flush(conn, "bad message");
+}
+
+/* Read up to a batch of datagrams in one system call. The poll handle is
+ * level-triggered, so a short batch means the socket is drained and no
+ * extra call is spent learning so; a full batch reads again. */
+static void udp_readable(uv_poll_t *h, int status, int events)
+{
+    struct sk__udp *u = h->data;
+    struct sk_tp_worker *w = u->w;
+    struct mmsghdr msgs[SK__UDP_BATCH];
+    struct iovec iov[SK__UDP_BATCH];
+    struct sk_addr from[SK__UDP_BATCH];
+
+    (void)events;
+    if (status != 0)
+        return;
+    for (int round = 0; round < 4 && !w->stopping; round++) {
+        int n;
+        for (unsigned i = 0; i < SK__UDP_BATCH; i++) {
+            iov[i].iov_base = w->rbuf + i * w->rbuf_size;
+            iov[i].iov_len = w->rbuf_size;
+            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_name = &from[i].ss;
+            msgs[i].msg_hdr.msg_namelen = sizeof(from[i].ss);
+        }
+        n = recvmmsg(u->fd, msgs, SK__UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        for (int i = 0; i < n; i++) {
+            size_t len = msgs[i].msg_len;
+            const char *p = iov[i].iov_base;
+            /* A keep-alive (RFC 5626 §3.5.1 CRLF, or empty) is not a
+             * message. */
+            if (len <= 4 && strspn(p, "\r\n") >= len)
+                continue;
+            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+                len = w->rbuf_size; /* over max_size: the parser says 513 */
+            sk__tp_deliver(w, SK_TP_UDP, u->listener, &from[i], NULL, p, len, 0);
+        }
+        if (n < SK__UDP_BATCH)
+            return;
+    }
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
+                      const struct sk_addr *peer, const void *data, size_t len)
+{
+    if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
+        tp->on_trace(tp->trace_arg, SK_TRACE_OUT, t, local, peer, sk_slice_make(data, len));
+}
+
+static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+{
+    struct sk_tp_worker *w = current_worker != NULL ? current_worker : &tp->workers[0];
+    int family = dst->addr.sa.sa_family;
+    int li = -1;
+    if (dst->listener >= 0 && (size_t)dst->listener < tp->nlisteners &&
+        tp->bound[dst->listener].sa.sa_family == family && w->udp[dst->listener].active)
+        li = dst->listener;
+    for (size_t i = 0; li < 0 && i < tp->nlisteners; i++) {
+        if (w->udp[i].active && tp->bound[i].sa.sa_family == family)
+            li = (int)i;
+    }
+    if (li < 0)
+        return SK_ENOTFOUND;
+    /* A plain sendto on the worker's descriptor: one system call, and
+     * thread-safe when another thread sends. */
+    sk__tp_trace_out(tp, SK_TP_UDP, &tp->bound[li], &dst->addr, data, len);
+    if (sendto(w->udp[li].fd, data, len, 0, &dst->addr.sa, sk_addr_len(&dst->addr)) < 0) {
+        int err = -errno;
+        char a[SK_ADDR_STRLEN];
+        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=udp peer=%s error=\"%s\"",
+               sk_addr_format(&dst->addr, a, sizeof(a)), strerror(-err));
+        return err;
+    }
+    SK__INC(w->tx_msgs);
+    return 0;
+}
+
+static int post_mail(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
+                     size_t len)
+{
+    struct sk__mail *m = sk_malloc(sizeof(*m) + len);
+    int err = 0;
+
+    if (m == NULL)
+        return SK_ENOMEM;
+    m->next = NULL;
+    m->dst = *dst;
+    m->len = len;
+    memcpy(m->data, data, len);
+    uv_mutex_lock(&w->mlock);
+    if (w->stop_requested || !w->async_ready) {
+        err = SK_ESTATE;
+    } else {
+        if (w->mtail != NULL)
+            w->mtail->next = m;
+        else
+            w->mhead = m;
+        w->mtail = m;
+        uv_async_send(&w->wake);
+    }
+    uv_mutex_unlock(&w->mlock);
+    if (err != 0)
+        sk_free(m);
+    return err;
+}
+
+int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+{
+    struct sk_tp_worker *cur = current_worker;
+    unsigned owner;
+    uint64_t id = dst->conn_id;
+
+    if (cur != NULL && cur->tp != tp)
+        cur = NULL;
+    if (dst->transport == SK_TP_UDP)
+        return udp_send(tp, dst, data, len);
+    if (len > atomic_load_explicit(&tp->max_buffer, memory_order_relaxed))
+        return SK_ETOOBIG;
+    if (id != 0 && SK__CONN_WORKER(id) < tp->nworkers) {
+        owner = SK__CONN_WORKER(id);
+    } else if (sk__reg_lookup(tp, &dst->addr, &owner, &id) != 0) {
+        owner = cur != NULL ? cur->idx : 0;
+        id = 0;
+    }
+    if (cur != NULL && cur->idx == owner) {
+        struct sk_dest d = *dst;
+        d.conn_id = id;
+        sk__tcp_send_local(cur, &d, data, len);
+        return 0;
+    }
+    struct sk_dest d = *dst;
+    d.conn_id = id;
+    return post_mail(&tp->workers[owner], &d, data, len);
+}
+
+/* ---- the worker loop ------------------------------------------------------ */
+
+static void close_cb_nop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void drain_expired(uv_timer_t *t)
+{
+    struct sk_tp_worker *w = t->data;
+
+    while (w->list != NULL)
+        sk__conn_close(w->list, "shutdown");
+}
+
+static void begin_stop(struct sk_tp_worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    for (size_t i = 0; i < w->tp->nlisteners; i++) {
+        if (w->udp[i].active) {
+            uv_poll_stop(&w->udp[i].h);
+            uv_close((uv_handle_t *)&w->udp[i].h, close_cb_nop);
+            w->udp[i].active = false;
+        }
+        if (w->tcpl[i].active)
+            uv_close((uv_handle_t *)&w->tcpl[i].h, close_cb_nop);
+    }
+    sk__tcp_stop(w);
+    uv_close((uv_handle_t *)&w->wake, close_cb_nop);
+    if (w->list != NULL) {
+        /* Bounded drain: connections still flushing are cut at the end. */
+        uv_timer_start(&w->drain, drain_expired, w->tp->drain_ms, 0);
+        uv_unref((uv_handle_t *)&w->drain);
+    }
+}
+
+static void on_wake(uv_async_t *a)
+{
+    struct sk_tp_worker *w = a->data;
+    struct sk__mail *m;
+    bool stop;
+
+    uv_mutex_lock(&w->mlock);
+    m = w->mhead;
+    w->mhead = w->mtail = NULL;
+    stop = w->stop_requested;
+    uv_mutex_unlock(&w->mlock);
+    while (m != NULL) {
+        struct sk__mail *next = m->next;
+        if (!w->stopping)
+            sk__tcp_send_local(w, &m->dst, m->data, m->len);
+        sk_free(m);
+        m = next;
+    }
+    if (stop)
+        begin_stop(w);
+}
+
+static void worker_main(void *arg)
+{
+    struct sk_tp_worker *w = arg;
+
+    current_worker = w;
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    current_worker = NULL;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+/* Bind listener li on worker w. The first worker binds the configured
+ * address (port 0 picks one); the others bind the address it got. */
+static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
+{
+    struct sk_addr *addr = &tp->bound[li];
+    char a[SK_ADDR_STRLEN];
+    int ufd, tfd, err;
+
+    ufd = bound_socket(addr, SOCK_DGRAM);
+    if (ufd < 0)
+        return ufd;
+    if (sk_addr_port(addr) == 0) {
+        socklen_t sl = sizeof(addr->ss);
+        getsockname(ufd, &addr->sa, &sl);
+    }
+    tfd = bound_socket(addr, SOCK_STREAM);
+    if (tfd < 0) {
+        close(ufd);
+        return tfd;
+    }
+    w->udp[li].w = w;
+    w->udp[li].listener = li;
+    w->udp[li].h.data = &w->udp[li];
+    w->udp[li].fd = ufd;
+    err = uv_poll_init(&w->loop, &w->udp[li].h, ufd);
+    if (err == 0)
+        err = uv_poll_start(&w->udp[li].h, UV_READABLE, udp_readable);
+    if (err != 0) {
+        w->udp[li].fd = 0;
+        close(ufd);
+        close(tfd);
+        return err;
+    }
+    w->udp[li].active = true;
+    err = sk__tcp_listen_start(w, li, tfd);
+    if (err != 0) {
+        SK_LOG(SK_LOG_ERROR, "transport", "event=listen_failed transport=tcp addr=%s error=\"%s\"",
+               sk_addr_format(addr, a, sizeof(a)), uv_strerror(err));
+        return err;
+    }
+    return 0;
+}
+
+static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
+{
+    int err;
+
+    w->tp = tp;
+    w->idx = idx;
+    w->next_id = 1;
+    sk_msg_init(&w->msg);
+    sk_buf_init(&w->scratch);
+    w->rbuf_size = tp->limits.max_size + 1;
+    if (w->rbuf_size < 65536)
+        w->rbuf_size = 65536;
+    w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
+    w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
+    w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
+    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL)
+        return SK_ENOMEM;
+    if ((err = uv_mutex_init(&w->mlock)) != 0)
+        return err;
+    if ((err = uv_loop_init(&w->loop)) != 0)
+        return err;
+    w->loop_ready = true;
+    w->wake.data = w;
+    w->drain.data = w;
+    uv_timer_init(&w->loop, &w->drain);
+    if ((err = uv_async_init(&w->loop, &w->wake, on_wake)) != 0)
+        return err;
+    w->async_ready = true;
+    return 0;
+}
+
+int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
+{
+    struct sk_tp *tp;
+    unsigned n = cfg->workers;
+    int err = SK_ENOMEM;
+    char a[SK_ADDR_STRLEN];
+
+    if (cfg->nlisteners == 0 || cfg->on_recv == NULL)
+        return SK_EINVAL;
+    if (n == 0)
+        n = (unsigned)uv_available_parallelism();
+    if (n == 0)
+        n = 1;
+    if (n > SK__MAX_WORKERS)
+        n = SK__MAX_WORKERS;
+    tp = sk_calloc(1, sizeof(*tp));
+    if (tp == NULL)
+        return SK_ENOMEM;
+    uv_mutex_init(&tp->reg_lock);
+    tp->nlisteners = cfg->nlisteners;
+    tp->limits = cfg->limits;
+    if (tp->limits.max_size == 0)
+        tp->limits.max_size = SK_MSG_DEFAULT_MAX_SIZE;
+    tp->on_recv = cfg->on_recv;
+    tp->recv_arg = cfg->recv_arg;
+    tp->on_trace = cfg->on_trace;
+    tp->trace_arg = cfg->trace_arg;
+    tp->drain_ms = 2000;
+    sk_tp_set_runtime(tp, &cfg->runtime);
+    tp->listeners = sk_calloc(cfg->nlisteners, sizeof(*tp->listeners));
+    tp->bound = sk_calloc(cfg->nlisteners, sizeof(*tp->bound));
+    tp->skipped = sk_calloc(cfg->nlisteners, sizeof(*tp->skipped));
+    tp->workers = sk_calloc(n, sizeof(*tp->workers));
+    if (tp->listeners == NULL || tp->bound == NULL || tp->skipped == NULL || tp->workers == NULL)
+        goto fail;
+    tp->nworkers = n;
+    memcpy(tp->listeners, cfg->listeners, cfg->nlisteners * sizeof(*tp->listeners));
+    for (size_t i = 0; i < cfg->nlisteners; i++)
+        tp->bound[i] = cfg->listeners[i].addr;
+    for (unsigned i = 0; i < n; i++) {
+        if ((err = worker_init(tp, &tp->workers[i], i)) != 0)
+            goto fail;
+    }
+    for (unsigned li = 0; li < tp->nlisteners; li++) {
+        for (unsigned i = 0; i < n; i++) {
+            err = bind_listener(tp, &tp->workers[i], li);
+            if (err == 0)
+                continue;
+            sk_addr_format(&tp->bound[li], a, sizeof(a));
+            if (i == 0 && tp->listeners[li].optional) {
+                SK_LOG(SK_LOG_WARN, "transport", "event=listener_skipped addr=%s error=\"%s\"", a,
+                       sk_strerror(err));
+                tp->skipped[li] = true;
+                break;
+            }
+            SK_LOG(SK_LOG_ERROR, "transport", "event=bind_failed addr=%s error=\"%s\"", a,
+                   sk_strerror(err));
+            goto fail;
+        }
+    }
+    *out = tp;
+    return 0;
+fail:
+    sk_tp_free(tp);
+    return err;
+}
+
+int sk_tp_start(struct sk_tp *tp)
+{
+    for (unsigned i = 0; i < tp->nworkers; i++) {
+        int err = uv_thread_create(&tp->workers[i].thread, worker_main, &tp->workers[i]);
+        if (err != 0) {
+            tp->nworkers = i; /* stop and join those that run */
+            return err;
+        }
+    }
+    tp->started = true;
+    return 0;
+}
+
+void sk_tp_stop(struct sk_tp *tp, unsigned drain_ms)
+{
+    if (tp == NULL || !tp->started)
+        return;
+    tp->drain_ms = drain_ms;
+    for (unsigned i = 0; i < tp->nworkers; i++) {
+        struct sk_tp_worker *w = &tp->workers[i];
+        uv_mutex_lock(&w->mlock);
+        w->stop_requested = true;
+        uv_async_send(&w->wake);
+        uv_mutex_unlock(&w->mlock);
+    }
+    for (unsigned i = 0; i < tp->nworkers; i++)
+        uv_thread_join(&tp->workers[i].thread);
+    tp->started = false;
+}
+
+static void worker_free(struct sk_tp_worker *w)
+{
+    if (w->loop_ready) {
+        /* Never started, or stopped: close what is still open. */
+        if (!w->stopping)
+            begin_stop(w);
+        if (!uv_is_closing((uv_handle_t *)&w->drain))
+            uv_close((uv_handle_t *)&w->drain, close_cb_nop);
+        while (w->list != NULL)
+            sk__conn_close(w->list, "shutdown");
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&w->loop);
+        uv_mutex_destroy(&w->mlock);
+    }
+    while (w->mhead != NULL) {
+        struct sk__mail *m = w->mhead;
+        w->mhead = m->next;
+        sk_free(m);
+    }
+    sk_msg_free(&w->msg);
+    sk_buf_free(&w->scratch);
+    for (size_t i = 0; w->udp != NULL && i < w->tp->nlisteners; i++) {
+        if (w->udp[i].fd > 0)
+            close(w->udp[i].fd); /* a poll handle does not own its socket */
+    }
+    sk_free(w->rbuf);
+    sk_free(w->udp);
+    sk_free(w->tcpl);
+}
+
+void sk_tp_free(struct sk_tp *tp)
+{
+    if (tp == NULL)
+        return;
+    sk_tp_stop(tp, 0);
+    for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
+        worker_free(&tp->workers[i]);
+    uv_mutex_destroy(&tp->reg_lock);
+    sk_free(tp->workers);
+    sk_free(tp->listeners);
+    sk_free(tp->bound);
+    sk_free(tp->skipped);
+    sk_free(tp);
+}
+
+unsigned sk_tp_worker_count(const struct sk_tp *tp)
+{
+    return tp->nworkers;
+}
+
+unsigned sk_tp_worker_index(const struct sk_tp_worker *w)
+{
+    return w->idx;
+}
+
+int sk_tp_listener_addr(const struct sk_tp *tp, unsigned listener, struct sk_addr *out)
+{
+    if (listener >= tp->nlisteners || tp->skipped[listener])
+        return SK_ENOTFOUND;
+    *out = tp->bound[listener];
+    return 0;
+}
+
+void sk_tp_set_runtime(struct sk_tp *tp, const struct sk_tp_runtime *rt)
+{
+    atomic_store(&tp->idle_timeout_s, rt->tcp_idle_timeout_s);
+    atomic_store(&tp->max_conns, rt->tcp_max_connections);
+    atomic_store(&tp->max_buffer, rt->tcp_max_buffer);
+    atomic_store(&tp->trace, rt->trace);
+}
+
+void sk_tp_get_stats(const struct sk_tp *tp, struct sk_tp_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < tp->nworkers; i++) {
+        const struct sk_tp_worker *w = &tp->workers[i];
+        out->rx_msgs += atomic_load_explicit(&w->rx_msgs, memory_order_relaxed);
+        out->tx_msgs += atomic_load_explicit(&w->tx_msgs, memory_order_relaxed);
+        out->rx_bad += atomic_load_explicit(&w->rx_bad, memory_order_relaxed);
+        out->tcp_accepted += atomic_load_explicit(&w->tcp_accepted, memory_order_relaxed);
+        out->tcp_closed += atomic_load_explicit(&w->tcp_closed, memory_order_relaxed);
+        out->tcp_refused += atomic_load_explicit(&w->tcp_refused, memory_order_relaxed);
+    }
+}

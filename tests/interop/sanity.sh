@@ -1,0 +1,54 @@
+#!/bin/sh
+# Request sanity checks of `sipkit serve` in RFC 3261 order, each answered
+# over UDP from a raw sender (bash /dev/udp): 400 naming the defect, 505,
+# 483, 482, 420 with Unsupported, 416, 513, 405 with Allow, 501; ACK gets
+# nothing; a retransmitted request gets a byte-identical response.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib/common.sh"
+
+start_server --max-message-size 1024
+
+r=$(sip_request OPTIONS "sip:example.test" b1 | sed 's/^Max-Forwards: 70/Max-Forwards: lots/' | udp_exchange | status_line)
+check_match "malformed Max-Forwards -> 400 with the cause" "$r" '^SIP/2\.0 400 .*Max-Forwards'
+r=$(printf 'OPTIONS sip:example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bKb2\r\nFrom: <sip:a@example.test>;tag=1\r\nTo: <sip:example.test>\r\nCall-ID: b2\r\nCSeq: 1 OPTIONS\r\nContact: <sip:a@[::1\r\nContent-Length: 0\r\n\r\n' | udp_exchange | status_line)
+check_match "malformed Contact -> 400 naming it" "$r" '^SIP/2\.0 400 .*Contact'
+r=$(sip_request OPTIONS "sip:example.test" b3 | sed '1s#SIP/2.0#SIP/3.0#' | udp_exchange | status_line)
+check_match "SIP/3.0 -> 505" "$r" '^SIP/2\.0 505 '
+r=$(sip_request OPTIONS "sip:example.test" b4 | sed 's/^Max-Forwards: 70/Max-Forwards: 0/' | udp_exchange | status_line)
+check "Max-Forwards 0 -> 483" "$r" "SIP/2.0 483 Too Many Hops"
+r=$(sip_request OPTIONS "sip:example.test" b5 "Via: SIP/2.0/UDP 127.0.0.1:$PORT;branch=z9hG4bKloop\r\n" | udp_exchange | status_line)
+check "our own address in a Via -> 482" "$r" "SIP/2.0 482 Loop Detected"
+full=$(sip_request OPTIONS "sip:example.test" b6 'Require: 100rel, foo\r\n' | udp_exchange)
+check "unsupported Require -> 420" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 420 Bad Extension"
+check_match "420 lists them in Unsupported" "$full" '^Unsupported: 100rel, foo$'
+r=$(sip_request OPTIONS "tel:+15551234" b7 | udp_exchange | status_line)
+check "tel: Request-URI -> 416" "$r" "SIP/2.0 416 Unsupported URI Scheme"
+r=$(sip_request OPTIONS "http://example.test/" b8 | udp_exchange | status_line)
+check "http: Request-URI -> 416" "$r" "SIP/2.0 416 Unsupported URI Scheme"
+r=$(sip_request OPTIONS "sip:example.test" b9 "X-Filler: $(printf '%01200d' 0)\r\n" | udp_exchange | status_line)
+check_match "request over max_message_size -> 513" "$r" '^SIP/2\.0 513 '
+full=$(sip_request INFO "sip:example.test" b10 | udp_exchange)
+check "INFO (not handled) -> 405" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 405 Method Not Allowed"
+check_match "405 carries Allow" "$full" '^Allow: .*OPTIONS'
+r=$(sip_request FROBNICATE "sip:example.test" b11 | udp_exchange | status_line)
+check "unknown method -> 501" "$r" "SIP/2.0 501 Not Implemented"
+r=$(sip_request ACK "sip:example.test" b12 | udp_exchange | status_line)
+check "ACK gets no response" "$r" ""
+r=$(sip_request OPTIONS "sip:example.test" b13 | udp_exchange | status_line)
+check "OPTIONS -> 200" "$r" "SIP/2.0 200 OK"
+r=$(printf 'garbage\r\n\r\n' | udp_exchange | status_line)
+check "garbage with nothing to answer is dropped" "$r" ""
+r=$(sip_request OPTIONS "sip:example.test" b15 'CSeq: 2 OPTIONS\r\n' | udp_exchange | status_line)
+check "two CSeq: no response can be built, dropped" "$r" ""
+
+# Stateless retransmission: the same request twice, the same bytes back.
+a=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | sed 's/;rport=[0-9]*//')
+b=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | sed 's/;rport=[0-9]*//')
+check "retransmitted OPTIONS gets an identical 200" "$a" "$b"
+check_match "... which is a 200" "$a" '^SIP/2\.0 200 OK'
+
+check_match "rejections are logged with status and reason" "$(cat "$LOG")" \
+    'event=rejected status=483 reason="Too Many Hops" method=OPTIONS transport=udp peer=127\.0\.0\.1:'
+
+stop_server
+finish
