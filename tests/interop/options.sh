@@ -25,10 +25,13 @@ check "sipsak OPTIONS over UDP" "$?" 0
 timeout 10 sipsak -E tcp -s "sip:127.0.0.1:$PORT" >"$TMP/sipsak-tcp.out" 2>&1
 check "sipsak OPTIONS over TCP" "$?" 0
 
-# RFC 3581: sipsak asks for rport; the answer names our source port.
+# RFC 3581: sipsak asks for rport; the answer fills in its value where it
+# stands and adds received.
 out=$(timeout 10 sipsak -v -s "sip:127.0.0.1:$PORT" 2>&1)
 check_match "200 carries received and the rport value" "$out" \
-    'Via: SIP/2\.0/UDP [^ ]*;received=127\.0\.0\.1;rport=[0-9]+'
+    'Via: SIP/2\.0/UDP [^ ]*;rport=[0-9]+[^ ]*;received=127\.0\.0\.1'
+bare=$(printf '%s\n' "$out" | grep '^Via:' | tr -d '\r' | grep -Ec ';rport(;|$)')
+check "no value-less rport left in the reply" "$bare" 0
 
 check_match "--trace shows messages in and out with transport and peer" "$(cat "$TRACE")" \
     '<<< tcp 127\.0\.0\.1:[0-9]+ -> 127\.0\.0\.1:'"$PORT"
