@@ -20,6 +20,7 @@ enum sk_exit {
 };
 
 /* Subcommands (one file each: src/cli/cmd_<name>.c). */
+int sk_cmd_users(int argc, char **argv);
 
 /* Print "sipkit CMD: <message>" to stderr. */
 #if defined(__GNUC__)

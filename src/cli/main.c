@@ -32,6 +32,7 @@ static int cmd_version(int argc, char **argv)
 
 /* One line per subcommand; keep sorted by name. */
 static const struct command commands[] = {
+    {"users", sk_cmd_users, "add, change, delete or list digest users"},
     {"version", cmd_version, "print the sipkit version"},
 };
 
