@@ -10,7 +10,8 @@
  * Changes made by another process (`sipkit users add` while `sipkit serve`
  * runs) are seen without a restart: before answering from its in-memory
  * cache, the store compares SQLite's PRAGMA data_version (at most every
- * refresh_ms) and drops the cache when another connection committed.
+ * refresh_ms, and always before trusting a cached "no such user") and
+ * drops the cache when another connection committed.
  *
  * Memory: struct sk_store owns its connection, its copy of the directory
  * path and its caches; sk_store_close() releases all (NULL-safe). Strings
@@ -33,8 +34,10 @@ struct sk_store;
 
 struct sk_store_options {
     unsigned busy_timeout_ms; /* wait for another writer; 0 = 5000 */
-    unsigned refresh_ms;      /* check for other processes' changes at most this often;
-                                 0 = on every lookup */
+    unsigned refresh_ms;      /* check for other processes' changes at most this often
+                                 (default 100); 0 = on every lookup. A cached "no such
+                                 user" is always re-checked, so new users work at once;
+                                 a changed or deleted one within refresh_ms. */
     size_t cache_max;         /* cached user entries before the cache is emptied; 0 = 100000 */
 };
 

@@ -24,14 +24,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BUSY_MS   5000
-#define DEFAULT_CACHE_MAX 100000
+#define DEFAULT_BUSY_MS    5000
+#define DEFAULT_CACHE_MAX  100000
+#define DEFAULT_REFRESH_MS 100
 
 void sk_store_options_init(struct sk_store_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->busy_timeout_ms = DEFAULT_BUSY_MS;
     o->cache_max = DEFAULT_CACHE_MAX;
+    o->refresh_ms = DEFAULT_REFRESH_MS;
 }
 
 int sk__store_err(int rc)

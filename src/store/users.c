@@ -356,13 +356,22 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
         return SK_ENOTFOUND;
     pthread_mutex_lock(&s->lock);
     sk__store_check_changes(s, false);
-    if (c->generation != s->generation || c->count >= s->opt.cache_max) {
-        cache_clear(c);
-        c->generation = s->generation;
-    }
-    for (e = c->b[h % NBUCKETS]; e != NULL; e = e->next) {
-        if (e->hash == h && key_eq(e, kind, domain, name))
+    for (int pass = 0; pass < 2; pass++) {
+        if (c->generation != s->generation || c->count >= s->opt.cache_max) {
+            cache_clear(c);
+            c->generation = s->generation;
+        }
+        for (e = c->b[h % NBUCKETS]; e != NULL; e = e->next) {
+            if (e->hash == h && key_eq(e, kind, domain, name))
+                break;
+        }
+        /* A cached "no such user" is trusted only after a fresh look at
+         * data_version: a user just added by `sipkit users` must work at
+         * once, while the common positive hit skips that check (a SQLite
+         * read lock, i.e. fcntl calls) between refresh_ms ticks. */
+        if (pass == 1 || e == NULL || e->found)
             break;
+        sk__store_check_changes(s, true);
     }
     if (e == NULL) {
         e = load(s, kind, domain, name, &rc);

@@ -155,8 +155,14 @@ static void sees_other_process_changes(void **state)
     /* Same with a second handle in this process. */
     assert_int_equal(sk_store_open(&admin, dir, NULL), 0);
     assert_int_equal(sk_store_user_del(admin, "example.com", "bob"), 0);
+    /* bob is cached as present: the deletion shows within refresh_ms
+     * (100 ms by default), without a restart. */
+    usleep(150 * 1000);
     assert_int_equal(sk_store_user_ha1(server, S("example.com"), S("bob"), SK_HASH_MD5, ha1),
                      SK_ENOTFOUND);
+    assert_int_equal(sk_store_user_add(admin, "example.com", "bob", S("again")), 0);
+    assert_int_equal(sk_store_refresh(server), 0); /* or at once, on request */
+    assert_int_equal(sk_store_user_ha1(server, S("example.com"), S("bob"), SK_HASH_MD5, ha1), 0);
     sk_store_close(admin);
     sk_store_close(server);
 }
