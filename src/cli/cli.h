@@ -23,6 +23,7 @@ enum sk_exit {
 int sk_cmd_explain(int argc, char **argv);
 int sk_cmd_parse(int argc, char **argv);
 int sk_cmd_serve(int argc, char **argv);
+int sk_cmd_users(int argc, char **argv);
 
 /* Print "sipkit CMD: <message>" to stderr. */
 #if defined(__GNUC__)

@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
     {"parse", sk_cmd_parse, "parse raw SIP messages and report what they contain"},
     {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
+    {"users", sk_cmd_users, "add, change, delete or list digest users"},
     {"version", cmd_version, "print the sipkit version"},
 };
 

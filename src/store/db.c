@@ -1,0 +1,202 @@
+/*
+ * The store handle: the data directory, its SQLite database and the
+ * change detection that keeps in-memory caches honest across processes.
+ *
+ * SQLite in WAL mode lets `sipkit serve` read while `sipkit users` writes;
+ * synchronous=NORMAL in WAL mode keeps every committed transaction across
+ * a process crash (kill -9), which is the promise a 200 OK makes; the busy
+ * timeout makes a concurrent writer wait rather than fail. PRAGMA
+ * data_version changes when another connection commits, which is how a
+ * running server learns that `sipkit users` changed something.
+ *
+ * Each module creates its own tables from its init function (users.c:
+ * sk__users_init); add new modules' init calls in sk_store_open().
+ *
+ * Memory: struct sk_store owns the path copy, the connection, the
+ * prepared statements and the caches; sk_store_close() frees all.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_BUSY_MS    5000
+#define DEFAULT_CACHE_MAX  100000
+#define DEFAULT_REFRESH_MS 100
+
+void sk_store_options_init(struct sk_store_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->busy_timeout_ms = DEFAULT_BUSY_MS;
+    o->cache_max = DEFAULT_CACHE_MAX;
+    o->refresh_ms = DEFAULT_REFRESH_MS;
+}
+
+int sk__store_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return SK_ENOMEM;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+        return -EACCES;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    default:
+        return SK_EIO;
+    }
+}
+
+int sk__store_exec(struct sk_store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK) {
+        SK_LOG(SK_LOG_ERROR, "store", "op=exec err=\"%s\"", sqlite3_errmsg(s->db));
+        return sk__store_err(rc);
+    }
+    return 0;
+}
+
+void sk__store_check_changes(struct sk_store *s, bool force)
+{
+    uint64_t now = sk_now_ms();
+
+    if (!force && s->opt.refresh_ms > 0 && now - s->last_check_ms < s->opt.refresh_ms)
+        return;
+    s->last_check_ms = now;
+    if (sqlite3_step(s->data_version) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(s->data_version, 0);
+        if (v != s->last_version) {
+            s->last_version = v;
+            s->generation++;
+        }
+    } else {
+        s->generation++; /* cannot tell: assume it changed */
+    }
+    sqlite3_reset(s->data_version);
+}
+
+int sk_store_refresh(struct sk_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    sk__store_check_changes(s, true);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/* Make the directory (one level) and check that we may write in it. */
+static int prepare_dir(const char *dir)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    if (stat(dir, &st) != 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (access(dir, W_OK | X_OK) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Create the database file ourselves so that it (and the -wal and -shm
+ * files SQLite derives from it) is readable by the owner only: it holds
+ * HA1 values. */
+static int create_db_file(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return 0;
+}
+
+static int open_db(struct sk_store *s)
+{
+    char path[4096];
+    int rc;
+
+    if (snprintf(path, sizeof(path), "%s/sipkit.db", s->dir) >= (int)sizeof(path))
+        return SK_EINVAL;
+    rc = create_db_file(path);
+    if (rc != 0)
+        return rc;
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return sk__store_err(rc);
+    sqlite3_busy_timeout(s->db, (int)s->opt.busy_timeout_ms);
+    rc = sk__store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                           " PRAGMA foreign_keys=ON;");
+    if (rc != 0)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) != SQLITE_OK)
+        return SK_EIO;
+    return 0;
+}
+
+int sk_store_open(struct sk_store **out, const char *dir, const struct sk_store_options *opt)
+{
+    struct sk_store *s;
+    int rc;
+
+    if (dir == NULL || dir[0] == '\0')
+        return SK_EINVAL;
+    rc = prepare_dir(dir);
+    if (rc != 0)
+        return rc;
+    s = sk_calloc(1, sizeof(*s));
+    if (s == NULL)
+        return SK_ENOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    if (opt != NULL)
+        s->opt = *opt;
+    else
+        sk_store_options_init(&s->opt);
+    if (s->opt.busy_timeout_ms == 0)
+        s->opt.busy_timeout_ms = DEFAULT_BUSY_MS;
+    if (s->opt.cache_max == 0)
+        s->opt.cache_max = DEFAULT_CACHE_MAX;
+    s->dir = sk_strndup(dir, strlen(dir));
+    rc = s->dir == NULL ? SK_ENOMEM : open_db(s);
+    if (rc == 0)
+        rc = sk__users_init(s);
+    if (rc != 0) {
+        sk_store_close(s);
+        return rc;
+    }
+    sk__store_check_changes(s, true);
+    *out = s;
+    return 0;
+}
+
+void sk_store_close(struct sk_store *s)
+{
+    if (s == NULL)
+        return;
+    sk__users_free(s);
+    sqlite3_finalize(s->data_version);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    sk_free(s->dir);
+    sk_free(s);
+}
+
+const char *sk_store_dir(const struct sk_store *s)
+{
+    return s->dir;
+}

@@ -1,0 +1,407 @@
+/*
+ * Users and their digest HA1 values, per domain (the realm).
+ *
+ * RFC 3261 §22.4 / RFC 7616 §3.4.2: the server needs only
+ * HA1 = H(user:realm:password), so that is what is stored, once per hash
+ * (MD5, SHA-256, SHA-512-256), with RFC 7616 §3.4.4 userhash values
+ * H(user:realm) indexed for clients that hide their name. The password
+ * given to add/passwd is hashed and forgotten.
+ *
+ * Lookups are answered from a cache (chained hash table keyed by kind,
+ * domain and name, negative answers included so unknown names do not
+ * reach SQLite every time). The cache is emptied when the store's
+ * generation moves (another process committed, or we wrote) or when it
+ * reaches cache_max entries, so its memory is bounded.
+ *
+ * Memory: cache entries are heap blocks owned by the cache; results are
+ * copied out under the store lock.
+ */
+/* OpenSSL's pre-1.1 stack macros would redefine sk_free: 3.0 API only. */
+#define OPENSSL_API_COMPAT 30000
+#define OPENSSL_NO_DEPRECATED
+
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define NBUCKETS 4096
+
+enum key_kind { KEY_NAME = 0, KEY_USERHASH = 1 + SK_HASH_MD5 };
+
+struct entry {
+    struct entry *next;
+    uint64_t hash;
+    int kind; /* KEY_NAME, or KEY_USERHASH + hash */
+    bool found;
+    char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+    char user[SK_STORE_USER_MAX + 1];
+    size_t keylen;
+    char key[]; /* domain NUL name */
+};
+
+struct sk__user_cache {
+    struct entry *b[NBUCKETS];
+    size_t count;
+    uint64_t generation;
+    sqlite3_stmt *by_name;
+    sqlite3_stmt *by_uh[SK_HASH__COUNT];
+};
+
+static const char *const uh_cols[SK_HASH__COUNT] = {"uh_md5", "uh_sha256", "uh_sha512_256"};
+
+static const char schema[] = "CREATE TABLE IF NOT EXISTS users ("
+                             " domain TEXT NOT NULL,"
+                             " username TEXT NOT NULL,"
+                             " ha1_md5 TEXT NOT NULL,"
+                             " ha1_sha256 TEXT NOT NULL,"
+                             " ha1_sha512_256 TEXT NOT NULL,"
+                             " uh_md5 TEXT NOT NULL,"
+                             " uh_sha256 TEXT NOT NULL,"
+                             " uh_sha512_256 TEXT NOT NULL,"
+                             " created INTEGER NOT NULL,"
+                             " updated INTEGER NOT NULL,"
+                             " PRIMARY KEY (domain, username));"
+                             "CREATE INDEX IF NOT EXISTS users_uh_md5 ON users (uh_md5);"
+                             "CREATE INDEX IF NOT EXISTS users_uh_sha256 ON users (uh_sha256);"
+                             "CREATE INDEX IF NOT EXISTS users_uh_sha512_256 ON users "
+                             "(uh_sha512_256);";
+
+static void cache_clear(struct sk__user_cache *c)
+{
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        while (c->b[i] != NULL) {
+            struct entry *e = c->b[i];
+            c->b[i] = e->next;
+            OPENSSL_cleanse(e->ha1, sizeof(e->ha1));
+            sk_free(e);
+        }
+    }
+    c->count = 0;
+}
+
+int sk__users_init(struct sk_store *s)
+{
+    struct sk__user_cache *c;
+    char sql[256];
+    int rc = sk__store_exec(s, schema);
+
+    if (rc != 0)
+        return rc;
+    c = sk_calloc(1, sizeof(*c));
+    if (c == NULL)
+        return SK_ENOMEM;
+    s->users = c;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username FROM users"
+                           " WHERE domain = ?1 AND username = ?2",
+                           -1, &c->by_name, NULL) != SQLITE_OK)
+        return SK_EIO;
+    for (int h = 0; h < SK_HASH__COUNT; h++) {
+        snprintf(sql, sizeof(sql),
+                 "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username FROM users"
+                 " WHERE domain = ?1 AND %s = ?2",
+                 uh_cols[h]);
+        if (sqlite3_prepare_v2(s->db, sql, -1, &c->by_uh[h], NULL) != SQLITE_OK)
+            return SK_EIO;
+    }
+    return 0;
+}
+
+void sk__users_free(struct sk_store *s)
+{
+    struct sk__user_cache *c = s->users;
+
+    if (c == NULL)
+        return;
+    cache_clear(c);
+    sqlite3_finalize(c->by_name);
+    for (int h = 0; h < SK_HASH__COUNT; h++)
+        sqlite3_finalize(c->by_uh[h]);
+    sk_free(c);
+    s->users = NULL;
+}
+
+/* ---- validation and writes ------------------------------------------------ */
+
+static bool valid_name(const char *s, size_t max)
+{
+    size_t n = s != NULL ? strlen(s) : 0;
+
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static int check_args(const char *domain, const char *user)
+{
+    if (!valid_name(domain, SK_STORE_DOMAIN_MAX) || !valid_name(user, SK_STORE_USER_MAX))
+        return SK_EINVAL;
+    for (const char *p = domain; *p != '\0'; p++) {
+        if (*p == ' ' || *p == '"')
+            return SK_EINVAL;
+    }
+    return 0;
+}
+
+/* The six hex values stored for a user. */
+struct secrets {
+    char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+    char uh[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+};
+
+static int make_secrets(const char *domain, const char *user, struct sk_slice pw,
+                        struct secrets *out)
+{
+    for (int h = 0; h < SK_HASH__COUNT; h++) {
+        if (sk_auth_ha1(h, sk_slice_cstr(user), sk_slice_cstr(domain), pw, out->ha1[h]) != 0 ||
+            sk_auth_userhash(h, sk_slice_cstr(user), sk_slice_cstr(domain), out->uh[h]) != 0)
+            return SK_EIO;
+    }
+    return 0;
+}
+
+/* Run one write statement with the domain, the user and (optionally) the
+ * secrets bound; returns 0 with *changes set, or an error. */
+static int write_user(struct sk_store *s, const char *sql, const char *domain, const char *user,
+                      const struct secrets *sec, int *changes)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+        for (int h = 0; sec != NULL && h < SK_HASH__COUNT; h++) {
+            sqlite3_bind_text(st, 3 + h, sec->ha1[h], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6 + h, sec->uh[h], -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_int64(st, 9, sk_wall_s());
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_DONE) {
+        *changes = sqlite3_changes(s->db);
+        s->generation++; /* our own write: data_version does not move for it */
+        rc = 0;
+    } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        rc = SK_EEXIST;
+    } else {
+        SK_LOG(SK_LOG_ERROR, "store", "op=write_user err=\"%s\"", sqlite3_errmsg(s->db));
+        rc = sk__store_err(rc);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sk_store_user_add(struct sk_store *s, const char *domain, const char *user,
+                      struct sk_slice password)
+{
+    struct secrets sec;
+    int rc, changes = 0;
+
+    rc = check_args(domain, user);
+    if (rc == 0 && password.len == 0)
+        rc = SK_EINVAL;
+    if (rc == 0)
+        rc = make_secrets(domain, user, password, &sec);
+    if (rc == 0)
+        rc = write_user(s,
+                        "INSERT INTO users (domain, username, ha1_md5, ha1_sha256,"
+                        " ha1_sha512_256, uh_md5, uh_sha256, uh_sha512_256, created, updated)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                        domain, user, &sec, &changes);
+    OPENSSL_cleanse(&sec, sizeof(sec));
+    return rc;
+}
+
+int sk_store_user_passwd(struct sk_store *s, const char *domain, const char *user,
+                         struct sk_slice password)
+{
+    struct secrets sec;
+    int rc, changes = 0;
+
+    rc = check_args(domain, user);
+    if (rc == 0 && password.len == 0)
+        rc = SK_EINVAL;
+    if (rc == 0)
+        rc = make_secrets(domain, user, password, &sec);
+    if (rc == 0)
+        rc = write_user(s,
+                        "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_sha512_256 = ?5,"
+                        " uh_md5 = ?6, uh_sha256 = ?7, uh_sha512_256 = ?8, updated = ?9"
+                        " WHERE domain = ?1 AND username = ?2",
+                        domain, user, &sec, &changes);
+    OPENSSL_cleanse(&sec, sizeof(sec));
+    if (rc == 0 && changes == 0)
+        rc = SK_ENOTFOUND;
+    return rc;
+}
+
+int sk_store_user_del(struct sk_store *s, const char *domain, const char *user)
+{
+    int rc, changes = 0;
+
+    rc = check_args(domain, user);
+    if (rc == 0)
+        rc = write_user(s, "DELETE FROM users WHERE domain = ?1 AND username = ?2", domain, user,
+                        NULL, &changes);
+    if (rc == 0 && changes == 0)
+        rc = SK_ENOTFOUND;
+    return rc;
+}
+
+int sk_store_user_list(struct sk_store *s, const char *domain, sk_store_user_cb cb, void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, stop = 0;
+
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db,
+                            "SELECT domain, username FROM users WHERE ?1 IS NULL OR domain = ?1"
+                            " ORDER BY domain, username",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        if (domain != NULL)
+            sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+        while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            stop = cb(arg, (const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1));
+    }
+    rc = stop != 0 ? stop : sk__store_err(rc);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- lookups ----------------------------------------------------------------- */
+
+/* FNV-1a over kind, domain and name. */
+static uint64_t key_hash(int kind, struct sk_slice domain, struct sk_slice name)
+{
+    uint64_t h = 1469598103934665603u ^ (uint64_t)kind;
+
+    for (size_t i = 0; i < domain.len; i++)
+        h = (h ^ (unsigned char)domain.p[i]) * 1099511628211u;
+    h = (h ^ 0xff) * 1099511628211u;
+    for (size_t i = 0; i < name.len; i++)
+        h = (h ^ (unsigned char)name.p[i]) * 1099511628211u;
+    return h;
+}
+
+static bool key_eq(const struct entry *e, int kind, struct sk_slice domain, struct sk_slice name)
+{
+    return e->kind == kind && e->keylen == domain.len + 1 + name.len &&
+           memcmp(e->key, domain.p, domain.len) == 0 && e->key[domain.len] == '\0' &&
+           memcmp(e->key + domain.len + 1, name.p, name.len) == 0;
+}
+
+/* Load one user from SQLite into a new cache entry (found or not). */
+static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
+                          struct sk_slice name, int *err)
+{
+    struct sk__user_cache *c = s->users;
+    sqlite3_stmt *st = kind == KEY_NAME ? c->by_name : c->by_uh[kind - KEY_USERHASH];
+    struct entry *e = sk_calloc(1, sizeof(*e) + domain.len + name.len + 2);
+    int rc;
+
+    if (e == NULL) {
+        *err = SK_ENOMEM;
+        return NULL;
+    }
+    e->kind = kind;
+    e->keylen = domain.len + 1 + name.len;
+    memcpy(e->key, domain.p, domain.len);
+    memcpy(e->key + domain.len + 1, name.p, name.len);
+    sqlite3_bind_text(st, 1, domain.p, (int)domain.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name.p, (int)name.len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        e->found = true;
+        for (int h = 0; h < SK_HASH__COUNT; h++) {
+            const char *v = (const char *)sqlite3_column_text(st, h);
+            snprintf(e->ha1[h], sizeof(e->ha1[h]), "%s", v != NULL ? v : "");
+        }
+        const char *u = (const char *)sqlite3_column_text(st, 3);
+        snprintf(e->user, sizeof(e->user), "%s", u != NULL ? u : "");
+    } else if (rc != SQLITE_DONE) {
+        sk_free(e);
+        e = NULL;
+        *err = sk__store_err(rc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct sk_slice name,
+                  enum sk_auth_hash hash, char *ha1, char *user)
+{
+    struct sk__user_cache *c = s->users;
+    uint64_t h = key_hash(kind, domain, name);
+    struct entry *e;
+    int rc = 0;
+
+    if (domain.len > SK_STORE_DOMAIN_MAX || name.len > SK_AUTH_HEX_MAX + SK_STORE_USER_MAX ||
+        (unsigned)hash >= SK_HASH__COUNT)
+        return SK_ENOTFOUND;
+    pthread_mutex_lock(&s->lock);
+    sk__store_check_changes(s, false);
+    for (int pass = 0; pass < 2; pass++) {
+        if (c->generation != s->generation || c->count >= s->opt.cache_max) {
+            cache_clear(c);
+            c->generation = s->generation;
+        }
+        for (e = c->b[h % NBUCKETS]; e != NULL; e = e->next) {
+            if (e->hash == h && key_eq(e, kind, domain, name))
+                break;
+        }
+        /* A cached "no such user" is trusted only after a fresh look at
+         * data_version: a user just added by `sipkit users` must work at
+         * once, while the common positive hit skips that check (a SQLite
+         * read lock, i.e. fcntl calls) between refresh_ms ticks. */
+        if (pass == 1 || e == NULL || e->found)
+            break;
+        sk__store_check_changes(s, true);
+    }
+    if (e == NULL) {
+        e = load(s, kind, domain, name, &rc);
+        if (e != NULL) {
+            e->hash = h;
+            e->next = c->b[h % NBUCKETS];
+            c->b[h % NBUCKETS] = e;
+            c->count++;
+        }
+    }
+    if (e != NULL && !e->found)
+        rc = SK_ENOTFOUND;
+    else if (e != NULL) {
+        memcpy(ha1, e->ha1[hash], sizeof(e->ha1[hash]));
+        if (user != NULL)
+            memcpy(user, e->user, sizeof(e->user));
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+int sk_store_user_ha1(struct sk_store *s, struct sk_slice domain, struct sk_slice user,
+                      enum sk_auth_hash hash, char *out)
+{
+    return lookup(s, KEY_NAME, domain, user, hash, out, NULL);
+}
+
+int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q)
+{
+    int kind = q->is_userhash ? KEY_USERHASH + (int)q->hash : KEY_NAME;
+
+    return lookup(store, kind, q->realm, q->username, q->hash, q->ha1, q->user);
+}
