@@ -159,6 +159,7 @@ static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *r
 static int open_state(struct sk_server *s)
 {
     struct sk_txn_hooks hooks;
+    struct sk_auth_config ac;
     int err;
 
     sk__pipeline_hooks(s, &hooks);
@@ -166,11 +167,27 @@ static int open_state(struct sk_server *s)
         return err;
     if ((err = sk__merge_new(&s->merge)) != 0)
         return err;
+    if ((err = sk_store_open(&s->store, s->cfg.data_dir, NULL)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=store_failed dir=\"%s\" error=\"%s\"",
+               s->cfg.data_dir, sk_strerror(err));
+        return err;
+    }
+    sk_auth_config_init(&ac);
+    ac.realm = s->cfg.domain;
+    ac.data_dir = s->cfg.data_dir;
+    ac.lookup = sk_store_auth_lookup;
+    ac.lookup_arg = s->store;
+    if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
+        return err;
+    }
     return 0;
 }
 
 static void close_state(struct sk_server *s)
 {
+    sk_auth_free(s->auth);
+    sk_store_close(s->store);
     sk__merge_free(s->merge);
 }
 
