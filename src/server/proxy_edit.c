@@ -317,3 +317,51 @@ int sk__proxy_strip_via(const struct sk_msg *resp, struct sk_buf *out)
         return err;
     return sk_msg_edit_write(&e, out);
 }
+
+int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct sk_buf *sc)
+{
+    const struct sk_msg *resp = e->m;
+    size_t at, off = sc->len;
+    bool first = true;
+    int err = 0;
+
+    if (resp->first[SK_HDR_VIA] == 0 || up->first[SK_HDR_VIA] == 0)
+        return SK_EINVAL;
+    at = (size_t)resp->first[SK_HDR_VIA] - 1;
+    /* The top Via of the request as its responses carry it (§18.2.1,
+     * RFC 3581 §4): written first, so later appends cannot move it. */
+    sk_msg_write_top_via(up, sc);
+    sk_buf_append_slice(sc, via_rest(up));
+    if (!sk_buf_ok(sc))
+        return SK_ENOMEM;
+    for (size_t i = 0; i < resp->nhdrs && err == 0; i++) {
+        if (resp->hdrs[i].id == SK_HDR_VIA)
+            err = sk_msg_edit_remove(e, i);
+    }
+    for (size_t i = 0; i < up->nhdrs && err == 0; i++) {
+        const struct sk_hdr *h = &up->hdrs[i];
+        if (h->id != SK_HDR_VIA)
+            continue;
+        err = sk_msg_edit_insert(e, at, SK_SLICE_LIT("Via"),
+                                 first ? sk_slice_make(sc->p + off, sc->len - off) : h->value);
+        first = false;
+    }
+    return err;
+}
+
+int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up, struct sk_buf *out)
+{
+    struct sk_msg_edit e;
+    struct sk_buf sc;
+    int err;
+
+    sk_buf_init(&sc);
+    sk_msg_edit_init(&e, resp);
+    err = sk__proxy_edit_vias(&e, up, &sc);
+    if (err == 0)
+        err = sk_msg_edit_write(&e, out);
+    sk_buf_free(&sc);
+    /* Too many Vias for one edit: the plain rule (§16.7 step 9) still
+     * works for a UAS that copied them all. */
+    return err == SK_ETOOBIG ? sk__proxy_strip_via(resp, out) : err;
+}

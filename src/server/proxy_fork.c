@@ -339,23 +339,29 @@ static size_t gather(const struct sk__branch *b, struct sk_buf *sc, struct chall
     return n;
 }
 
-static int write_with(const struct sk_msg *m, const struct sk_buf *sc, const struct challenge *ch,
-                      size_t nch, struct sk_buf *out)
+static int write_with(const struct sk_msg *m, const struct sk_msg *up, const struct sk_buf *sc,
+                      const struct challenge *ch, size_t nch, struct sk_buf *out)
 {
     struct sk_msg_edit e;
+    struct sk_buf vsc;
     int err;
 
+    sk_buf_init(&vsc);
     sk_msg_edit_init(&e, m);
-    err = sk__proxy_edit_strip_via(&e);
+    err = sk__proxy_edit_vias(&e, up, &vsc);
     for (size_t i = 0; i < nch && err == 0; i++) {
         struct sk_slice name =
             ch[i].proxy ? SK_SLICE_LIT("Proxy-Authenticate") : SK_SLICE_LIT("WWW-Authenticate");
         err = sk_msg_edit_insert(&e, m->nhdrs, name, sk_slice_make(sc->p + ch[i].off, ch[i].len));
     }
-    return err != 0 ? err : sk_msg_edit_write(&e, out);
+    if (err == 0)
+        err = sk_msg_edit_write(&e, out);
+    sk_buf_free(&vsc);
+    return err;
 }
 
-int sk__fork_write_final(const struct sk__fork *f, int best, struct sk_buf *out)
+int sk__fork_write_final(const struct sk__fork *f, int best, const struct sk_msg *up,
+                         struct sk_buf *out)
 {
     struct challenge ch[MAX_CHALLENGES];
     const struct sk__branch *b;
@@ -384,7 +390,7 @@ int sk__fork_write_final(const struct sk__fork *f, int best, struct sk_buf *out)
     err = sk_buf_ok(&sc) ? sk_msg_parse(&m, b->resp.p, b->resp.len, SK_MSG_DATAGRAM, NULL)
                          : SK_ENOMEM;
     if (err == 0)
-        err = write_with(&m, &sc, ch, nch, out);
+        err = write_with(&m, up, &sc, ch, nch, out);
     sk_msg_free(&m);
     sk_buf_free(&sc);
     return err;

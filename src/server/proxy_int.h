@@ -74,6 +74,16 @@ void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, 
 int sk__proxy_strip_via(const struct sk_msg *resp, struct sk_buf *out);
 /* The same as an operation on an edit of the response (e->m). */
 int sk__proxy_edit_strip_via(struct sk_msg_edit *e);
+/* A branch response passed upstream: its Vias replaced by those of the
+ * request that came in (up, with received/rport on top). For a UAS that
+ * copied every Via (§8.2.6.2) this equals removing our Via; it also
+ * repairs a response that kept only ours, as a UAS answering our CANCEL's
+ * INVITE from the CANCEL's single Via does. The edit form holds built
+ * values in sc (untouched until the edit is written). Returns 0,
+ * SK_EINVAL (no Via), SK_ETOOBIG or SK_ENOMEM. */
+int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct sk_buf *sc);
+int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up,
+                             struct sk_buf *out);
 
 /* ---- the response context (proxy_fork.c) ----------------------------------- */
 
@@ -147,12 +157,52 @@ bool sk__fork_done(const struct sk__fork *f);
  * or -1 when there is none. */
 int sk__proxy_best(const unsigned *status, size_t n);
 /* §16.7 steps 7-9: the response to send upstream for acts.best >= 0:
- * branch best's stored response without our Via, with every challenge of
+ * branch best's stored response with the Vias of up (the request that
+ * came in, see sk__proxy_edit_vias), with every challenge of
  * the other 401/407 responses added when it is a 401/407. Returns 0,
  * SK_EINVAL (nothing stored: make the status up instead) or SK_ENOMEM. */
-int sk__fork_write_final(const struct sk__fork *f, int best, struct sk_buf *out);
+int sk__fork_write_final(const struct sk__fork *f, int best, const struct sk_msg *up,
+                         struct sk_buf *out);
 /* The status to make up locally for a best response: 503 becomes 500
  * (§16.7 step 6), no response at all 408. */
 unsigned sk__fork_final_status(const struct sk__fork *f, int best);
+
+/* ---- running forks (proxy_run.c) -------------------------------------------- */
+
+struct sk_server;
+struct sk__req;
+struct sk__proxy;
+
+/* Timer C (RFC 3261 §16.6 step 11: more than 3 minutes). */
+#define SK__PROXY_TIMER_C_MS 180000u
+
+/* One place to forward a request to. */
+struct sk__target {
+    const char *uri;    /* new Request-URI; NULL keeps the request's */
+    const char *path;   /* Route values to put first, joined with ", "; NULL for none */
+    struct sk_addr dst; /* where to send: address, transport, connection */
+    int q;              /* thousandths; -1 counts as 1000 */
+};
+
+int sk__proxy_new(struct sk__proxy **out);
+void sk__proxy_free(struct sk__proxy *p); /* NULL-safe; no fork may be running */
+/* Timer C for every running fork (the server's timer thread, every second). */
+void sk__proxy_tick(struct sk_server *s);
+
+/* Forward r statefully to targets (ordered by q, highest first: equal
+ * q-values run in parallel, lower ones after). pre must be r->m's
+ * preprocessing. Returns 0, or an error before anything was sent (the
+ * caller answers 500). */
+int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
+                    const struct sk__target *targets, size_t n, bool record_route);
+
+/* The address of ours that dst should see in our Via and Record-Route: a
+ * loopback one for a loopback peer, another one otherwise. Returns 0 or
+ * SK_ENOTFOUND. */
+int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out);
+/* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
+ * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
+ * host name). */
+int sk__proxy_resolve(struct sk_slice uri, struct sk_addr *out);
 
 #endif

@@ -413,7 +413,8 @@ static const char *resp(unsigned status, const char *extra)
     snprintf(text, sizeof(text),
              "SIP/2.0 %u Something\n"
              "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\n"
-             "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
+             "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa;received=198.51.100.7\n"
+             "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
              "To: <sip:b@example.test>;tag=x%u\n"
              "From: <sip:a@example.test>;tag=1\n"
              "Call-ID: c\n"
@@ -423,6 +424,36 @@ static const char *resp(unsigned status, const char *extra)
              status, status, extra);
     snprintf(resp_buf, sizeof(resp_buf), "%s", crlf(3, text));
     return resp_buf;
+}
+
+/* The request that came in, as the server transaction keeps it: the
+ * branches' responses go up with its Vias. */
+static struct sk_msg up;
+
+static int up_setup(void **state)
+{
+    static char wire[1024];
+
+    (void)state;
+    snprintf(wire, sizeof(wire), "%s",
+             crlf(2, "INVITE sip:b@example.test SIP/2.0\n"
+                     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
+                     "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
+                     "From: <sip:a@example.test>;tag=1\n"
+                     "To: <sip:b@example.test>\n"
+                     "Call-ID: c\n"
+                     "CSeq: 1 INVITE\n"
+                     "Content-Length: 0\n\n"));
+    parse(&up, wire);
+    sk_msg_set_source(&up, S("198.51.100.7"), 5060);
+    return 0;
+}
+
+static int up_teardown(void **state)
+{
+    (void)state;
+    sk_msg_free(&up);
+    return 0;
 }
 
 static void on(struct sk__fork *f, size_t i, unsigned status, uint64_t now, struct sk__fork_acts *a)
@@ -485,9 +516,11 @@ static void fork_all_fail_best_is_sent(void **state)
     assert_int_equal(a.best, 0);
     assert_int_equal(a.status, 486);
     sk_buf_init(&out);
-    assert_int_equal(sk__fork_write_final(&f, a.best, &out), 0);
+    assert_int_equal(sk__fork_write_final(&f, a.best, &up, &out), 0);
     assert_string_equal(out.p, crlf(1, "SIP/2.0 486 Something\n"
-                                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
+                                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa"
+                                       ";received=198.51.100.7\n"
+                                       "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
                                        "To: <sip:b@example.test>;tag=x486\n"
                                        "From: <sip:a@example.test>;tag=1\n"
                                        "Call-ID: c\n"
@@ -569,10 +602,11 @@ static void fork_challenges_aggregated(void **state)
     assert_true(a.final);
     assert_int_equal(a.best, 1);
     sk_buf_init(&out);
-    assert_int_equal(sk__fork_write_final(&f, a.best, &out), 0);
+    assert_int_equal(sk__fork_write_final(&f, a.best, &up, &out), 0);
     assert_string_equal(
         out.p, crlf(1, "SIP/2.0 401 Something\n"
-                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
+                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa;received=198.51.100.7\n"
+                       "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
                        "To: <sip:b@example.test>;tag=x401\n"
                        "From: <sip:a@example.test>;tag=1\n"
                        "Call-ID: c\n"
@@ -640,6 +674,36 @@ static void fork_timer_c(void **state)
     sk__fork_free(&f);
 }
 
+/* A UAS answering the INVITE from our CANCEL's single Via: the response
+ * still goes up with the caller's Vias. */
+static void relay_response_repairs_vias(void **state)
+{
+    struct sk_buf out;
+    struct sk_msg m;
+
+    (void)state;
+    parse(&m, crlf(0, "SIP/2.0 487 Request Terminated\n"
+                      "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKp1\n"
+                      "To: <sip:b@example.test>;tag=2\n"
+                      "From: <sip:a@example.test>;tag=1\n"
+                      "Call-ID: c\n"
+                      "CSeq: 1 INVITE\n"
+                      "Content-Length: 0\n\n"));
+    sk_buf_init(&out);
+    assert_int_equal(sk__proxy_relay_response(&m, &up, &out), 0);
+    assert_string_equal(out.p, crlf(1, "SIP/2.0 487 Request Terminated\n"
+                                       "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa"
+                                       ";received=198.51.100.7\n"
+                                       "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
+                                       "To: <sip:b@example.test>;tag=2\n"
+                                       "From: <sip:a@example.test>;tag=1\n"
+                                       "Call-ID: c\n"
+                                       "CSeq: 1 INVITE\n"
+                                       "Content-Length: 0\n\n"));
+    sk_buf_free(&out);
+    sk_msg_free(&m);
+}
+
 static void fork_made_up_statuses(void **state)
 {
     struct sk__fork f;
@@ -654,7 +718,7 @@ static void fork_made_up_statuses(void **state)
     assert_true(a.final);
     assert_int_equal(a.status, 500); /* §16.7 step 6 */
     sk_buf_init(&out);
-    assert_int_equal(sk__fork_write_final(&f, a.best, &out), SK_EINVAL);
+    assert_int_equal(sk__fork_write_final(&f, a.best, &up, &out), SK_EINVAL);
     sk__fork_free(&f);
 
     sk__fork_init(&f, false, 0);
@@ -663,7 +727,7 @@ static void fork_made_up_statuses(void **state)
     sk__fork_failed(&f, 0, 1, &a);
     assert_true(a.final);
     assert_int_equal(a.status, 500);
-    assert_int_equal(sk__fork_write_final(&f, a.best, &out), SK_EINVAL);
+    assert_int_equal(sk__fork_write_final(&f, a.best, &up, &out), SK_EINVAL);
     assert_int_equal(sk__fork_final_status(&f, -1), 408);
     assert_int_equal(sk__fork_response(&f, 3, 200, NULL, 0, 1, &a), SK_EINVAL);
     sk_buf_free(&out);
@@ -692,6 +756,7 @@ int main(void)
         cmocka_unit_test(fork_upstream_cancel),
         cmocka_unit_test(fork_timer_c),
         cmocka_unit_test(fork_made_up_statuses),
+        cmocka_unit_test(relay_response_repairs_vias),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, up_setup, up_teardown);
 }
