@@ -334,17 +334,24 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     char a[SK_ADDR_STRLEN];
     int ufd, tfd, err;
 
-    ufd = bound_socket(addr, SOCK_DGRAM);
-    if (ufd < 0)
-        return ufd;
-    if (sk_addr_port(addr) == 0) {
-        socklen_t sl = sizeof(addr->ss);
-        getsockname(ufd, &addr->sa, &sl);
-    }
-    tfd = bound_socket(addr, SOCK_STREAM);
-    if (tfd < 0) {
+    /* Port 0: the kernel picks a free UDP port, which may be taken for
+     * TCP (a client's TIME_WAIT socket holds it); pick again a few times. */
+    for (int tries = sk_addr_port(addr) == 0 ? 8 : 1;; tries--) {
+        bool any_port = sk_addr_port(addr) == 0;
+        ufd = bound_socket(addr, SOCK_DGRAM);
+        if (ufd < 0)
+            return ufd;
+        if (any_port) {
+            socklen_t sl = sizeof(addr->ss);
+            getsockname(ufd, &addr->sa, &sl);
+        }
+        tfd = bound_socket(addr, SOCK_STREAM);
+        if (tfd >= 0)
+            break;
         close(ufd);
-        return tfd;
+        if (!any_port || tfd != -EADDRINUSE || tries <= 1)
+            return tfd;
+        sk_addr_set_port(addr, 0);
     }
     w->udp[li].w = w;
     w->udp[li].listener = li;
