@@ -243,18 +243,20 @@ static bool tag_supported(struct sk_slice tok)
     return false;
 }
 
-/* §8.2.2.3: every Require option tag must be supported, except in ACK and
- * CANCEL. Returns true when a 420 was sent. */
-static bool check_require(struct req *r)
+/* §8.2.2.3 (Require, as a UAS) and §16.3 step 5 (Proxy-Require, as a
+ * proxy): every option tag must be supported, else 420 with Unsupported
+ * listing the ones that are not. ACK cannot be answered and §9.1 keeps
+ * both headers out of CANCEL. Returns true when a 420 was sent. */
+static bool check_option_tags(struct req *r, enum sk_hdr_id hdr)
 {
     struct sk_hdr_iter it;
     struct sk_slice tok;
     bool bad = false;
 
     if (r->m->method_id == SK_METHOD_ACK || r->m->method_id == SK_METHOD_CANCEL ||
-        sk_msg_find(r->m, SK_HDR_REQUIRE) == NULL)
+        sk_msg_find(r->m, hdr) == NULL)
         return false;
-    sk_hdr_iter_init(&it, r->m, SK_HDR_REQUIRE);
+    sk_hdr_iter_init(&it, r->m, hdr);
     while (sk_msg_token_next(&it, &tok) == 1) {
         if (!tag_supported(tok)) {
             bad = true;
@@ -267,7 +269,7 @@ static bool check_require(struct req *r)
     start(r, 420, phrase(420));
     sk_buf_append_cstr(r->out, "Unsupported: ");
     bool first = true;
-    sk_hdr_iter_init(&it, r->m, SK_HDR_REQUIRE);
+    sk_hdr_iter_init(&it, r->m, hdr);
     while (sk_msg_token_next(&it, &tok) == 1) {
         if (tag_supported(tok))
             continue;
@@ -279,6 +281,12 @@ static bool check_require(struct req *r)
     sk_buf_append_cstr(r->out, "\r\n");
     finish_and_send(r);
     return true;
+}
+
+/* The server is both UAS (OPTIONS, REGISTER) and proxy: both apply. */
+static bool check_require(struct req *r)
+{
+    return check_option_tags(r, SK_HDR_REQUIRE) || check_option_tags(r, SK_HDR_PROXY_REQUIRE);
 }
 
 static void reject_bad(struct req *r)
