@@ -3,112 +3,11 @@
  * (RFC 3261 §19.1.1, §25.1), with IPv6 text forms checked per RFC 4291
  * §2.2 and the tolerances RFC 5118 asks for (§4.9 IPv4-mapped forms, §4.10
  * the "2001:db8:::192.0.2.1" form the RFC 3261 ABNF admits by mistake).
- * Also the character class table the value parsers share.
  *
  * Memory: no allocation; results are slices into the input or small
  * caller-provided byte arrays.
  */
 #include "msg/value.h"
-
-#define A  (SK__CC_ALPHA)
-#define AH (SK__CC_ALPHA | SK__CC_HEX)
-#define D  (SK__CC_DIGIT | SK__CC_HEX)
-#define AT (SK__CC_TOKEN)
-
-/* RFC 3261 §25.1 sets. Letters and digits are tokens too; the marks, the
- * token extras and the reserved characters get their own bits. */
-const uint16_t sk__cc[256] = {
-    ['A'] = AH | AT,
-    ['B'] = AH | AT,
-    ['C'] = AH | AT,
-    ['D'] = AH | AT,
-    ['E'] = AH | AT,
-    ['F'] = AH | AT,
-    ['G'] = A | AT,
-    ['H'] = A | AT,
-    ['I'] = A | AT,
-    ['J'] = A | AT,
-    ['K'] = A | AT,
-    ['L'] = A | AT,
-    ['M'] = A | AT,
-    ['N'] = A | AT,
-    ['O'] = A | AT,
-    ['P'] = A | AT,
-    ['Q'] = A | AT,
-    ['R'] = A | AT,
-    ['S'] = A | AT,
-    ['T'] = A | AT,
-    ['U'] = A | AT,
-    ['V'] = A | AT,
-    ['W'] = A | AT,
-    ['X'] = A | AT,
-    ['Y'] = A | AT,
-    ['Z'] = A | AT,
-    ['a'] = AH | AT,
-    ['b'] = AH | AT,
-    ['c'] = AH | AT,
-    ['d'] = AH | AT,
-    ['e'] = AH | AT,
-    ['f'] = AH | AT,
-    ['g'] = A | AT,
-    ['h'] = A | AT,
-    ['i'] = A | AT,
-    ['j'] = A | AT,
-    ['k'] = A | AT,
-    ['l'] = A | AT,
-    ['m'] = A | AT,
-    ['n'] = A | AT,
-    ['o'] = A | AT,
-    ['p'] = A | AT,
-    ['q'] = A | AT,
-    ['r'] = A | AT,
-    ['s'] = A | AT,
-    ['t'] = A | AT,
-    ['u'] = A | AT,
-    ['v'] = A | AT,
-    ['w'] = A | AT,
-    ['x'] = A | AT,
-    ['y'] = A | AT,
-    ['z'] = A | AT,
-    ['0'] = D | AT,
-    ['1'] = D | AT,
-    ['2'] = D | AT,
-    ['3'] = D | AT,
-    ['4'] = D | AT,
-    ['5'] = D | AT,
-    ['6'] = D | AT,
-    ['7'] = D | AT,
-    ['8'] = D | AT,
-    ['9'] = D | AT,
-    ['-'] = SK__CC_MARK | AT,
-    ['_'] = SK__CC_MARK | AT,
-    ['.'] = SK__CC_MARK | AT,
-    ['!'] = SK__CC_MARK | AT,
-    ['~'] = SK__CC_MARK | AT,
-    ['*'] = SK__CC_MARK | AT,
-    ['\''] = SK__CC_MARK | AT,
-    ['('] = SK__CC_MARK,
-    [')'] = SK__CC_MARK,
-    ['%'] = AT,
-    ['`'] = AT,
-    ['+'] = AT | SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    ['&'] = SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_RESERVED,
-    ['='] = SK__CC_USER | SK__CC_PASS | SK__CC_RESERVED,
-    ['$'] = SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    [','] = SK__CC_USER | SK__CC_PASS | SK__CC_RESERVED,
-    [';'] = SK__CC_USER | SK__CC_RESERVED,
-    ['?'] = SK__CC_USER | SK__CC_HNV | SK__CC_RESERVED,
-    ['/'] = SK__CC_USER | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    [':'] = SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    ['@'] = SK__CC_RESERVED,
-    ['['] = SK__CC_PARAM | SK__CC_HNV,
-    [']'] = SK__CC_PARAM | SK__CC_HNV,
-};
-
-#undef A
-#undef AH
-#undef D
-#undef AT
 
 bool sk__ipv4_parse(struct sk_slice s, uint8_t out[4])
 {

@@ -280,7 +280,7 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
     if (has_bare_nul(p, eol))
         return fail(m, SK_CAUSE_NUL_BYTE);
     q = p;
-    while (q < eol && sk__tokchar[(unsigned char)*q])
+    while (q < eol && cc_is(*q, SK__CC_TOKEN))
         q++;
     h->name = sk_slice_make(p, (size_t)(q - p));
     /* HCOLON = *( SP / HTAB ) ":" SWS */
@@ -380,7 +380,7 @@ static bool valid_call_id(struct sk_slice v)
         if (c == '@') {
             if (++ats > 1 || i == 0 || i == v.len - 1)
                 return false;
-        } else if (!sk__wordchar[c]) {
+        } else if (!cc_is((char)c, SK__CC_WORD)) {
             return false;
         }
     }

@@ -14,19 +14,27 @@ enum {
     SK__CC_ALPHA = 1u << 0,
     SK__CC_DIGIT = 1u << 1,
     SK__CC_HEX = 1u << 2,
-    SK__CC_MARK = 1u << 3,     /* - _ . ! ~ * ' ( ) */
-    SK__CC_TOKEN = 1u << 4,    /* alphanum and - . ! % * _ + ` ' ~ */
-    SK__CC_USER = 1u << 5,     /* user-unreserved: & = + $ , ; ? / */
-    SK__CC_PASS = 1u << 6,     /* password extras: & = + $ , */
-    SK__CC_PARAM = 1u << 7,    /* param-unreserved: [ ] / : & + $ */
-    SK__CC_HNV = 1u << 8,      /* hnv-unreserved: [ ] / ? : + $ */
-    SK__CC_RESERVED = 1u << 9, /* reserved: ; / ? : @ & = + $ , */
+    SK__CC_MARK = 1u << 3,      /* - _ . ! ~ * ' ( ) */
+    SK__CC_TOKEN = 1u << 4,     /* alphanum and - . ! % * _ + ` ' ~ */
+    SK__CC_USER = 1u << 5,      /* user-unreserved: & = + $ , ; ? / */
+    SK__CC_PASS = 1u << 6,      /* password extras: & = + $ , */
+    SK__CC_PARAM = 1u << 7,     /* param-unreserved: [ ] / : & + $ */
+    SK__CC_HNV = 1u << 8,       /* hnv-unreserved: [ ] / ? : + $ */
+    SK__CC_RESERVED = 1u << 9,  /* reserved: ; / ? : @ & = + $ , */
+    SK__CC_WORD = 1u << 10,     /* word (Call-ID): token and ( ) < > : \ " / [ ] ? { } */
+    SK__CC_HOST = 1u << 11,     /* hostname and IPv4 characters: alphanum - . */
+    SK__CC_GENVAL = 1u << 12,   /* unquoted gen-value: token, host and IPv6 : [ ] */
+    SK__CC_QDPLAIN = 1u << 13,  /* qdtext needing no second look (see chars.c) */
+    SK__CC_LISTSTOP = 1u << 14, /* " \ < > , : where a list splitter stops */
 };
 
 #define SK__CC_ALNUM      (SK__CC_ALPHA | SK__CC_DIGIT)
 #define SK__CC_UNRESERVED (SK__CC_ALNUM | SK__CC_MARK)
 
+/* Both tables live in chars.c. */
 extern const uint16_t sk__cc[256];
+/* Token characters lower-cased; 0 for any other octet. */
+extern const unsigned char sk__toklower[256];
 
 static inline bool cc_is(char c, unsigned mask)
 {
