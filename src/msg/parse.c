@@ -156,8 +156,7 @@ static int parse_request_line(struct sk_msg *m, struct sk_slice line,
     if (sk_uri_parse(m->ruri_raw, &m->ruri) != 0)
         return fail(m, SK_CAUSE_REQUEST_URI);
     /* §19.1.1: headers are not allowed in a Request-URI. */
-    if (m->ruri.headers.len > 0 &&
-        (m->ruri.scheme == SK_URI_SIP || m->ruri.scheme == SK_URI_SIPS))
+    if (m->ruri.headers.len > 0 && (m->ruri.scheme == SK_URI_SIP || m->ruri.scheme == SK_URI_SIPS))
         return fail(m, SK_CAUSE_REQUEST_URI);
     m->is_request = true;
     return 0;
@@ -191,12 +190,12 @@ static int parse_status_line(struct sk_msg *m, struct sk_slice line, bool *bad_v
     return 0;
 }
 
-static int parse_start_line(struct sk_msg *m, struct sk_slice line,
-                            const struct sk_msg_limits *lim, bool *bad_version)
+static int parse_start_line(struct sk_msg *m, struct sk_slice line, const struct sk_msg_limits *lim,
+                            bool may_nul, bool *bad_version)
 {
     if (line.len == 0)
         return fail(m, SK_CAUSE_START_LINE);
-    if (memchr(line.p, '\0', line.len) != NULL)
+    if (may_nul && memchr(line.p, '\0', line.len) != NULL)
         return fail(m, SK_CAUSE_NUL_BYTE);
     if (line.len >= 4 && sk_slice_caseeq(sk_slice_make(line.p, 4), SK_SLICE_LIT("SIP/")))
         return parse_status_line(m, line, bad_version);
@@ -257,11 +256,23 @@ static bool has_bare_nul(const char *p, const char *end)
     return false;
 }
 
+/* Trim LWS (SP, HTAB and the CR LF of folded lines) from both ends. */
+static inline struct sk_slice trim_lws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+        end--;
+    return sk_slice_make(p, (size_t)(end - p));
+}
+
 /* Split one header field starting at p (which is not an empty line).
- * Folded continuation lines (§7.3.1) belong to the field. On success
- * *next is the start of the following line. */
+ * Folded continuation lines (§7.3.1) belong to the field. may_nul says whether the buffer holds a
+ * NUL at all (checked once for the whole message). On success *next is the start of the following
+ * line. */
 static int split_header(struct sk_msg *m, const char *p, const char *end,
-                        const struct sk_msg_limits *lim, struct sk_hdr *h, const char **next)
+                        const struct sk_msg_limits *lim, bool may_nul, struct sk_hdr *h,
+                        const char **next)
 {
     const char *eol, *after, *q;
 
@@ -277,7 +288,7 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
     }
     if ((size_t)(eol - p) > lim->max_line)
         return fail(m, SK_CAUSE_LINE_TOO_LONG);
-    if (has_bare_nul(p, eol))
+    if (may_nul && has_bare_nul(p, eol))
         return fail(m, SK_CAUSE_NUL_BYTE);
     q = p;
     while (q < eol && cc_is(*q, SK__CC_TOKEN))
@@ -288,7 +299,7 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
         q++;
     if (h->name.len == 0 || q == eol || *q != ':')
         return fail_hdr(m, SK_CAUSE_HEADER_LINE, SK_HDR_OTHER, h->name);
-    h->value = sk_slice_trim(sk_slice_make(q + 1, (size_t)(eol - q - 1)));
+    h->value = trim_lws(q + 1, eol);
     h->raw = sk_slice_make(p, (size_t)(after - p));
     h->id = sk_hdr_lookup(h->name);
     *next = after;
@@ -296,7 +307,8 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
 }
 
 static int parse_headers(struct sk_msg *m, const char *p, const char *end,
-                         const struct sk_msg_limits *lim, enum sk_msg_mode mode, const char **body)
+                         const struct sk_msg_limits *lim, enum sk_msg_mode mode, bool may_nul,
+                         const char **body)
 {
     for (;;) {
         struct sk_hdr h;
@@ -322,7 +334,7 @@ static int parse_headers(struct sk_msg *m, const char *p, const char *end,
         }
         if (*p == ' ' || *p == '\t')
             return fail(m, SK_CAUSE_HEADER_LINE); /* continuation of nothing */
-        r = split_header(m, p, end, lim, &h, &p);
+        r = split_header(m, p, end, lim, may_nul, &h, &p);
         if (r != 0)
             return r;
         if (m->nhdrs >= lim->max_headers)
@@ -472,7 +484,7 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
 {
     struct sk_msg_limits lim;
     const char *p = buf, *end = buf + len, *eol, *after, *body;
-    bool bad_version = false;
+    bool bad_version = false, may_nul;
     int r;
 
     sk__msg_limits(limits, &lim);
@@ -487,11 +499,14 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
         return fail(m, SK_CAUSE_START_LINE);
     if ((size_t)(eol - p) > lim.max_line)
         return fail(m, SK_CAUSE_LINE_TOO_LONG);
+    /* A NUL is legal only in a quoted-pair or the body: look for one once,
+     * and check line by line only when there is one. */
+    may_nul = memchr(p, '\0', (size_t)(end - p)) != NULL;
     m->start_line = sk_slice_make(p, (size_t)(eol - p));
     m->start_raw = sk_slice_make(p, (size_t)(after - p));
-    if ((r = parse_start_line(m, m->start_line, &lim, &bad_version)) != 0)
+    if ((r = parse_start_line(m, m->start_line, &lim, may_nul, &bad_version)) != 0)
         return r;
-    if ((r = parse_headers(m, after, end, &lim, mode, &body)) != 0)
+    if ((r = parse_headers(m, after, end, &lim, mode, may_nul, &body)) != 0)
         return r;
     if ((r = parse_essentials(m)) != 0)
         return r;

@@ -90,6 +90,20 @@ static inline int token_scan(struct sk_slice s, size_t *pos, struct sk_slice *to
     return 0;
 }
 
+/* Whether name (a token) is lit, a lower-case literal, in any letter
+ * case. The length is compared first, so most names are ruled out by it. */
+#define NAME_IS(name, lit) name_eq((name), "" lit, sizeof(lit) - 1)
+static inline bool name_eq(struct sk_slice name, const char *lit, size_t len)
+{
+    if (name.len != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (cc_lower((unsigned char)name.p[i]) != (unsigned char)lit[i])
+            return false;
+    }
+    return true;
+}
+
 /* Whether the whole slice is one non-empty token. */
 static inline bool is_token(struct sk_slice s)
 {
@@ -113,10 +127,17 @@ bool sk__ipv4_parse(struct sk_slice s, uint8_t out[4]);
 /* IPv6 text form (RFC 4291 §2.2, RFC 5118) without brackets into 16 bytes. */
 bool sk__ipv6_parse(struct sk_slice s, uint8_t out[16]);
 
+/* Called for each parameter of a list as sk__params_tail() reads it; a
+ * nonzero return makes the whole value SK_EPARSE. */
+typedef int (*sk__param_cb)(void *arg, const struct sk_param *p);
+
 /* The header parameters that end a value, from s.p[pos]: LWS, then the
  * end or ';' and a well-formed parameter list. *params is the list after
- * that first ';' (empty if none). Returns 0 or SK_EPARSE. */
-int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params);
+ * that first ';' (empty if none). cb (may be NULL) sees each parameter,
+ * so a view reads its parameters in the same pass. Returns 0 or
+ * SK_EPARSE. */
+int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params, sk__param_cb cb,
+                    void *arg);
 
 /* Split a validated uri-parameter (sep ';') or header (sep '&') list:
  * 1 with name and value set, 0 at the end. */
