@@ -40,22 +40,30 @@
 /* Bytes where a comma-separated list splitter must look closer. */
 #define IS_LISTSTOP(c) ((c) == '"' || (c) == '\\' || (c) == '<' || (c) == '>' || (c) == ',')
 
+/* An unquoted auth-param value, leniently (see digest_hdr.c): visible
+ * ASCII but comma and DQUOTE, and UTF-8 octets. */
+#define IS_AUTHVAL(c) ((IN(c, 0x21, 0x7e) && (c) != ',' && (c) != '"') || (c) >= 0x80)
+
+#define IS_SCHEME(c) (IS_HOST(c) || (c) == '+')
+#define IS_LWS(c)    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+
 #define CLASS(c)                                                                                   \
-    (uint16_t)((IS_ALPHA(c) ? SK__CC_ALPHA : 0) | (IS_DIGIT(c) ? SK__CC_DIGIT : 0) |               \
+    (uint32_t)((IS_ALPHA(c) ? SK__CC_ALPHA : 0) | (IS_DIGIT(c) ? SK__CC_DIGIT : 0) |               \
                (IS_HEX(c) ? SK__CC_HEX : 0) | (IS_MARK(c) ? SK__CC_MARK : 0) |                     \
                (IS_TOKEN(c) ? SK__CC_TOKEN : 0) | (IS_USER(c) ? SK__CC_USER : 0) |                 \
                (IS_PASS(c) ? SK__CC_PASS : 0) | (IS_PARAM(c) ? SK__CC_PARAM : 0) |                 \
                (IS_HNV(c) ? SK__CC_HNV : 0) | (IS_RESERVED(c) ? SK__CC_RESERVED : 0) |             \
                (IS_WORD(c) ? SK__CC_WORD : 0) | (IS_HOST(c) ? SK__CC_HOST : 0) |                   \
                (IS_GENVAL(c) ? SK__CC_GENVAL : 0) | (IS_QDPLAIN(c) ? SK__CC_QDPLAIN : 0) |         \
-               (IS_LISTSTOP(c) ? SK__CC_LISTSTOP : 0))
+               (IS_LISTSTOP(c) ? SK__CC_LISTSTOP : 0) | (IS_AUTHVAL(c) ? SK__CC_AUTHVAL : 0) |     \
+               (IS_SCHEME(c) ? SK__CC_SCHEME : 0) | (IS_LWS(c) ? SK__CC_LWS : 0))
 
 #define ROW(b)                                                                                     \
     CLASS(b), CLASS(b + 1), CLASS(b + 2), CLASS(b + 3), CLASS(b + 4), CLASS(b + 5), CLASS(b + 6),  \
         CLASS(b + 7), CLASS(b + 8), CLASS(b + 9), CLASS(b + 10), CLASS(b + 11), CLASS(b + 12),     \
         CLASS(b + 13), CLASS(b + 14), CLASS(b + 15)
 
-const uint16_t sk__cc[256] = {
+const uint32_t sk__cc[256] = {
     ROW(0x00), ROW(0x10), ROW(0x20), ROW(0x30), ROW(0x40), ROW(0x50), ROW(0x60), ROW(0x70),
     ROW(0x80), ROW(0x90), ROW(0xa0), ROW(0xb0), ROW(0xc0), ROW(0xd0), ROW(0xe0), ROW(0xf0),
 };

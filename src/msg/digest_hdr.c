@@ -27,28 +27,32 @@
 
 #include <string.h>
 
-/* Names of the known parameters, indexed by enum sk_digest_field. */
-static const char *const field_names[SK_DIG__COUNT] = {
-    [SK_DIG_USERNAME] = "username", [SK_DIG_REALM] = "realm",
-    [SK_DIG_NONCE] = "nonce",       [SK_DIG_URI] = "uri",
-    [SK_DIG_RESPONSE] = "response", [SK_DIG_ALGORITHM] = "algorithm",
-    [SK_DIG_CNONCE] = "cnonce",     [SK_DIG_OPAQUE] = "opaque",
-    [SK_DIG_QOP] = "qop",           [SK_DIG_NC] = "nc",
-    [SK_DIG_STALE] = "stale",       [SK_DIG_DOMAIN] = "domain",
-    [SK_DIG_USERHASH] = "userhash", [SK_DIG_CHARSET] = "charset",
+#include "msg/value.h"
+
+/* Names of the known parameters (lower case), indexed by enum
+ * sk_digest_field, with their lengths so most names are ruled out
+ * without a comparison. */
+#define F(s)                                                                                       \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct {
+    const char *name;
+    size_t len;
+} fields[SK_DIG__COUNT] = {
+    [SK_DIG_USERNAME] = F("username"), [SK_DIG_REALM] = F("realm"),
+    [SK_DIG_NONCE] = F("nonce"),       [SK_DIG_URI] = F("uri"),
+    [SK_DIG_RESPONSE] = F("response"), [SK_DIG_ALGORITHM] = F("algorithm"),
+    [SK_DIG_CNONCE] = F("cnonce"),     [SK_DIG_OPAQUE] = F("opaque"),
+    [SK_DIG_QOP] = F("qop"),           [SK_DIG_NC] = F("nc"),
+    [SK_DIG_STALE] = F("stale"),       [SK_DIG_DOMAIN] = F("domain"),
+    [SK_DIG_USERHASH] = F("userhash"), [SK_DIG_CHARSET] = F("charset"),
 };
+#undef F
 
 static bool is_lws(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* RFC 3261 §25.1 token characters. */
-static bool is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("-.!%*_+`'~", c) != NULL;
 }
 
 /* RFC 7235 §2.1 token68 characters (the '=' padding is handled apart). */
@@ -57,15 +61,6 @@ static bool is_token68_char(unsigned char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return c != 0 && strchr("-._~+/", c) != NULL;
-}
-
-/* A lenient unquoted value character: visible ASCII but comma and quote,
- * and UTF-8 octets. */
-static bool is_value_char(unsigned char c)
-{
-    if (c >= 0x80)
-        return true;
-    return c > 0x20 && c < 0x7f && c != ',' && c != '"';
 }
 
 struct cursor {
@@ -87,7 +82,7 @@ static int scan_token(struct cursor *c, struct sk_slice *out)
 {
     const char *p = c->p;
 
-    while (p < c->end && is_token_char((unsigned char)*p))
+    while (p < c->end && cc_is(*p, SK__CC_TOKEN))
         p++;
     if (p == c->p)
         return SK_EPARSE;
@@ -105,6 +100,11 @@ static int scan_quoted(struct cursor *c, struct sk_slice *out, bool *escaped)
 
     *escaped = false;
     while (p < c->end) {
+        /* Runs of plain qdtext need no closer look: jump over them. */
+        if (cc_is(*p, SK__CC_QDPLAIN)) {
+            p++;
+            continue;
+        }
         unsigned char ch = (unsigned char)*p;
         if (ch == '"') {
             *out = sk_slice_make(c->p + 1, (size_t)(p - c->p - 1));
@@ -139,7 +139,7 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
         *quoted = true;
         return scan_quoted(c, out, escaped);
     }
-    while (p < c->end && is_value_char((unsigned char)*p))
+    while (p < c->end && cc_is(*p, SK__CC_AUTHVAL))
         p++;
     if (p == c->p)
         return SK_EPARSE; /* "name=" with nothing after it */
@@ -151,7 +151,7 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
 static int field_index(struct sk_slice name)
 {
     for (int i = 0; i < SK_DIG__COUNT; i++) {
-        if (sk_slice_caseeq_cstr(name, field_names[i]))
+        if (fields[i].len == name.len && name_eq(name, fields[i].name, fields[i].len))
             return i;
     }
     return -1;
@@ -243,7 +243,7 @@ int sk_digest_hdr_parse(struct sk_slice s, struct sk_digest_hdr *out)
     if (c.p < c.end && skip_lws(&c) == 0)
         return SK_EPARSE;
     h.params = sk_slice_make(c.p, (size_t)(c.end - c.p));
-    if (!sk_slice_caseeq_cstr(h.scheme, "Digest") && is_token68(h.params)) {
+    if (!NAME_IS(h.scheme, "digest") && is_token68(h.params)) {
         *out = h;
         return 0;
     }

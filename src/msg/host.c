@@ -9,6 +9,8 @@
  */
 #include "msg/value.h"
 
+#include <string.h>
+
 bool sk__ipv4_parse(struct sk_slice s, uint8_t out[4])
 {
     size_t i = 0;
@@ -124,10 +126,11 @@ bool sk__ipv6_parse(struct sk_slice s, uint8_t out[16])
 }
 
 /* hostname = *( domainlabel "." ) toplabel [ "." ]; labels start and end
- * with alphanum, the top label starts with a letter (RFC 3261 §25.1). */
+ * with alphanum, the top label starts with a letter (RFC 3261 §25.1).
+ * The caller has checked that s holds host characters only (alphanum, '-'
+ * and '.'), so only the dots and hyphens need a look here. */
 static bool hostname_ok(struct sk_slice s)
 {
-    size_t i = 0;
     size_t label = 0; /* start of the current label */
     size_t last = 0;  /* start of the last complete label */
 
@@ -135,12 +138,9 @@ static bool hostname_ok(struct sk_slice s)
         return false;
     if (s.p[s.len - 1] == '.')
         s.len--; /* the optional final dot */
-    for (i = 0; i <= s.len; i++) {
-        if (i < s.len && s.p[i] != '.') {
-            if (!cc_is(s.p[i], SK__CC_ALNUM) && s.p[i] != '-')
-                return false;
+    for (size_t i = 0; i <= s.len; i++) {
+        if (i < s.len && s.p[i] != '.')
             continue;
-        }
         if (i == label || s.p[label] == '-' || s.p[i - 1] == '-')
             return false;
         last = label;
@@ -155,10 +155,11 @@ int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk
     uint8_t bytes[16];
 
     if (i < s.len && s.p[i] == '[') {
-        size_t j = i + 1;
-        while (j < s.len && s.p[j] != ']')
-            j++;
-        if (j == s.len || !sk__ipv6_parse(sk_slice_make(s.p + i + 1, j - i - 1), bytes))
+        const char *rb = memchr(s.p + i + 1, ']', s.len - i - 1);
+        if (rb == NULL)
+            return SK_EPARSE;
+        size_t j = (size_t)(rb - s.p);
+        if (!sk__ipv6_parse(sk_slice_make(s.p + i + 1, j - i - 1), bytes))
             return SK_EPARSE;
         *host = sk_slice_make(s.p + i, j + 1 - i);
         *type = SK_HOST_IPV6;
@@ -166,10 +167,12 @@ int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk
         return 0;
     }
     size_t j = i;
-    while (j < s.len && (cc_is(s.p[j], SK__CC_ALNUM) || s.p[j] == '-' || s.p[j] == '.'))
+    while (j < s.len && cc_is(s.p[j], SK__CC_HOST))
         j++;
     struct sk_slice h = sk_slice_make(s.p + i, j - i);
-    if (sk__ipv4_parse(h, bytes)) {
+    /* An IPv4 address starts with a digit: anything else goes straight to
+     * the hostname rules. */
+    if (h.len > 0 && cc_is(h.p[0], SK__CC_DIGIT) && sk__ipv4_parse(h, bytes)) {
         *type = SK_HOST_IPV4;
     } else if (hostname_ok(h)) {
         *type = SK_HOST_NAME;

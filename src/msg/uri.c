@@ -23,19 +23,21 @@ static bool escape_at(struct sk_slice s, size_t i)
            cc_hexval(s.p[i + 2]) >= 0;
 }
 
-/* Whether every byte of s is in mask or part of a valid escape. */
+/* Whether every byte of s is in mask or part of a valid escape. No mask
+ * holds '%', so the inner loop runs over plain characters only. */
 static bool chars_ok(struct sk_slice s, unsigned mask)
 {
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] == '%') {
-            if (!escape_at(s, i))
-                return false;
-            i += 2;
-        } else if (!cc_is(s.p[i], mask)) {
+    size_t i = 0;
+
+    for (;;) {
+        while (i < s.len && cc_is(s.p[i], mask))
+            i++;
+        if (i == s.len)
+            return true;
+        if (!escape_at(s, i))
             return false;
-        }
+        i += 3;
     }
-    return true;
 }
 
 static struct sk_slice sub(struct sk_slice s, size_t from, size_t to)
@@ -43,11 +45,12 @@ static struct sk_slice sub(struct sk_slice s, size_t from, size_t to)
     return sk_slice_make(s.p + from, to - from);
 }
 
+/* The index of the first c in s at or after from, or s.len. */
 static size_t find_char(struct sk_slice s, size_t from, char c)
 {
-    while (from < s.len && s.p[from] != c)
-        from++;
-    return from;
+    const char *q = from < s.len ? memchr(s.p + from, c, s.len - from) : NULL;
+
+    return q != NULL ? (size_t)(q - s.p) : s.len;
 }
 
 int sk__uri_list_next(struct sk_slice *cur, char sep, struct sk_slice *name, struct sk_slice *value,
@@ -226,18 +229,17 @@ int sk_uri_parse(struct sk_slice s, struct sk_uri *out)
     /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
     if (s.len == 0 || !cc_is(s.p[0], SK__CC_ALPHA))
         return SK_EPARSE;
-    while (i < s.len &&
-           (cc_is(s.p[i], SK__CC_ALNUM) || s.p[i] == '+' || s.p[i] == '-' || s.p[i] == '.'))
+    while (i < s.len && cc_is(s.p[i], SK__CC_SCHEME))
         i++;
     if (i == s.len || s.p[i] != ':')
         return SK_EPARSE;
     u.scheme_name = sub(s, 0, i);
     u.opaque = sub(s, i + 1, s.len);
-    if (sk_slice_caseeq_cstr(u.scheme_name, "sip"))
+    if (NAME_IS(u.scheme_name, "sip"))
         u.scheme = SK_URI_SIP;
-    else if (sk_slice_caseeq_cstr(u.scheme_name, "sips"))
+    else if (NAME_IS(u.scheme_name, "sips"))
         u.scheme = SK_URI_SIPS;
-    else if (sk_slice_caseeq_cstr(u.scheme_name, "tel"))
+    else if (NAME_IS(u.scheme_name, "tel"))
         u.scheme = SK_URI_TEL;
     else
         u.scheme = SK_URI_OTHER;

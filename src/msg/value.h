@@ -26,13 +26,16 @@ enum {
     SK__CC_GENVAL = 1u << 12,   /* unquoted gen-value: token, host and IPv6 : [ ] */
     SK__CC_QDPLAIN = 1u << 13,  /* qdtext needing no second look (see chars.c) */
     SK__CC_LISTSTOP = 1u << 14, /* " \ < > , : where a list splitter stops */
+    SK__CC_AUTHVAL = 1u << 15,  /* unquoted auth-param value: visible but , and DQUOTE */
+    SK__CC_SCHEME = 1u << 16,   /* URI scheme after its first letter: alphanum + - . */
+    SK__CC_LWS = 1u << 17,      /* SP, HTAB, CR, LF */
 };
 
 #define SK__CC_ALNUM      (SK__CC_ALPHA | SK__CC_DIGIT)
 #define SK__CC_UNRESERVED (SK__CC_ALNUM | SK__CC_MARK)
 
 /* Both tables live in chars.c. */
-extern const uint16_t sk__cc[256];
+extern const uint32_t sk__cc[256];
 /* Token characters lower-cased; 0 for any other octet. */
 extern const unsigned char sk__toklower[256];
 
