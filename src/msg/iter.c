@@ -109,25 +109,68 @@ int sk_hdr_iter_next(struct sk_hdr_iter *it, struct sk_slice *value)
     }
 }
 
-int sk_msg_via_next(struct sk_hdr_iter *it, struct sk_via *out)
+/* sk_hdr_iter_next() for the typed iterators below, whose parsers refuse
+ * every DQUOTE they cannot pair: when no comma is left in the current
+ * header, the rest of it is the value, with no need to split it first
+ * (angle brackets only matter to where commas split). A value sk_list_next() would refuse
+ * (unbalanced quotes) is then refused by the parser, and the caller puts
+ * the iterator where sk_hdr_iter_next() would have left it. */
+static int quick_next(struct sk_hdr_iter *it, struct sk_slice *value)
+{
+    for (;;) {
+        if (it->rest.len > 0 && memchr(it->rest.p, ',', it->rest.len) == NULL) {
+            struct sk_slice v = sk_slice_trim(it->rest);
+            it->rest = sk_slice_make(it->rest.p + it->rest.len, 0);
+            if (v.len > 0) {
+                *value = v;
+                return 1;
+            }
+        } else if (it->rest.len > 0) {
+            int r = sk_list_next(&it->rest, value);
+            if (r != 0)
+                return r;
+        }
+        while (it->idx < it->m->nhdrs && it->m->hdrs[it->idx].id != it->id)
+            it->idx++;
+        if (it->idx >= it->m->nhdrs)
+            return 0;
+        it->hdr = &it->m->hdrs[it->idx++];
+        it->rest = it->hdr->value;
+    }
+}
+
+/* After a value failed to parse: move from saved exactly as
+ * sk_hdr_iter_next() would have, and report the failure. */
+static int quick_fail(struct sk_hdr_iter *it, const struct sk_hdr_iter *saved)
 {
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+
+    *it = *saved;
+    (void)sk_hdr_iter_next(it, &v);
+    return SK_EPARSE;
+}
+
+int sk_msg_via_next(struct sk_hdr_iter *it, struct sk_via *out)
+{
+    struct sk_hdr_iter saved = *it;
+    struct sk_slice v;
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
-    return sk_via_parse(v, out) == 0 ? 1 : SK_EPARSE;
+    return sk_via_parse(v, out) == 0 ? 1 : quick_fail(it, &saved);
 }
 
 int sk_msg_contact_next(struct sk_hdr_iter *it, struct sk_contact *out)
 {
+    struct sk_hdr_iter saved = *it;
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
     if (sk_contact_parse(v, out) != 0)
-        return SK_EPARSE;
+        return quick_fail(it, &saved);
     /* §20: a URI with a comma, '?' or ';' must be inside < > (RFC 4475
      * §3.1.2.13): an addr-spec contact carrying URI headers is refused. */
     if (!out->star && !out->addr.bracketed && out->addr.uri.headers.len > 0)
@@ -137,12 +180,13 @@ int sk_msg_contact_next(struct sk_hdr_iter *it, struct sk_contact *out)
 
 int sk_msg_nameaddr_next(struct sk_hdr_iter *it, struct sk_nameaddr *out)
 {
+    struct sk_hdr_iter saved = *it;
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
-    return sk_nameaddr_parse(v, out) == 0 ? 1 : SK_EPARSE;
+    return sk_nameaddr_parse(v, out) == 0 ? 1 : quick_fail(it, &saved);
 }
 
 int sk_msg_token_next(struct sk_hdr_iter *it, struct sk_slice *token)

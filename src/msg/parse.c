@@ -401,9 +401,13 @@ static bool valid_call_id(struct sk_slice v)
 
 static int parse_top_via(struct sk_msg *m, const struct sk_hdr *h)
 {
-    struct sk_slice cursor = h->value, first;
+    struct sk_slice cursor = h->value, first = h->value;
 
-    if (sk_list_next(&cursor, &first) != 1 || sk_via_parse(first, &m->via) != 0)
+    /* With no comma the value is one via-parm (already trimmed), and
+     * sk_via_parse() refuses the unbalanced quotes sk_list_next() would. */
+    if (memchr(cursor.p, ',', cursor.len) != NULL && sk_list_next(&cursor, &first) != 1)
+        return malformed(m, h);
+    if (sk_via_parse(first, &m->via) != 0)
         return malformed(m, h);
     return 0;
 }
