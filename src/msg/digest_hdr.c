@@ -52,7 +52,7 @@ static const struct {
 
 static bool is_lws(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    return cc_is(c, SK__CC_LWS);
 }
 
 /* RFC 7235 §2.1 token68 characters (the '=' padding is handled apart). */
@@ -99,12 +99,11 @@ static int scan_quoted(struct cursor *c, struct sk_slice *out, bool *escaped)
     const char *p = c->p + 1;
 
     *escaped = false;
-    while (p < c->end) {
+    for (;;) {
         /* Runs of plain qdtext need no closer look: jump over them. */
-        if (cc_is(*p, SK__CC_QDPLAIN)) {
-            p++;
-            continue;
-        }
+        p += qdplain_span(p, (size_t)(c->end - p));
+        if (p == c->end)
+            break;
         unsigned char ch = (unsigned char)*p;
         if (ch == '"') {
             *out = sk_slice_make(c->p + 1, (size_t)(p - c->p - 1));
@@ -148,10 +147,27 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
     return 0;
 }
 
+/* Known names by length first: most are ruled out without a comparison.
+ * by_len holds field + 1; 0 marks an empty place. */
 static int field_index(struct sk_slice name)
 {
-    for (int i = 0; i < SK_DIG__COUNT; i++) {
-        if (fields[i].len == name.len && name_eq(name, fields[i].name, fields[i].len))
+#define F1(f) ((f) + 1)
+    static const unsigned char by_len[10][3] = {
+        [2] = {F1(SK_DIG_NC)},
+        [3] = {F1(SK_DIG_URI), F1(SK_DIG_QOP)},
+        [5] = {F1(SK_DIG_REALM), F1(SK_DIG_NONCE), F1(SK_DIG_STALE)},
+        [6] = {F1(SK_DIG_CNONCE), F1(SK_DIG_OPAQUE), F1(SK_DIG_DOMAIN)},
+        [7] = {F1(SK_DIG_CHARSET)},
+        [8] = {F1(SK_DIG_USERNAME), F1(SK_DIG_RESPONSE), F1(SK_DIG_USERHASH)},
+        [9] = {F1(SK_DIG_ALGORITHM)},
+    };
+#undef F1
+
+    if (name.len >= 10)
+        return -1;
+    for (int k = 0; k < 3 && by_len[name.len][k] != 0; k++) {
+        int i = by_len[name.len][k] - 1;
+        if (name_eq(name, fields[i].name, fields[i].len))
             return i;
     }
     return -1;

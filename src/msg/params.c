@@ -17,8 +17,7 @@ int sk__quoted_scan(struct sk_slice s, size_t *pos, struct sk_slice *inner)
     size_t start = ++i;
     for (;;) {
         /* Runs of plain qdtext need no closer look: jump over them. */
-        while (i < s.len && cc_is(s.p[i], SK__CC_QDPLAIN))
-            i++;
+        i += qdplain_span(s.p + i, s.len - i);
         if (i == s.len)
             return SK_EPARSE; /* unterminated */
         unsigned char c = (unsigned char)s.p[i];

@@ -259,9 +259,9 @@ static bool has_bare_nul(const char *p, const char *end)
 /* Trim LWS (SP, HTAB and the CR LF of folded lines) from both ends. */
 static inline struct sk_slice trim_lws(const char *p, const char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+    while (p < end && cc_is(*p, SK__CC_LWS))
         p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+    while (end > p && cc_is(end[-1], SK__CC_LWS))
         end--;
     return sk_slice_make(p, (size_t)(end - p));
 }
@@ -383,20 +383,19 @@ int sk_cseq_parse(struct sk_slice v, struct sk_cseq *out)
 /* callid = word [ "@" word ] (§25.1). */
 static bool valid_call_id(struct sk_slice v)
 {
-    size_t ats = 0;
+    size_t i = 0;
 
-    if (v.len == 0)
+    while (i < v.len && cc_is(v.p[i], SK__CC_WORD))
+        i++;
+    if (i == 0)
         return false;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c == '@') {
-            if (++ats > 1 || i == 0 || i == v.len - 1)
-                return false;
-        } else if (!cc_is((char)c, SK__CC_WORD)) {
-            return false;
-        }
-    }
-    return true;
+    if (i == v.len)
+        return true;
+    if (v.p[i] != '@' || ++i == v.len)
+        return false;
+    while (i < v.len && cc_is(v.p[i], SK__CC_WORD))
+        i++;
+    return i == v.len;
 }
 
 static int parse_top_via(struct sk_msg *m, const struct sk_hdr *h)
