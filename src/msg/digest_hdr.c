@@ -29,27 +29,6 @@
 
 #include "msg/value.h"
 
-/* Names of the known parameters (lower case), indexed by enum
- * sk_digest_field, with their lengths so most names are ruled out
- * without a comparison. */
-#define F(s)                                                                                       \
-    {                                                                                              \
-        s, sizeof(s) - 1                                                                           \
-    }
-static const struct {
-    const char *name;
-    size_t len;
-} fields[SK_DIG__COUNT] = {
-    [SK_DIG_USERNAME] = F("username"), [SK_DIG_REALM] = F("realm"),
-    [SK_DIG_NONCE] = F("nonce"),       [SK_DIG_URI] = F("uri"),
-    [SK_DIG_RESPONSE] = F("response"), [SK_DIG_ALGORITHM] = F("algorithm"),
-    [SK_DIG_CNONCE] = F("cnonce"),     [SK_DIG_OPAQUE] = F("opaque"),
-    [SK_DIG_QOP] = F("qop"),           [SK_DIG_NC] = F("nc"),
-    [SK_DIG_STALE] = F("stale"),       [SK_DIG_DOMAIN] = F("domain"),
-    [SK_DIG_USERHASH] = F("userhash"), [SK_DIG_CHARSET] = F("charset"),
-};
-#undef F
-
 static bool is_lws(char c)
 {
     return cc_is(c, SK__CC_LWS);
@@ -147,29 +126,47 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
     return 0;
 }
 
-/* Known names by length first: most are ruled out without a comparison.
- * by_len holds field + 1; 0 marks an empty place. */
+/* The known parameter names (enum sk_digest_field), by length first: most
+ * are ruled out without a comparison, the others are compared with
+ * constant lengths. */
 static int field_index(struct sk_slice name)
 {
-#define F1(f) ((f) + 1)
-    static const unsigned char by_len[10][3] = {
-        [2] = {F1(SK_DIG_NC)},
-        [3] = {F1(SK_DIG_URI), F1(SK_DIG_QOP)},
-        [5] = {F1(SK_DIG_REALM), F1(SK_DIG_NONCE), F1(SK_DIG_STALE)},
-        [6] = {F1(SK_DIG_CNONCE), F1(SK_DIG_OPAQUE), F1(SK_DIG_DOMAIN)},
-        [7] = {F1(SK_DIG_CHARSET)},
-        [8] = {F1(SK_DIG_USERNAME), F1(SK_DIG_RESPONSE), F1(SK_DIG_USERHASH)},
-        [9] = {F1(SK_DIG_ALGORITHM)},
-    };
-#undef F1
-
-    if (name.len >= 10)
-        return -1;
-    for (int k = 0; k < 3 && by_len[name.len][k] != 0; k++) {
-        int i = by_len[name.len][k] - 1;
-        if (name_eq(name, fields[i].name, fields[i].len))
-            return i;
+#define TRY(f, lit)                                                                                \
+    if (NAME_IS(name, lit))                                                                        \
+        return f;
+    switch (name.len) {
+    case 2:
+        TRY(SK_DIG_NC, "nc");
+        break;
+    case 3:
+        TRY(SK_DIG_URI, "uri");
+        TRY(SK_DIG_QOP, "qop");
+        break;
+    case 5:
+        TRY(SK_DIG_REALM, "realm");
+        TRY(SK_DIG_NONCE, "nonce");
+        TRY(SK_DIG_STALE, "stale");
+        break;
+    case 6:
+        TRY(SK_DIG_CNONCE, "cnonce");
+        TRY(SK_DIG_OPAQUE, "opaque");
+        TRY(SK_DIG_DOMAIN, "domain");
+        break;
+    case 7:
+        TRY(SK_DIG_CHARSET, "charset");
+        break;
+    case 8:
+        TRY(SK_DIG_USERNAME, "username");
+        TRY(SK_DIG_RESPONSE, "response");
+        TRY(SK_DIG_USERHASH, "userhash");
+        break;
+    case 9:
+        TRY(SK_DIG_ALGORITHM, "algorithm");
+        break;
+    default:
+        break;
     }
+#undef TRY
     return -1;
 }
 

@@ -266,6 +266,34 @@ static inline struct sk_slice trim_lws(const char *p, const char *end)
     return sk_slice_make(p, (size_t)(end - p));
 }
 
+/* field-name HCOLON at p, with HCOLON = *( SP / HTAB ) ":" (§25.1).
+ * Returns the colon, or NULL with *name set to what could be read. The
+ * name is first taken as the text before the first colon: a known name
+ * is matched exactly (letter case aside) and is a token, so it needs no
+ * octet-by-octet scan; any other name is scanned as a token. */
+static const char *header_name(const char *p, const char *eol, struct sk_slice *name,
+                               enum sk_hdr_id *id)
+{
+    const char *colon = memchr(p, ':', (size_t)(eol - p)), *q;
+
+    if (colon != NULL) {
+        for (q = colon; q > p && (q[-1] == ' ' || q[-1] == '\t');)
+            q--;
+        *name = sk_slice_make(p, (size_t)(q - p));
+        if ((*id = sk_hdr_lookup(*name)) != SK_HDR_OTHER)
+            return colon;
+    }
+    for (q = p; q < eol && cc_is(*q, SK__CC_TOKEN);)
+        q++;
+    *name = sk_slice_make(p, (size_t)(q - p));
+    *id = SK_HDR_OTHER;
+    while (q < eol && (*q == ' ' || *q == '\t'))
+        q++;
+    if (name->len == 0 || q == eol || *q != ':')
+        return NULL;
+    return q;
+}
+
 /* Split one header field starting at p (which is not an empty line).
  * Folded continuation lines (§7.3.1) belong to the field. may_nul says whether the buffer holds a
  * NUL at all (checked once for the whole message). On success *next is the start of the following
@@ -290,18 +318,10 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
         return fail(m, SK_CAUSE_LINE_TOO_LONG);
     if (may_nul && has_bare_nul(p, eol))
         return fail(m, SK_CAUSE_NUL_BYTE);
-    q = p;
-    while (q < eol && cc_is(*q, SK__CC_TOKEN))
-        q++;
-    h->name = sk_slice_make(p, (size_t)(q - p));
-    /* HCOLON = *( SP / HTAB ) ":" SWS */
-    while (q < eol && (*q == ' ' || *q == '\t'))
-        q++;
-    if (h->name.len == 0 || q == eol || *q != ':')
+    if ((q = header_name(p, eol, &h->name, &h->id)) == NULL)
         return fail_hdr(m, SK_CAUSE_HEADER_LINE, SK_HDR_OTHER, h->name);
     h->value = trim_lws(q + 1, eol);
     h->raw = sk_slice_make(p, (size_t)(after - p));
-    h->id = sk_hdr_lookup(h->name);
     *next = after;
     return 0;
 }

@@ -133,12 +133,16 @@ static inline int token_scan(struct sk_slice s, size_t *pos, struct sk_slice *to
 }
 
 /* Whether name is lit, a lower-case token literal, in any letter case.
- * The length is compared first, so most names are ruled out by it. */
+ * The length is compared first, so most names are ruled out by it; names
+ * are nearly always written in lower case, and with len a constant the
+ * memcmp becomes one or two word compares. */
 #define NAME_IS(name, lit) name_eq((name), "" lit, sizeof(lit) - 1)
 static inline bool name_eq(struct sk_slice name, const char *lit, size_t len)
 {
     if (name.len != len)
         return false;
+    if (memcmp(name.p, lit, len) == 0)
+        return true;
     for (size_t i = 0; i < len; i++) {
         if (sk__toklower[(unsigned char)name.p[i]] != (unsigned char)lit[i])
             return false;
