@@ -125,28 +125,32 @@ bool sk__ipv6_parse(struct sk_slice s, uint8_t out[16])
     return true;
 }
 
-/* hostname = *( domainlabel "." ) toplabel [ "." ]; labels start and end
- * with alphanum, the top label starts with a letter (RFC 3261 §25.1).
- * The caller has checked that s holds host characters only (alphanum, '-'
- * and '.'), so only the dots and hyphens need a look here. */
-static bool hostname_ok(struct sk_slice s)
+/* Scan the hostname and IPv4 characters (alphanum, '-', '.') from s.p[i]
+ * and return where they end. *name_ok says whether they form a hostname
+ * = *( domainlabel "." ) toplabel [ "." ]: labels start and end with
+ * alphanum, the top label starts with a letter (RFC 3261 §25.1). Both in
+ * one pass: the label rules only look at dots and hyphens. */
+static size_t host_chars(struct sk_slice s, size_t i, bool *name_ok)
 {
-    size_t label = 0; /* start of the current label */
-    size_t last = 0;  /* start of the last complete label */
+    size_t start = i, label = i, top = i;
+    bool ok = true;
 
-    if (s.len == 0)
-        return false;
-    if (s.p[s.len - 1] == '.')
-        s.len--; /* the optional final dot */
-    for (size_t i = 0; i <= s.len; i++) {
-        if (i < s.len && s.p[i] != '.')
+    for (; i < s.len && cc_is(s.p[i], SK__CC_HOST); i++) {
+        if (s.p[i] != '.')
             continue;
         if (i == label || s.p[label] == '-' || s.p[i - 1] == '-')
-            return false;
-        last = label;
+            ok = false;
+        top = label;
         label = i + 1;
     }
-    return cc_is(s.p[last], SK__CC_ALPHA);
+    if (label < i) {
+        /* The last label, with no final dot after it. */
+        if (s.p[label] == '-' || s.p[i - 1] == '-')
+            ok = false;
+        top = label;
+    }
+    *name_ok = ok && i > start && cc_is(s.p[top], SK__CC_ALPHA);
+    return i;
 }
 
 int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk_host_type *type)
@@ -166,15 +170,14 @@ int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk
         *pos = j + 1;
         return 0;
     }
-    size_t j = i;
-    while (j < s.len && cc_is(s.p[j], SK__CC_HOST))
-        j++;
+    bool name_ok;
+    size_t j = host_chars(s, i, &name_ok);
     struct sk_slice h = sk_slice_make(s.p + i, j - i);
-    /* An IPv4 address starts with a digit: anything else goes straight to
-     * the hostname rules. */
+    /* An IPv4 address starts with a digit: anything else can only be a
+     * hostname. */
     if (h.len > 0 && cc_is(h.p[0], SK__CC_DIGIT) && sk__ipv4_parse(h, bytes)) {
         *type = SK_HOST_IPV4;
-    } else if (hostname_ok(h)) {
+    } else if (name_ok) {
         *type = SK_HOST_NAME;
     } else {
         return SK_EPARSE;

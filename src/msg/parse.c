@@ -108,6 +108,8 @@ static int check_version(struct sk_slice v)
 {
     size_t i = 4, major_start, minor_start;
 
+    if (v.len == 7 && memcmp(v.p, "SIP/2.0", 7) == 0)
+        return 0; /* as nearly every message writes it */
     if (v.len < 7 || !sk_slice_caseeq(sk_slice_make(v.p, 4), SK_SLICE_LIT("SIP/")))
         return SK_EPARSE;
     major_start = i;
@@ -197,7 +199,8 @@ static int parse_start_line(struct sk_msg *m, struct sk_slice line, const struct
         return fail(m, SK_CAUSE_START_LINE);
     if (may_nul && memchr(line.p, '\0', line.len) != NULL)
         return fail(m, SK_CAUSE_NUL_BYTE);
-    if (line.len >= 4 && sk_slice_caseeq(sk_slice_make(line.p, 4), SK_SLICE_LIT("SIP/")))
+    if (line.len >= 4 && (line.p[0] | 0x20) == 's' &&
+        sk_slice_caseeq(sk_slice_make(line.p, 4), SK_SLICE_LIT("SIP/")))
         return parse_status_line(m, line, bad_version);
     return parse_request_line(m, line, lim, bad_version);
 }
