@@ -77,30 +77,30 @@ static int na_param_cb(void *arg, const struct sk_param *p)
     return st->more != NULL ? st->more(st->more_arg, p) : 0;
 }
 
-/* sk_nameaddr_parse(), with more (may be NULL) called for every header
+/* sk_nameaddr_parse() into *na, which is written even when it fails (the
+ * callers' scratch copy), with more (may be NULL) called for every header
  * parameter but the tag, in the same pass that validates them. */
-static int nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out, sk__param_cb more,
+static int nameaddr_parse(struct sk_slice s, struct sk_nameaddr *na, sk__param_cb more,
                           void *more_arg)
 {
-    struct sk_nameaddr na;
     size_t i = 0;
     int rc;
 
     if (s.len == 0)
         return SK_EPARSE;
-    memset(&na, 0, sizeof(na));
-    na.raw = s;
+    memset(na, 0, sizeof(*na));
+    na->raw = s;
     lws_skip(s, &i);
-    if ((rc = display_scan(s, &i, &na)) < 0)
+    if ((rc = display_scan(s, &i, na)) < 0)
         return SK_EPARSE;
     if (rc == 1) {
         const char *gt = memchr(s.p + i + 1, '>', s.len - i - 1);
         if (gt == NULL)
             return SK_EPARSE;
         size_t end = (size_t)(gt - s.p);
-        if (sk_uri_parse(sk_slice_make(s.p + i + 1, end - i - 1), &na.uri) != 0)
+        if (sk__uri_parse_into(sk_slice_make(s.p + i + 1, end - i - 1), &na->uri) != 0)
             return SK_EPARSE;
-        na.bracketed = true;
+        na->bracketed = true;
         i = end + 1;
     } else {
         /* addr-spec: the URI ends at the first ';' or white space. */
@@ -110,20 +110,22 @@ static int nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out, sk__param_
         struct sk_slice u = sk_slice_make(s.p + i, end - i);
         if (memchr(u.p, '?', u.len) != NULL || memchr(u.p, ',', u.len) != NULL)
             return SK_EPARSE;
-        if (sk_uri_parse(u, &na.uri) != 0)
+        if (sk__uri_parse_into(u, &na->uri) != 0)
             return SK_EPARSE;
         i = end;
     }
-    struct na_state st = {&na, false, more, more_arg};
-    if (sk__params_tail(s, i, &na.params, na_param_cb, &st) != 0)
-        return SK_EPARSE;
-    *out = na;
-    return 0;
+    struct na_state st = {na, false, more, more_arg};
+    return sk__params_tail(s, i, &na->params, na_param_cb, &st) != 0 ? SK_EPARSE : 0;
 }
 
 int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
 {
-    return nameaddr_parse(s, out, NULL, NULL);
+    struct sk_nameaddr na;
+
+    if (nameaddr_parse(s, &na, NULL, NULL) != 0)
+        return SK_EPARSE;
+    *out = na;
+    return 0;
 }
 
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in

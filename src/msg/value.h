@@ -163,6 +163,10 @@ static inline bool is_token(struct sk_slice s)
  * the text between the quotes, escapes kept as written. */
 int sk__quoted_scan(struct sk_slice s, size_t *pos, struct sk_slice *inner);
 
+/* sk_uri_parse() into *u, which is written even when it fails: for
+ * callers parsing into a scratch copy of their own. */
+int sk__uri_parse_into(struct sk_slice s, struct sk_uri *u);
+
 /* host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1). The
  * brackets of an IPv6 reference are part of *host. */
 int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk_host_type *type);

@@ -206,7 +206,10 @@ static void header_names_match_exactly(void **state)
     for (int id = 1; id < SK_HDR__COUNT; id++) {
         const char *n = sk_hdr_name((enum sk_hdr_id)id);
         size_t len = strlen(n);
-        assert_true(len > 1 && len < sizeof(name) - 2);
+        if (len < 2 || len + 2 > sizeof(name)) {
+            fail_msg("header %d: name of %zu octets", id, len);
+            continue;
+        }
         assert_int_equal(sk_hdr_lookup(S(n)), id);
         set_case(name, n, true);
         assert_int_equal(sk_hdr_lookup(S(name)), id);
