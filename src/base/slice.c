@@ -71,13 +71,28 @@ struct sk_slice sk_slice_trim(struct sk_slice s)
 
 int sk_slice_to_u64(struct sk_slice s, uint64_t max, uint64_t *out)
 {
-    /* v * 10 + d > max exactly when v > max / 10, or v == max / 10 and
-     * d > max % 10: no division per digit. */
-    const uint64_t q = max / 10, r = max % 10;
     uint64_t v = 0;
 
     if (s.len == 0)
         return SK_EPARSE;
+    if (s.len <= 19) {
+        /* 19 digits cannot overflow 64 bits, and the value only grows
+         * digit by digit: comparing with max once, at the end or at the
+         * first non-digit, tells what checking every digit would. */
+        for (size_t i = 0; i < s.len; i++) {
+            unsigned d = (unsigned char)s.p[i] - (unsigned)'0';
+            if (d > 9)
+                return v > max ? SK_ETOOBIG : SK_EPARSE;
+            v = v * 10 + d;
+        }
+        if (v > max)
+            return SK_ETOOBIG;
+        *out = v;
+        return 0;
+    }
+    /* v * 10 + d > max exactly when v > max / 10, or v == max / 10 and
+     * d > max % 10: no division per digit. */
+    const uint64_t q = max / 10, r = max % 10;
     for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.p[i];
         if (c < '0' || c > '9')

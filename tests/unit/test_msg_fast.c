@@ -361,6 +361,53 @@ static void numbers_at_their_bounds(void **state)
     assert_int_equal(sk_slice_to_u64(S("1"), 0, &v), SK_ETOOBIG);
 }
 
+/* The digit-by-digit definition: overflow is reported at the digit that
+ * causes it. */
+static int ref_u64(struct sk_slice s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s.len == 0)
+        return SK_EPARSE;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return SK_EPARSE;
+        uint64_t d = (uint64_t)(s.p[i] - '0');
+        if (v > max / 10 || (v == max / 10 && d > max % 10))
+            return SK_ETOOBIG;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static void numbers_match_definition(void **state)
+{
+    static const uint64_t maxes[] = {0,          5,           9,           10,
+                                     255,        65535,       0x7fffffffu, UINT32_MAX,
+                                     999999999u, 1000000000u, UINT64_MAX,  10000000000000000000u};
+    static const char digits[] = "0123456789999x";
+    uint64_t seed = 42;
+    char buf[24];
+    (void)state;
+
+    for (int n = 0; n < 300000; n++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        size_t len = (size_t)(seed >> 59) % 23;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            buf[i] = digits[(seed >> 40) % (sizeof(digits) - 1)];
+        }
+        uint64_t max = maxes[(seed >> 20) % (sizeof(maxes) / sizeof(maxes[0]))];
+        uint64_t a = 1, b = 2;
+        int ra = sk_slice_to_u64(sk_slice_make(buf, len), max, &a);
+        int rb = ref_u64(sk_slice_make(buf, len), max, &b);
+        if (ra != rb || (ra == 0 && a != b))
+            fail_msg("[%.*s] max %llu: %d, expected %d", (int)len, buf, (unsigned long long)max, ra,
+                     rb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +417,7 @@ int main(void)
         cmocka_unit_test(header_lines_split),
         cmocka_unit_test(quoted_strings_at_every_offset),
         cmocka_unit_test(numbers_at_their_bounds),
+        cmocka_unit_test(numbers_match_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
