@@ -30,7 +30,7 @@ enum {
     SK__CC_HOST = 1u << 11,     /* hostname and IPv4 characters: alphanum - . */
     SK__CC_GENVAL = 1u << 12,   /* unquoted gen-value: token, host and IPv6 : [ ] */
     SK__CC_QDPLAIN = 1u << 13,  /* qdtext needing no second look (see chars.c) */
-    SK__CC_LISTSTOP = 1u << 14, /* " \ < > , : where a list splitter stops */
+    SK__CC_LISTSTOP = 1u << 14, /* where a list splitter stops: DQUOTE \ < > , */
     SK__CC_AUTHVAL = 1u << 15,  /* unquoted auth-param value: visible but , and DQUOTE */
     SK__CC_SCHEME = 1u << 16,   /* URI scheme after its first letter: alphanum + - . */
     SK__CC_LWS = 1u << 17,      /* SP, HTAB, CR, LF */
