@@ -103,6 +103,8 @@ const char *sk_ua_local(const struct sk_ua *ua);
 /* Our Contact URI, "sip:user@ip:port" (";transport=tcp" over TCP). */
 const char *sk_ua_contact(const struct sk_ua *ua);
 const char *sk_ua_aor(const struct sk_ua *ua);
+/* The digest username ("" when none can be derived). */
+const char *sk_ua_auth_user(const struct sk_ua *ua);
 /* The AOR with a display name as it goes in From ("<sip:...>" form). */
 const char *sk_ua_from(const struct sk_ua *ua);
 /* Resolve a host (name or literal) and port to an address with the UA's

@@ -23,6 +23,7 @@ enum sk_exit {
 int sk_cmd_answer(int argc, char **argv);
 int sk_cmd_call(int argc, char **argv);
 int sk_cmd_explain(int argc, char **argv);
+int sk_cmd_location(int argc, char **argv);
 int sk_cmd_message(int argc, char **argv); /* cmd_options.c */
 int sk_cmd_options(int argc, char **argv);
 int sk_cmd_parse(int argc, char **argv);

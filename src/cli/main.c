@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"answer", sk_cmd_answer, "wait for one incoming call, answer it, hang up when told"},
     {"call", sk_cmd_call, "place a call (INVITE, ACK, BYE; Ctrl-C while ringing cancels)"},
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
+    {"location", sk_cmd_location, "list the bindings the registrar holds"},
     {"message", sk_cmd_message, "send a text MESSAGE"},
     {"options", sk_cmd_options, "ask a SIP peer what it supports (OPTIONS)"},
     {"parse", sk_cmd_parse, "parse raw SIP messages and report what they contain"},

@@ -394,7 +394,7 @@ int sk_cli_ua_report(struct sk_cli_ua *c, struct sk_ua_req *r)
         sk_cli_error(c->cmd,
                      "wrong credentials: %s refused the password for user '%s' in realm "
                      "'%s' (challenged again after we answered)",
-                     addr, c->auth_user != NULL ? c->auth_user : c->aor, realm);
+                     addr, sk_ua_auth_user(c->ua), realm);
         return SK_EXIT_AUTH;
     case SK_UA_AUTH_MISSING:
         sk_cli_error(c->cmd,

@@ -63,6 +63,11 @@ const char *sk_ua_aor(const struct sk_ua *ua)
     return ua->aor;
 }
 
+const char *sk_ua_auth_user(const struct sk_ua *ua)
+{
+    return ua->auth_name;
+}
+
 const char *sk_ua_from(const struct sk_ua *ua)
 {
     return ua->from;

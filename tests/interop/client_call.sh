@@ -64,8 +64,19 @@ timeout 20 "$SIPKIT" answer --local "127.0.0.1:$ANS_PORT" --timeout 1 >/dev/null
 check "answer with no call: exit 3" "$?" 3
 check_match "answer with no call: says so" "$(cat "$TMP/idle.err")" 'no call within 1 s'
 
-# Against sipkit serve.
+# Against sipkit serve, whose registrar verifies the digest.
+echo secret | "$SIPKIT" users add alice --password-stdin --data-dir "$TMP/data" \
+    --domain example.test >/dev/null 2>&1
 start_server
+out=$(echo secret | timeout 20 "$SIPKIT" register sip:alice@example.test --proxy "127.0.0.1:$PORT" \
+    --password-stdin --expires 60 2>&1); rc=$?
+check "register -> serve: exit 0" "$rc" 0
+check_match "register -> serve: our binding listed" "$out" 'expires in 60 s \(this one\)'
+out=$(echo wrong | timeout 20 "$SIPKIT" register sip:alice@example.test --proxy "127.0.0.1:$PORT" \
+    --password-stdin 2>&1); rc=$?
+check "register -> serve, wrong password: exit 5" "$rc" 5
+check_match "register -> serve, wrong password: in those words" "$out" \
+    "wrong credentials: .* user 'alice' in realm 'example\\.test'"
 out=$(timeout 20 "$SIPKIT" options "sip:127.0.0.1:$PORT" 2>&1); rc=$?
 check "options -> serve (udp): exit 0" "$rc" 0
 check_match "options -> serve: Allow printed" "$out" '^Allow: .*OPTIONS'
