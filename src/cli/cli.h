@@ -21,6 +21,7 @@ enum sk_exit {
 
 /* Subcommands (one file each: src/cli/cmd_<name>.c). */
 int sk_cmd_explain(int argc, char **argv);
+int sk_cmd_location(int argc, char **argv);
 int sk_cmd_parse(int argc, char **argv);
 int sk_cmd_serve(int argc, char **argv);
 int sk_cmd_users(int argc, char **argv);

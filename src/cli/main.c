@@ -33,6 +33,7 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand; keep sorted by name. */
 static const struct command commands[] = {
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
+    {"location", sk_cmd_location, "list the bindings the registrar holds"},
     {"parse", sk_cmd_parse, "parse raw SIP messages and report what they contain"},
     {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
     {"users", sk_cmd_users, "add, change, delete or list digest users"},

@@ -160,6 +160,7 @@ static int open_state(struct sk_server *s)
 {
     struct sk_txn_hooks hooks;
     struct sk_auth_config ac;
+    struct sk_location_options lo = {0};
     int err;
 
     sk__pipeline_hooks(s, &hooks);
@@ -172,11 +173,19 @@ static int open_state(struct sk_server *s)
                s->cfg.data_dir, sk_strerror(err));
         return err;
     }
+    lo.max_per_aor = s->cfg.max_contacts;
+    if ((err = sk_location_open(&s->loc, s->store, &lo)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=location_failed error=\"%s\"", sk_strerror(err));
+        return err;
+    }
+    SK_LOG(SK_LOG_INFO, "server", "event=location_loaded bindings=%zu", sk_location_count(s->loc));
+    sk_location_purge(s->loc, sk_wall_s());
     sk_auth_config_init(&ac);
     ac.realm = s->cfg.domain;
     ac.data_dir = s->cfg.data_dir;
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
+    sk_server_auth_algorithms(&s->cfg, &ac.algorithms);
     if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
@@ -187,13 +196,19 @@ static int open_state(struct sk_server *s)
 static void close_state(struct sk_server *s)
 {
     sk_auth_free(s->auth);
+    sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
 }
 
 void sk__server_purge(struct sk_server *s)
 {
-    (void)s;
+    int n = sk_location_purge(s->loc, sk_wall_s());
+
+    if (n > 0)
+        SK_LOG(SK_LOG_DEBUG, "registrar", "event=purged bindings=%d", n);
+    else if (n < 0)
+        SK_LOG(SK_LOG_ERROR, "registrar", "event=purge_failed error=\"%s\"", sk_strerror(n));
 }
 
 int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
