@@ -156,6 +156,39 @@ struct sk_dialog_info {
 /* application/dialog-info+xml (RFC 4235 §4). */
 void sk_ev_dialog_info_build(struct sk_buf *out, const struct sk_dialog_info *di);
 
+/* ---- the dialog package's state (RFC 4235) ------------------------------------ */
+
+/* A change of one INVITE dialog as the proxy sees it, from the point of
+ * view of one user (the caller's and the callee's views are two events). */
+struct sk_dlg_event {
+    const char *aor; /* the user watched: "alice@example.com" */
+    const char *call_id;
+    const char *local_tag;  /* the user's tag (may be empty while trying) */
+    const char *remote_tag; /* the peer's tag (empty until a response has one) */
+    bool initiator;         /* the user sent the INVITE */
+    enum sk_dlg_state state;
+    unsigned code;          /* response code that caused it, 0 if none */
+    const char *event;      /* terminated: "cancelled", "rejected", ...; may be NULL */
+    const char *local_uri;  /* may be NULL */
+    const char *remote_uri; /* may be NULL */
+    uint64_t now_ms;        /* monotonic time of the change */
+};
+
+struct sk_dlgtrack;
+
+int sk_dlgtrack_new(struct sk_dlgtrack **out);
+void sk_dlgtrack_free(struct sk_dlgtrack *t); /* NULL-safe */
+/* Record a change. A dialog is identified by AOR, Call-ID and the user's
+ * tag (an early dialog that gets its remote tag stays the same dialog).
+ * Returns 0, SK_ETOOBIG (a value over its limit) or SK_ENOMEM. */
+int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e);
+/* The full-state dialog-info document of aor (entity "sip:" aor) with the
+ * given version. Terminated dialogs stay listed until purged. Returns the
+ * number of dialogs listed, or SK_ENOMEM. */
+int sk_dlgtrack_build(struct sk_dlgtrack *t, const char *aor, uint32_t version, struct sk_buf *out);
+/* Forget dialogs terminated at or before before_ms. Returns how many. */
+int sk_dlgtrack_purge(struct sk_dlgtrack *t, uint64_t before_ms);
+
 /* ---- subscription dialogs (RFC 6665 §4.2.1, RFC 3261 §12.1.1) -------------- */
 
 /* Fill sub from an accepted SUBSCRIBE (already checked with

@@ -271,13 +271,85 @@ static void reg_diff_events(void **state)
     assert_string_equal(sk_reg_event_name(SK_REG_EV_CREATED), "created");
 }
 
+static void dialog_tracker(void **state)
+{
+    struct sk_dlgtrack *t;
+    struct sk_buf b;
+    struct sk_dlg_event e = {"alice@example.com",
+                             "c1",
+                             "at",
+                             "",
+                             true,
+                             SK_DLG_TRYING,
+                             0,
+                             NULL,
+                             "sip:alice@example.com",
+                             "sip:bob@example.com",
+                             1000};
+    (void)state;
+    sk_test_alloc_hook();
+    sk_buf_init(&b);
+    assert_int_equal(sk_dlgtrack_new(&t), 0);
+    assert_int_equal(sk_dlgtrack_build(t, "alice@example.com", 0, &b), 0);
+    assert_non_null(strstr(b.p, "entity=\"sip:alice@example.com\">\n</dialog-info>"));
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    /* The callee's view is another user's dialog. */
+    struct sk_dlg_event bob = e;
+    bob.aor = "bob@example.com";
+    bob.initiator = false;
+    bob.local_tag = "";
+    assert_int_equal(sk_dlgtrack_update(t, &bob), 0);
+    /* Early with the remote tag, then confirmed: one dialog throughout. */
+    e.state = SK_DLG_EARLY;
+    e.remote_tag = "bt";
+    e.code = 180;
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    e.state = SK_DLG_CONFIRMED;
+    e.remote_tag = NULL;
+    e.code = 200;
+    e.remote_uri = NULL;
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "alice@example.com", 4, &b), 1);
+    assert_non_null(strstr(b.p, "version=\"4\" state=\"full\""));
+    assert_non_null(strstr(b.p,
+                           "call-id=\"c1\" local-tag=\"at\" remote-tag=\"bt\""
+                           " direction=\"initiator\">\n    <state code=\"200\">confirmed</state>"));
+    assert_non_null(strstr(b.p, "<identity>sip:bob@example.com</identity>"));
+    e.state = SK_DLG_TERMINATED;
+    e.event = "remote-bye";
+    e.code = 0;
+    e.now_ms = 2000;
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "alice@example.com", 5, &b), 1);
+    assert_non_null(strstr(b.p, "<state event=\"remote-bye\">terminated</state>"));
+    /* Terminated dialogs go at the purge; live ones stay. */
+    assert_int_equal(sk_dlgtrack_purge(t, 1999), 0);
+    assert_int_equal(sk_dlgtrack_purge(t, 5000), 1);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "alice@example.com", 6, &b), 0);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.com", 1, &b), 1);
+    assert_non_null(strstr(b.p, "direction=\"recipient\">\n    <state>trying</state>"));
+    char big[300];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    e.call_id = big;
+    assert_int_equal(sk_dlgtrack_update(t, &e), SK_ETOOBIG);
+    sk_dlgtrack_free(t);
+    sk_buf_free(&b);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(escape_everything), cmocka_unit_test(packages),
         cmocka_unit_test(reginfo_document),  cmocka_unit_test(pidf_document),
         cmocka_unit_test(pidf_check_cases),  cmocka_unit_test(dialog_info_document),
-        cmocka_unit_test(reg_diff_events),
+        cmocka_unit_test(reg_diff_events),   cmocka_unit_test(dialog_tracker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
