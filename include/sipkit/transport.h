@@ -151,6 +151,9 @@ struct sk_tp_config {
     void *recv_arg;
     sk_tp_trace_cb on_trace; /* may be NULL */
     void *trace_arg;
+    /* The path MTU towards peers, when known; 0: unknown, so requests
+     * over 1300 bytes leave UDP for TCP (RFC 3261 §18.1.1). */
+    unsigned path_mtu;
 };
 
 /* Create the transport and bind every listener on every worker (so bind
@@ -185,6 +188,14 @@ struct sk_dest {
  * SK_ETOOBIG over tcp_max_buffer, SK_ENOTFOUND no socket for the address
  * family, SK_ESTATE when stopping). */
 int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
+
+/* Send a request (RFC 3261 §18.1.1). As sk_tp_send(), except that a
+ * request for UDP larger than 1300 bytes (or within 200 bytes of
+ * cfg.path_mtu when set) goes over TCP to the same address and port, with
+ * the transport of its top Via changed to TCP; when that connection is
+ * refused (the peer has no TCP), the request is sent over UDP unchanged.
+ * Responses never change transport: send them with sk_tp_send(). */
+int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
 /* RFC 3261 §18.2.2 / RFC 3581 §5: the destination of a response to rx. */
 void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out);

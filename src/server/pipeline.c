@@ -275,17 +275,19 @@ static bool tag_supported(struct sk_slice tok)
     return false;
 }
 
-/* §8.2.2.3: every Require option tag must be supported, except in ACK and
- * CANCEL. Returns true when a 420 was sent. */
-static bool check_require(struct sk__req *r)
+/* §8.2.2.3 (Require, as a UAS) and §16.3 step 5 (Proxy-Require, as a
+ * proxy): every option tag must be supported, else 420 with Unsupported
+ * listing the ones that are not. §9.1 keeps both headers out of CANCEL.
+ * Returns true when a 420 was sent. */
+static bool check_option_tags(struct sk__req *r, enum sk_hdr_id hdr)
 {
     struct sk_hdr_iter it;
     struct sk_slice tok;
     bool bad = false, first = true;
 
-    if (r->m->method_id == SK_METHOD_CANCEL || sk_msg_find(r->m, SK_HDR_REQUIRE) == NULL)
+    if (r->m->method_id == SK_METHOD_CANCEL || sk_msg_find(r->m, hdr) == NULL)
         return false;
-    sk_hdr_iter_init(&it, r->m, SK_HDR_REQUIRE);
+    sk_hdr_iter_init(&it, r->m, hdr);
     while (!bad && sk_msg_token_next(&it, &tok) == 1)
         bad = !tag_supported(tok);
     if (!bad)
@@ -293,7 +295,7 @@ static bool check_require(struct sk__req *r)
     sk__log_reject(r, 420, NULL, NULL);
     sk__resp_start(r, 420, NULL);
     sk_buf_append_cstr(&r->out, "Unsupported: ");
-    sk_hdr_iter_init(&it, r->m, SK_HDR_REQUIRE);
+    sk_hdr_iter_init(&it, r->m, hdr);
     while (sk_msg_token_next(&it, &tok) == 1) {
         if (tag_supported(tok))
             continue;
@@ -305,6 +307,12 @@ static bool check_require(struct sk__req *r)
     sk_buf_append_cstr(&r->out, "\r\n");
     sk__resp_send(r);
     return true;
+}
+
+/* The server is both UAS (OPTIONS, REGISTER) and proxy: both apply. */
+static bool check_require(struct sk__req *r)
+{
+    return check_option_tags(r, SK_HDR_REQUIRE) || check_option_tags(r, SK_HDR_PROXY_REQUIRE);
 }
 
 /* Checks on a new transaction's request. Returns true when answered. */

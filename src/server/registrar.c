@@ -237,7 +237,6 @@ static void update_failed(struct sk__req *r, int rc, const char *aor)
          * aborted and the request fails. */
         sk__log_reject(r, 500, "Out-of-Order CSeq", "CSeq not above the binding's");
         sk__resp_start(r, 500, "Out-of-Order CSeq");
-        sk_msg_add_header(&r->out, "Retry-After", SK_SLICE_LIT("1"));
         sk__resp_send(r);
     } else if (rc == SK_ETOOBIG) {
         sk__log_reject(r, 403, "Too Many Registered Contacts", NULL);

@@ -40,6 +40,10 @@ struct sk__conn {
     bool closing;
     bool shutting; /* shutdown requested, closes when flushed */
     bool registered;
+    bool connecting; /* outgoing, not connected yet */
+    /* §18.1.1: the UDP form of requests queued while connecting, sent over
+     * UDP if the connection is refused; a list through next. */
+    struct sk__mail *fallback;
     struct sk__conn *hnext;         /* worker's id hash chain */
     struct sk__conn *rnext;         /* registry chain (tp->reg_lock) */
     struct sk__conn *lprev, *lnext; /* worker's list of connections */
@@ -63,12 +67,18 @@ struct sk__tcpl {
     bool active;
 };
 
+/* Bytes for another worker (or kept for a UDP retry, see fallback). */
 struct sk__mail {
     struct sk__mail *next;
     struct sk_dest dst;
+    unsigned flags; /* SK__SEND_* */
     size_t len;
     char data[];
 };
+
+/* §18.1.1: data is a request meant for UDP, sent over TCP because of its
+ * size; rewrite its top Via and fall back to UDP if TCP is refused. */
+#define SK__SEND_UDP_FALLBACK 1u
 
 struct sk_tp_worker {
     struct sk_tp *tp;
@@ -82,6 +92,7 @@ struct sk_tp_worker {
     struct sk_msg msg;
     char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
     struct sk_buf scratch;       /* the head of an oversized TCP frame */
+    struct sk_buf txbuf;         /* a request rewritten for TCP (§18.1.1) */
     char *rbuf;                  /* UDP receive buffers, SK__UDP_BATCH slots */
     size_t rbuf_size;            /* bytes per slot */
     uint64_t next_id;
@@ -107,6 +118,7 @@ struct sk_tp {
     void *trace_arg;
     _Atomic unsigned idle_timeout_s, max_conns;
     _Atomic size_t max_buffer;
+    size_t udp_request_max; /* §18.1.1: larger requests leave UDP for TCP */
     _Atomic bool trace;
     _Atomic unsigned nconns;
     unsigned drain_ms;
@@ -127,10 +139,13 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
 void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
                       const struct sk_addr *peer, const void *data, size_t len);
 
+int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
+
 /* tcp.c */
 int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);
+/* flags: SK__SEND_* */
 void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
-                        size_t len);
+                        size_t len, unsigned flags);
 struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id);
 void sk__conn_close(struct sk__conn *c, const char *reason);
 void sk__conn_close_after_flush(struct sk__conn *c, const char *reason);
@@ -138,5 +153,9 @@ void sk__tcp_stop(struct sk_tp_worker *w);
 /* Registry lookup: owner worker index and id of an open connection to
  * peer. Returns 0 or SK_ENOTFOUND. */
 int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id);
+
+/* via.c: the request with its top Via's transport changed to TCP, into out
+ * (§18.1.1). Returns 0, or SK_EPARSE when the top Via cannot be found. */
+int sk__via_to_tcp(const char *data, size_t len, struct sk_buf *out);
 
 #endif

@@ -136,6 +136,15 @@ static void conn_unlink(struct sk__conn *c)
     c->lprev = c->lnext = NULL;
 }
 
+static void fallback_free(struct sk__conn *c)
+{
+    while (c->fallback != NULL) {
+        struct sk__mail *m = c->fallback;
+        c->fallback = m->next;
+        sk_free(m);
+    }
+}
+
 static void conn_handle_closed(uv_handle_t *h)
 {
     struct sk__conn *c = h->data;
@@ -143,6 +152,7 @@ static void conn_handle_closed(uv_handle_t *h)
     if (--c->open_handles > 0)
         return;
     atomic_fetch_sub(&c->w->tp->nconns, 1);
+    fallback_free(c);
     sk_free(c->rbuf);
     sk_free(c);
 }
@@ -389,20 +399,45 @@ int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd)
     return 0;
 }
 
+/* RFC 3261 §18.1.1: a request moved from UDP to TCP because of its size
+ * "SHOULD" be retried over UDP when the connection is refused or reset
+ * (the peer has no TCP). */
+static void fallback_to_udp(struct sk__conn *c, int status)
+{
+    bool retry =
+        status == UV_ECONNREFUSED || status == UV_ECONNRESET || status == UV_EPROTONOSUPPORT;
+    char a[SK_ADDR_STRLEN];
+
+    while (c->fallback != NULL) {
+        struct sk__mail *m = c->fallback;
+        c->fallback = m->next;
+        if (retry) {
+            SK_LOG(SK_LOG_INFO, "transport", "event=tcp_refused_udp_retry peer=%s bytes=%zu",
+                   sk_addr_format(&m->dst.addr, a, sizeof(a)), m->len);
+            sk__udp_send(c->w->tp, &m->dst, m->data, m->len);
+        }
+        sk_free(m);
+    }
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
     struct sk__conn *c = req->data;
     char a[SK_ADDR_STRLEN];
 
     sk_free(req);
+    c->connecting = false;
     if (c->closing)
         return;
     if (status != 0) {
         SK_LOG(SK_LOG_WARN, "transport", "event=tcp_connect_failed peer=%s error=\"%s\"",
                sk_addr_format(&c->peer, a, sizeof(a)), uv_strerror(status));
+        if (c->fallback != NULL)
+            fallback_to_udp(c, status);
         sk__conn_close(c, "connect failed");
         return;
     }
+    fallback_free(c); /* the peer takes TCP: no retry needed */
     uv_tcp_nodelay(&c->h, 1);
     touch(c);
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
@@ -430,6 +465,7 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
         sk__conn_close(c, "connect failed");
         return NULL;
     }
+    c->connecting = true;
     reg_add(c);
     return c;
 }
@@ -484,13 +520,49 @@ static int conn_write(struct sk__conn *c, const char *data, size_t len)
     return 0;
 }
 
+/* Keep the UDP form of a request queued on a connection still being
+ * opened, in case the peer refuses it. */
+static int prepare_fallback(struct sk__conn *c, const struct sk_dest *dst, const void *data,
+                            size_t len)
+{
+    struct sk__mail *m = sk_malloc(sizeof(*m) + len), **tail = &c->fallback;
+
+    if (m == NULL)
+        return SK_ENOMEM;
+    m->next = NULL;
+    m->dst = *dst;
+    m->dst.transport = SK_TP_UDP;
+    m->dst.addr.tp = SK_TP_UDP;
+    m->dst.conn_id = 0;
+    m->flags = 0;
+    m->len = len;
+    memcpy(m->data, data, len);
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = m;
+    return 0;
+}
+
 void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
-                        size_t len)
+                        size_t len, unsigned flags)
 {
     struct sk__conn *c = dst->conn_id != 0 ? sk__conn_find(w, dst->conn_id) : NULL;
     struct sk_tp *tp = w->tp;
     char a[SK_ADDR_STRLEN];
+    const void *orig = data;
+    size_t orig_len = len;
     int err;
+
+    if (flags & SK__SEND_UDP_FALLBACK) {
+        /* §18.1.1: the top Via must name the transport actually used. */
+        if (sk__via_to_tcp(data, len, &w->txbuf) != 0) {
+            SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
+                   sk_addr_format(&dst->addr, a, sizeof(a)), "request without a usable Via");
+            return;
+        }
+        data = w->txbuf.p;
+        len = w->txbuf.len;
+    }
 
     if (c == NULL && dst->conn_id != 0) {
         /* §18.2.2: the request's connection is gone; try another one to
@@ -502,6 +574,9 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
     }
     if (c == NULL)
         c = conn_connect(w, &dst->addr);
+    if (c != NULL && c->connecting && (flags & SK__SEND_UDP_FALLBACK) &&
+        prepare_fallback(c, dst, orig, orig_len) != 0)
+        SK_LOG(SK_LOG_WARN, "transport", "event=udp_retry_unavailable error=\"out of memory\"");
     if (c == NULL) {
         SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
                sk_addr_format(&dst->addr, a, sizeof(a)), "no connection");

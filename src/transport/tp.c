@@ -197,7 +197,7 @@ void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_add
         tp->on_trace(tp->trace_arg, SK_TRACE_OUT, t, local, peer, sk_slice_make(data, len));
 }
 
-static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
 {
     struct sk_tp_worker *w = current_worker != NULL ? current_worker : &tp->workers[0];
     int family = dst->addr.sa.sa_family;
@@ -226,7 +226,7 @@ static int udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *dat
 }
 
 static int post_mail(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
-                     size_t len)
+                     size_t len, unsigned flags)
 {
     struct sk__mail *m = sk_malloc(sizeof(*m) + len);
     int err = 0;
@@ -235,6 +235,7 @@ static int post_mail(struct sk_tp_worker *w, const struct sk_dest *dst, const vo
         return SK_ENOMEM;
     m->next = NULL;
     m->dst = *dst;
+    m->flags = flags;
     m->len = len;
     memcpy(m->data, data, len);
     uv_mutex_lock(&w->mlock);
@@ -254,7 +255,9 @@ static int post_mail(struct sk_tp_worker *w, const struct sk_dest *dst, const vo
     return err;
 }
 
-int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+/* TCP: write on the worker that owns the connection (or will open it). */
+static int stream_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len,
+                       unsigned flags)
 {
     struct sk_tp_worker *cur = current_worker;
     unsigned owner;
@@ -262,8 +265,6 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
 
     if (cur != NULL && cur->tp != tp)
         cur = NULL;
-    if (dst->transport == SK_TP_UDP)
-        return udp_send(tp, dst, data, len);
     if (len > atomic_load_explicit(&tp->max_buffer, memory_order_relaxed))
         return SK_ETOOBIG;
     if (id != 0 && SK__CONN_WORKER(id) < tp->nworkers) {
@@ -275,12 +276,36 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
     if (cur != NULL && cur->idx == owner) {
         struct sk_dest d = *dst;
         d.conn_id = id;
-        sk__tcp_send_local(cur, &d, data, len);
+        sk__tcp_send_local(cur, &d, data, len, flags);
         return 0;
     }
     struct sk_dest d = *dst;
     d.conn_id = id;
-    return post_mail(&tp->workers[owner], &d, data, len);
+    return post_mail(&tp->workers[owner], &d, data, len, flags);
+}
+
+int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+{
+    if (dst->transport == SK_TP_UDP)
+        return sk__udp_send(tp, dst, data, len);
+    return stream_send(tp, dst, data, len, 0);
+}
+
+int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
+{
+    struct sk_dest d;
+
+    if (dst->transport != SK_TP_UDP || len <= tp->udp_request_max)
+        return sk_tp_send(tp, dst, data, len);
+    /* RFC 3261 §18.1.1: a request that may not fit the path goes over a
+     * congestion-controlled transport; the peer's TCP listens on the port
+     * of its UDP. The owning worker rewrites the Via and keeps the UDP
+     * form for a retry if the connection is refused. */
+    d = *dst;
+    d.transport = SK_TP_TCP;
+    d.addr.tp = SK_TP_TCP;
+    d.conn_id = 0;
+    return stream_send(tp, &d, data, len, SK__SEND_UDP_FALLBACK);
 }
 
 /* ---- the worker loop ------------------------------------------------------ */
@@ -335,7 +360,7 @@ static void on_wake(uv_async_t *a)
     while (m != NULL) {
         struct sk__mail *next = m->next;
         if (!w->stopping)
-            sk__tcp_send_local(w, &m->dst, m->data, m->len);
+            sk__tcp_send_local(w, &m->dst, m->data, m->len, m->flags);
         sk_free(m);
         m = next;
     }
@@ -404,6 +429,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     w->next_id = 1;
     sk_msg_init(&w->msg);
     sk_buf_init(&w->scratch);
+    sk_buf_init(&w->txbuf);
     w->rbuf_size = tp->limits.max_size + 1;
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
@@ -455,6 +481,8 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp->trace_arg = cfg->trace_arg;
     tp->drain_ms = 2000;
     sk_tp_set_runtime(tp, &cfg->runtime);
+    /* §18.1.1: within 200 bytes of a known path MTU, else over 1300. */
+    tp->udp_request_max = cfg->path_mtu > 1200 ? cfg->path_mtu - 200 : 1300;
     tp->listeners = sk_calloc(cfg->nlisteners, sizeof(*tp->listeners));
     tp->bound = sk_calloc(cfg->nlisteners, sizeof(*tp->bound));
     tp->skipped = sk_calloc(cfg->nlisteners, sizeof(*tp->skipped));
@@ -544,6 +572,7 @@ static void worker_free(struct sk_tp_worker *w)
     }
     sk_msg_free(&w->msg);
     sk_buf_free(&w->scratch);
+    sk_buf_free(&w->txbuf);
     for (size_t i = 0; w->udp != NULL && i < w->tp->nlisteners; i++) {
         if (w->udp[i].fd > 0)
             close(w->udp[i].fd); /* a poll handle does not own its socket */

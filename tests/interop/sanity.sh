@@ -1,10 +1,10 @@
 #!/bin/sh
 # Request sanity checks of `sipkit serve` in RFC 3261 order, each answered
 # over UDP from a raw sender (bash /dev/udp): 400 naming the defect, 505,
-# 483, 482, 420 with Unsupported, 416, 513, 405 with Allow, 501; ACK gets
-# nothing; a retransmitted request is absorbed by its server transaction
-# (the stored response resent); merged requests get 482; a CANCEL with no
-# INVITE gets 481.
+# 483, 482, 420 with Unsupported (Require and Proxy-Require), 416, 513,
+# 405 with Allow, 501; ACK gets nothing; a retransmitted request is
+# absorbed by its server transaction (the stored response resent); merged
+# requests get 482; a CANCEL with no INVITE gets 481.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 
@@ -23,6 +23,11 @@ check "our own address in a Via -> 482" "$r" "SIP/2.0 482 Loop Detected"
 full=$(sip_request OPTIONS "sip:example.test" b6 'Require: 100rel, foo\r\n' | udp_exchange)
 check "unsupported Require -> 420" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 420 Bad Extension"
 check_match "420 lists them in Unsupported" "$full" '^Unsupported: 100rel, foo$'
+full=$(sip_request OPTIONS "sip:example.test" b26 'Proxy-Require: sec-agree\r\nProxy-Require: x-bar\r\n' | udp_exchange)
+check "unsupported Proxy-Require -> 420 (RFC 3261 16.3 step 5)" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 420 Bad Extension"
+check_match "420 lists the Proxy-Require tags in Unsupported" "$full" '^Unsupported: sec-agree, x-bar$'
+r=$(sip_request CANCEL "sip:example.test" b27 'Proxy-Require: foo\r\n' | udp_exchange | status_line)
+check "CANCEL is not checked for Proxy-Require (RFC 3261 9.1)" "$r" "SIP/2.0 481 Call/Transaction Does Not Exist"
 r=$(sip_request OPTIONS "tel:+15551234" b7 | udp_exchange | status_line)
 check "tel: Request-URI -> 416" "$r" "SIP/2.0 416 Unsupported URI Scheme"
 r=$(sip_request OPTIONS "http://example.test/" b8 | udp_exchange | status_line)
