@@ -2,7 +2,7 @@
  * Private state of the server layer, shared by server.c (lifecycle, timer
  * thread, reload, drain), pipeline.c (what happens to each request),
  * merge.c (merged requests), auth.c (digest challenges), registrar.c and the
- * proxy (proxy_stub.c until the proxy lands).
+ * proxy (proxy*.c).
  *
  * Every request that parses goes through the transaction table: the
  * transport hands it to sk_txn_table_receive(), which absorbs
@@ -33,6 +33,7 @@
 
 struct sk__merge;
 struct sk__events;
+struct sk__proxy;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -43,6 +44,7 @@ struct sk_server {
     struct sk_auth *auth;
     struct sk__merge *merge;
     struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
+    struct sk__proxy *proxy; /* running forks (proxy_run.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */
@@ -122,11 +124,11 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind);
 int sk__aor_key(const struct sk_uri *u, char *out, size_t outsz);
 void sk__registrar_handle(struct sk__req *r);
 
-/* ---- proxy hooks (proxy_stub.c until the proxy lands) -------------------- */
+/* ---- proxy hooks (proxy*.c) ------------------------------------------------ */
 
 /* A request the server does not handle as a UAS: the Request-URI names a
- * user (or a host that is not us). The stub answers as the server itself
- * would (OPTIONS 200, 405, 501). */
+ * user (or a host that is not us). The proxy authenticates, routes and
+ * forwards it (proxy.c). */
 void sk__proxy_request(struct sk__req *r);
 /* The INVITE a CANCEL matched (§9.2, §16.10). Return true when the proxy
  * owns it (it then cancels its branches and answers 487 itself); false

@@ -18,6 +18,7 @@
  * sk_server_free() releases them.
  */
 #include "server/internal.h"
+#include "server/proxy_int.h"
 
 #include <errno.h>
 #include <time.h>
@@ -117,6 +118,7 @@ static void *timer_main(void *arg)
             next_purge = now + 1000;
             sk__server_purge(s);
             sk__events_tick(s);
+            sk__proxy_tick(s);
         }
         due = sk_txn_table_next_due(s->txns);
         now = sk_now_ms();
@@ -195,6 +197,8 @@ static int open_state(struct sk_server *s)
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
     }
+    if ((err = sk__proxy_new(&s->proxy)) != 0)
+        return err;
     return 0;
 }
 
@@ -359,6 +363,7 @@ void sk_server_free(struct sk_server *s)
         return;
     stop_timer(s);
     sk_tp_free(s->tp);
+    sk__proxy_free(s->proxy); /* drops its transaction references first */
     sk_txn_table_free(s->txns);
     close_state(s);
     pthread_mutex_destroy(&s->timer_lock);
