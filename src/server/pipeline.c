@@ -15,6 +15,8 @@
  *   4. CANCEL is matched to its INVITE (§9.2): 200 to the CANCEL, 487 to
  *      the INVITE when it is still pending, 481 when there is none;
  *   5. dispatch: REGISTER -> registrar (which authenticates, auth.c);
+ *      SUBSCRIBE and PUBLISH to our domain -> events.c (the NOTIFY client
+ *      transactions' callbacks go back there too);
  *      requests to the server itself -> the handler table below
  *      (OPTIONS, §11.2); merged requests (§8.2.2.2) -> 482 for requests we
  *      answer as a UAS; everything else -> the proxy hook.
@@ -355,6 +357,8 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
     } else if (!sanity(&r)) {
         if (req->method_id == SK_METHOD_CANCEL)
             handle_cancel(&r);
+        else if (sk__events_wants(r.s, req))
+            sk__events_handle(&r); /* SUBSCRIBE, PUBLISH: events.c */
         else if (req->method_id == SK_METHOD_REGISTER)
             sk__local_handle(&r); /* the registrar refuses other domains */
         else if (req->ruri.user.len == 0 && sk__is_our_host(r.s, &req->ruri))
@@ -377,21 +381,35 @@ static void on_stray(void *arg, const struct sk_msg *msg, const struct sk_addr *
 
 static void on_response(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_response(arg, txn, resp);
 }
 
 static void on_timeout(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_timeout(arg, txn, resp);
 }
 
 static void on_tperr(void *arg, struct sk_txn *txn, int err, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_transport_error(arg, txn, err, resp);
 }
 
 static void on_terminated(void *arg, struct sk_txn *txn)
 {
+    if (sk__events_owns(txn))
+        return;
     sk__proxy_terminated(arg, txn);
 }
 

@@ -117,6 +117,7 @@ static void *timer_main(void *arg)
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
+            sk__events_tick(s);
             sk__proxy_tick(s);
         }
         due = sk_txn_table_next_due(s->txns);
@@ -176,11 +177,15 @@ static int open_state(struct sk_server *s)
         return err;
     }
     lo.max_per_aor = s->cfg.max_contacts;
+    lo.on_change = sk__events_reg_changed; /* the "reg" event package */
+    lo.change_arg = s;
     if ((err = sk_location_open(&s->loc, s->store, &lo)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=location_failed error=\"%s\"", sk_strerror(err));
         return err;
     }
     SK_LOG(SK_LOG_INFO, "server", "event=location_loaded bindings=%zu", sk_location_count(s->loc));
+    if ((err = sk__events_new(s)) != 0)
+        return err;
     sk_location_purge(s->loc, sk_wall_s());
     sk_auth_config_init(&ac);
     ac.realm = s->cfg.domain;
@@ -200,6 +205,7 @@ static int open_state(struct sk_server *s)
 static void close_state(struct sk_server *s)
 {
     sk_auth_free(s->auth);
+    sk__events_free(s);
     sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
