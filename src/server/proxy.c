@@ -71,6 +71,24 @@ static bool names_our_host(const struct sk_server *s, const struct sk_uri *u)
     return false;
 }
 
+/* A spiral (§16.3 step 4): a request we forwarded came back to us, sent
+ * from our own socket with our Via on top. We authenticated it the first
+ * time round and removed our credentials (§22.3), so it is not
+ * challenged again. */
+static bool from_us(const struct sk_server *s, const struct sk_msg *m)
+{
+    struct sk_addr src;
+
+    if (!sk__proxy_via_is_self(&m->via, s->self, s->nself) ||
+        sk_addr_parse(m->src_ip, m->src_port, &src) != 0)
+        return false;
+    for (size_t i = 0; i < s->nself; i++) {
+        if (sk_addr_equal(&src, &s->self[i]))
+            return true;
+    }
+    return false;
+}
+
 /* ---- requests within a dialog we record-routed ------------------------------ */
 
 static void relay(struct sk__req *r, const struct sk__route_pre *pre)
@@ -200,7 +218,7 @@ void sk__proxy_request(struct sk__req *r)
         return;
     }
     /* §22.3: our users prove who they are before we forward for them. */
-    if (sk__is_our_domain(r->s, m->from.uri.host)) {
+    if (sk__is_our_domain(r->s, m->from.uri.host) && !from_us(r->s, m)) {
         if (!sk__auth_check(r, SK_AUTH_PROXY) || !own_identity(r))
             return;
     }

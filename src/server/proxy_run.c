@@ -45,6 +45,7 @@ struct fctx {
     struct sk_txn *stx; /* the server transaction (a reference) */
     struct sk__route_pre pre;
     bool record_route;
+    char loop_tag[SK__PROXY_LOOP_TAG_LEN + 1]; /* §16.6 step 8, the same for every branch */
     struct sk__fork f;
     struct pbranch br[SK__FORK_MAX];
     struct fctx *prev, *next; /* in the proxy's list */
@@ -269,9 +270,12 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     sk_addr_format(&self, host, sizeof(host));
     sk_txn_make_branch(branch);
     memset(&plan, 0, sizeof(plan));
-    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(b->dst.tp), host,
-             branch);
+    /* §16.6 step 8: a unique part per branch, then the loop-detection
+     * hash of the request as received. */
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s%s", sk_transport_via_name(b->dst.tp), host,
+             branch, fc->loop_tag);
     plan.via = sk_slice_cstr(via);
+    plan.realm = sk_slice_cstr(fc->s->cfg.domain);
     if (fc->record_route) {
         /* §16.6 step 4: so that later requests of the dialog come through
          * us; ;lr marks us a loose router (§19.1.1). */
@@ -391,7 +395,11 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     sk_txn_ref(r->txn);
     fc->pre = *pre; /* slices into the transaction's copy of the request */
     fc->record_route = record_route;
-    sk__fork_init(&fc->f, r->m->method_id == SK_METHOD_INVITE, SK__PROXY_TIMER_C_MS);
+    sk__proxy_loop_tag(sk__proxy_loop_hash(r->m, &r->m->via, sk_slice_cstr(r->s->cfg.domain)),
+                       fc->loop_tag);
+    sk__fork_init(&fc->f, r->m->method_id == SK_METHOD_INVITE,
+                  r->s->cfg.proxy_timer_c > 0 ? r->s->cfg.proxy_timer_c * 1000u
+                                              : SK__PROXY_TIMER_C_MS);
     err = fill_targets(fc, targets, n);
     if (err != 0) {
         atomic_store(&fc->refs, 1);
