@@ -472,6 +472,7 @@ int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up,
     int err;
 
     sk_buf_init(&sc);
+    sk_buf_reserve(&sc, 256);
     sk_msg_edit_init(&e, resp);
     err = sk__proxy_edit_vias(&e, up, &sc);
     if (err == 0)

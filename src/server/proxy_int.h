@@ -218,9 +218,10 @@ void sk__proxy_free(struct sk__proxy *p); /* NULL-safe; no fork may be running *
 void sk__proxy_tick(struct sk_server *s);
 
 /* Forward r statefully to targets (ordered by q, highest first: equal
- * q-values run in parallel, lower ones after). pre must be r->m's
- * preprocessing. Returns 0, or an error before anything was sent (the
- * caller answers 500). */
+ * q-values run in parallel, lower ones after; at most SK__FORK_MAX). pre
+ * is r->m's preprocessing; each branch redoes it on the transaction's copy
+ * of the request rather than keeping it for the fork's life. Returns 0, or
+ * an error before anything was sent (the caller answers 500). */
 int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
                     const struct sk__target *targets, size_t n, bool record_route);
 
@@ -228,6 +229,9 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
  * loopback one for a loopback peer, another one otherwise. Returns 0 or
  * SK_ENOTFOUND. */
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out);
+/* The same address as text (host:port, IPv6 in brackets), formatted once
+ * per server; NULL when there is none (or no memory). */
+const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr *dst);
 /* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
  * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
  * host name). */
