@@ -146,8 +146,10 @@ static void add_supported(struct req *r)
     struct sk_buf *b = r->out;
 
     sk_buf_append_cstr(b, "Supported: ");
-    for (size_t i = 0; supported_tags[i] != NULL; i++)
-        sk_buf_printf(b, "%s%s", i > 0 ? ", " : "", supported_tags[i]);
+    for (size_t i = 0; supported_tags[i] != NULL; i++) {
+        sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, supported_tags[i]);
+    }
     sk_buf_append_cstr(b, "\r\n");
 }
 
@@ -187,8 +189,10 @@ static void add_allow(struct req *r)
     struct sk_buf *b = r->out;
 
     sk_buf_append_cstr(b, "Allow: ");
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        sk_buf_printf(b, "%s%s", i > 0 ? ", " : "", sk_method_name(handlers[i].method));
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, sk_method_name(handlers[i].method));
+    }
     sk_buf_append_cstr(b, "\r\n");
 }
 
