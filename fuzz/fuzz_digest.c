@@ -5,7 +5,6 @@
  * input, that flags only name present fields, and that parsing is
  * deterministic.
  */
-#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +13,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Not assert(): the fuzz build defines NDEBUG (RelWithDebInfo), and the
+ * checks must run there. */
+#define check(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            abort();                                                                               \
+    } while (0)
+
 static void inside(struct sk_slice s, const char *base, size_t size)
 {
     if (s.len == 0)
         return;
-    assert(s.p >= base && s.p + s.len <= base + size);
+    check(s.p >= base && s.p + s.len <= base + size);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -31,21 +38,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     int rc = sk_digest_hdr_parse(sk_slice_make(buf, size), &h);
-    assert(rc == 0 || rc == SK_EPARSE);
+    check(rc == 0 || rc == SK_EPARSE);
     if (rc == 0) {
         inside(h.raw, buf, size);
         inside(h.scheme, buf, size);
         inside(h.params, buf, size);
-        assert(h.scheme.len > 0);
+        check(h.scheme.len > 0);
         for (int i = 0; i < SK_DIG__COUNT; i++) {
             inside(h.f[i], buf, size);
             if (!(h.present & (1u << i)))
-                assert(h.f[i].len == 0);
+                check(h.f[i].len == 0);
         }
-        assert((h.duplicated & ~h.present) == 0);
-        assert((h.escaped & ~h.present) == 0);
-        assert(sk_digest_hdr_parse(sk_slice_make(buf, size), &again) == 0);
-        assert(memcmp(&h, &again, sizeof(h)) == 0);
+        check((h.duplicated & ~h.present) == 0);
+        check((h.escaped & ~h.present) == 0);
+        check(sk_digest_hdr_parse(sk_slice_make(buf, size), &again) == 0);
+        check(memcmp(&h, &again, sizeof(h)) == 0);
     }
     free(buf);
     return 0;

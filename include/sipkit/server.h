@@ -2,8 +2,9 @@
  * sipkit server layer: the configuration of `sipkit serve` (one option
  * table driving the INI parser, command-line flags, validation, --help and
  * the sample config) and the server itself: transports, the request
- * pipeline (sanity checks, then OPTIONS; authentication, registrar and
- * proxy slot in behind them), reload and drain.
+ * pipeline (sanity checks, the transaction layer, digest authentication,
+ * the registrar and its location service, OPTIONS; the proxy slots in
+ * behind them), reload and drain.
  *
  * Memory: struct sk_server_config is a plain value with fixed-size fields;
  * copy it freely. sk_server_new() returns a server owned by the caller and
@@ -36,6 +37,11 @@ struct sk_server_config {
     unsigned tcp_max_buffer;   /* bytes per connection */
     unsigned max_message_size; /* bytes; larger requests get 513 */
     unsigned drain_timeout;    /* seconds */
+    char auth_algorithms[SK_SERVER_DOMAIN_MAX]; /* digest algorithms offered, by preference */
+    unsigned min_expires;      /* registrar: shorter non-zero expiries get 423 */
+    unsigned max_expires;      /* registrar: longer ones are capped */
+    unsigned default_expires;  /* registrar: no expires parameter, no Expires */
+    unsigned max_contacts;     /* registrar: bindings per address-of-record */
     bool listen_from_args;     /* internal: --listen replaced the file's list */
 };
 
@@ -84,6 +90,9 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
  * Returns 0 or SK_EINVAL with err set. */
 int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz);
 /* The --help text for the flags, and a commented sample INI file. */
+/* The auth_algorithms option as an SK_ALGO_BIT set (out may be NULL).
+ * Returns 0 or SK_EINVAL. */
+int sk_server_auth_algorithms(const struct sk_server_config *c, uint32_t *out);
 void sk_server_config_help(struct sk_buf *out);
 void sk_server_config_sample(struct sk_buf *out);
 

@@ -3,9 +3,9 @@
  * under a data directory (DIR/sipkit.db, WAL mode, busy timeout). Today it
  * holds users: per domain (which is the digest realm), one HA1 for each
  * digest hash (MD5, SHA-256, SHA-512-256) and the matching RFC 7616 §3.4.4
- * userhash; no plaintext password is ever stored. Location bindings and
- * subscriptions join it later, each in its own file and tables behind the
- * same struct sk_store.
+ * userhash; no plaintext password is ever stored. Location bindings (struct
+ * sk_location, below) keep their own table in the same database;
+ * subscriptions join later, each in its own file and tables.
  *
  * Changes made by another process (`sipkit users add` while `sipkit serve`
  * runs) are seen without a restart: before answering from its in-memory
@@ -29,6 +29,7 @@
 
 #include <sipkit/auth.h>
 #include <sipkit/base.h>
+#include <sipkit/transport.h>
 
 struct sk_store;
 
@@ -83,5 +84,166 @@ int sk_store_user_ha1(struct sk_store *s, struct sk_slice domain, struct sk_slic
 /* An sk_auth_lookup_cb: pass the struct sk_store as lookup_arg. The realm
  * is the domain; hashed usernames (userhash) are resolved too. */
 int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q);
+
+/* ---- location bindings (RFC 3261 §10, RFC 3327, RFC 5626) ------------------
+ *
+ * struct sk_location is the location service: for each address-of-record
+ * (AOR, the key "user@host" the server derives from a To or Request-URI,
+ * see sk__aor_key() in src/server/internal.h) the contacts registered for
+ * it, each with its expiry, q-value, the Call-ID and CSeq of the REGISTER
+ * that last wrote it, its Path, and the source (transport, address, port,
+ * TCP connection) the REGISTER came from, so a UA behind NAT is reached the
+ * way it came in.
+ *
+ * Bindings live in memory (hash by AOR, sharded locks: lookups never touch
+ * SQLite) and in the store's database (table `location`, WAL,
+ * synchronous=NORMAL: a committed transaction survives kill -9 of the
+ * process). sk_location_update() returns only once its change is committed
+ * (concurrent updates share one COMMIT: group commit, leader/follower), so
+ * a 200 OK sent after it is a promise kept across a crash. Bindings are
+ * loaded at open; expired ones are dropped by sk_location_purge(), which the
+ * server calls from its timer.
+ *
+ * Memory: struct sk_location owns its own SQLite connection (to the same
+ * file as the struct sk_store it was opened on; the store must outlive it)
+ * and its bindings. struct sk_binding is a plain value with fixed-size
+ * strings: results are copied out under the shard lock, nothing points
+ * into the location's memory.
+ *
+ * Threads: every function except open/close may be called from any thread
+ * at once. Callbacks (on_change, foreach) are called with no lock held.
+ */
+
+/* Longest values kept (octets, without the NUL); longer input is refused
+ * by sk_location_update() (SK_ETOOBIG) except User-Agent, which is cut. */
+#define SK_LOC_AOR_MAX      256
+#define SK_LOC_URI_MAX      1024
+#define SK_LOC_CALLID_MAX   256
+#define SK_LOC_PATH_MAX     1024
+#define SK_LOC_IP_MAX       63
+#define SK_LOC_INSTANCE_MAX 256
+#define SK_LOC_UA_MAX       255
+/* Bindings one AOR may hold unless sk_location_options says otherwise. */
+#define SK_LOC_DEFAULT_MAX_PER_AOR 16
+
+struct sk_binding {
+    char aor[SK_LOC_AOR_MAX + 1];
+    char contact[SK_LOC_URI_MAX + 1]; /* the Contact URI, without < > or header params */
+    int64_t expires_at;               /* wall clock, seconds since the epoch */
+    int q;                            /* q-value in thousandths (0..1000); -1 when not given */
+    char call_id[SK_LOC_CALLID_MAX + 1];
+    uint32_t cseq;
+    /* RFC 3327: the Path header values of the REGISTER, in order, joined
+     * with ", " (a Route set towards the UA); empty when none. */
+    char path[SK_LOC_PATH_MAX + 1];
+    /* Where the REGISTER came from. conn_id is the TCP connection (0 for
+     * UDP); after a restart it names no open connection any more. */
+    enum sk_transport transport;
+    char src_ip[SK_LOC_IP_MAX + 1];
+    uint16_t src_port;
+    uint64_t conn_id;
+    /* RFC 5626 §4.2: +sip.instance (without its quotes and <>), reg-id (0
+     * when absent). A binding with an instance is identified by
+     * (instance, reg_id) instead of its Contact URI. */
+    char instance[SK_LOC_INSTANCE_MAX + 1];
+    uint32_t reg_id;
+    char user_agent[SK_LOC_UA_MAX + 1];
+    int64_t updated_at; /* wall clock of the last write */
+};
+
+/* Seconds left before a binding expires at now (0 when expired). */
+static inline uint32_t sk_binding_remaining(const struct sk_binding *b, int64_t now)
+{
+    return b->expires_at > now ? (uint32_t)(b->expires_at - now) : 0;
+}
+
+struct sk_location;
+
+/* Called after a change to an AOR's bindings was committed (update,
+ * purge): the subscription layer's "reg" and presence hooks. */
+typedef void (*sk_location_change_cb)(void *arg, const char *aor);
+
+struct sk_location_options {
+    unsigned shards;    /* power of two; 0 = 64 */
+    size_t max_per_aor; /* 0 = SK_LOC_DEFAULT_MAX_PER_AOR */
+    bool read_only;     /* listing tools: load only, never write */
+    sk_location_change_cb on_change;
+    void *change_arg;
+};
+
+/* Open the location service on store's database, creating its table if
+ * needed, and load every stored binding. opt may be NULL. Returns 0,
+ * SK_EINVAL, SK_EIO or SK_ENOMEM. */
+int sk_location_open(struct sk_location **out, struct sk_store *store,
+                     const struct sk_location_options *opt);
+void sk_location_close(struct sk_location *loc); /* NULL-safe */
+
+/* The unexpired bindings of aor at now (wall clock seconds), highest q
+ * first (no q counts as 1.0), then the most recently updated first. At
+ * most max are written to out; *n gets how many were written. Returns 0
+ * (with *n = 0 when there are none) or SK_EINVAL. This is the proxy's
+ * lookup (RFC 3261 §16.5). */
+int sk_location_lookup(struct sk_location *loc, struct sk_slice aor, int64_t now,
+                       struct sk_binding *out, size_t max, size_t *n);
+
+/* One Contact of a REGISTER, already checked and resolved by the
+ * registrar (§10.3 steps 6 and 8). */
+struct sk_location_contact {
+    struct sk_slice uri; /* the Contact URI */
+    uint32_t expires;    /* seconds from now; 0 removes the binding */
+    int q;               /* thousandths, -1 when not given */
+    struct sk_slice instance;
+    uint32_t reg_id;
+};
+
+/* Decides whether two Contact URIs are the same binding (RFC 3261
+ * §19.1.4 comparison: the registrar passes its own; NULL = byte equality). */
+typedef bool (*sk_location_same_cb)(void *arg, struct sk_slice a, struct sk_slice b);
+
+/* One REGISTER's changes for one AOR, applied all or nothing. */
+struct sk_location_update {
+    struct sk_slice aor;
+    struct sk_slice call_id;
+    uint32_t cseq;
+    bool remove_all; /* Contact: * with Expires: 0 (§10.3 step 6) */
+    const struct sk_location_contact *contacts;
+    size_t ncontacts;
+    struct sk_slice path; /* joined Path values, may be empty */
+    struct sk_slice user_agent;
+    enum sk_transport transport;
+    struct sk_slice src_ip;
+    uint16_t src_port;
+    uint64_t conn_id;
+    int64_t now; /* wall clock seconds */
+    sk_location_same_cb same_uri;
+    void *same_arg;
+};
+
+/* Apply an update per RFC 3261 §10.3 steps 6-8: a binding named by a
+ * contact (every binding for remove_all) that was written with the same
+ * Call-ID must have a lower CSeq than u->cseq, otherwise nothing changes
+ * and SK_ESTATE is returned (step 7: the request fails; the registrar
+ * answers 500); one written with another Call-ID is updated or removed.
+ * A new binding with expires 0 is no change. Returns once the change is
+ * durable: 0; SK_ESTATE (out of order, see above); SK_ETOOBIG (a value over
+ * its limit, or more than max_per_aor bindings would result); SK_EINVAL;
+ * SK_EIO (the commit failed: the change is undone in memory too). On 0,
+ * out (may be NULL) gets the AOR's bindings after the change, as
+ * sk_location_lookup() orders them. */
+int sk_location_update(struct sk_location *loc, const struct sk_location_update *u,
+                       struct sk_binding *out, size_t max, size_t *n);
+
+/* Remove every binding that expired at or before now, in memory and on
+ * disk. Returns how many were removed (>= 0) or SK_EIO. */
+int sk_location_purge(struct sk_location *loc, int64_t now);
+
+/* Called once per unexpired binding, ordered by AOR then as lookup orders
+ * them; a non-zero return stops the walk and is returned. */
+typedef int (*sk_location_binding_cb)(void *arg, const struct sk_binding *b);
+/* Every binding (aor empty) or those of one AOR, unexpired at now. */
+int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t now,
+                        sk_location_binding_cb cb, void *arg);
+/* Bindings in memory (expired ones not yet purged included). */
+size_t sk_location_count(struct sk_location *loc);
 
 #endif

@@ -5,14 +5,9 @@
 #ifndef SK_AUTH_INT_H
 #define SK_AUTH_INT_H
 
-/* OpenSSL's pre-1.1 stack macros define sk_free and sk_new, which are
- * sipkit names: ask for the 3.0 API only. Include this header first. */
-#ifndef OPENSSL_API_COMPAT
-#define OPENSSL_API_COMPAT 30000
-#endif
-#ifndef OPENSSL_NO_DEPRECATED
-#define OPENSSL_NO_DEPRECATED
-#endif
+/* OpenSSL is used with its 3.0 API only (CMakeLists.txt defines
+ * OPENSSL_API_COMPAT and OPENSSL_NO_DEPRECATED for every file): its
+ * pre-1.1 stack macros would redefine sk_free and sk_new, sipkit names. */
 
 #include <sipkit/auth.h>
 

@@ -20,9 +20,17 @@ enum sk_exit {
 };
 
 /* Subcommands (one file each: src/cli/cmd_<name>.c). */
+int sk_cmd_answer(int argc, char **argv);
+int sk_cmd_call(int argc, char **argv);
 int sk_cmd_explain(int argc, char **argv);
+int sk_cmd_location(int argc, char **argv);
+int sk_cmd_message(int argc, char **argv); /* cmd_options.c */
+int sk_cmd_options(int argc, char **argv);
 int sk_cmd_parse(int argc, char **argv);
+int sk_cmd_publish(int argc, char **argv);
+int sk_cmd_register(int argc, char **argv);
 int sk_cmd_serve(int argc, char **argv);
+int sk_cmd_subscribe(int argc, char **argv);
 int sk_cmd_users(int argc, char **argv);
 
 /* Print "sipkit CMD: <message>" to stderr. */

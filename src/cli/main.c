@@ -32,9 +32,17 @@ static int cmd_version(int argc, char **argv)
 
 /* One line per subcommand; keep sorted by name. */
 static const struct command commands[] = {
+    {"answer", sk_cmd_answer, "wait for one incoming call, answer it, hang up when told"},
+    {"call", sk_cmd_call, "place a call (INVITE, ACK, BYE; Ctrl-C while ringing cancels)"},
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
+    {"location", sk_cmd_location, "list the bindings the registrar holds"},
+    {"message", sk_cmd_message, "send a text MESSAGE"},
+    {"options", sk_cmd_options, "ask a SIP peer what it supports (OPTIONS)"},
     {"parse", sk_cmd_parse, "parse raw SIP messages and report what they contain"},
+    {"publish", sk_cmd_publish, "publish event state such as presence (PUBLISH)"},
+    {"register", sk_cmd_register, "register a contact, show the bindings, keep it fresh"},
     {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
+    {"subscribe", sk_cmd_subscribe, "subscribe to an event package and print each NOTIFY"},
     {"users", sk_cmd_users, "add, change, delete or list digest users"},
     {"version", cmd_version, "print the sipkit version"},
 };

@@ -27,28 +27,11 @@
 
 #include <string.h>
 
-/* Names of the known parameters, indexed by enum sk_digest_field. */
-static const char *const field_names[SK_DIG__COUNT] = {
-    [SK_DIG_USERNAME] = "username", [SK_DIG_REALM] = "realm",
-    [SK_DIG_NONCE] = "nonce",       [SK_DIG_URI] = "uri",
-    [SK_DIG_RESPONSE] = "response", [SK_DIG_ALGORITHM] = "algorithm",
-    [SK_DIG_CNONCE] = "cnonce",     [SK_DIG_OPAQUE] = "opaque",
-    [SK_DIG_QOP] = "qop",           [SK_DIG_NC] = "nc",
-    [SK_DIG_STALE] = "stale",       [SK_DIG_DOMAIN] = "domain",
-    [SK_DIG_USERHASH] = "userhash", [SK_DIG_CHARSET] = "charset",
-};
+#include "msg/value.h"
 
 static bool is_lws(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* RFC 3261 §25.1 token characters. */
-static bool is_token_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("-.!%*_+`'~", c) != NULL;
+    return cc_is(c, SK__CC_LWS);
 }
 
 /* RFC 7235 §2.1 token68 characters (the '=' padding is handled apart). */
@@ -57,15 +40,6 @@ static bool is_token68_char(unsigned char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return c != 0 && strchr("-._~+/", c) != NULL;
-}
-
-/* A lenient unquoted value character: visible ASCII but comma and quote,
- * and UTF-8 octets. */
-static bool is_value_char(unsigned char c)
-{
-    if (c >= 0x80)
-        return true;
-    return c > 0x20 && c < 0x7f && c != ',' && c != '"';
 }
 
 struct cursor {
@@ -87,7 +61,7 @@ static int scan_token(struct cursor *c, struct sk_slice *out)
 {
     const char *p = c->p;
 
-    while (p < c->end && is_token_char((unsigned char)*p))
+    while (p < c->end && cc_is(*p, SK__CC_TOKEN))
         p++;
     if (p == c->p)
         return SK_EPARSE;
@@ -104,7 +78,11 @@ static int scan_quoted(struct cursor *c, struct sk_slice *out, bool *escaped)
     const char *p = c->p + 1;
 
     *escaped = false;
-    while (p < c->end) {
+    for (;;) {
+        /* Runs of plain qdtext need no closer look: jump over them. */
+        p += qdplain_span(p, (size_t)(c->end - p));
+        if (p == c->end)
+            break;
         unsigned char ch = (unsigned char)*p;
         if (ch == '"') {
             *out = sk_slice_make(c->p + 1, (size_t)(p - c->p - 1));
@@ -139,7 +117,7 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
         *quoted = true;
         return scan_quoted(c, out, escaped);
     }
-    while (p < c->end && is_value_char((unsigned char)*p))
+    while (p < c->end && cc_is(*p, SK__CC_AUTHVAL))
         p++;
     if (p == c->p)
         return SK_EPARSE; /* "name=" with nothing after it */
@@ -148,12 +126,47 @@ static int scan_value(struct cursor *c, struct sk_slice *out, bool *quoted, bool
     return 0;
 }
 
+/* The known parameter names (enum sk_digest_field), by length first: most
+ * are ruled out without a comparison, the others are compared with
+ * constant lengths. */
 static int field_index(struct sk_slice name)
 {
-    for (int i = 0; i < SK_DIG__COUNT; i++) {
-        if (sk_slice_caseeq_cstr(name, field_names[i]))
-            return i;
+#define TRY(f, lit)                                                                                \
+    if (NAME_IS(name, lit))                                                                        \
+        return f;
+    switch (name.len) {
+    case 2:
+        TRY(SK_DIG_NC, "nc");
+        break;
+    case 3:
+        TRY(SK_DIG_URI, "uri");
+        TRY(SK_DIG_QOP, "qop");
+        break;
+    case 5:
+        TRY(SK_DIG_REALM, "realm");
+        TRY(SK_DIG_NONCE, "nonce");
+        TRY(SK_DIG_STALE, "stale");
+        break;
+    case 6:
+        TRY(SK_DIG_CNONCE, "cnonce");
+        TRY(SK_DIG_OPAQUE, "opaque");
+        TRY(SK_DIG_DOMAIN, "domain");
+        break;
+    case 7:
+        TRY(SK_DIG_CHARSET, "charset");
+        break;
+    case 8:
+        TRY(SK_DIG_USERNAME, "username");
+        TRY(SK_DIG_RESPONSE, "response");
+        TRY(SK_DIG_USERHASH, "userhash");
+        break;
+    case 9:
+        TRY(SK_DIG_ALGORITHM, "algorithm");
+        break;
+    default:
+        break;
     }
+#undef TRY
     return -1;
 }
 
@@ -243,7 +256,7 @@ int sk_digest_hdr_parse(struct sk_slice s, struct sk_digest_hdr *out)
     if (c.p < c.end && skip_lws(&c) == 0)
         return SK_EPARSE;
     h.params = sk_slice_make(c.p, (size_t)(c.end - c.p));
-    if (!sk_slice_caseeq_cstr(h.scheme, "Digest") && is_token68(h.params)) {
+    if (!NAME_IS(h.scheme, "digest") && is_token68(h.params)) {
         *out = h;
         return 0;
     }

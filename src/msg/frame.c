@@ -41,7 +41,7 @@ static const char *content_length_value(const char *p, const char *eol)
 {
     const char *q = p;
 
-    while (q < eol && sk__tokchar[(unsigned char)*q])
+    while (q < eol && cc_is(*q, SK__CC_TOKEN))
         q++;
     if (sk_hdr_lookup(sk_slice_make(p, (size_t)(q - p))) != SK_HDR_CONTENT_LENGTH)
         return NULL;

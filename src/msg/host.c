@@ -3,112 +3,13 @@
  * (RFC 3261 §19.1.1, §25.1), with IPv6 text forms checked per RFC 4291
  * §2.2 and the tolerances RFC 5118 asks for (§4.9 IPv4-mapped forms, §4.10
  * the "2001:db8:::192.0.2.1" form the RFC 3261 ABNF admits by mistake).
- * Also the character class table the value parsers share.
  *
  * Memory: no allocation; results are slices into the input or small
  * caller-provided byte arrays.
  */
 #include "msg/value.h"
 
-#define A  (SK__CC_ALPHA)
-#define AH (SK__CC_ALPHA | SK__CC_HEX)
-#define D  (SK__CC_DIGIT | SK__CC_HEX)
-#define AT (SK__CC_TOKEN)
-
-/* RFC 3261 §25.1 sets. Letters and digits are tokens too; the marks, the
- * token extras and the reserved characters get their own bits. */
-const uint16_t sk__cc[256] = {
-    ['A'] = AH | AT,
-    ['B'] = AH | AT,
-    ['C'] = AH | AT,
-    ['D'] = AH | AT,
-    ['E'] = AH | AT,
-    ['F'] = AH | AT,
-    ['G'] = A | AT,
-    ['H'] = A | AT,
-    ['I'] = A | AT,
-    ['J'] = A | AT,
-    ['K'] = A | AT,
-    ['L'] = A | AT,
-    ['M'] = A | AT,
-    ['N'] = A | AT,
-    ['O'] = A | AT,
-    ['P'] = A | AT,
-    ['Q'] = A | AT,
-    ['R'] = A | AT,
-    ['S'] = A | AT,
-    ['T'] = A | AT,
-    ['U'] = A | AT,
-    ['V'] = A | AT,
-    ['W'] = A | AT,
-    ['X'] = A | AT,
-    ['Y'] = A | AT,
-    ['Z'] = A | AT,
-    ['a'] = AH | AT,
-    ['b'] = AH | AT,
-    ['c'] = AH | AT,
-    ['d'] = AH | AT,
-    ['e'] = AH | AT,
-    ['f'] = AH | AT,
-    ['g'] = A | AT,
-    ['h'] = A | AT,
-    ['i'] = A | AT,
-    ['j'] = A | AT,
-    ['k'] = A | AT,
-    ['l'] = A | AT,
-    ['m'] = A | AT,
-    ['n'] = A | AT,
-    ['o'] = A | AT,
-    ['p'] = A | AT,
-    ['q'] = A | AT,
-    ['r'] = A | AT,
-    ['s'] = A | AT,
-    ['t'] = A | AT,
-    ['u'] = A | AT,
-    ['v'] = A | AT,
-    ['w'] = A | AT,
-    ['x'] = A | AT,
-    ['y'] = A | AT,
-    ['z'] = A | AT,
-    ['0'] = D | AT,
-    ['1'] = D | AT,
-    ['2'] = D | AT,
-    ['3'] = D | AT,
-    ['4'] = D | AT,
-    ['5'] = D | AT,
-    ['6'] = D | AT,
-    ['7'] = D | AT,
-    ['8'] = D | AT,
-    ['9'] = D | AT,
-    ['-'] = SK__CC_MARK | AT,
-    ['_'] = SK__CC_MARK | AT,
-    ['.'] = SK__CC_MARK | AT,
-    ['!'] = SK__CC_MARK | AT,
-    ['~'] = SK__CC_MARK | AT,
-    ['*'] = SK__CC_MARK | AT,
-    ['\''] = SK__CC_MARK | AT,
-    ['('] = SK__CC_MARK,
-    [')'] = SK__CC_MARK,
-    ['%'] = AT,
-    ['`'] = AT,
-    ['+'] = AT | SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    ['&'] = SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_RESERVED,
-    ['='] = SK__CC_USER | SK__CC_PASS | SK__CC_RESERVED,
-    ['$'] = SK__CC_USER | SK__CC_PASS | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    [','] = SK__CC_USER | SK__CC_PASS | SK__CC_RESERVED,
-    [';'] = SK__CC_USER | SK__CC_RESERVED,
-    ['?'] = SK__CC_USER | SK__CC_HNV | SK__CC_RESERVED,
-    ['/'] = SK__CC_USER | SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    [':'] = SK__CC_PARAM | SK__CC_HNV | SK__CC_RESERVED,
-    ['@'] = SK__CC_RESERVED,
-    ['['] = SK__CC_PARAM | SK__CC_HNV,
-    [']'] = SK__CC_PARAM | SK__CC_HNV,
-};
-
-#undef A
-#undef AH
-#undef D
-#undef AT
+#include <string.h>
 
 bool sk__ipv4_parse(struct sk_slice s, uint8_t out[4])
 {
@@ -224,30 +125,32 @@ bool sk__ipv6_parse(struct sk_slice s, uint8_t out[16])
     return true;
 }
 
-/* hostname = *( domainlabel "." ) toplabel [ "." ]; labels start and end
- * with alphanum, the top label starts with a letter (RFC 3261 §25.1). */
-static bool hostname_ok(struct sk_slice s)
+/* Scan the hostname and IPv4 characters (alphanum, '-', '.') from s.p[i]
+ * and return where they end. *name_ok says whether they form a hostname
+ * = *( domainlabel "." ) toplabel [ "." ]: labels start and end with
+ * alphanum, the top label starts with a letter (RFC 3261 §25.1). Both in
+ * one pass: the label rules only look at dots and hyphens. */
+static size_t host_chars(struct sk_slice s, size_t i, bool *name_ok)
 {
-    size_t i = 0;
-    size_t label = 0; /* start of the current label */
-    size_t last = 0;  /* start of the last complete label */
+    size_t start = i, label = i, top = i;
+    bool ok = true;
 
-    if (s.len == 0)
-        return false;
-    if (s.p[s.len - 1] == '.')
-        s.len--; /* the optional final dot */
-    for (i = 0; i <= s.len; i++) {
-        if (i < s.len && s.p[i] != '.') {
-            if (!cc_is(s.p[i], SK__CC_ALNUM) && s.p[i] != '-')
-                return false;
+    for (; i < s.len && cc_is(s.p[i], SK__CC_HOST); i++) {
+        if (s.p[i] != '.')
             continue;
-        }
         if (i == label || s.p[label] == '-' || s.p[i - 1] == '-')
-            return false;
-        last = label;
+            ok = false;
+        top = label;
         label = i + 1;
     }
-    return cc_is(s.p[last], SK__CC_ALPHA);
+    if (label < i) {
+        /* The last label, with no final dot after it. */
+        if (s.p[label] == '-' || s.p[i - 1] == '-')
+            ok = false;
+        top = label;
+    }
+    *name_ok = ok && i > start && cc_is(s.p[top], SK__CC_ALPHA);
+    return i;
 }
 
 int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk_host_type *type)
@@ -256,23 +159,25 @@ int sk__host_scan(struct sk_slice s, size_t *pos, struct sk_slice *host, enum sk
     uint8_t bytes[16];
 
     if (i < s.len && s.p[i] == '[') {
-        size_t j = i + 1;
-        while (j < s.len && s.p[j] != ']')
-            j++;
-        if (j == s.len || !sk__ipv6_parse(sk_slice_make(s.p + i + 1, j - i - 1), bytes))
+        const char *rb = memchr(s.p + i + 1, ']', s.len - i - 1);
+        if (rb == NULL)
+            return SK_EPARSE;
+        size_t j = (size_t)(rb - s.p);
+        if (!sk__ipv6_parse(sk_slice_make(s.p + i + 1, j - i - 1), bytes))
             return SK_EPARSE;
         *host = sk_slice_make(s.p + i, j + 1 - i);
         *type = SK_HOST_IPV6;
         *pos = j + 1;
         return 0;
     }
-    size_t j = i;
-    while (j < s.len && (cc_is(s.p[j], SK__CC_ALNUM) || s.p[j] == '-' || s.p[j] == '.'))
-        j++;
+    bool name_ok;
+    size_t j = host_chars(s, i, &name_ok);
     struct sk_slice h = sk_slice_make(s.p + i, j - i);
-    if (sk__ipv4_parse(h, bytes)) {
+    /* An IPv4 address starts with a digit: anything else can only be a
+     * hostname. */
+    if (h.len > 0 && cc_is(h.p[0], SK__CC_DIGIT) && sk__ipv4_parse(h, bytes)) {
         *type = SK_HOST_IPV4;
-    } else if (hostname_ok(h)) {
+    } else if (name_ok) {
         *type = SK_HOST_NAME;
     } else {
         return SK_EPARSE;

@@ -17,11 +17,27 @@ static bool is_lws(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The closing DQUOTE of a quoted-string whose text starts at p, or NULL.
+ * A backslash escapes the next octet (quoted-pair); the value parsers
+ * check the rest of the quoted-string grammar. */
+static const char *quote_end(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        if (*p == '\\') {
+            if (p + 1 == end)
+                return NULL;
+            p++;
+        } else if (*p == '"') {
+            return p;
+        }
+    }
+    return NULL;
+}
+
 int sk_list_next(struct sk_slice *cursor, struct sk_slice *value)
 {
-    const char *p = cursor->p, *end = cursor->p + cursor->len, *start;
+    const char *p = cursor->p, *end = cursor->p + cursor->len, *start, *stop;
     int angle = 0;
-    bool quoted = false;
 
     while (p < end && is_lws(*p))
         p++;
@@ -32,31 +48,33 @@ int sk_list_next(struct sk_slice *cursor, struct sk_slice *value)
     }
     start = p;
     for (; p < end; p++) {
-        char c = *p;
-        if (quoted) {
-            if (c == '\\' && p + 1 < end)
-                p++;
-            else if (c == '"')
-                quoted = false;
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == '<') {
+        /* Most octets are none of DQUOTE \ < > , : jump over them. */
+        while (p < end && !cc_is(*p, SK__CC_LISTSTOP))
+            p++;
+        if (p == end)
+            break;
+        if (*p == '"') {
+            if ((p = quote_end(p + 1, end)) == NULL)
+                return SK_EPARSE;
+        } else if (*p == '<') {
             angle++;
-        } else if (c == '>' && angle > 0) {
+        } else if (*p == '>' && angle > 0) {
             angle--;
-        } else if (c == ',' && angle == 0) {
+        } else if (*p == ',' && angle == 0) {
             break;
         }
     }
-    if (quoted)
-        return SK_EPARSE;
-    *value = sk_slice_trim(sk_slice_make(start, (size_t)(p - start)));
+    for (stop = p; stop > start && is_lws(stop[-1]);)
+        stop--;
+    *value = sk_slice_make(start, (size_t)(stop - start));
     if (value->len == 0)
         return SK_EPARSE; /* ",," : an empty list element */
     if (p < end) {
         p++; /* past the comma: something must follow it */
-        struct sk_slice rest = sk_slice_trim(sk_slice_make(p, (size_t)(end - p)));
-        if (rest.len == 0)
+        const char *q = p;
+        while (q < end && is_lws(*q))
+            q++;
+        if (q == end)
             return SK_EPARSE;
     }
     cursor->p = p;
@@ -68,8 +86,8 @@ void sk_hdr_iter_init(struct sk_hdr_iter *it, const struct sk_msg *m, enum sk_hd
 {
     it->m = m;
     it->id = id;
-    it->idx = (id > SK_HDR_OTHER && id < SK_HDR__COUNT && m->first[id]) ? m->first[id] - 1u
-                                                                         : m->nhdrs;
+    it->idx =
+        (id > SK_HDR_OTHER && id < SK_HDR__COUNT && m->first[id]) ? m->first[id] - 1u : m->nhdrs;
     it->rest = SK_SLICE_NULL;
     it->hdr = NULL;
 }
@@ -91,25 +109,68 @@ int sk_hdr_iter_next(struct sk_hdr_iter *it, struct sk_slice *value)
     }
 }
 
-int sk_msg_via_next(struct sk_hdr_iter *it, struct sk_via *out)
+/* sk_hdr_iter_next() for the typed iterators below, whose parsers refuse
+ * every DQUOTE they cannot pair: when no comma is left in the current
+ * header, the rest of it is the value, with no need to split it first
+ * (angle brackets only matter to where commas split). A value sk_list_next() would refuse
+ * (unbalanced quotes) is then refused by the parser, and the caller puts
+ * the iterator where sk_hdr_iter_next() would have left it. */
+static int quick_next(struct sk_hdr_iter *it, struct sk_slice *value)
+{
+    for (;;) {
+        if (it->rest.len > 0 && memchr(it->rest.p, ',', it->rest.len) == NULL) {
+            struct sk_slice v = sk_slice_trim(it->rest);
+            it->rest = sk_slice_make(it->rest.p + it->rest.len, 0);
+            if (v.len > 0) {
+                *value = v;
+                return 1;
+            }
+        } else if (it->rest.len > 0) {
+            int r = sk_list_next(&it->rest, value);
+            if (r != 0)
+                return r;
+        }
+        while (it->idx < it->m->nhdrs && it->m->hdrs[it->idx].id != it->id)
+            it->idx++;
+        if (it->idx >= it->m->nhdrs)
+            return 0;
+        it->hdr = &it->m->hdrs[it->idx++];
+        it->rest = it->hdr->value;
+    }
+}
+
+/* After a value failed to parse: move from saved exactly as
+ * sk_hdr_iter_next() would have, and report the failure. */
+static int quick_fail(struct sk_hdr_iter *it, const struct sk_hdr_iter *saved)
 {
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+
+    *it = *saved;
+    (void)sk_hdr_iter_next(it, &v);
+    return SK_EPARSE;
+}
+
+int sk_msg_via_next(struct sk_hdr_iter *it, struct sk_via *out)
+{
+    struct sk_hdr_iter saved = *it;
+    struct sk_slice v;
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
-    return sk_via_parse(v, out) == 0 ? 1 : SK_EPARSE;
+    return sk_via_parse(v, out) == 0 ? 1 : quick_fail(it, &saved);
 }
 
 int sk_msg_contact_next(struct sk_hdr_iter *it, struct sk_contact *out)
 {
+    struct sk_hdr_iter saved = *it;
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
     if (sk_contact_parse(v, out) != 0)
-        return SK_EPARSE;
+        return quick_fail(it, &saved);
     /* §20: a URI with a comma, '?' or ';' must be inside < > (RFC 4475
      * §3.1.2.13): an addr-spec contact carrying URI headers is refused. */
     if (!out->star && !out->addr.bracketed && out->addr.uri.headers.len > 0)
@@ -119,12 +180,13 @@ int sk_msg_contact_next(struct sk_hdr_iter *it, struct sk_contact *out)
 
 int sk_msg_nameaddr_next(struct sk_hdr_iter *it, struct sk_nameaddr *out)
 {
+    struct sk_hdr_iter saved = *it;
     struct sk_slice v;
-    int r = sk_hdr_iter_next(it, &v);
+    int r = quick_next(it, &v);
 
     if (r <= 0)
         return r;
-    return sk_nameaddr_parse(v, out) == 0 ? 1 : SK_EPARSE;
+    return sk_nameaddr_parse(v, out) == 0 ? 1 : quick_fail(it, &saved);
 }
 
 int sk_msg_token_next(struct sk_hdr_iter *it, struct sk_slice *token)
@@ -215,9 +277,9 @@ bool sk__valid_sip_date(struct sk_slice v)
     if (v.len != 29)
         return false;
     return match_word(v, 0, days, 7) && v.p[3] == ',' && v.p[4] == ' ' && digits_at(v, 5, 2) &&
-           v.p[7] == ' ' && match_word(v, 8, months, 12) && v.p[11] == ' ' &&
-           digits_at(v, 12, 4) && v.p[16] == ' ' && digits_at(v, 17, 2) && v.p[19] == ':' &&
-           digits_at(v, 20, 2) && v.p[22] == ':' && digits_at(v, 23, 2) && v.p[25] == ' ' &&
+           v.p[7] == ' ' && match_word(v, 8, months, 12) && v.p[11] == ' ' && digits_at(v, 12, 4) &&
+           v.p[16] == ' ' && digits_at(v, 17, 2) && v.p[19] == ':' && digits_at(v, 20, 2) &&
+           v.p[22] == ':' && digits_at(v, 23, 2) && v.p[25] == ' ' &&
            memcmp(v.p + 26, "GMT", 3) == 0;
 }
 
@@ -300,8 +362,8 @@ static int check_one(const struct sk_hdr *h)
 int sk_msg_check(struct sk_msg *m)
 {
     static const enum sk_hdr_id lists[] = {
-        SK_HDR_VIA,     SK_HDR_CONTACT,     SK_HDR_ROUTE,       SK_HDR_RECORD_ROUTE,
-        SK_HDR_PATH,    SK_HDR_REQUIRE,     SK_HDR_PROXY_REQUIRE, SK_HDR_SUPPORTED,
+        SK_HDR_VIA,         SK_HDR_CONTACT, SK_HDR_ROUTE,         SK_HDR_RECORD_ROUTE,
+        SK_HDR_PATH,        SK_HDR_REQUIRE, SK_HDR_PROXY_REQUIRE, SK_HDR_SUPPORTED,
         SK_HDR_UNSUPPORTED, SK_HDR_ALLOW,   SK_HDR_ALLOW_EVENTS,
     };
 

@@ -7,10 +7,7 @@
 
 #include <sipkit/msg.h>
 
-/* token chars: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~" */
-extern bool sk__tokchar[256];
-/* word chars (Call-ID): token chars plus ( ) < > : \ DQUOTE / [ ] ? { } */
-extern bool sk__wordchar[256];
+#include "msg/value.h"
 
 static inline bool sk__is_digit(char c)
 {
@@ -22,7 +19,7 @@ static inline bool sk__is_token(struct sk_slice s)
     if (s.len == 0)
         return false;
     for (size_t i = 0; i < s.len; i++) {
-        if (!sk__tokchar[(unsigned char)s.p[i]])
+        if (!cc_is(s.p[i], SK__CC_TOKEN))
             return false;
     }
     return true;

@@ -53,27 +53,55 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
+/* What the header parameters of a name-addr feed: the tag, then any
+ * parameters the caller (Contact) has a meaning for. */
+struct na_state {
+    struct sk_nameaddr *na;
+    bool seen_tag;
+    sk__param_cb more;
+    void *more_arg;
+};
+
+static int na_param_cb(void *arg, const struct sk_param *p)
 {
-    struct sk_nameaddr na;
+    struct na_state *st = arg;
+
+    /* tag-param = "tag" EQUAL token (§25.1); the first one counts. */
+    if (!st->seen_tag && NAME_IS(p->name, "tag")) {
+        if (p->quoted || !is_token(p->value))
+            return SK_EPARSE;
+        st->na->tag = p->value;
+        st->seen_tag = true;
+        return 0;
+    }
+    return st->more != NULL ? st->more(st->more_arg, p) : 0;
+}
+
+/* sk_nameaddr_parse() into *na, which is written even when it fails (the
+ * callers' scratch copy), with more (may be NULL) called for every header
+ * parameter but the tag, in the same pass that validates them. */
+static int nameaddr_parse(struct sk_slice s, struct sk_nameaddr *na, sk__param_cb more,
+                          void *more_arg)
+{
     size_t i = 0;
     int rc;
 
     if (s.len == 0)
         return SK_EPARSE;
-    memset(&na, 0, sizeof(na));
-    na.raw = s;
+    memset(na, 0, sizeof(*na));
+    na->raw = s;
     lws_skip(s, &i);
-    if ((rc = display_scan(s, &i, &na)) < 0)
+    if ((rc = display_scan(s, &i, na)) < 0)
         return SK_EPARSE;
     if (rc == 1) {
-        size_t gt = i + 1;
-        while (gt < s.len && s.p[gt] != '>')
-            gt++;
-        if (gt == s.len || sk_uri_parse(sk_slice_make(s.p + i + 1, gt - i - 1), &na.uri) != 0)
+        const char *gt = memchr(s.p + i + 1, '>', s.len - i - 1);
+        if (gt == NULL)
             return SK_EPARSE;
-        na.bracketed = true;
-        i = gt + 1;
+        size_t end = (size_t)(gt - s.p);
+        if (sk__uri_parse_into(sk_slice_make(s.p + i + 1, end - i - 1), &na->uri) != 0)
+            return SK_EPARSE;
+        na->bracketed = true;
+        i = end + 1;
     } else {
         /* addr-spec: the URI ends at the first ';' or white space. */
         size_t end = i;
@@ -82,23 +110,20 @@ int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
         struct sk_slice u = sk_slice_make(s.p + i, end - i);
         if (memchr(u.p, '?', u.len) != NULL || memchr(u.p, ',', u.len) != NULL)
             return SK_EPARSE;
-        if (sk_uri_parse(u, &na.uri) != 0)
+        if (sk__uri_parse_into(u, &na->uri) != 0)
             return SK_EPARSE;
         i = end;
     }
-    if (sk__params_tail(s, i, &na.params) != 0)
+    struct na_state st = {na, false, more, more_arg};
+    return sk__params_tail(s, i, &na->params, na_param_cb, &st) != 0 ? SK_EPARSE : 0;
+}
+
+int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out)
+{
+    struct sk_nameaddr na;
+
+    if (nameaddr_parse(s, &na, NULL, NULL) != 0)
         return SK_EPARSE;
-    /* tag-param = "tag" EQUAL token (§25.1). */
-    struct sk_slice cur = na.params;
-    struct sk_param p;
-    while (sk_param_next(&cur, &p) == 1) {
-        if (sk_slice_caseeq_cstr(p.name, "tag")) {
-            if (p.quoted || !is_token(p.value))
-                return SK_EPARSE;
-            na.tag = p.value;
-            break;
-        }
-    }
     *out = na;
     return 0;
 }
@@ -126,10 +151,33 @@ static int qvalue_parse(struct sk_slice v, int *q)
     return 0;
 }
 
+struct contact_state {
+    struct sk_contact *c;
+    bool seen_q, seen_expires;
+};
+
+/* contact-params: q and expires have a meaning; the first of each counts. */
+static int contact_param_cb(void *arg, const struct sk_param *p)
+{
+    struct contact_state *st = arg;
+
+    if (!st->seen_q && NAME_IS(p->name, "q")) {
+        if (p->quoted || qvalue_parse(p->value, &st->c->q) != 0)
+            return SK_EPARSE;
+        st->seen_q = true;
+    } else if (!st->seen_expires && NAME_IS(p->name, "expires")) {
+        /* c-p-expires = "expires" EQUAL delta-seconds, at most 2^32-1 */
+        if (p->quoted || sk__delta_seconds(p->value, &st->c->expires) != 0)
+            return SK_EPARSE;
+        st->seen_expires = true;
+    }
+    return 0;
+}
+
 int sk_contact_parse(struct sk_slice s, struct sk_contact *out)
 {
     struct sk_contact c;
-    bool seen_q = false, seen_expires = false;
+    struct contact_state st = {&c, false, false};
 
     memset(&c, 0, sizeof(c));
     c.expires = -1;
@@ -139,22 +187,8 @@ int sk_contact_parse(struct sk_slice s, struct sk_contact *out)
         *out = c;
         return 0;
     }
-    if (sk_nameaddr_parse(s, &c.addr) != 0)
+    if (nameaddr_parse(s, &c.addr, contact_param_cb, &st) != 0)
         return SK_EPARSE;
-    struct sk_slice cur = c.addr.params;
-    struct sk_param p;
-    while (sk_param_next(&cur, &p) == 1) {
-        if (!seen_q && sk_slice_caseeq_cstr(p.name, "q")) {
-            if (p.quoted || qvalue_parse(p.value, &c.q) != 0)
-                return SK_EPARSE;
-            seen_q = true;
-        } else if (!seen_expires && sk_slice_caseeq_cstr(p.name, "expires")) {
-            /* c-p-expires = "expires" EQUAL delta-seconds, at most 2^32-1 */
-            if (p.quoted || sk__delta_seconds(p.value, &c.expires) != 0)
-                return SK_EPARSE;
-            seen_expires = true;
-        }
-    }
     *out = c;
     return 0;
 }

@@ -15,7 +15,11 @@ int sk__quoted_scan(struct sk_slice s, size_t *pos, struct sk_slice *inner)
     if (i >= s.len || s.p[i] != '"')
         return SK_EPARSE;
     size_t start = ++i;
-    while (i < s.len) {
+    for (;;) {
+        /* Runs of plain qdtext need no closer look: jump over them. */
+        i += qdplain_span(s.p + i, s.len - i);
+        if (i == s.len)
+            return SK_EPARSE; /* unterminated */
         unsigned char c = (unsigned char)s.p[i];
         if (c == '"') {
             *inner = sk_slice_make(s.p + start, i - start);
@@ -32,30 +36,21 @@ int sk__quoted_scan(struct sk_slice s, size_t *pos, struct sk_slice *inner)
             i += 2;
             continue;
         }
-        if (c == '\r' || c == '\n') {
-            /* qdtext allows LWS, so only a folded line break. */
-            size_t j = i;
+        /* qdtext allows LWS, so a line break only where a line folds;
+         * every other control and DEL is refused. */
+        size_t j = i;
+        if (c == '\r' || c == '\n')
             lws_skip(s, &j);
-            if (j == i)
-                return SK_EPARSE;
-            i = j;
-            continue;
-        }
-        /* qdtext: LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII */
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
+        if (j == i)
             return SK_EPARSE;
-        i++;
+        i = j;
     }
-    return SK_EPARSE; /* unterminated */
 }
 
-/* An unquoted gen-value: token or host. Colons and brackets are let in so
- * IPv6 addresses (with or without [ ], RFC 5118 §4.5) get through; the
- * views check the parameters whose grammar they know. */
-static bool value_char(char c)
-{
-    return cc_is(c, SK__CC_TOKEN) || c == ':' || c == '[' || c == ']';
-}
+/* An unquoted gen-value is a token or host (SK__CC_GENVAL). Colons and
+ * brackets are let in so IPv6 addresses (with or without [ ], RFC 5118
+ * §4.5) get through; the views check the parameters whose grammar they
+ * know. */
 
 int sk_param_next(struct sk_slice *cursor, struct sk_param *p)
 {
@@ -87,7 +82,7 @@ int sk_param_next(struct sk_slice *cursor, struct sk_param *p)
             out.quoted = true;
         } else {
             size_t start = i;
-            while (i < s.len && value_char(s.p[i]))
+            while (i < s.len && cc_is(s.p[i], SK__CC_GENVAL))
                 i++;
             if (i == start)
                 return SK_EPARSE;
@@ -122,7 +117,8 @@ bool sk_param_find(struct sk_slice list, const char *name, struct sk_slice *valu
     return false;
 }
 
-int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params)
+int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params, sk__param_cb cb,
+                    void *arg)
 {
     struct sk_param p;
     int rc;
@@ -143,8 +139,10 @@ int sk__params_tail(struct sk_slice s, size_t pos, struct sk_slice *params)
         return SK_EPARSE;
     if ((rc = sk_param_next(&cur, &p)) != 1)
         return SK_EPARSE;
-    while ((rc = sk_param_next(&cur, &p)) == 1)
-        ;
+    do {
+        if (cb != NULL && cb(arg, &p) != 0)
+            return SK_EPARSE;
+    } while ((rc = sk_param_next(&cur, &p)) == 1);
     if (rc != 0)
         return SK_EPARSE;
     *params = list;

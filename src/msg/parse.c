@@ -108,6 +108,8 @@ static int check_version(struct sk_slice v)
 {
     size_t i = 4, major_start, minor_start;
 
+    if (v.len == 7 && memcmp(v.p, "SIP/2.0", 7) == 0)
+        return 0; /* as nearly every message writes it */
     if (v.len < 7 || !sk_slice_caseeq(sk_slice_make(v.p, 4), SK_SLICE_LIT("SIP/")))
         return SK_EPARSE;
     major_start = i;
@@ -156,8 +158,7 @@ static int parse_request_line(struct sk_msg *m, struct sk_slice line,
     if (sk_uri_parse(m->ruri_raw, &m->ruri) != 0)
         return fail(m, SK_CAUSE_REQUEST_URI);
     /* §19.1.1: headers are not allowed in a Request-URI. */
-    if (m->ruri.headers.len > 0 &&
-        (m->ruri.scheme == SK_URI_SIP || m->ruri.scheme == SK_URI_SIPS))
+    if (m->ruri.headers.len > 0 && (m->ruri.scheme == SK_URI_SIP || m->ruri.scheme == SK_URI_SIPS))
         return fail(m, SK_CAUSE_REQUEST_URI);
     m->is_request = true;
     return 0;
@@ -191,14 +192,15 @@ static int parse_status_line(struct sk_msg *m, struct sk_slice line, bool *bad_v
     return 0;
 }
 
-static int parse_start_line(struct sk_msg *m, struct sk_slice line,
-                            const struct sk_msg_limits *lim, bool *bad_version)
+static int parse_start_line(struct sk_msg *m, struct sk_slice line, const struct sk_msg_limits *lim,
+                            bool may_nul, bool *bad_version)
 {
     if (line.len == 0)
         return fail(m, SK_CAUSE_START_LINE);
-    if (memchr(line.p, '\0', line.len) != NULL)
+    if (may_nul && memchr(line.p, '\0', line.len) != NULL)
         return fail(m, SK_CAUSE_NUL_BYTE);
-    if (line.len >= 4 && sk_slice_caseeq(sk_slice_make(line.p, 4), SK_SLICE_LIT("SIP/")))
+    if (line.len >= 4 && (line.p[0] | 0x20) == 's' &&
+        sk_slice_caseeq(sk_slice_make(line.p, 4), SK_SLICE_LIT("SIP/")))
         return parse_status_line(m, line, bad_version);
     return parse_request_line(m, line, lim, bad_version);
 }
@@ -257,11 +259,51 @@ static bool has_bare_nul(const char *p, const char *end)
     return false;
 }
 
+/* Trim LWS (SP, HTAB and the CR LF of folded lines) from both ends. */
+static inline struct sk_slice trim_lws(const char *p, const char *end)
+{
+    while (p < end && cc_is(*p, SK__CC_LWS))
+        p++;
+    while (end > p && cc_is(end[-1], SK__CC_LWS))
+        end--;
+    return sk_slice_make(p, (size_t)(end - p));
+}
+
+/* field-name HCOLON at p, with HCOLON = *( SP / HTAB ) ":" (§25.1).
+ * Returns the colon, or NULL with *name set to what could be read. The
+ * name is first taken as the text before the first colon: a known name
+ * is matched exactly (letter case aside) and is a token, so it needs no
+ * octet-by-octet scan; any other name is scanned as a token. */
+static const char *header_name(const char *p, const char *eol, struct sk_slice *name,
+                               enum sk_hdr_id *id)
+{
+    const char *colon = memchr(p, ':', (size_t)(eol - p)), *q;
+
+    if (colon != NULL) {
+        for (q = colon; q > p && (q[-1] == ' ' || q[-1] == '\t');)
+            q--;
+        *name = sk_slice_make(p, (size_t)(q - p));
+        if ((*id = sk_hdr_lookup(*name)) != SK_HDR_OTHER)
+            return colon;
+    }
+    for (q = p; q < eol && cc_is(*q, SK__CC_TOKEN);)
+        q++;
+    *name = sk_slice_make(p, (size_t)(q - p));
+    *id = SK_HDR_OTHER;
+    while (q < eol && (*q == ' ' || *q == '\t'))
+        q++;
+    if (name->len == 0 || q == eol || *q != ':')
+        return NULL;
+    return q;
+}
+
 /* Split one header field starting at p (which is not an empty line).
- * Folded continuation lines (§7.3.1) belong to the field. On success
- * *next is the start of the following line. */
+ * Folded continuation lines (§7.3.1) belong to the field. may_nul says whether the buffer holds a
+ * NUL at all (checked once for the whole message). On success *next is the start of the following
+ * line. */
 static int split_header(struct sk_msg *m, const char *p, const char *end,
-                        const struct sk_msg_limits *lim, struct sk_hdr *h, const char **next)
+                        const struct sk_msg_limits *lim, bool may_nul, struct sk_hdr *h,
+                        const char **next)
 {
     const char *eol, *after, *q;
 
@@ -277,26 +319,19 @@ static int split_header(struct sk_msg *m, const char *p, const char *end,
     }
     if ((size_t)(eol - p) > lim->max_line)
         return fail(m, SK_CAUSE_LINE_TOO_LONG);
-    if (has_bare_nul(p, eol))
+    if (may_nul && has_bare_nul(p, eol))
         return fail(m, SK_CAUSE_NUL_BYTE);
-    q = p;
-    while (q < eol && sk__tokchar[(unsigned char)*q])
-        q++;
-    h->name = sk_slice_make(p, (size_t)(q - p));
-    /* HCOLON = *( SP / HTAB ) ":" SWS */
-    while (q < eol && (*q == ' ' || *q == '\t'))
-        q++;
-    if (h->name.len == 0 || q == eol || *q != ':')
+    if ((q = header_name(p, eol, &h->name, &h->id)) == NULL)
         return fail_hdr(m, SK_CAUSE_HEADER_LINE, SK_HDR_OTHER, h->name);
-    h->value = sk_slice_trim(sk_slice_make(q + 1, (size_t)(eol - q - 1)));
+    h->value = trim_lws(q + 1, eol);
     h->raw = sk_slice_make(p, (size_t)(after - p));
-    h->id = sk_hdr_lookup(h->name);
     *next = after;
     return 0;
 }
 
 static int parse_headers(struct sk_msg *m, const char *p, const char *end,
-                         const struct sk_msg_limits *lim, enum sk_msg_mode mode, const char **body)
+                         const struct sk_msg_limits *lim, enum sk_msg_mode mode, bool may_nul,
+                         const char **body)
 {
     for (;;) {
         struct sk_hdr h;
@@ -322,7 +357,7 @@ static int parse_headers(struct sk_msg *m, const char *p, const char *end,
         }
         if (*p == ' ' || *p == '\t')
             return fail(m, SK_CAUSE_HEADER_LINE); /* continuation of nothing */
-        r = split_header(m, p, end, lim, &h, &p);
+        r = split_header(m, p, end, lim, may_nul, &h, &p);
         if (r != 0)
             return r;
         if (m->nhdrs >= lim->max_headers)
@@ -374,27 +409,30 @@ int sk_cseq_parse(struct sk_slice v, struct sk_cseq *out)
 /* callid = word [ "@" word ] (§25.1). */
 static bool valid_call_id(struct sk_slice v)
 {
-    size_t ats = 0;
+    size_t i = 0;
 
-    if (v.len == 0)
+    while (i < v.len && cc_is(v.p[i], SK__CC_WORD))
+        i++;
+    if (i == 0)
         return false;
-    for (size_t i = 0; i < v.len; i++) {
-        unsigned char c = (unsigned char)v.p[i];
-        if (c == '@') {
-            if (++ats > 1 || i == 0 || i == v.len - 1)
-                return false;
-        } else if (!sk__wordchar[c]) {
-            return false;
-        }
-    }
-    return true;
+    if (i == v.len)
+        return true;
+    if (v.p[i] != '@' || ++i == v.len)
+        return false;
+    while (i < v.len && cc_is(v.p[i], SK__CC_WORD))
+        i++;
+    return i == v.len;
 }
 
 static int parse_top_via(struct sk_msg *m, const struct sk_hdr *h)
 {
-    struct sk_slice cursor = h->value, first;
+    struct sk_slice cursor = h->value, first = h->value;
 
-    if (sk_list_next(&cursor, &first) != 1 || sk_via_parse(first, &m->via) != 0)
+    /* With no comma the value is one via-parm (already trimmed), and
+     * sk_via_parse() refuses the unbalanced quotes sk_list_next() would. */
+    if (memchr(cursor.p, ',', cursor.len) != NULL && sk_list_next(&cursor, &first) != 1)
+        return malformed(m, h);
+    if (sk_via_parse(first, &m->via) != 0)
         return malformed(m, h);
     return 0;
 }
@@ -475,7 +513,7 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
 {
     struct sk_msg_limits lim;
     const char *p = buf, *end = buf + len, *eol, *after, *body;
-    bool bad_version = false;
+    bool bad_version = false, may_nul;
     int r;
 
     sk__msg_limits(limits, &lim);
@@ -490,11 +528,14 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
         return fail(m, SK_CAUSE_START_LINE);
     if ((size_t)(eol - p) > lim.max_line)
         return fail(m, SK_CAUSE_LINE_TOO_LONG);
+    /* A NUL is legal only in a quoted-pair or the body: look for one once,
+     * and check line by line only when there is one. */
+    may_nul = memchr(p, '\0', (size_t)(end - p)) != NULL;
     m->start_line = sk_slice_make(p, (size_t)(eol - p));
     m->start_raw = sk_slice_make(p, (size_t)(after - p));
-    if ((r = parse_start_line(m, m->start_line, &lim, &bad_version)) != 0)
+    if ((r = parse_start_line(m, m->start_line, &lim, may_nul, &bad_version)) != 0)
         return r;
-    if ((r = parse_headers(m, after, end, &lim, mode, &body)) != 0)
+    if ((r = parse_headers(m, after, end, &lim, mode, may_nul, &body)) != 0)
         return r;
     if (m->cause != SK_CAUSE_NONE) {
         /* A duplicate: see whether the first values suffice to answer. */

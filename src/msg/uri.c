@@ -23,19 +23,23 @@ static bool escape_at(struct sk_slice s, size_t i)
            cc_hexval(s.p[i + 2]) >= 0;
 }
 
+/* The end of the run of characters in mask or valid escapes from i. No
+ * mask holds '%'. */
+static size_t chars_span(struct sk_slice s, size_t i, unsigned mask)
+{
+    for (;;) {
+        while (i < s.len && cc_is(s.p[i], mask))
+            i++;
+        if (i == s.len || !escape_at(s, i))
+            return i;
+        i += 3;
+    }
+}
+
 /* Whether every byte of s is in mask or part of a valid escape. */
 static bool chars_ok(struct sk_slice s, unsigned mask)
 {
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] == '%') {
-            if (!escape_at(s, i))
-                return false;
-            i += 2;
-        } else if (!cc_is(s.p[i], mask)) {
-            return false;
-        }
-    }
-    return true;
+    return chars_span(s, 0, mask) == s.len;
 }
 
 static struct sk_slice sub(struct sk_slice s, size_t from, size_t to)
@@ -43,11 +47,12 @@ static struct sk_slice sub(struct sk_slice s, size_t from, size_t to)
     return sk_slice_make(s.p + from, to - from);
 }
 
+/* The index of the first c in s at or after from, or s.len. */
 static size_t find_char(struct sk_slice s, size_t from, char c)
 {
-    while (from < s.len && s.p[from] != c)
-        from++;
-    return from;
+    const char *q = from < s.len ? memchr(s.p + from, c, s.len - from) : NULL;
+
+    return q != NULL ? (size_t)(q - s.p) : s.len;
 }
 
 int sk__uri_list_next(struct sk_slice *cur, char sep, struct sk_slice *name, struct sk_slice *value,
@@ -77,26 +82,28 @@ static bool tel_pname_ok(struct sk_slice s)
 }
 
 /* uri-parameters: each pname [ "=" pvalue ], 1*paramchar both (tel names
- * are narrower). */
+ * are narrower), read in one pass. */
 static bool params_ok(struct sk_slice s, bool tel)
 {
     const unsigned paramchar = SK__CC_PARAM | SK__CC_UNRESERVED;
     size_t i = 0;
 
     for (;;) {
-        size_t end = find_char(s, i, ';');
-        size_t eq = find_char(sub(s, 0, end), i, '=');
-        struct sk_slice name = sub(s, i, eq);
-        if (name.len == 0 || !(tel ? tel_pname_ok(name) : chars_ok(name, paramchar)))
+        size_t start = i;
+        i = chars_span(s, i, paramchar);
+        if (i == start || (tel && !tel_pname_ok(sub(s, start, i))))
             return false;
-        if (eq < end) {
-            struct sk_slice v = sub(s, eq + 1, end);
-            if (v.len == 0 || !chars_ok(v, paramchar))
+        if (i < s.len && s.p[i] == '=') {
+            start = ++i;
+            i = chars_span(s, i, paramchar);
+            if (i == start)
                 return false;
         }
-        if (end == s.len)
+        if (i == s.len)
             return true;
-        i = end + 1;
+        if (s.p[i] != ';')
+            return false;
+        i++;
     }
 }
 
@@ -132,19 +139,22 @@ static int port_scan(struct sk_slice s, size_t *pos, uint16_t *port)
     return 0;
 }
 
-/* userinfo: ( user / telephone-subscriber ) [ ":" password ] "@". */
+/* userinfo: ( user / telephone-subscriber ) [ ":" password ] "@". The
+ * user ends at the first ':', which no user character is. */
 static int userinfo_parse(struct sk_slice ui, struct sk_uri *u)
 {
-    size_t colon = find_char(ui, 0, ':');
+    size_t colon = chars_span(ui, 0, SK__CC_UNRESERVED | SK__CC_USER);
 
-    u->user = sub(ui, 0, colon);
-    if (colon < ui.len)
-        u->password = sub(ui, colon + 1, ui.len);
-    else
-        u->password = sk_slice_make(ui.p + ui.len, 0);
-    if (u->user.len == 0 || !chars_ok(u->user, SK__CC_UNRESERVED | SK__CC_USER) ||
-        !chars_ok(u->password, SK__CC_UNRESERVED | SK__CC_PASS))
+    if (colon == 0 || (colon < ui.len && ui.p[colon] != ':'))
         return SK_EPARSE;
+    u->user = sub(ui, 0, colon);
+    if (colon < ui.len) {
+        u->password = sub(ui, colon + 1, ui.len);
+        if (chars_span(ui, colon + 1, SK__CC_UNRESERVED | SK__CC_PASS) != ui.len)
+            return SK_EPARSE;
+    } else {
+        u->password = sk_slice_make(ui.p + ui.len, 0);
+    }
     return 0;
 }
 
@@ -215,49 +225,54 @@ static int tel_parse(struct sk_slice s, size_t pos, struct sk_uri *u)
     return 0;
 }
 
-int sk_uri_parse(struct sk_slice s, struct sk_uri *out)
+int sk__uri_parse_into(struct sk_slice s, struct sk_uri *u)
 {
-    struct sk_uri u;
     size_t i = 0;
     int rc;
 
-    memset(&u, 0, sizeof(u));
-    u.raw = s;
+    memset(u, 0, sizeof(*u));
+    u->raw = s;
     /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
     if (s.len == 0 || !cc_is(s.p[0], SK__CC_ALPHA))
         return SK_EPARSE;
-    while (i < s.len &&
-           (cc_is(s.p[i], SK__CC_ALNUM) || s.p[i] == '+' || s.p[i] == '-' || s.p[i] == '.'))
+    while (i < s.len && cc_is(s.p[i], SK__CC_SCHEME))
         i++;
     if (i == s.len || s.p[i] != ':')
         return SK_EPARSE;
-    u.scheme_name = sub(s, 0, i);
-    u.opaque = sub(s, i + 1, s.len);
-    if (sk_slice_caseeq_cstr(u.scheme_name, "sip"))
-        u.scheme = SK_URI_SIP;
-    else if (sk_slice_caseeq_cstr(u.scheme_name, "sips"))
-        u.scheme = SK_URI_SIPS;
-    else if (sk_slice_caseeq_cstr(u.scheme_name, "tel"))
-        u.scheme = SK_URI_TEL;
+    u->scheme_name = sub(s, 0, i);
+    u->opaque = sub(s, i + 1, s.len);
+    if (NAME_IS(u->scheme_name, "sip"))
+        u->scheme = SK_URI_SIP;
+    else if (NAME_IS(u->scheme_name, "sips"))
+        u->scheme = SK_URI_SIPS;
+    else if (NAME_IS(u->scheme_name, "tel"))
+        u->scheme = SK_URI_TEL;
     else
-        u.scheme = SK_URI_OTHER;
+        u->scheme = SK_URI_OTHER;
 
-    switch (u.scheme) {
+    switch (u->scheme) {
     case SK_URI_SIP:
     case SK_URI_SIPS:
-        rc = sip_parse(s, i + 1, &u);
+        rc = sip_parse(s, i + 1, u);
         break;
     case SK_URI_TEL:
-        rc = tel_parse(s, i + 1, &u);
+        rc = tel_parse(s, i + 1, u);
         break;
     default:
         /* absoluteURI: hier-part / opaque-part, both one or more uric. */
-        rc = u.opaque.len > 0 && chars_ok(u.opaque, SK__CC_RESERVED | SK__CC_UNRESERVED)
+        rc = u->opaque.len > 0 && chars_ok(u->opaque, SK__CC_RESERVED | SK__CC_UNRESERVED)
                  ? 0
                  : SK_EPARSE;
         break;
     }
-    if (rc != 0)
+    return rc != 0 ? SK_EPARSE : 0;
+}
+
+int sk_uri_parse(struct sk_slice s, struct sk_uri *out)
+{
+    struct sk_uri u;
+
+    if (sk__uri_parse_into(s, &u) != 0)
         return SK_EPARSE;
     *out = u;
     return 0;

@@ -48,45 +48,80 @@ static bool received_ok(struct sk_slice v)
     return sk__ipv4_parse(v, b) || sk__ipv6_parse(v, b);
 }
 
-static int via_param(struct sk_via *v, const struct sk_param *p)
+/* The via-params with a meaning, as bits of via_state.seen. */
+enum via_known { VIA_RPORT, VIA_BRANCH, VIA_RECEIVED, VIA_MADDR, VIA_TTL, VIA_OTHER };
+
+static enum via_known via_known(struct sk_slice name)
+{
+    if (NAME_IS(name, "branch"))
+        return VIA_BRANCH;
+    if (NAME_IS(name, "rport"))
+        return VIA_RPORT;
+    if (NAME_IS(name, "received"))
+        return VIA_RECEIVED;
+    if (NAME_IS(name, "maddr"))
+        return VIA_MADDR;
+    if (NAME_IS(name, "ttl"))
+        return VIA_TTL;
+    return VIA_OTHER;
+}
+
+static int via_param(struct sk_via *v, enum via_known k, const struct sk_param *p)
 {
     uint16_t n;
 
-    if (sk_slice_caseeq_cstr(p->name, "rport")) {
+    if (k == VIA_RPORT) {
         /* response-port = "rport" [ EQUAL 1*DIGIT ] (RFC 3581) */
         if (p->value.p != NULL && (p->quoted || u16_value(p->value, 65535, &v->rport) != 0))
             return SK_EPARSE;
         v->has_rport = true;
         return 0;
     }
-    if (p->value.p == NULL) {
-        /* The others all need a value; unknown flags are fine. */
-        return sk_slice_caseeq_cstr(p->name, "branch") ||
-                       sk_slice_caseeq_cstr(p->name, "received") ||
-                       sk_slice_caseeq_cstr(p->name, "maddr") ||
-                       sk_slice_caseeq_cstr(p->name, "ttl")
-                   ? SK_EPARSE
-                   : 0;
-    }
-    if (sk_slice_caseeq_cstr(p->name, "branch")) {
-        if (p->quoted || !is_token(p->value))
+    /* The others all need a value and a token or host. */
+    if (p->value.p == NULL || p->quoted)
+        return SK_EPARSE;
+    switch (k) {
+    case VIA_BRANCH:
+        if (!is_token(p->value))
             return SK_EPARSE;
         v->branch = p->value;
-    } else if (sk_slice_caseeq_cstr(p->name, "received")) {
-        if (p->quoted || !received_ok(p->value))
+        break;
+    case VIA_RECEIVED:
+        if (!received_ok(p->value))
             return SK_EPARSE;
         v->received = p->value;
-    } else if (sk_slice_caseeq_cstr(p->name, "maddr")) {
-        if (p->quoted || !sk__host_check(p->value, NULL))
+        break;
+    case VIA_MADDR:
+        if (!sk__host_check(p->value, NULL))
             return SK_EPARSE;
         v->maddr = p->value;
-    } else if (sk_slice_caseeq_cstr(p->name, "ttl")) {
+        break;
+    default:
         /* ttl = 1*3DIGIT ; 0 to 255 */
-        if (p->quoted || p->value.len > 3 || u16_value(p->value, 255, &n) != 0)
+        if (p->value.len > 3 || u16_value(p->value, 255, &n) != 0)
             return SK_EPARSE;
         v->ttl = n;
+        break;
     }
     return 0;
+}
+
+struct via_state {
+    struct sk_via *v;
+    unsigned seen; /* bits 1 << enum via_known */
+};
+
+/* The first occurrence of each known parameter wins; unknown ones stay
+ * in .params unchecked. */
+static int via_param_cb(void *arg, const struct sk_param *p)
+{
+    struct via_state *st = arg;
+    enum via_known k = via_known(p->name);
+
+    if (k == VIA_OTHER || (st->seen & (1u << k)) != 0)
+        return 0;
+    st->seen |= 1u << k;
+    return via_param(st->v, k, p);
 }
 
 int sk_via_parse(struct sk_slice s, struct sk_via *out)
@@ -125,22 +160,9 @@ int sk_via_parse(struct sk_slice s, struct sk_via *out)
         v.has_port = true;
         i = j;
     }
-    if (sk__params_tail(s, i, &v.params) != 0)
+    struct via_state st = {&v, 0};
+    if (sk__params_tail(s, i, &v.params, via_param_cb, &st) != 0)
         return SK_EPARSE;
-    /* The first occurrence of each known parameter wins. */
-    bool seen[5] = {false};
-    static const char *const known[5] = {"rport", "branch", "received", "maddr", "ttl"};
-    struct sk_slice cur = v.params;
-    struct sk_param p;
-    while (sk_param_next(&cur, &p) == 1) {
-        for (size_t k = 0; k < 5; k++) {
-            if (!seen[k] && sk_slice_caseeq_cstr(p.name, known[k])) {
-                seen[k] = true;
-                if (via_param(&v, &p) != 0)
-                    return SK_EPARSE;
-            }
-        }
-    }
     *out = v;
     return 0;
 }

@@ -41,7 +41,7 @@ int sk_event_parse(struct sk_slice s, struct sk_event *out)
         i++;
     }
     e.package = sk_slice_make(s.p + start, i - start);
-    if (sk__params_tail(s, i, &e.params) != 0)
+    if (sk__params_tail(s, i, &e.params, NULL, NULL) != 0)
         return SK_EPARSE;
     struct sk_slice cur = e.params;
     struct sk_param p;
@@ -71,7 +71,7 @@ int sk_substate_parse(struct sk_slice s, struct sk_substate *out)
     st.retry_after = -1;
     lws_skip(s, &i);
     /* substate-value = "active" / "pending" / "terminated" / token */
-    if (token_scan(s, &i, &st.state) != 0 || sk__params_tail(s, i, &st.params) != 0)
+    if (token_scan(s, &i, &st.state) != 0 || sk__params_tail(s, i, &st.params, NULL, NULL) != 0)
         return SK_EPARSE;
     struct sk_slice cur = st.params;
     struct sk_param p;
@@ -111,7 +111,7 @@ int sk_ctype_parse(struct sk_slice s, struct sk_ctype *out)
         return SK_EPARSE;
     i++;
     lws_skip(s, &i);
-    if (token_scan(s, &i, &ct.subtype) != 0 || sk__params_tail(s, i, &ct.params) != 0)
+    if (token_scan(s, &i, &ct.subtype) != 0 || sk__params_tail(s, i, &ct.params, NULL, NULL) != 0)
         return SK_EPARSE;
     /* m-parameter = m-attribute EQUAL m-value: the value is mandatory, and
      * is a token or a quoted-string. */

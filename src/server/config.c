@@ -7,6 +7,7 @@
  * Memory: struct sk_server_config has fixed-size fields; nothing here
  * allocates except through sk_buf for help and sample text.
  */
+#include <sipkit/auth.h>
 #include <sipkit/server.h>
 
 #include <errno.h>
@@ -42,6 +43,18 @@ static const struct sk_option options[] = {
      OFF(tcp_max_connections), "N", "open TCP connections at most, all workers together"},
     {"tcp", "max_buffer", "tcp-max-buffer", SK_OPT_UINT, "262144", 4096, 16777216, true,
      OFF(tcp_max_buffer), "BYTES", "bytes queued for sending per connection at most"},
+    {"auth", "algorithms", "auth-algorithms", SK_OPT_STRING, "SHA-512-256 SHA-256 MD5", 0, 0, false,
+     OFF(auth_algorithms), "LIST",
+     "digest algorithms offered in challenges, strongest first (MD5, SHA-256, SHA-512-256)"},
+    {"registrar", "min_expires", "min-expires", SK_OPT_UINT, "60", 1, 86400, false,
+     OFF(min_expires), "SECONDS",
+     "shortest registration accepted; shorter gets 423 Interval Too Brief"},
+    {"registrar", "max_expires", "max-expires", SK_OPT_UINT, "7200", 1, 31536000, false,
+     OFF(max_expires), "SECONDS", "longer registrations are granted this long"},
+    {"registrar", "default_expires", "default-expires", SK_OPT_UINT, "3600", 1, 31536000, false,
+     OFF(default_expires), "SECONDS", "expiry of a Contact without expires parameter or Expires"},
+    {"registrar", "max_contacts", "max-contacts", SK_OPT_UINT, "16", 1, 256, false,
+     OFF(max_contacts), "N", "bindings one address-of-record may hold"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };
@@ -296,6 +309,30 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
     return 0;
 }
 
+int sk_server_auth_algorithms(const struct sk_server_config *c, uint32_t *out)
+{
+    const char *p = c->auth_algorithms;
+    uint32_t set = 0;
+
+    while (*p != '\0') {
+        enum sk_auth_algo a;
+        size_t n;
+        p += strspn(p, " \t,");
+        n = strcspn(p, " \t,");
+        if (n == 0)
+            break;
+        if (sk_auth_algo_parse(sk_slice_make(p, n), &a) != 0 || sk_auth_algo_is_sess(a))
+            return SK_EINVAL;
+        set |= SK_ALGO_BIT(a);
+        p += n;
+    }
+    if (set == 0)
+        return SK_EINVAL;
+    if (out != NULL)
+        *out = set;
+    return 0;
+}
+
 /* The host's domain: the part of the host name after the first dot, or the
  * whole name when it has none. */
 static void host_domain(char *out, size_t outsz)
@@ -336,6 +373,16 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (c->tcp_max_buffer < c->max_message_size) {
         snprintf(err, errsz, "tcp max_buffer (%u) must be at least max_message_size (%u)",
                  c->tcp_max_buffer, c->max_message_size);
+        return SK_EINVAL;
+    }
+    if (sk_server_auth_algorithms(c, NULL) != 0) {
+        snprintf(err, errsz, "auth algorithms: '%s' is not a list of MD5, SHA-256, SHA-512-256",
+                 c->auth_algorithms);
+        return SK_EINVAL;
+    }
+    if (c->min_expires > c->max_expires) {
+        snprintf(err, errsz, "registrar min_expires (%u) must not exceed max_expires (%u)",
+                 c->min_expires, c->max_expires);
         return SK_EINVAL;
     }
     if (c->domain[0] == '\0')

@@ -1,35 +1,148 @@
 /*
- * Private state of the server layer, shared by server.c (lifecycle,
- * reload) and pipeline.c (what happens to each request).
+ * Private state of the server layer, shared by server.c (lifecycle, timer
+ * thread, reload, drain), pipeline.c (what happens to each request),
+ * merge.c (merged requests), auth.c (digest challenges), registrar.c and the
+ * proxy (proxy_stub.c until the proxy lands).
  *
- * Ownership: the server owns its transport and one output buffer per
- * worker; a worker's buffer is touched only on that worker's thread.
+ * Every request that parses goes through the transaction table: the
+ * transport hands it to sk_txn_table_receive(), which absorbs
+ * retransmissions and calls the pipeline (on_request) once per new server
+ * transaction with a struct sk__req. Handlers answer with sk__reply() or
+ * sk__resp_start() + headers + sk__resp_send(); they may also keep a
+ * reference on r->txn (sk_txn_ref) and answer later from any thread with
+ * sk_txn_respond().
+ *
+ * Ownership: the server owns its transport, transaction table, store,
+ * location service, auth state and merge table. A struct sk__req lives on
+ * the stack of the callback that handles the request; r->m is the
+ * transaction's own copy of the request, valid while the transaction
+ * lives.
  */
 #ifndef SK_SERVER_INTERNAL_H
 #define SK_SERVER_INTERNAL_H
 
+#include <sipkit/auth.h>
 #include <sipkit/msg.h>
 #include <sipkit/server.h>
+#include <sipkit/store.h>
+#include <sipkit/txn.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 
-struct sk__srv_worker {
-    struct sk_buf out; /* the response being built */
-};
+struct sk__merge;
 
 struct sk_server {
     struct sk_server_config cfg;
     struct sk_tp *tp;
-    struct sk__srv_worker *workers;
-    unsigned nworkers;
-    /* Addresses that mean "this server" in a Via (loop detection): every
-     * bound listener, wildcards expanded to the host's interfaces. */
+    struct sk_txn_table *txns;
+    struct sk_store *store;
+    struct sk_location *loc;
+    struct sk_auth *auth;
+    struct sk__merge *merge;
+    /* Addresses that mean "this server" in a Via (loop detection) or a
+     * Request-URI: every bound listener, wildcards expanded to the host's
+     * interfaces. */
     struct sk_addr *self;
     size_t nself;
     _Atomic uint64_t rejected;
+    _Atomic bool draining; /* SIGTERM: new requests get 503 */
+    /* The timer thread ticks the transaction table and purges expired
+     * bindings (server.c). */
+    pthread_t timer;
+    pthread_mutex_t timer_lock;
+    pthread_cond_t timer_cond;
+    bool timer_started;
+    bool timer_stop;
 };
+
+/* One request handled by the server core: a new server transaction. */
+struct sk__req {
+    struct sk_server *s;
+    struct sk_txn *txn;       /* borrowed for the callback */
+    const struct sk_msg *m;   /* the transaction's copy of the request */
+    const struct sk_addr *to; /* where responses go (transport, conn_id) */
+    struct sk_buf out;        /* the response being built */
+    /* Set by sk__auth_check() when the request carried good credentials. */
+    char user[SK_AUTH_NAME_MAX + 1];
+};
+
+/* ---- server.c ------------------------------------------------------------ */
+
+/* Purge expired bindings (the timer thread calls it every second). */
+void sk__server_purge(struct sk_server *s);
+
+/* ---- pipeline.c ---------------------------------------------------------- */
 
 /* The transport's receive callback (arg is the server). */
 void sk__pipeline_recv(void *arg, struct sk_rx *rx);
+/* The transaction table's hooks, pointing at the pipeline and the proxy. */
+void sk__pipeline_hooks(struct sk_server *s, struct sk_txn_hooks *h);
+
+/* Start a response (status line, Via/From/To/Call-ID/CSeq, a To tag for
+ * codes above 100, Server). reason NULL = the registered phrase. */
+void sk__resp_start(struct sk__req *r, unsigned code, const char *reason);
+/* Content-Length, the empty line, send on the transaction. */
+int sk__resp_send(struct sk__req *r);
+/* A response with no extra headers; >= 300 is logged as a rejection. */
+void sk__reply(struct sk__req *r, unsigned code, const char *reason);
+/* Log a refusal: status, reason and a cause for the log only. */
+void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const char *cause);
+/* Whether host names this server: the served domain or a bound address. */
+bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u);
+/* The domain part matches the served domain (case-insensitive). */
+bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
+
+/* ---- merge.c: RFC 3261 §8.2.2.2 ----------------------------------------- */
+
+int sk__merge_new(struct sk__merge **out);
+void sk__merge_free(struct sk__merge *m);
+/* Record a request without To tag; true when another transaction with the
+ * same From tag, Call-ID and CSeq but another branch is still recent. */
+bool sk__merge_check(struct sk__merge *m, const struct sk_msg *req, uint64_t now_ms,
+                     uint64_t lifetime_ms);
+
+/* ---- auth.c ------------------------------------------------------------- */
+
+/* Check the request's credentials (Authorization for SK_AUTH_WWW,
+ * Proxy-Authorization for SK_AUTH_PROXY) for the served realm. Returns true
+ * with r->user set when they are good; otherwise answers (401/407 with a
+ * fresh challenge, stale=true for a stale nonce; 403; 500), logs the cause
+ * and returns false. The proxy calls it with SK_AUTH_PROXY. */
+bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind);
+
+/* ---- registrar.c -------------------------------------------------------- */
+
+/* The AOR key of a SIP URI: "user@host", user unescaped, host lower-case,
+ * no port or parameters (RFC 3261 §10.3 step 5). Returns 0, SK_EINVAL (no
+ * user or not sip/sips) or SK_ETOOBIG. The proxy uses it for lookups. */
+int sk__aor_key(const struct sk_uri *u, char *out, size_t outsz);
+void sk__registrar_handle(struct sk__req *r);
+
+/* ---- proxy hooks (proxy_stub.c until the proxy lands) -------------------- */
+
+/* A request the server does not handle as a UAS: the Request-URI names a
+ * user (or a host that is not us). The stub answers as the server itself
+ * would (OPTIONS 200, 405, 501). */
+void sk__proxy_request(struct sk__req *r);
+/* The INVITE a CANCEL matched (§9.2, §16.10). Return true when the proxy
+ * owns it (it then cancels its branches and answers 487 itself); false
+ * lets the pipeline answer 487 when the INVITE is still pending. The 200
+ * to the CANCEL is sent by the pipeline either way. */
+bool sk__proxy_cancel(struct sk_server *s, struct sk_txn *invite);
+/* The remaining transaction-layer callbacks (see txn.h), all forwarded. */
+void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct sk_addr *from);
+void sk__proxy_stray_response(struct sk_server *s, const struct sk_msg *resp,
+                              const struct sk_addr *from);
+void sk__proxy_response(struct sk_server *s, struct sk_txn *txn, const struct sk_msg *resp);
+void sk__proxy_timeout(struct sk_server *s, struct sk_txn *txn, const struct sk_msg *resp);
+void sk__proxy_transport_error(struct sk_server *s, struct sk_txn *txn, int err,
+                               const struct sk_msg *resp);
+void sk__proxy_terminated(struct sk_server *s, struct sk_txn *txn);
+
+/* The methods the server itself answers (Allow is generated from them). */
+void sk__add_allow(struct sk_buf *b);
+/* OPTIONS, 405 and 501 for a request addressed to the server itself. */
+void sk__local_handle(struct sk__req *r);
 
 #endif

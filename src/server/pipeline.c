@@ -2,76 +2,53 @@
  * The request pipeline: what the server does with each message the
  * transport hands up. Stages, in order:
  *
- *   1. sanity (RFC 3261 §8.2, §16.3): malformed -> 400 naming the defect,
- *      SIP version -> 505, Max-Forwards 0 -> 483, loop -> 482, unsupported
- *      Require -> 420 with Unsupported, URI scheme -> 416, too large -> 513;
- *   2. (transaction layer: retransmissions, CANCEL matching - to come)
- *   3. (authentication, registrar, proxy - to come);
- *   4. method dispatch through the handler table below: methods with no
- *      handler get 405 with Allow, unknown methods 501; OPTIONS to the
- *      server gets 200 with Allow, Accept and Supported (§11.2).
+ *   1. parse (in the transport) and the typed-header check: a request that
+ *      cannot form a transaction is answered statelessly here (400 naming
+ *      the defect, 505, 416, 513) or dropped when no response can be
+ *      routed (§18.3);
+ *   2. the transaction layer (RFC 3261 §17): sk_txn_table_receive()
+ *      absorbs retransmissions (resending the last response), ACKs for
+ *      non-2xx finals, and calls on_request once per new transaction;
+ *   3. sanity of the new request (§8.2, §16.3): Max-Forwards 0 -> 483,
+ *      loop -> 482, unsupported Require -> 420 with Unsupported, URI
+ *      scheme -> 416;
+ *   4. CANCEL is matched to its INVITE (§9.2): 200 to the CANCEL, 487 to
+ *      the INVITE when it is still pending, 481 when there is none;
+ *   5. dispatch: REGISTER -> registrar (which authenticates, auth.c);
+ *      requests to the server itself -> the handler table below
+ *      (OPTIONS, §11.2); merged requests (§8.2.2.2) -> 482 for requests we
+ *      answer as a UAS; everything else -> the proxy hook.
  *
- * Until the transaction layer lands, responses are sent statelessly
- * (§8.2.7 / §16.11): the To tag is a hash of the request, so a
- * retransmitted request gets a byte-identical response.
+ * Responses go out through the transaction (sk_txn_respond), which keeps
+ * the last one for retransmissions. While the server drains (SIGTERM) new
+ * requests get 503.
  *
- * Memory: responses are built in the worker's reusable buffer and sent
- * before the callback returns; nothing outlives the received message.
+ * Memory: responses are built in the struct sk__req's buffer, freed when
+ * the callback returns; the request is the transaction's copy.
  */
 #include "server/internal.h"
+
+#include <sipkit/codes.h>
 
 #include <stdio.h>
 #include <string.h>
 
-struct req {
-    struct sk_server *s;
-    struct sk_rx *rx;
-    const struct sk_msg *m;
-    struct sk_buf *out;
-};
-
-typedef void (*handler_cb)(struct req *r);
+typedef void (*handler_cb)(struct sk__req *r);
 
 struct method_handler {
     enum sk_method method;
     handler_cb run;
 };
 
-/* Option tags this server implements (Require / Supported, §19.2). */
-static const char *const supported_tags[] = {NULL};
-
-static const struct {
-    unsigned code;
-    const char *phrase;
-} phrases[] = {
-    {200, "OK"},
-    {400, "Bad Request"},
-    {405, "Method Not Allowed"},
-    {416, "Unsupported URI Scheme"},
-    {420, "Bad Extension"},
-    {481, "Call/Transaction Does Not Exist"},
-    {482, "Loop Detected"},
-    {483, "Too Many Hops"},
-    {500, "Server Internal Error"},
-    {501, "Not Implemented"},
-    {505, "Version Not Supported"},
-    {513, "Message Too Large"},
-};
-
-static const char *phrase(unsigned code)
-{
-    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {
-        if (phrases[i].code == code)
-            return phrases[i].phrase;
-    }
-    return "Unknown";
-}
+/* Option tags this server implements (Require / Supported, §19.2):
+ * RFC 3327 Path. */
+static const char *const supported_tags[] = {"path", NULL};
 
 /* ---- building and sending responses ------------------------------------- */
 
-/* §8.2.6.2: a UAS adds a To tag. Stateless, so derive it from what
- * identifies the request: a retransmission gets the same tag. */
-static void stateless_tag(const struct sk_msg *m, char *tag, size_t tagsz)
+/* §8.2.6.2: a UAS adds a To tag. Derive it from what identifies the
+ * request, so a stateless answer to a retransmission gets the same tag. */
+static void make_tag(const struct sk_msg *m, char *tag, size_t tagsz)
 {
     uint64_t h = 1469598103934665603ull;
     const struct sk_slice parts[] = {m->call_id, m->from.tag, m->via.branch, m->cseq.method};
@@ -88,63 +65,61 @@ static void stateless_tag(const struct sk_msg *m, char *tag, size_t tagsz)
     tag[tagsz < 17 ? tagsz - 1 : 16] = '\0';
 }
 
-static void start(struct req *r, unsigned code, const char *reason)
+static void start_on(struct sk_buf *out, const struct sk_msg *m, unsigned code, const char *reason)
 {
     char tag[17];
 
-    stateless_tag(r->m, tag, sizeof(tag));
-    sk_buf_reset(r->out);
-    sk_msg_start_response(r->out, r->m, code, sk_slice_cstr(reason),
+    make_tag(m, tag, sizeof(tag));
+    sk_buf_reset(out);
+    sk_msg_start_response(out, m, code,
+                          sk_slice_cstr(reason != NULL ? reason : sk_code_phrase(code)),
                           code == 100 ? SK_SLICE_NULL : sk_slice_cstr(tag));
-    sk_msg_add_header(r->out, "Server", SK_SLICE_LIT("sipkit"));
+    sk_msg_add_header(out, "Server", SK_SLICE_LIT("sipkit"));
 }
 
-static void finish_and_send(struct req *r)
+void sk__resp_start(struct sk__req *r, unsigned code, const char *reason)
 {
-    struct sk_dest dst;
+    start_on(&r->out, r->m, code, reason);
+}
+
+int sk__resp_send(struct sk__req *r)
+{
     int err;
 
-    sk_msg_finish(r->out, SK_SLICE_NULL, SK_SLICE_NULL);
-    if (!sk_buf_ok(r->out)) {
+    sk_msg_finish(&r->out, SK_SLICE_NULL, SK_SLICE_NULL);
+    if (!sk_buf_ok(&r->out)) {
         SK_LOG(SK_LOG_ERROR, "server", "event=response_failed error=\"out of memory\"");
-        return;
+        return SK_ENOMEM;
     }
-    sk_tp_response_dest(r->rx, &dst);
-    err = sk_tp_send(r->rx->tp, &dst, r->out->p, r->out->len);
+    err = sk_txn_respond(r->txn, r->out.p, r->out.len);
     if (err != 0)
         SK_LOG(SK_LOG_WARN, "server", "event=response_not_sent error=\"%s\"", sk_strerror(err));
+    return err;
 }
 
-static void log_reject(struct req *r, unsigned code, const char *reason)
+void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const char *cause)
 {
-    char a[SK_ADDR_STRLEN];
+    const struct sk_msg *m = r->m;
 
     atomic_fetch_add_explicit(&r->s->rejected, 1, memory_order_relaxed);
     SK_LOG(SK_LOG_INFO, "server",
-           "event=rejected status=%u reason=\"%s\" method=%.*s transport=%s peer=%s", code, reason,
-           (int)(r->m->method.len > 32 ? 32 : r->m->method.len), r->m->method.p,
-           sk_transport_name(r->rx->transport), sk_addr_format(&r->rx->peer, a, sizeof(a)));
+           "event=rejected status=%u reason=\"%s\" method=%.*s transport=%s peer=%.*s:%u%s%s%s",
+           code, reason != NULL ? reason : sk_code_phrase(code),
+           (int)(m->method.len > 32 ? 32 : m->method.len), m->method.p,
+           sk_transport_name(r->to->tp), (int)m->src_ip.len, m->src_ip.p, m->src_port,
+           cause != NULL ? " cause=\"" : "", cause != NULL ? cause : "", cause != NULL ? "\"" : "");
 }
 
-/* A response with no extra headers. ACK is never answered (§17.2.3). */
-static void reply(struct req *r, unsigned code, const char *reason)
+void sk__reply(struct sk__req *r, unsigned code, const char *reason)
 {
-    if (r->m->method_id == SK_METHOD_ACK)
-        return;
     if (code >= 300)
-        log_reject(r, code, reason);
-    start(r, code, reason);
-    finish_and_send(r);
+        sk__log_reject(r, code, reason, NULL);
+    sk__resp_start(r, code, reason);
+    sk__resp_send(r);
 }
 
-static void add_allow(struct req *r);
-
-/* ---- handlers ------------------------------------------------------------- */
-
-static void add_supported(struct req *r)
+static void add_supported(struct sk_buf *b)
 {
-    struct sk_buf *b = r->out;
-
     sk_buf_append_cstr(b, "Supported: ");
     for (size_t i = 0; supported_tags[i] != NULL; i++) {
         sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
@@ -153,61 +128,116 @@ static void add_supported(struct req *r)
     sk_buf_append_cstr(b, "\r\n");
 }
 
+/* ---- local handlers ---------------------------------------------------------- */
+
 /* §11.2: OPTIONS addressed to the server. */
-static void handle_options(struct req *r)
+static void handle_options(struct sk__req *r)
 {
-    start(r, 200, "OK");
-    add_allow(r);
-    sk_msg_add_header(r->out, "Accept", SK_SLICE_LIT("application/sdp"));
-    sk_msg_add_header(r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
-    sk_msg_add_header(r->out, "Accept-Language", SK_SLICE_LIT("en"));
-    add_supported(r);
-    finish_and_send(r);
+    sk__resp_start(r, 200, NULL);
+    sk__add_allow(&r->out);
+    sk_msg_add_header(&r->out, "Accept", SK_SLICE_LIT("application/sdp"));
+    sk_msg_add_header(&r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
+    sk_msg_add_header(&r->out, "Accept-Language", SK_SLICE_LIT("en"));
+    add_supported(&r->out);
+    sk__resp_send(r);
 }
 
-/* §9.2: with no transaction to match, a CANCEL has nothing to cancel. */
-static void handle_cancel(struct req *r)
-{
-    reply(r, 481, phrase(481));
-}
-
-/* ACK for a final response we sent statelessly: nothing to do. */
-static void handle_ack(struct req *r)
-{
-    (void)r;
-}
-
-/* The methods the server handles; Allow is generated from this table. */
+/* The methods the server handles itself; Allow is generated from this
+ * table (CANCEL and ACK are handled before dispatch). */
 static const struct method_handler handlers[] = {
-    {SK_METHOD_ACK, handle_ack},
-    {SK_METHOD_CANCEL, handle_cancel},
     {SK_METHOD_OPTIONS, handle_options},
+    {SK_METHOD_REGISTER, sk__registrar_handle},
 };
 
-static void add_allow(struct req *r)
+void sk__add_allow(struct sk_buf *b)
 {
-    struct sk_buf *b = r->out;
-
-    sk_buf_append_cstr(b, "Allow: ");
+    sk_buf_append_cstr(b, "Allow: ACK, CANCEL");
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-        sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, ", "); /* no printf: every OPTIONS runs this */
         sk_buf_append_cstr(b, sk_method_name(handlers[i].method));
     }
     sk_buf_append_cstr(b, "\r\n");
 }
 
-/* ---- sanity checks (RFC 3261 §8.2.1-§8.2.3, §16.3) ------------------------ */
-
-/* A response needs the headers §8.2.6.1 copies from the request. */
-static bool can_respond(const struct req *r)
+void sk__local_handle(struct sk__req *r)
 {
-    const struct sk_msg *m = r->m;
-
-    return (r->rx->parse_err == 0 || m->respondable) && m->is_request &&
-           m->method_id != SK_METHOD_ACK;
+    /* §8.2.2.2: a request we answer as a UAS that merges with another
+     * ongoing transaction (same From tag, Call-ID, CSeq, other branch). */
+    if (r->m->to.tag.len == 0 && sk__merge_check(r->s->merge, r->m, sk_now_ms(),
+                                                 64u * sk_txn_table_settings(r->s->txns)->t1_ms)) {
+        sk__reply(r, 482, "Loop Detected (Merged Request)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        if (handlers[i].method == r->m->method_id) {
+            handlers[i].run(r);
+            return;
+        }
+    }
+    /* §8.2.1: 405 for a method we know but do not handle, 501 otherwise. */
+    if (r->m->method_id == SK_METHOD_OTHER) {
+        sk__reply(r, 501, NULL);
+        return;
+    }
+    sk__log_reject(r, 405, NULL, NULL);
+    sk__resp_start(r, 405, NULL);
+    sk__add_allow(&r->out);
+    sk__resp_send(r);
 }
 
-static bool is_self(const struct sk_server *s, const struct sk_via *v)
+/* §9.2: 200 to the CANCEL; the INVITE it matches gets 487 while no final
+ * response was sent (the proxy answers it itself for its own INVITEs). */
+static void handle_cancel(struct sk__req *r)
+{
+    struct sk_txn *inv = sk_txn_cancel_target(r->txn);
+
+    if (inv == NULL) {
+        sk__reply(r, 481, NULL);
+        return;
+    }
+    sk__reply(r, 200, NULL);
+    if (!sk__proxy_cancel(r->s, inv)) {
+        enum sk_txn_state st = sk_txn_state(inv);
+        if (st == SK_TXN_PROCEEDING && sk_txn_status(inv) < 200) {
+            struct sk_buf b;
+            sk_buf_init(&b);
+            start_on(&b, sk_txn_request(inv), 487, NULL);
+            sk_msg_finish(&b, SK_SLICE_NULL, SK_SLICE_NULL);
+            if (sk_buf_ok(&b))
+                sk_txn_respond(inv, b.p, b.len);
+            sk_buf_free(&b);
+        }
+    }
+    sk_txn_unref(inv);
+}
+
+/* ---- routing ----------------------------------------------------------------- */
+
+bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host)
+{
+    return sk_slice_caseeq_cstr(host, s->cfg.domain);
+}
+
+bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u)
+{
+    struct sk_addr a;
+
+    if (sk__is_our_domain(s, u->host))
+        return true;
+    if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
+        return false;
+    if (sk_addr_parse(u->host, u->has_port ? u->port : 5060, &a) != 0)
+        return false;
+    for (size_t i = 0; i < s->nself; i++) {
+        if (sk_addr_equal(&a, &s->self[i]))
+            return true;
+    }
+    return false;
+}
+
+/* ---- sanity checks (RFC 3261 §8.2.1-§8.2.3, §16.3) ------------------------ */
+
+static bool via_is_self(const struct sk_server *s, const struct sk_via *v)
 {
     struct sk_addr a;
 
@@ -223,16 +253,16 @@ static bool is_self(const struct sk_server *s, const struct sk_via *v)
 }
 
 /* §16.3 step 4: a Via naming this server means the request came back to
- * us. The server does not forward yet, so any such Via is a loop (once it
- * forwards, a matching branch hash tells a spiral from a loop). */
-static bool looped(const struct req *r)
+ * us. The proxy, once it forwards, tells a spiral from a loop by the
+ * branch hash; until then any such Via is a loop. */
+static bool looped(const struct sk__req *r)
 {
     struct sk_hdr_iter it;
     struct sk_via v;
 
     sk_hdr_iter_init(&it, r->m, SK_HDR_VIA);
     while (sk_msg_via_next(&it, &v) == 1) {
-        if (is_self(r->s, &v))
+        if (via_is_self(r->s, &v))
             return true;
     }
     return false;
@@ -249,137 +279,220 @@ static bool tag_supported(struct sk_slice tok)
 
 /* §8.2.2.3 (Require, as a UAS) and §16.3 step 5 (Proxy-Require, as a
  * proxy): every option tag must be supported, else 420 with Unsupported
- * listing the ones that are not. ACK cannot be answered and §9.1 keeps
- * both headers out of CANCEL. Returns true when a 420 was sent. */
-static bool check_option_tags(struct req *r, enum sk_hdr_id hdr)
+ * listing the ones that are not. §9.1 keeps both headers out of CANCEL.
+ * Returns true when a 420 was sent. */
+static bool check_option_tags(struct sk__req *r, enum sk_hdr_id hdr)
 {
     struct sk_hdr_iter it;
     struct sk_slice tok;
-    bool bad = false;
+    bool bad = false, first = true;
 
-    if (r->m->method_id == SK_METHOD_ACK || r->m->method_id == SK_METHOD_CANCEL ||
-        sk_msg_find(r->m, hdr) == NULL)
+    if (r->m->method_id == SK_METHOD_CANCEL || sk_msg_find(r->m, hdr) == NULL)
         return false;
     sk_hdr_iter_init(&it, r->m, hdr);
-    while (sk_msg_token_next(&it, &tok) == 1) {
-        if (!tag_supported(tok)) {
-            bad = true;
-            break;
-        }
-    }
+    while (!bad && sk_msg_token_next(&it, &tok) == 1)
+        bad = !tag_supported(tok);
     if (!bad)
         return false;
-    log_reject(r, 420, phrase(420));
-    start(r, 420, phrase(420));
-    sk_buf_append_cstr(r->out, "Unsupported: ");
-    bool first = true;
+    sk__log_reject(r, 420, NULL, NULL);
+    sk__resp_start(r, 420, NULL);
+    sk_buf_append_cstr(&r->out, "Unsupported: ");
     sk_hdr_iter_init(&it, r->m, hdr);
     while (sk_msg_token_next(&it, &tok) == 1) {
         if (tag_supported(tok))
             continue;
         if (!first)
-            sk_buf_append_cstr(r->out, ", ");
-        sk_buf_append_slice(r->out, tok);
+            sk_buf_append_cstr(&r->out, ", ");
+        sk_buf_append_slice(&r->out, tok);
         first = false;
     }
-    sk_buf_append_cstr(r->out, "\r\n");
-    finish_and_send(r);
+    sk_buf_append_cstr(&r->out, "\r\n");
+    sk__resp_send(r);
     return true;
 }
 
 /* The server is both UAS (OPTIONS, REGISTER) and proxy: both apply. */
-static bool check_require(struct req *r)
+static bool check_require(struct sk__req *r)
 {
     return check_option_tags(r, SK_HDR_REQUIRE) || check_option_tags(r, SK_HDR_PROXY_REQUIRE);
 }
 
-static void reject_bad(struct req *r)
-{
-    char reason[128];
-    char a[SK_ADDR_STRLEN];
-    unsigned code = sk_msg_error(r->m, reason, sizeof(reason));
-
-    if (reason[0] == '\0')
-        snprintf(reason, sizeof(reason), "%s", phrase(code));
-    if (!can_respond(r)) {
-        /* §18.3 / DESIGN: nowhere to send a response; drop and count. */
-        SK_LOG(SK_LOG_INFO, "server",
-               "event=dropped reason=\"%s\" status=%u transport=%s peer=%s bytes=%zu", reason, code,
-               sk_transport_name(r->rx->transport), sk_addr_format(&r->rx->peer, a, sizeof(a)),
-               r->rx->bytes.len);
-        return;
-    }
-    reply(r, code, reason);
-}
-
-/* Returns true when the request was answered (or dropped). */
-static bool sanity(struct req *r)
+/* Checks on a new transaction's request. Returns true when answered. */
+static bool sanity(struct sk__req *r)
 {
     const struct sk_msg *m = r->m;
 
-    /* sk_msg_parse() checked what every transaction needs; the typed
-     * headers (all Vias, Contact, Route, Require, ...) are checked here,
-     * before any stage trusts them. */
-    if (r->rx->parse_err != 0 || sk_msg_check(r->rx->msg) != 0) {
-        reject_bad(r);
-        return true;
-    }
-    if (!sk_slice_eq(m->version, SK_SLICE_LIT("SIP/2.0"))) {
-        reply(r, 505, phrase(505));
-        return true;
-    }
     /* §16.3 step 3. The brief of this server is strict: 483 for every
      * method, OPTIONS included (§11 would let us answer it). */
     if (m->max_forwards == 0) {
-        reply(r, 483, phrase(483));
+        sk__reply(r, 483, NULL);
         return true;
     }
     if (looped(r)) {
-        reply(r, 482, phrase(482));
+        sk__reply(r, 482, NULL);
         return true;
     }
     if (check_require(r))
         return true;
     if (m->ruri.scheme != SK_URI_SIP && m->ruri.scheme != SK_URI_SIPS) {
-        reply(r, 416, phrase(416));
+        sk__reply(r, 416, NULL);
         return true;
     }
     if (m->raw.len > r->s->cfg.max_message_size) {
-        reply(r, 513, phrase(513));
+        sk__reply(r, 513, NULL);
         return true;
     }
     return false;
 }
 
-/* ---- entry point ---------------------------------------------------------- */
+/* ---- transaction callbacks ------------------------------------------------- */
+
+static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
+{
+    struct sk__req r = {.s = arg, .txn = txn, .m = req, .to = sk_txn_peer(txn)};
+
+    sk_buf_init(&r.out);
+    if (atomic_load_explicit(&r.s->draining, memory_order_relaxed)) {
+        sk__resp_start(&r, 503, NULL);
+        sk_msg_add_header(&r.out, "Retry-After", SK_SLICE_LIT("5"));
+        sk__resp_send(&r);
+    } else if (!sanity(&r)) {
+        if (req->method_id == SK_METHOD_CANCEL)
+            handle_cancel(&r);
+        else if (req->method_id == SK_METHOD_REGISTER)
+            sk__local_handle(&r); /* the registrar refuses other domains */
+        else if (req->ruri.user.len == 0 && sk__is_our_host(r.s, &req->ruri))
+            sk__local_handle(&r);
+        else
+            sk__proxy_request(&r);
+    }
+    sk_buf_free(&r.out);
+}
+
+static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *from)
+{
+    sk__proxy_ack(arg, msg, from);
+}
+
+static void on_stray(void *arg, const struct sk_msg *msg, const struct sk_addr *from)
+{
+    sk__proxy_stray_response(arg, msg, from);
+}
+
+static void on_response(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
+{
+    sk__proxy_response(arg, txn, resp);
+}
+
+static void on_timeout(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
+{
+    sk__proxy_timeout(arg, txn, resp);
+}
+
+static void on_tperr(void *arg, struct sk_txn *txn, int err, const struct sk_msg *resp)
+{
+    sk__proxy_transport_error(arg, txn, err, resp);
+}
+
+static void on_terminated(void *arg, struct sk_txn *txn)
+{
+    sk__proxy_terminated(arg, txn);
+}
+
+/* Called with a shard lock held: sk_tp_send() does not block (TCP bytes
+ * for another worker's connection are queued to it). */
+static int txn_send(void *arg, const struct sk_addr *dst, const char *data, size_t len)
+{
+    struct sk_server *s = arg;
+    struct sk_dest d;
+
+    memset(&d, 0, sizeof(d));
+    d.transport = dst->tp;
+    d.addr = *dst;
+    d.conn_id = dst->conn_id;
+    d.listener = -1;
+    return sk_tp_send(s->tp, &d, data, len);
+}
+
+void sk__pipeline_hooks(struct sk_server *s, struct sk_txn_hooks *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->send = txn_send;
+    h->send_arg = s;
+    h->tu_arg = s;
+    h->on_request = on_request;
+    h->on_response = on_response;
+    h->on_ack = on_ack;
+    h->on_stray_response = on_stray;
+    h->on_timeout = on_timeout;
+    h->on_transport_error = on_tperr;
+    h->on_terminated = on_terminated;
+}
+
+/* ---- entry point: stateless answers for what cannot be a transaction ------ */
+
+static void reject_unparsed(struct sk_server *s, struct sk_rx *rx)
+{
+    char reason[128];
+    char a[SK_ADDR_STRLEN];
+    const struct sk_msg *m = rx->msg;
+    unsigned code = sk_msg_error(m, reason, sizeof(reason));
+    struct sk_dest dst;
+    struct sk_buf out;
+
+    if (reason[0] == '\0')
+        snprintf(reason, sizeof(reason), "%s", sk_code_phrase(code));
+    sk_addr_format(&rx->peer, a, sizeof(a));
+    if ((rx->parse_err != 0 && !m->respondable) || !m->is_request ||
+        m->method_id == SK_METHOD_ACK) {
+        /* §18.3 / DESIGN: nowhere to send a response; drop and count. */
+        SK_LOG(SK_LOG_INFO, "server",
+               "event=dropped reason=\"%s\" status=%u transport=%s peer=%s bytes=%zu", reason, code,
+               sk_transport_name(rx->transport), a, rx->bytes.len);
+        return;
+    }
+    atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
+    SK_LOG(SK_LOG_INFO, "server",
+           "event=rejected status=%u reason=\"%s\" method=%.*s transport=%s peer=%s", code, reason,
+           (int)(m->method.len > 32 ? 32 : m->method.len), m->method.p,
+           sk_transport_name(rx->transport), a);
+    sk_buf_init(&out);
+    start_on(&out, m, code, reason);
+    sk_msg_finish(&out, SK_SLICE_NULL, SK_SLICE_NULL);
+    sk_tp_response_dest(rx, &dst);
+    if (sk_buf_ok(&out))
+        sk_tp_send(rx->tp, &dst, out.p, out.len);
+    sk_buf_free(&out);
+}
 
 void sk__pipeline_recv(void *arg, struct sk_rx *rx)
 {
     struct sk_server *s = arg;
-    struct req r = {s, rx, rx->msg, &s->workers[sk_tp_worker_index(rx->worker)].out};
+    struct sk_addr from;
+    struct sk_dest dst;
+    int err;
 
-    if (rx->parse_err == 0 && !rx->msg->is_request) {
-        /* Responses belong to client transactions; none exist yet. */
-        SK_LOG(SK_LOG_DEBUG, "server", "event=stray_response status=%u", rx->msg->status);
+    /* sk_msg_parse() checked what every transaction needs; the typed
+     * headers (all Vias, Contact, Route, Require, ...) are checked here,
+     * before any stage trusts them. */
+    if (rx->parse_err != 0 || sk_msg_check(rx->msg) != 0 ||
+        (rx->msg->is_request && !sk_slice_eq(rx->msg->version, SK_SLICE_LIT("SIP/2.0")))) {
+        if (rx->parse_err == 0 && rx->msg->cause == SK_CAUSE_NONE)
+            rx->msg->cause = SK_CAUSE_VERSION;
+        reject_unparsed(s, rx);
         return;
     }
-    if (sanity(&r))
-        return;
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-        if (handlers[i].method == r.m->method_id) {
-            handlers[i].run(&r);
-            return;
-        }
+    /* Requests: the transaction keeps where its responses go (§18.2.2,
+     * RFC 3581); responses: where they came from. */
+    from = rx->peer;
+    if (rx->msg->is_request) {
+        sk_tp_response_dest(rx, &dst);
+        from = dst.addr;
     }
-    /* §8.2.1: 405 for a method we know but do not handle, 501 otherwise. */
-    if (r.m->method_id == SK_METHOD_OTHER) {
-        reply(&r, 501, phrase(501));
-        return;
-    }
-    if (r.m->method_id == SK_METHOD_ACK)
-        return;
-    log_reject(&r, 405, phrase(405));
-    start(&r, 405, phrase(405));
-    add_allow(&r);
-    finish_and_send(&r);
+    from.tp = rx->transport;
+    from.conn_id = rx->conn_id;
+    err = sk_txn_table_receive(s->txns, rx->msg, &from);
+    if (err != 0)
+        SK_LOG(err == SK_ENOMEM ? SK_LOG_ERROR : SK_LOG_DEBUG, "server",
+               "event=txn_refused error=\"%s\"", sk_strerror(err));
 }

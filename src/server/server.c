@@ -1,15 +1,26 @@
 /*
- * The server's lifecycle: data directory, transports, the addresses that
+ * The server's lifecycle: data directory, transports, the transaction
+ * table (one for all workers, see txn.h on threads), the addresses that
  * mean "us" (for loop detection, RFC 3261 §16.3 step 4), start with one
  * `event=listening` log line per socket, reload of the reloadable options
- * (SIGHUP) and a bounded drain on stop (SIGTERM).
+ * (SIGHUP) and a bounded drain on stop (SIGTERM): new requests get 503
+ * while the transactions still open finish (sk_txn_table_count).
  *
- * Memory: struct sk_server owns its transport, its per-worker buffers and
- * its address list; sk_server_free() releases them.
+ * Timers: one timer thread ticks the shared transaction table when
+ * sk_txn_table_next_due() says so, sleeping at most TICK_MAX_MS so timers
+ * armed meanwhile by the workers fire within that slack (RFC 3261 timers
+ * are T1 = 500 ms and up; the 100 Trying delay is 200 ms). A dedicated
+ * thread keeps the workers' loops free of timer coordination: any thread
+ * may tick (txn.h). The same thread purges expired bindings every second.
+ *
+ * Memory: struct sk_server owns its transport, transaction table, store,
+ * location service, auth state, merge table and address list;
+ * sk_server_free() releases them.
  */
 #include "server/internal.h"
 
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <stdio.h>
@@ -88,12 +99,116 @@ static int collect_self(struct sk_server *s)
     return err;
 }
 
+#define TICK_MAX_MS 20
+
+static void *timer_main(void *arg)
+{
+    struct sk_server *s = arg;
+    uint64_t next_purge = 0;
+
+    pthread_mutex_lock(&s->timer_lock);
+    while (!s->timer_stop) {
+        uint64_t now = sk_now_ms(), due, wait;
+        struct timespec ts;
+
+        pthread_mutex_unlock(&s->timer_lock);
+        sk_txn_table_tick(s->txns, now);
+        if (now >= next_purge) {
+            next_purge = now + 1000;
+            sk__server_purge(s);
+        }
+        due = sk_txn_table_next_due(s->txns);
+        now = sk_now_ms();
+        wait = due <= now ? 0 : due - now;
+        if (wait > TICK_MAX_MS)
+            wait = TICK_MAX_MS;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)(wait * 1000000u);
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&s->timer_lock);
+        if (wait > 0 && !s->timer_stop)
+            pthread_cond_timedwait(&s->timer_cond, &s->timer_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->timer_lock);
+    return NULL;
+}
+
+static void stop_timer(struct sk_server *s)
+{
+    if (!s->timer_started)
+        return;
+    pthread_mutex_lock(&s->timer_lock);
+    s->timer_stop = true;
+    pthread_cond_signal(&s->timer_cond);
+    pthread_mutex_unlock(&s->timer_lock);
+    pthread_join(s->timer, NULL);
+    s->timer_started = false;
+}
+
 static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *rt)
 {
     rt->tcp_idle_timeout_s = c->tcp_idle_timeout;
     rt->tcp_max_connections = c->tcp_max_connections;
     rt->tcp_max_buffer = c->tcp_max_buffer;
     rt->trace = c->trace;
+}
+
+/* The state behind the pipeline: transaction table, merge table, store,
+ * location service and digest auth for the served domain. */
+static int open_state(struct sk_server *s)
+{
+    struct sk_txn_hooks hooks;
+    struct sk_auth_config ac;
+    struct sk_location_options lo = {0};
+    int err;
+
+    sk__pipeline_hooks(s, &hooks);
+    if ((err = sk_txn_table_new(&s->txns, NULL, &hooks)) != 0)
+        return err;
+    if ((err = sk__merge_new(&s->merge)) != 0)
+        return err;
+    if ((err = sk_store_open(&s->store, s->cfg.data_dir, NULL)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=store_failed dir=\"%s\" error=\"%s\"",
+               s->cfg.data_dir, sk_strerror(err));
+        return err;
+    }
+    lo.max_per_aor = s->cfg.max_contacts;
+    if ((err = sk_location_open(&s->loc, s->store, &lo)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=location_failed error=\"%s\"", sk_strerror(err));
+        return err;
+    }
+    SK_LOG(SK_LOG_INFO, "server", "event=location_loaded bindings=%zu", sk_location_count(s->loc));
+    sk_location_purge(s->loc, sk_wall_s());
+    sk_auth_config_init(&ac);
+    ac.realm = s->cfg.domain;
+    ac.data_dir = s->cfg.data_dir;
+    ac.lookup = sk_store_auth_lookup;
+    ac.lookup_arg = s->store;
+    sk_server_auth_algorithms(&s->cfg, &ac.algorithms);
+    if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
+        return err;
+    }
+    return 0;
+}
+
+static void close_state(struct sk_server *s)
+{
+    sk_auth_free(s->auth);
+    sk_location_close(s->loc);
+    sk_store_close(s->store);
+    sk__merge_free(s->merge);
+}
+
+void sk__server_purge(struct sk_server *s)
+{
+    int n = sk_location_purge(s->loc, sk_wall_s());
+
+    if (n > 0)
+        SK_LOG(SK_LOG_DEBUG, "registrar", "event=purged bindings=%d", n);
+    else if (n < 0)
+        SK_LOG(SK_LOG_ERROR, "registrar", "event=purge_failed error=\"%s\"", sk_strerror(n));
 }
 
 int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
@@ -113,6 +228,10 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     if (s == NULL)
         return SK_ENOMEM;
     s->cfg = *cfg;
+    pthread_mutex_init(&s->timer_lock, NULL);
+    pthread_cond_init(&s->timer_cond, NULL);
+    if ((err = open_state(s)) != 0)
+        goto fail;
     memset(&tc, 0, sizeof(tc));
     tc.listeners = s->cfg.listeners;
     tc.nlisteners = s->cfg.nlisteners;
@@ -126,14 +245,6 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     err = sk_tp_new(&s->tp, &tc);
     if (err != 0)
         goto fail;
-    s->nworkers = sk_tp_worker_count(s->tp);
-    s->workers = sk_calloc(s->nworkers, sizeof(*s->workers));
-    if (s->workers == NULL) {
-        err = SK_ENOMEM;
-        goto fail;
-    }
-    for (unsigned i = 0; i < s->nworkers; i++)
-        sk_buf_init(&s->workers[i].out);
     if ((err = collect_self(s)) != 0)
         goto fail;
     *out = s;
@@ -160,8 +271,13 @@ int sk_server_start(struct sk_server *s)
         SK_LOG(SK_LOG_INFO, "server", "event=listening transport=udp addr=%s", a);
         SK_LOG(SK_LOG_INFO, "server", "event=listening transport=tcp addr=%s", a);
     }
-    SK_LOG(SK_LOG_INFO, "server", "event=started workers=%u domain=%s data_dir=\"%s\"", s->nworkers,
-           s->cfg.domain, s->cfg.data_dir);
+    if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=start_failed error=\"timer thread\"");
+        return SK_ENOMEM;
+    }
+    s->timer_started = true;
+    SK_LOG(SK_LOG_INFO, "server", "event=started workers=%u domain=%s data_dir=\"%s\"",
+           sk_tp_worker_count(s->tp), s->cfg.domain, s->cfg.data_dir);
     return 0;
 }
 
@@ -209,8 +325,20 @@ void sk_server_stop(struct sk_server *s)
 
     if (s == NULL || s->tp == NULL)
         return;
-    SK_LOG(SK_LOG_INFO, "server", "event=draining timeout_s=%u", s->cfg.drain_timeout);
-    sk_tp_stop(s->tp, s->cfg.drain_timeout * 1000);
+    SK_LOG(SK_LOG_INFO, "server", "event=draining timeout_s=%u transactions=%zu",
+           s->cfg.drain_timeout, sk_txn_table_count(s->txns));
+    /* New requests get 503 from now on; retransmissions and ACKs still
+     * reach their transactions, which the timer thread runs to the end. */
+    atomic_store(&s->draining, true);
+    uint64_t until = sk_now_ms() + (uint64_t)s->cfg.drain_timeout * 1000;
+    while (s->timer_started && sk_txn_table_count(s->txns) > 0 && sk_now_ms() < until) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    SK_LOG(SK_LOG_INFO, "server", "event=drained transactions_left=%zu",
+           sk_txn_table_count(s->txns));
+    sk_tp_stop(s->tp, 1000);
+    stop_timer(s);
     sk_tp_get_stats(s->tp, &st);
     SK_LOG(SK_LOG_INFO, "server",
            "event=stopped rx=%llu tx=%llu bad=%llu tcp_accepted=%llu tcp_refused=%llu",
@@ -223,10 +351,12 @@ void sk_server_free(struct sk_server *s)
 {
     if (s == NULL)
         return;
+    stop_timer(s);
     sk_tp_free(s->tp);
-    for (unsigned i = 0; s->workers != NULL && i < s->nworkers; i++)
-        sk_buf_free(&s->workers[i].out);
-    sk_free(s->workers);
+    sk_txn_table_free(s->txns);
+    close_state(s);
+    pthread_mutex_destroy(&s->timer_lock);
+    pthread_cond_destroy(&s->timer_cond);
     sk_free(s->self);
     sk_free(s);
 }

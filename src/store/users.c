@@ -16,10 +16,6 @@
  * Memory: cache entries are heap blocks owned by the cache; results are
  * copied out under the store lock.
  */
-/* OpenSSL's pre-1.1 stack macros would redefine sk_free: 3.0 API only. */
-#define OPENSSL_API_COMPAT 30000
-#define OPENSSL_NO_DEPRECATED
-
 #include "store/store_int.h"
 
 #include <stdio.h>

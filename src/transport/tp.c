@@ -48,6 +48,34 @@ static int bound_socket(const struct sk_addr *addr, int type)
     return fd;
 }
 
+/* Port 0: find a port free for both UDP and TCP. The probes are bound
+ * without SO_REUSEPORT, so the port cannot be one another process's
+ * SO_REUSEPORT listener holds (sharing it would split its traffic). */
+static int pick_free_port(struct sk_addr *addr)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        struct sk_addr probe = *addr;
+        socklen_t sl = sizeof(probe.ss);
+        int u = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int t = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int ok = u >= 0 && t >= 0 && bind(u, &probe.sa, sk_addr_len(&probe)) == 0 &&
+                 getsockname(u, &probe.sa, &sl) == 0 &&
+                 bind(t, &probe.sa, sk_addr_len(&probe)) == 0;
+        int err = -errno;
+        if (u >= 0)
+            close(u);
+        if (t >= 0)
+            close(t);
+        if (ok) {
+            *addr = probe;
+            return 0;
+        }
+        if (err != -EADDRINUSE)
+            return err;
+    }
+    return -EADDRINUSE;
+}
+
 /* ---- receiving ---------------------------------------------------------- */
 
 void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listener,
@@ -288,24 +316,15 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     char a[SK_ADDR_STRLEN];
     int ufd, tfd, err;
 
-    /* Port 0: the kernel picks a free UDP port, which may be taken for
-     * TCP (a client's TIME_WAIT socket holds it); pick again a few times. */
-    for (int tries = sk_addr_port(addr) == 0 ? 8 : 1;; tries--) {
-        bool any_port = sk_addr_port(addr) == 0;
-        ufd = bound_socket(addr, SOCK_DGRAM);
-        if (ufd < 0)
-            return ufd;
-        if (any_port) {
-            socklen_t sl = sizeof(addr->ss);
-            getsockname(ufd, &addr->sa, &sl);
-        }
-        tfd = bound_socket(addr, SOCK_STREAM);
-        if (tfd >= 0)
-            break;
+    if (w->idx == 0 && sk_addr_port(addr) == 0 && (err = pick_free_port(addr)) != 0)
+        return err;
+    ufd = bound_socket(addr, SOCK_DGRAM);
+    if (ufd < 0)
+        return ufd;
+    tfd = bound_socket(addr, SOCK_STREAM);
+    if (tfd < 0) {
         close(ufd);
-        if (!any_port || tfd != -EADDRINUSE || tries <= 1)
-            return tfd;
-        sk_addr_set_port(addr, 0);
+        return tfd;
     }
     w->udp[li].w = w;
     w->udp[li].listener = li;

@@ -245,7 +245,7 @@ static bool probe(struct ctx *c, unsigned k)
     int fd = c->tcp ? c->probe : c->udp;
     int n;
 
-    snprintf(callid, sizeof(callid), "probe-%u-%lu", k, c->seq);
+    snprintf(callid, sizeof(callid), "probe-%s-%u-%lu", c->tcp ? "tcp" : "udp", k, c->seq);
     if (c->tcp && fd < 0 && (fd = c->probe = tcp_connect(c)) < 0)
         return false;
     n = snprintf(req, sizeof(req),

@@ -2,8 +2,9 @@
 # Request sanity checks of `sipkit serve` in RFC 3261 order, each answered
 # over UDP from a raw sender (bash /dev/udp): 400 naming the defect, 505,
 # 483, 482, 420 with Unsupported (Require and Proxy-Require), 416, 513,
-# 405 with Allow, 501; ACK gets nothing; a retransmitted request gets a
-# byte-identical response.
+# 405 with Allow, 501; ACK gets nothing; a retransmitted request is
+# absorbed by its server transaction (the stored response resent); merged
+# requests get 482; a CANCEL with no INVITE gets 481.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 
@@ -22,10 +23,10 @@ check "our own address in a Via -> 482" "$r" "SIP/2.0 482 Loop Detected"
 full=$(sip_request OPTIONS "sip:example.test" b6 'Require: 100rel, foo\r\n' | udp_exchange)
 check "unsupported Require -> 420" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 420 Bad Extension"
 check_match "420 lists them in Unsupported" "$full" '^Unsupported: 100rel, foo$'
-full=$(sip_request OPTIONS "sip:example.test" b16 'Proxy-Require: sec-agree\r\nProxy-Require: x-bar\r\n' | udp_exchange)
+full=$(sip_request OPTIONS "sip:example.test" b26 'Proxy-Require: sec-agree\r\nProxy-Require: x-bar\r\n' | udp_exchange)
 check "unsupported Proxy-Require -> 420 (RFC 3261 16.3 step 5)" "$(printf '%s\n' "$full" | status_line)" "SIP/2.0 420 Bad Extension"
 check_match "420 lists the Proxy-Require tags in Unsupported" "$full" '^Unsupported: sec-agree, x-bar$'
-r=$(sip_request CANCEL "sip:example.test" b17 'Proxy-Require: foo\r\n' | udp_exchange | status_line)
+r=$(sip_request CANCEL "sip:example.test" b27 'Proxy-Require: foo\r\n' | udp_exchange | status_line)
 check "CANCEL is not checked for Proxy-Require (RFC 3261 9.1)" "$r" "SIP/2.0 481 Call/Transaction Does Not Exist"
 r=$(sip_request OPTIONS "tel:+15551234" b7 | udp_exchange | status_line)
 check "tel: Request-URI -> 416" "$r" "SIP/2.0 416 Unsupported URI Scheme"
@@ -47,11 +48,33 @@ check "garbage with nothing to answer is dropped" "$r" ""
 r=$(sip_request OPTIONS "sip:example.test" b15 'CSeq: 2 OPTIONS\r\n' | udp_exchange | status_line)
 check "two CSeq: answered from the first values" "$r" "SIP/2.0 400 Duplicate CSeq"
 
-# Stateless retransmission: the same request twice, the same bytes back.
-a=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | sed 's/;rport=[0-9]*//')
-b=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | sed 's/;rport=[0-9]*//')
-check "retransmitted OPTIONS gets an identical 200" "$a" "$b"
+# Retransmission absorbed by the server transaction (RFC 3261 §17.2.2):
+# the same request twice from one socket, the stored response resent
+# byte for byte, and the handler ran once (one transaction).
+sip_request OPTIONS "sip:example.test" b14 >"$TMP/retx"
+exec 3<>"/dev/udp/127.0.0.1/$PORT"
+cat "$TMP/retx" >&3
+a=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+cat "$TMP/retx" >&3
+b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+exec 3>&-
+check "retransmitted OPTIONS gets the identical 200 again" "$a" "$b"
 check_match "... which is a 200" "$a" '^SIP/2\.0 200 OK'
+# A retransmission from another port matches the same transaction
+# (branch and sent-by): the stored answer goes where the first one went.
+c=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | status_line)
+check "retransmission from another socket is absorbed" "$c" ""
+
+# §8.2.2.2: the same From tag, Call-ID and CSeq on another branch (a
+# request merged by forking upstream) gets 482.
+m=$(sip_request OPTIONS "sip:example.test" b16 | udp_exchange | status_line)
+check "first copy -> 200" "$m" "SIP/2.0 200 OK"
+m=$(sip_request OPTIONS "sip:example.test" b16 | sed 's/branch=z9hG4bKb16/branch=z9hG4bKb16other/' | udp_exchange | status_line)
+check "merged copy on another branch -> 482" "$m" "SIP/2.0 482 Loop Detected (Merged Request)"
+
+# CANCEL that matches no INVITE -> 481 (§9.2).
+r=$(sip_request CANCEL "sip:bob@example.test" b17 | udp_exchange | status_line)
+check "CANCEL without its INVITE -> 481" "$r" "SIP/2.0 481 Call/Transaction Does Not Exist"
 
 check_match "rejections are logged with status and reason" "$(cat "$LOG")" \
     'event=rejected status=483 reason="Too Many Hops" method=OPTIONS transport=udp peer=127\.0\.0\.1:'

@@ -18,7 +18,7 @@ cleanup() {
         done
         kill -KILL "$SERVER_PID" 2>/dev/null
     fi
-    rm -rf "$TMP"
+    [ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

@@ -1,0 +1,164 @@
+/*
+ * sipkit location list [AOR] [--data-dir DIR] [--json]: the bindings the
+ * registrar holds in a data directory (the location table of the store,
+ * see include/sipkit/store.h), read-only, so it is safe while `sipkit
+ * serve` runs. One line per unexpired binding:
+ *
+ *   alice@example.com  <sip:alice@192.0.2.7:5062>  expires=3412 q=0.500
+ *     via=udp:192.0.2.7:5062 call-id=... cseq=2 path=... instance=... ua="..."
+ *
+ * AOR is "user@domain" (a "sip:" prefix is accepted). Exit 0 with at least
+ * one binding listed, 1 when there is none, 6 when the store cannot be
+ * read.
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sipkit/store.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: sipkit location list [AOR] [--data-dir DIR] [--json]\n"
+                 "\n"
+                 "  AOR             user@domain; all bindings when omitted\n"
+                 "  --data-dir DIR  the server's data directory (default ./data)\n"
+                 "  --json          one JSON object per line\n");
+}
+
+struct list_ctx {
+    int64_t now;
+    bool json;
+    unsigned count;
+};
+
+static void json_str(struct sk_buf *b, const char *key, const char *v, bool comma)
+{
+    sk_buf_printf(b, "\"%s\":", key);
+    sk_buf_append_json(b, sk_slice_cstr(v));
+    if (comma)
+        sk_buf_append_cstr(b, ",");
+}
+
+static int print_json(const struct sk_binding *x, int64_t now)
+{
+    struct sk_buf b;
+
+    sk_buf_init(&b);
+    sk_buf_append_cstr(&b, "{");
+    json_str(&b, "aor", x->aor, true);
+    json_str(&b, "contact", x->contact, true);
+    sk_buf_printf(&b, "\"expires\":%u,\"expires_at\":%lld,\"q\":%d,", sk_binding_remaining(x, now),
+                  (long long)x->expires_at, x->q);
+    json_str(&b, "call_id", x->call_id, true);
+    sk_buf_printf(&b, "\"cseq\":%u,", x->cseq);
+    json_str(&b, "path", x->path, true);
+    json_str(&b, "transport", sk_transport_name(x->transport), true);
+    json_str(&b, "source_ip", x->src_ip, true);
+    sk_buf_printf(&b, "\"source_port\":%u,\"conn_id\":%llu,", x->src_port,
+                  (unsigned long long)x->conn_id);
+    json_str(&b, "instance", x->instance, true);
+    sk_buf_printf(&b, "\"reg_id\":%u,", x->reg_id);
+    json_str(&b, "user_agent", x->user_agent, false);
+    sk_buf_append_cstr(&b, "}");
+    if (!sk_buf_ok(&b)) {
+        sk_buf_free(&b);
+        return -1;
+    }
+    puts(b.p);
+    sk_buf_free(&b);
+    return 0;
+}
+
+static int print_one(void *arg, const struct sk_binding *x)
+{
+    struct list_ctx *c = arg;
+
+    c->count++;
+    if (c->json)
+        return print_json(x, c->now);
+    printf("%s  <%s>  expires=%u", x->aor, x->contact, sk_binding_remaining(x, c->now));
+    if (x->q >= 0)
+        printf(" q=%d.%03d", x->q / 1000, x->q % 1000);
+    printf("\n    via=%s:%s:%u call-id=%s cseq=%u", sk_transport_name(x->transport), x->src_ip,
+           x->src_port, x->call_id, x->cseq);
+    if (x->path[0] != '\0')
+        printf(" path=%s", x->path);
+    if (x->instance[0] != '\0')
+        printf(" instance=%s reg-id=%u", x->instance, x->reg_id);
+    if (x->user_agent[0] != '\0')
+        printf(" ua=\"%s\"", x->user_agent);
+    putchar('\n');
+    return 0;
+}
+
+int sk_cmd_location(int argc, char **argv)
+{
+    const char *data_dir = "./data", *aor = NULL;
+    struct sk_location_options lo = {.read_only = true};
+    struct list_ctx ctx = {0};
+    struct sk_store *st = NULL;
+    struct sk_location *loc = NULL;
+    int rc;
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? SK_EXIT_USAGE : SK_EXIT_OK;
+    }
+    if (strcmp(argv[1], "list") != 0) {
+        sk_cli_error("location", "unknown subcommand '%s'", argv[1]);
+        usage(stderr);
+        return SK_EXIT_USAGE;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            ctx.json = true;
+        } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+            data_dir = argv[++i];
+        } else if (strncmp(argv[i], "--data-dir=", 11) == 0) {
+            data_dir = argv[i] + 11;
+        } else if (argv[i][0] != '-' && aor == NULL) {
+            aor = argv[i];
+        } else {
+            sk_cli_error("location", "unexpected argument '%s'", argv[i]);
+            usage(stderr);
+            return SK_EXIT_USAGE;
+        }
+    }
+    if (aor != NULL && strncmp(aor, "sip:", 4) == 0)
+        aor += 4;
+    /* AOR keys hold the host in lower case (RFC 3261 §19.1.4). */
+    char key[SK_LOC_AOR_MAX + 1];
+    if (aor != NULL) {
+        size_t n = strlen(aor);
+        const char *at = strchr(aor, '@');
+        if (n > SK_LOC_AOR_MAX || at == NULL) {
+            sk_cli_error("location", "'%s' is not user@domain", aor);
+            return SK_EXIT_USAGE;
+        }
+        for (size_t i = 0; i <= n; i++)
+            key[i] = (char)(aor + i > at && aor[i] >= 'A' && aor[i] <= 'Z' ? aor[i] + 32 : aor[i]);
+        aor = key;
+    }
+    rc = sk_store_open(&st, data_dir, NULL);
+    if (rc == 0)
+        rc = sk_location_open(&loc, st, &lo);
+    if (rc != 0) {
+        sk_cli_error("location", "data directory '%s': %s", data_dir, sk_strerror(rc));
+        sk_store_close(st);
+        return SK_EXIT_SYSTEM;
+    }
+    ctx.now = sk_wall_s();
+    rc = sk_location_foreach(loc, aor != NULL ? sk_slice_cstr(aor) : SK_SLICE_NULL, ctx.now,
+                             print_one, &ctx);
+    sk_location_close(loc);
+    sk_store_close(st);
+    if (rc != 0) {
+        sk_cli_error("location", "listing failed: %s", sk_strerror(rc));
+        return SK_EXIT_SYSTEM;
+    }
+    if (ctx.count == 0 && !ctx.json)
+        fprintf(stderr, "no bindings%s%s\n", aor != NULL ? " for " : "", aor != NULL ? aor : "");
+    return ctx.count > 0 ? SK_EXIT_OK : SK_EXIT_FAIL;
+}

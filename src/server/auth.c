@@ -1,0 +1,109 @@
+/*
+ * Digest authentication of requests (RFC 3261 §22, RFC 8760, RFC 7616),
+ * shared by every request type: the registrar challenges with 401 and
+ * WWW-Authenticate (§22.2), the proxy with 407 and Proxy-Authenticate
+ * (§22.3). The realm is the served domain; HA1 values come from the user
+ * store (sk_store_auth_lookup).
+ *
+ * A request may carry several credentials (one per realm it was
+ * challenged for, §22.3); the one for our realm is verified. No
+ * credentials for us -> a challenge; a failure -> what auth.h decides
+ * for its cause: a new challenge (stale=true for a stale nonce, §22.4 /
+ * RFC 7616 §3.3), 403, or 500 when our storage failed. Every failure is
+ * logged with its cause and the claimed user name, never with the
+ * credentials themselves.
+ *
+ * Memory: the challenge is written into the request's response buffer.
+ */
+#include "server/internal.h"
+
+#include <string.h>
+
+static void challenge(struct sk__req *r, enum sk_auth_kind kind, bool stale)
+{
+    unsigned code = kind == SK_AUTH_WWW ? 401 : 407;
+
+    sk__resp_start(r, code, NULL);
+    if (sk_auth_challenge(r->s->auth, kind, SK_SLICE_NULL, stale, &r->out) != 0) {
+        sk__reply(r, 500, NULL);
+        return;
+    }
+    sk__resp_send(r);
+}
+
+/* The credentials for our realm, parsed; false when there are none. */
+static bool find_credentials(const struct sk__req *r, enum sk_hdr_id id, struct sk_digest_hdr *h,
+                             bool *malformed)
+{
+    struct sk_slice realm = sk_slice_cstr(r->s->cfg.domain);
+
+    *malformed = false;
+    for (size_t i = 0; i < r->m->nhdrs; i++) {
+        const struct sk_hdr *hd = &r->m->hdrs[i];
+        if (hd->id != id)
+            continue;
+        if (sk_digest_hdr_parse(hd->value, h) != 0) {
+            *malformed = true; /* keep looking: another one may be for us */
+            continue;
+        }
+        if (sk_slice_caseeq_cstr(h->scheme, "Digest") && sk_slice_eq(h->f[SK_DIG_REALM], realm))
+            return true;
+    }
+    return false;
+}
+
+static void log_failure(struct sk__req *r, const struct sk_auth_result *res, const char *outcome)
+{
+    const struct sk_msg *m = r->m;
+
+    SK_LOG(SK_LOG_INFO, "auth",
+           "event=auth_failed cause=%s user=\"%s\" method=%.*s peer=%.*s:%u outcome=%s why=\"%s\"",
+           sk_auth_cause_name(res->cause), res->user,
+           (int)(m->method.len > 32 ? 32 : m->method.len), m->method.p, (int)m->src_ip.len,
+           m->src_ip.p, m->src_port, outcome, sk_auth_cause_text(res->cause));
+}
+
+bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
+{
+    enum sk_hdr_id id = kind == SK_AUTH_WWW ? SK_HDR_AUTHORIZATION : SK_HDR_PROXY_AUTHORIZATION;
+    struct sk_digest_hdr h;
+    struct sk_auth_request q;
+    struct sk_auth_result res;
+    bool malformed;
+
+    memset(&res, 0, sizeof(res));
+    if (!find_credentials(r, id, &h, &malformed)) {
+        if (malformed) {
+            res.cause = SK_AUTH_MALFORMED;
+            log_failure(r, &res, "challenge");
+        }
+        /* §22.1: no credentials for our realm yet: challenge. */
+        challenge(r, kind, false);
+        return false;
+    }
+    memset(&q, 0, sizeof(q));
+    q.method = r->m->method;
+    q.uri = r->m->ruri_raw;
+    q.body = r->m->body;
+    if (sk_auth_verify(r->s->auth, &h, &q, &res) == 0) {
+        memcpy(r->user, res.user, sizeof(r->user));
+        return true;
+    }
+    switch (res.decision) {
+    case SK_AUTH_CHALLENGE:
+        log_failure(r, &res, res.stale ? "stale_challenge" : "challenge");
+        challenge(r, kind, res.stale);
+        break;
+    case SK_AUTH_FORBIDDEN:
+        log_failure(r, &res, "forbidden");
+        sk__log_reject(r, 403, NULL, sk_auth_cause_name(res.cause));
+        sk__resp_start(r, 403, NULL);
+        sk__resp_send(r);
+        break;
+    default:
+        log_failure(r, &res, "server_error");
+        sk__reply(r, 500, NULL);
+        break;
+    }
+    return false;
+}

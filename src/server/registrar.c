@@ -1,0 +1,330 @@
+/*
+ * The registrar, RFC 3261 §10.3, with Path (RFC 3327) and the instance
+ * and reg-id of RFC 5626 kept with each binding.
+ *
+ * Steps, as §10.3 numbers them:
+ *   1. the Request-URI must name our domain (or one of our addresses):
+ *      REGISTER for other domains gets 403 (forwarding may come later);
+ *   2. Require was checked by the pipeline's sanity stage;
+ *   3. digest authentication: 401 with WWW-Authenticate (auth.c);
+ *   4. the authenticated user may register only its own AOR: 403 with the
+ *      reason logged;
+ *   5. the AOR comes from To and must be in our domain: 404 otherwise;
+ *   6. Contact: * only alone and with Expires: 0 (400 otherwise) removes
+ *      every binding; each other Contact gets its expiry from its expires
+ *      parameter, else Expires, else the default; a non-zero expiry below
+ *      the minimum gets 423 with Min-Expires, one above the maximum is
+ *      capped;
+ *   7. Call-ID / CSeq ordering: a binding last written with the same
+ *      Call-ID and a CSeq not lower fails the request (500, nothing
+ *      changes); sk_location_update() does the check atomically;
+ *   8. the changes are committed (durably) before the 200 OK, which lists
+ *      every current binding with its remaining expires, plus Date.
+ * A REGISTER without Contact is a query: the 200 lists the bindings.
+ *
+ * Memory: bindings are copied into one heap array per request; the
+ * request's slices are read during the call only.
+ */
+#include "server/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Contacts one REGISTER may carry. */
+#define MAX_CONTACTS 32
+
+int sk__aor_key(const struct sk_uri *u, char *out, size_t outsz)
+{
+    int n;
+
+    if ((u->scheme != SK_URI_SIP && u->scheme != SK_URI_SIPS) || u->user.len == 0 ||
+        u->host.len == 0)
+        return SK_EINVAL;
+    n = sk_uri_unescape(u->user, out, outsz);
+    if (n < 0)
+        return SK_ETOOBIG;
+    if ((size_t)n + 1 + u->host.len + 1 > outsz)
+        return SK_ETOOBIG;
+    out[n++] = '@';
+    for (size_t i = 0; i < u->host.len; i++) {
+        char c = u->host.p[i];
+        out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* §19.1.4 comparison of two Contact URIs (byte equality if one does not
+ * parse). */
+static bool same_uri(void *arg, struct sk_slice a, struct sk_slice b)
+{
+    struct sk_uri ua, ub;
+
+    (void)arg;
+    if (sk_uri_parse(a, &ua) != 0 || sk_uri_parse(b, &ub) != 0)
+        return sk_slice_eq(a, b);
+    return sk_uri_equal(&ua, &ub);
+}
+
+/* ---- the 200 OK ----------------------------------------------------------- */
+
+static void add_date(struct sk_buf *b, int64_t now)
+{
+    char d[64];
+    time_t t = (time_t)now;
+    struct tm tm;
+
+    /* §20.17: RFC 1123 date, always GMT. */
+    gmtime_r(&t, &tm);
+    strftime(d, sizeof(d), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    sk_msg_add_header(b, "Date", sk_slice_cstr(d));
+}
+
+static void add_contacts(struct sk_buf *out, const struct sk_binding *b, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        sk_buf_printf(out, "Contact: <%s>;expires=%u", b[i].contact,
+                      sk_binding_remaining(&b[i], now));
+        if (b[i].q >= 0)
+            sk_buf_printf(out, ";q=%d.%03d", b[i].q / 1000, b[i].q % 1000);
+        if (b[i].instance[0] != '\0')
+            sk_buf_printf(out, ";+sip.instance=\"<%s>\"", b[i].instance);
+        if (b[i].reg_id != 0)
+            sk_buf_printf(out, ";reg-id=%u", b[i].reg_id);
+        sk_buf_append_cstr(out, "\r\n");
+    }
+}
+
+static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, int64_t now,
+                     struct sk_slice path)
+{
+    sk__resp_start(r, 200, NULL);
+    add_contacts(&r->out, b, n, now);
+    add_date(&r->out, now);
+    /* RFC 3327 §5.3: the stored Path is returned to the UA. */
+    if (path.len > 0)
+        sk_msg_add_header(&r->out, "Path", path);
+    sk_msg_add_header(&r->out, "Supported", SK_SLICE_LIT("path"));
+    sk__resp_send(r);
+}
+
+/* ---- reading the request ---------------------------------------------------- */
+
+struct regctx {
+    struct sk_location_contact c[MAX_CONTACTS];
+    size_t n;
+    bool star;
+    char path[SK_LOC_PATH_MAX + 1];
+    size_t pathlen;
+};
+
+/* Every Path value, in order, joined with ", ". Returns false when too
+ * long. */
+static bool join_path(const struct sk_msg *m, struct regctx *x)
+{
+    x->pathlen = 0;
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        struct sk_slice v = m->hdrs[i].value;
+        if (m->hdrs[i].id != SK_HDR_PATH)
+            continue;
+        if (x->pathlen + v.len + 2 > SK_LOC_PATH_MAX)
+            return false;
+        if (x->pathlen > 0) {
+            memcpy(x->path + x->pathlen, ", ", 2);
+            x->pathlen += 2;
+        }
+        memcpy(x->path + x->pathlen, v.p, v.len);
+        x->pathlen += v.len;
+    }
+    x->path[x->pathlen] = '\0';
+    return true;
+}
+
+/* +sip.instance="<urn:...>" without quotes and angle brackets. */
+static struct sk_slice instance_of(const struct sk_contact *c)
+{
+    struct sk_slice v;
+
+    if (!sk_param_find(c->addr.params, "+sip.instance", &v))
+        return SK_SLICE_NULL;
+    if (v.len >= 2 && v.p[0] == '<' && v.p[v.len - 1] == '>')
+        v = sk_slice_make(v.p + 1, v.len - 2);
+    return v;
+}
+
+/* Step 6: read the Contacts and their expiries. Returns 0, or the status
+ * to answer with (400, 423) and sets *why. */
+static unsigned read_contacts(struct sk__req *r, struct regctx *x, const char **why)
+{
+    const struct sk_server_config *cfg = &r->s->cfg;
+    const struct sk_msg *m = r->m;
+    uint64_t hdr_exp = cfg->default_expires, v;
+    int got = sk_msg_get_uint(m, SK_HDR_EXPIRES, UINT64_MAX, &v);
+    bool has_hdr = got == 1;
+    struct sk_hdr_iter it;
+    struct sk_contact c;
+    int rc;
+
+    if (has_hdr)
+        hdr_exp = v;
+    else if (got < 0)
+        return *why = "Invalid Expires", 400;
+    sk_hdr_iter_init(&it, m, SK_HDR_CONTACT);
+    while ((rc = sk_msg_contact_next(&it, &c)) == 1) {
+        if (c.star) {
+            x->star = true;
+            continue;
+        }
+        if (x->n == MAX_CONTACTS)
+            return *why = "Too Many Contacts", 400;
+        if (c.addr.uri.raw.len > SK_LOC_URI_MAX)
+            return *why = "Contact URI Too Long", 400;
+        struct sk_location_contact *lc = &x->c[x->n++];
+        uint64_t e = c.expires >= 0 ? (uint64_t)c.expires : hdr_exp;
+        if (e != 0 && e < cfg->min_expires)
+            return *why = NULL, 423;
+        lc->uri = c.addr.uri.raw;
+        lc->expires = (uint32_t)(e > cfg->max_expires ? cfg->max_expires : e);
+        lc->q = c.q;
+        lc->instance = instance_of(&c);
+        lc->reg_id = 0;
+        struct sk_slice rid;
+        if (sk_param_find(c.addr.params, "reg-id", &rid) &&
+            sk_slice_to_u64(rid, UINT32_MAX, &v) == 0)
+            lc->reg_id = (uint32_t)v;
+        if (lc->instance.len > SK_LOC_INSTANCE_MAX)
+            return *why = "+sip.instance Too Long", 400;
+    }
+    if (rc < 0)
+        return *why = "Malformed Contact", 400;
+    /* §10.3 step 6: "*" only alone and with Expires: 0. */
+    if (x->star && (x->n > 0 || !has_hdr || hdr_exp != 0))
+        return *why = "Invalid Contact: * needs Expires: 0 and no other Contact", 400;
+    return 0;
+}
+
+/* Steps 4 and 5: the AOR from To, owned by the authenticated user. */
+static bool check_aor(struct sk__req *r, char *aor, size_t aorsz)
+{
+    const struct sk_uri *to = &r->m->to.uri;
+    char user[SK_AUTH_NAME_MAX + 1];
+    int n;
+
+    if (sk__aor_key(to, aor, aorsz) != 0 || !sk__is_our_domain(r->s, to->host)) {
+        sk__log_reject(r, 404, NULL, "the To address is not in our domain");
+        sk__reply(r, 404, NULL);
+        return false;
+    }
+    n = sk_uri_unescape(to->user, user, sizeof(user));
+    if (n < 0 || (size_t)n != strlen(r->user) || memcmp(user, r->user, (size_t)n) != 0) {
+        SK_LOG(SK_LOG_INFO, "registrar",
+               "event=register_forbidden user=\"%s\" aor=\"%s\" reason=\"may register only its "
+               "own address-of-record\"",
+               r->user, aor);
+        sk__log_reject(r, 403, NULL, "not the authenticated user's AOR");
+        sk__resp_start(r, 403, NULL);
+        sk__resp_send(r);
+        return false;
+    }
+    return true;
+}
+
+static void update_failed(struct sk__req *r, int rc, const char *aor)
+{
+    if (rc == SK_ESTATE) {
+        /* §10.3 step 7: same Call-ID, CSeq not higher: the update is
+         * aborted and the request fails. */
+        sk__log_reject(r, 500, "Out-of-Order CSeq", "CSeq not above the binding's");
+        sk__resp_start(r, 500, "Out-of-Order CSeq");
+        sk__resp_send(r);
+    } else if (rc == SK_ETOOBIG) {
+        sk__log_reject(r, 403, "Too Many Registered Contacts", NULL);
+        sk__resp_start(r, 403, "Too Many Registered Contacts");
+        sk__resp_send(r);
+    } else {
+        SK_LOG(SK_LOG_ERROR, "registrar", "event=update_failed aor=\"%s\" error=\"%s\"", aor,
+               sk_strerror(rc));
+        sk__reply(r, 500, NULL);
+    }
+}
+
+void sk__registrar_handle(struct sk__req *r)
+{
+    const struct sk_msg *m = r->m;
+    char aor[SK_LOC_AOR_MAX + 1];
+    struct sk_location_update u;
+    struct sk_binding *b = NULL;
+    struct regctx *x = NULL;
+    int64_t now = sk_wall_s();
+    const char *why = NULL;
+    size_t n = 0;
+    unsigned code;
+    int rc;
+
+    if (m->ruri.user.len > 0 || !sk__is_our_host(r->s, &m->ruri)) {
+        sk__log_reject(r, 403, "Not Our Domain", "REGISTER for another domain");
+        sk__resp_start(r, 403, "Not Our Domain");
+        sk__resp_send(r);
+        return;
+    }
+    if (!sk__auth_check(r, SK_AUTH_WWW) || !check_aor(r, aor, sizeof(aor)))
+        return;
+    x = sk_calloc(1, sizeof(*x));
+    b = sk_calloc(r->s->cfg.max_contacts, sizeof(*b));
+    if (x == NULL || b == NULL) {
+        sk__reply(r, 500, NULL);
+        goto out;
+    }
+    if (!join_path(m, x)) {
+        sk__reply(r, 400, "Path Too Long");
+        goto out;
+    }
+    if ((code = read_contacts(r, x, &why)) == 423) {
+        sk__log_reject(r, 423, NULL, "expires below min_expires");
+        sk__resp_start(r, 423, NULL);
+        sk_msg_add_headerf(&r->out, "Min-Expires", "%u", r->s->cfg.min_expires);
+        sk__resp_send(r);
+        goto out;
+    } else if (code != 0) {
+        sk__reply(r, code, why);
+        goto out;
+    }
+    if (x->n == 0 && !x->star) {
+        /* A query: the current bindings. */
+        sk_location_lookup(r->s->loc, sk_slice_cstr(aor), now, b, r->s->cfg.max_contacts, &n);
+        reply_ok(r, b, n, now, sk_slice_make(x->path, x->pathlen));
+        goto out;
+    }
+    memset(&u, 0, sizeof(u));
+    u.aor = sk_slice_cstr(aor);
+    u.call_id = m->call_id;
+    u.cseq = m->cseq.num;
+    u.remove_all = x->star;
+    u.contacts = x->c;
+    u.ncontacts = x->n;
+    u.path = sk_slice_make(x->path, x->pathlen);
+    if (sk_msg_find(m, SK_HDR_USER_AGENT) != NULL)
+        u.user_agent = sk_msg_find(m, SK_HDR_USER_AGENT)->value;
+    u.transport = r->to->tp;
+    u.src_ip = m->src_ip;
+    u.src_port = m->src_port;
+    u.conn_id = r->to->conn_id;
+    u.now = now;
+    u.same_uri = same_uri;
+    if (m->call_id.len > SK_LOC_CALLID_MAX) {
+        sk__reply(r, 400, "Call-ID Too Long");
+        goto out;
+    }
+    rc = sk_location_update(r->s->loc, &u, b, r->s->cfg.max_contacts, &n);
+    if (rc != 0) {
+        update_failed(r, rc, aor);
+        goto out;
+    }
+    SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s", aor,
+           x->n, n, x->star ? " remove_all=true" : "");
+    reply_ok(r, b, n, now, u.path);
+out:
+    sk_free(x);
+    sk_free(b);
+}

@@ -1,0 +1,803 @@
+/*
+ * The location service in memory (RFC 3261 §10.3, §16.5): bindings per
+ * address-of-record in a hash table split into shards, each with its own
+ * lock, so lookups by the proxy and updates by the registrar on different
+ * AORs never wait for each other. Durability is location_db.c's job: an
+ * update changes memory under its shard lock, queues a snapshot of the
+ * AOR's bindings for the next group COMMIT while still holding the lock
+ * (so the disk sees changes in the order memory did), then waits for the
+ * COMMIT outside the lock. If the COMMIT fails, the AOR's previous
+ * bindings are put back unless another update changed the AOR meanwhile.
+ *
+ * §10.3 steps 6-8 live in update(): the Call-ID/CSeq ordering check for
+ * every binding the request touches happens before anything changes, so
+ * a request applies all its contacts or none.
+ *
+ * Memory: each binding is one heap block (struct sk__lbind) owned by its
+ * AOR entry; AOR entries are owned by their shard and freed by the purge
+ * once empty. Results are copied into caller-owned struct sk_binding.
+ */
+#include "store/store_int.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SHARDS 64
+#define MAX_BINDS      256 /* per AOR, hard cap of max_per_aor */
+
+struct aor {
+    struct aor *next;
+    uint64_t hash;
+    uint64_t version; /* set from loc->version on every change */
+    struct sk__lbind *binds;
+    size_t keylen;
+    char key[];
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct aor **b;
+    size_t nb;
+    size_t naors;
+    size_t nbinds;
+};
+
+struct sk_location {
+    struct sk__locdb *db;
+    struct shard *shards;
+    unsigned nshards;
+    struct sk_location_options opt;
+    _Atomic uint64_t version;
+};
+
+/* ---- binding blocks --------------------------------------------------------- */
+
+struct sk__lbind *sk__lbind_new(const struct sk__lrow *r)
+{
+    const char *src[6] = {r->contact, r->call_id, r->path, r->src_ip, r->instance, r->ua};
+    size_t len[6], total = 0;
+    struct sk__lbind *b;
+    char *p;
+
+    for (int i = 0; i < 6; i++) {
+        len[i] = src[i] != NULL ? strlen(src[i]) : 0;
+        total += len[i] + 1;
+    }
+    b = sk_malloc(sizeof(*b) + total);
+    if (b == NULL)
+        return NULL;
+    b->next = NULL;
+    b->r = *r;
+    p = b->data;
+    const char **dst[6] = {&b->r.contact, &b->r.call_id,  &b->r.path,
+                           &b->r.src_ip,  &b->r.instance, &b->r.ua};
+    for (int i = 0; i < 6; i++) {
+        if (len[i] > 0)
+            memcpy(p, src[i], len[i]);
+        p[len[i]] = '\0';
+        *dst[i] = p;
+        p += len[i] + 1;
+    }
+    return b;
+}
+
+struct sk__lbind *sk__lbind_clone(const struct sk__lbind *b)
+{
+    return sk__lbind_new(&b->r);
+}
+
+void sk__lbind_free_list(struct sk__lbind *b)
+{
+    while (b != NULL) {
+        struct sk__lbind *next = b->next;
+        sk_free(b);
+        b = next;
+    }
+}
+
+static void copy_str(char *dst, size_t dstsz, const char *src)
+{
+    size_t n = strlen(src);
+
+    if (n >= dstsz)
+        n = dstsz - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void to_binding(const char *aor, const struct sk__lrow *r, struct sk_binding *o)
+{
+    copy_str(o->aor, sizeof(o->aor), aor);
+    copy_str(o->contact, sizeof(o->contact), r->contact);
+    o->expires_at = r->expires_at;
+    o->q = r->q;
+    copy_str(o->call_id, sizeof(o->call_id), r->call_id);
+    o->cseq = r->cseq;
+    copy_str(o->path, sizeof(o->path), r->path);
+    o->transport = r->tp;
+    copy_str(o->src_ip, sizeof(o->src_ip), r->src_ip);
+    o->src_port = r->src_port;
+    o->conn_id = r->conn_id;
+    copy_str(o->instance, sizeof(o->instance), r->instance);
+    o->reg_id = r->reg_id;
+    copy_str(o->user_agent, sizeof(o->user_agent), r->ua);
+    o->updated_at = r->updated_at;
+}
+
+/* Lookup order: highest q first (none = 1.0), then the newest. */
+static bool before(const struct sk__lrow *a, const struct sk__lrow *b)
+{
+    int qa = a->q < 0 ? 1000 : a->q, qb = b->q < 0 ? 1000 : b->q;
+
+    if (qa != qb)
+        return qa > qb;
+    return a->updated_at > b->updated_at;
+}
+
+/* Insertion sort: an AOR holds a handful of bindings. */
+static void sort_rows(const struct sk__lrow **v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const struct sk__lrow *x = v[i];
+        size_t j = i;
+        while (j > 0 && before(x, v[j - 1])) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* ---- the hash table ---------------------------------------------------------- */
+
+static uint64_t hash_key(struct sk_slice k)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < k.len; i++)
+        h = (h ^ (unsigned char)k.p[i]) * 1099511628211ull;
+    return h;
+}
+
+static struct shard *shard_of(struct sk_location *loc, uint64_t h)
+{
+    return &loc->shards[(h >> 32) & (loc->nshards - 1)];
+}
+
+static struct aor *find_aor(struct shard *sh, struct sk_slice k, uint64_t h)
+{
+    for (struct aor *a = sh->b[h & (sh->nb - 1)]; a != NULL; a = a->next) {
+        if (a->hash == h && a->keylen == k.len && memcmp(a->key, k.p, k.len) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+static void maybe_grow(struct shard *sh)
+{
+    size_t n = sh->nb * 2;
+    struct aor **nb;
+
+    if (sh->naors < sh->nb * 2 || n > ((size_t)1 << 24))
+        return;
+    nb = sk_calloc(n, sizeof(*nb));
+    if (nb == NULL)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < sh->nb; i++) {
+        while (sh->b[i] != NULL) {
+            struct aor *a = sh->b[i];
+            sh->b[i] = a->next;
+            a->next = nb[a->hash & (n - 1)];
+            nb[a->hash & (n - 1)] = a;
+        }
+    }
+    sk_free(sh->b);
+    sh->b = nb;
+    sh->nb = n;
+}
+
+static struct aor *get_aor(struct shard *sh, struct sk_slice k, uint64_t h)
+{
+    struct aor *a = find_aor(sh, k, h);
+
+    if (a != NULL)
+        return a;
+    a = sk_calloc(1, sizeof(*a) + k.len + 1);
+    if (a == NULL)
+        return NULL;
+    a->hash = h;
+    a->keylen = k.len;
+    memcpy(a->key, k.p, k.len);
+    maybe_grow(sh);
+    a->next = sh->b[h & (sh->nb - 1)];
+    sh->b[h & (sh->nb - 1)] = a;
+    sh->naors++;
+    return a;
+}
+
+static size_t count_list(const struct sk__lbind *b)
+{
+    size_t n = 0;
+
+    for (; b != NULL; b = b->next)
+        n++;
+    return n;
+}
+
+/* ---- open, load, close ------------------------------------------------------- */
+
+static int load_row(void *arg, const char *aor, const struct sk__lrow *r)
+{
+    struct sk_location *loc = arg;
+    struct sk_slice k = sk_slice_cstr(aor);
+    uint64_t h = hash_key(k);
+    struct shard *sh = shard_of(loc, h);
+    struct aor *a = get_aor(sh, k, h);
+    struct sk__lbind *b;
+
+    if (a == NULL || (b = sk__lbind_new(r)) == NULL)
+        return SK_ENOMEM;
+    b->next = a->binds;
+    a->binds = b;
+    sh->nbinds++;
+    return 0;
+}
+
+int sk_location_open(struct sk_location **out, struct sk_store *store,
+                     const struct sk_location_options *opt)
+{
+    struct sk_location *loc;
+    int rc;
+
+    if (store == NULL)
+        return SK_EINVAL;
+    loc = sk_calloc(1, sizeof(*loc));
+    if (loc == NULL)
+        return SK_ENOMEM;
+    if (opt != NULL)
+        loc->opt = *opt;
+    if (loc->opt.shards == 0)
+        loc->opt.shards = DEFAULT_SHARDS;
+    if (loc->opt.max_per_aor == 0)
+        loc->opt.max_per_aor = SK_LOC_DEFAULT_MAX_PER_AOR;
+    if (loc->opt.max_per_aor > MAX_BINDS || (loc->opt.shards & (loc->opt.shards - 1)) != 0 ||
+        loc->opt.shards > 4096) {
+        sk_free(loc);
+        return SK_EINVAL;
+    }
+    loc->nshards = loc->opt.shards;
+    loc->shards = sk_calloc(loc->nshards, sizeof(*loc->shards));
+    if (loc->shards == NULL) {
+        sk_free(loc);
+        return SK_ENOMEM;
+    }
+    for (unsigned i = 0; i < loc->nshards; i++) {
+        pthread_mutex_init(&loc->shards[i].lock, NULL);
+        loc->shards[i].nb = 64;
+        loc->shards[i].b = sk_calloc(64, sizeof(struct aor *));
+        if (loc->shards[i].b == NULL) {
+            sk_location_close(loc);
+            return SK_ENOMEM;
+        }
+    }
+    rc = sk__locdb_open(&loc->db, sk_store_dir(store), store->opt.busy_timeout_ms,
+                        loc->opt.read_only);
+    if (rc == 0)
+        rc = sk__locdb_load(loc->db, load_row, loc);
+    if (rc != 0) {
+        sk_location_close(loc);
+        return rc;
+    }
+    *out = loc;
+    return 0;
+}
+
+void sk_location_close(struct sk_location *loc)
+{
+    if (loc == NULL)
+        return;
+    for (unsigned i = 0; loc->shards != NULL && i < loc->nshards; i++) {
+        struct shard *sh = &loc->shards[i];
+        for (size_t j = 0; sh->b != NULL && j < sh->nb; j++) {
+            while (sh->b[j] != NULL) {
+                struct aor *a = sh->b[j];
+                sh->b[j] = a->next;
+                sk__lbind_free_list(a->binds);
+                sk_free(a);
+            }
+        }
+        sk_free(sh->b);
+        pthread_mutex_destroy(&sh->lock);
+    }
+    sk_free(loc->shards);
+    sk__locdb_close(loc->db);
+    sk_free(loc);
+}
+
+size_t sk_location_count(struct sk_location *loc)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; i < loc->nshards; i++) {
+        pthread_mutex_lock(&loc->shards[i].lock);
+        n += loc->shards[i].nbinds;
+        pthread_mutex_unlock(&loc->shards[i].lock);
+    }
+    return n;
+}
+
+/* Copy the unexpired bindings of a, in lookup order, into out. Shard
+ * lock held. */
+static size_t copy_out(const struct aor *a, int64_t now, struct sk_binding *out, size_t max)
+{
+    const struct sk__lrow *v[MAX_BINDS];
+    size_t n = 0;
+
+    for (const struct sk__lbind *b = a->binds; b != NULL && n < MAX_BINDS; b = b->next) {
+        if (b->r.expires_at > now)
+            v[n++] = &b->r;
+    }
+    sort_rows(v, n);
+    if (n > max)
+        n = max;
+    for (size_t i = 0; i < n; i++)
+        to_binding(a->key, v[i], &out[i]);
+    return n;
+}
+
+int sk_location_lookup(struct sk_location *loc, struct sk_slice aor, int64_t now,
+                       struct sk_binding *out, size_t max, size_t *n)
+{
+    uint64_t h = hash_key(aor);
+    struct shard *sh;
+    struct aor *a;
+
+    *n = 0;
+    if (aor.len == 0 || aor.len > SK_LOC_AOR_MAX || (max > 0 && out == NULL))
+        return SK_EINVAL;
+    sh = shard_of(loc, h);
+    pthread_mutex_lock(&sh->lock);
+    a = find_aor(sh, aor, h);
+    if (a != NULL)
+        *n = copy_out(a, now, out, max);
+    pthread_mutex_unlock(&sh->lock);
+    return 0;
+}
+
+/* ---- update (RFC 3261 §10.3 steps 6-8) ----------------------------------------- */
+
+static bool same_binding(const struct sk_location_update *u, const struct sk__lrow *r,
+                         const struct sk_location_contact *c)
+{
+    /* RFC 5626 §6: with an instance, the binding is (instance, reg-id). */
+    if (c->instance.len > 0 || r->instance[0] != '\0')
+        return sk_slice_eq(c->instance, sk_slice_cstr(r->instance)) && c->reg_id == r->reg_id;
+    if (u->same_uri != NULL)
+        return u->same_uri(u->same_arg, c->uri, sk_slice_cstr(r->contact));
+    return sk_slice_eq(c->uri, sk_slice_cstr(r->contact));
+}
+
+static bool has_nul(struct sk_slice s)
+{
+    return memchr(s.p, '\0', s.len) != NULL;
+}
+
+static int check_update(const struct sk_location_update *u)
+{
+    struct sk_slice all[4] = {u->aor, u->call_id, u->path, u->src_ip};
+    size_t max[4] = {SK_LOC_AOR_MAX, SK_LOC_CALLID_MAX, SK_LOC_PATH_MAX, SK_LOC_IP_MAX};
+
+    if (u->aor.len == 0 || (u->ncontacts > 0 && u->contacts == NULL))
+        return SK_EINVAL;
+    for (int i = 0; i < 4; i++) {
+        if (all[i].len > max[i])
+            return SK_ETOOBIG;
+        if (all[i].len > 0 && has_nul(all[i]))
+            return SK_EINVAL;
+    }
+    for (size_t i = 0; i < u->ncontacts; i++) {
+        const struct sk_location_contact *c = &u->contacts[i];
+        if (c->uri.len == 0 || has_nul(c->uri) || (c->instance.len > 0 && has_nul(c->instance)))
+            return SK_EINVAL;
+        if (c->uri.len > SK_LOC_URI_MAX || c->instance.len > SK_LOC_INSTANCE_MAX)
+            return SK_ETOOBIG;
+    }
+    return 0;
+}
+
+/* What one update did to its AOR, kept until the COMMIT's outcome. */
+struct change {
+    struct sk__lbind *kept[MAX_BINDS];
+    size_t nkept;
+    struct sk__lbind *removed; /* unlinked: freed after success, restored on failure */
+    struct sk__lbind *added;   /* linked into the AOR */
+    uint64_t version;
+};
+
+/* Step 7 for every binding the request touches. Shard lock held. */
+static bool out_of_order(const struct sk_location_update *u, const struct aor *a)
+{
+    for (const struct sk__lbind *b = a->binds; b != NULL; b = b->next) {
+        bool touched = u->remove_all;
+        if (b->r.expires_at <= u->now || !sk_slice_eq(u->call_id, sk_slice_cstr(b->r.call_id)))
+            continue;
+        for (size_t i = 0; !touched && i < u->ncontacts; i++)
+            touched = same_binding(u, &b->r, &u->contacts[i]);
+        if (touched && b->r.cseq >= u->cseq)
+            return true;
+    }
+    return false;
+}
+
+static struct sk__lbind *new_bind(const struct sk_location_update *u,
+                                  const struct sk_location_contact *c, char *tmp, size_t tmpsz)
+{
+    struct sk__lrow r;
+    /* Copy the slices into NUL-terminated strings inside tmp. */
+    struct sk_slice in[6] = {c->uri, u->call_id, u->path, u->src_ip, c->instance, u->user_agent};
+    const char **out[6] = {&r.contact, &r.call_id, &r.path, &r.src_ip, &r.instance, &r.ua};
+    size_t off = 0;
+
+    memset(&r, 0, sizeof(r));
+    for (int i = 0; i < 6; i++) {
+        size_t n = in[i].len;
+        if (i == 5 && n > SK_LOC_UA_MAX)
+            n = SK_LOC_UA_MAX; /* User-Agent is informational: cut */
+        if (off + n + 1 > tmpsz)
+            return NULL;
+        if (n > 0)
+            memcpy(tmp + off, in[i].p, n);
+        tmp[off + n] = '\0';
+        *out[i] = tmp + off;
+        off += n + 1;
+    }
+    r.expires_at = u->now + (int64_t)c->expires;
+    r.updated_at = u->now;
+    r.q = c->q < 0 ? -1 : c->q > 1000 ? 1000 : c->q;
+    r.cseq = u->cseq;
+    r.reg_id = c->reg_id;
+    r.src_port = u->src_port;
+    r.tp = u->transport;
+    r.conn_id = u->conn_id;
+    return sk__lbind_new(&r);
+}
+
+/* Steps 6 and 8: compute and link the AOR's new bindings. Shard lock
+ * held. Returns 0, SK_ENOMEM or SK_ETOOBIG (nothing changed then). */
+static int apply(struct sk_location *loc, const struct sk_location_update *u, struct aor *a,
+                 struct change *ch, char *tmp, size_t tmpsz)
+{
+    struct sk__lbind *cur[MAX_BINDS + 1];
+    bool gone[MAX_BINDS + 1];
+    size_t n = 0, live = 0;
+
+    memset(ch->kept, 0, sizeof(ch->kept));
+    ch->nkept = 0;
+    ch->removed = ch->added = NULL;
+    for (struct sk__lbind *b = a->binds; b != NULL && n < MAX_BINDS; b = b->next) {
+        gone[n] = u->remove_all || b->r.expires_at <= u->now;
+        cur[n++] = b;
+    }
+    for (size_t i = 0; i < u->ncontacts; i++) {
+        const struct sk_location_contact *c = &u->contacts[i];
+        for (size_t j = 0; j < n; j++) {
+            if (!gone[j] && same_binding(u, &cur[j]->r, c))
+                gone[j] = true;
+        }
+        /* A later Contact for the same binding in one request wins. */
+        for (struct sk__lbind **pp = &ch->added; *pp != NULL;) {
+            if (same_binding(u, &(*pp)->r, c)) {
+                struct sk__lbind *x = *pp;
+                *pp = x->next;
+                sk_free(x);
+            } else {
+                pp = &(*pp)->next;
+            }
+        }
+        if (c->expires == 0)
+            continue;
+        struct sk__lbind *nb = new_bind(u, c, tmp, tmpsz);
+        if (nb == NULL) {
+            sk__lbind_free_list(ch->added);
+            ch->added = NULL;
+            return SK_ENOMEM;
+        }
+        nb->next = ch->added;
+        ch->added = nb;
+    }
+    for (size_t j = 0; j < n; j++)
+        live += gone[j] ? 0 : 1;
+    if (live + count_list(ch->added) > loc->opt.max_per_aor) {
+        sk__lbind_free_list(ch->added);
+        ch->added = NULL;
+        return SK_ETOOBIG;
+    }
+    /* Relink: kept bindings, then the new ones; the rest is set aside. */
+    struct sk__lbind *list = ch->added;
+    for (size_t j = n; j-- > 0;) {
+        if (gone[j]) {
+            cur[j]->next = ch->removed;
+            ch->removed = cur[j];
+        } else {
+            ch->kept[ch->nkept++] = cur[j];
+            cur[j]->next = list;
+            list = cur[j];
+        }
+    }
+    a->binds = list;
+    ch->version = atomic_fetch_add(&loc->version, 1) + 1;
+    a->version = ch->version;
+    return 0;
+}
+
+/* The snapshot the disk gets: copies of the AOR's bindings. */
+static int snapshot(const struct aor *a, struct sk__locop *op)
+{
+    struct sk__lbind **tail = &op->rows;
+
+    op->rows = NULL;
+    for (const struct sk__lbind *b = a->binds; b != NULL; b = b->next) {
+        struct sk__lbind *c = sk__lbind_clone(b);
+        if (c == NULL) {
+            sk__lbind_free_list(op->rows);
+            op->rows = NULL;
+            return SK_ENOMEM;
+        }
+        *tail = c;
+        tail = &c->next;
+    }
+    return 0;
+}
+
+/* The COMMIT failed: put the previous bindings back if nobody changed the
+ * AOR since; otherwise memory keeps the newer state. */
+static void undo(struct shard *sh, struct aor *a, struct change *ch)
+{
+    pthread_mutex_lock(&sh->lock);
+    if (a->version == ch->version) {
+        struct sk__lbind *list = ch->removed;
+        for (size_t i = 0; i < ch->nkept; i++) {
+            ch->kept[i]->next = list;
+            list = ch->kept[i];
+        }
+        sh->nbinds -= count_list(a->binds);
+        sh->nbinds += count_list(list);
+        sk__lbind_free_list(ch->added);
+        a->binds = list;
+        ch->removed = NULL;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    sk__lbind_free_list(ch->removed);
+}
+
+int sk_location_update(struct sk_location *loc, const struct sk_location_update *u,
+                       struct sk_binding *out, size_t max, size_t *n)
+{
+    uint64_t h = hash_key(u->aor);
+    struct shard *sh = shard_of(loc, h);
+    struct change *ch;
+    struct sk__locop op;
+    char key[SK_LOC_AOR_MAX + 1];
+    char *tmp;
+    size_t tmpsz = SK_LOC_URI_MAX + SK_LOC_CALLID_MAX + SK_LOC_PATH_MAX + SK_LOC_IP_MAX +
+                   SK_LOC_INSTANCE_MAX + SK_LOC_UA_MAX + 8;
+    struct aor *a;
+    bool changed = false;
+    int rc;
+
+    if (n != NULL)
+        *n = 0;
+    if (loc->opt.read_only)
+        return SK_EINVAL;
+    if ((rc = check_update(u)) != 0)
+        return rc;
+    ch = sk_malloc(sizeof(*ch) + tmpsz);
+    if (ch == NULL)
+        return SK_ENOMEM;
+    tmp = (char *)(ch + 1);
+    memcpy(key, u->aor.p, u->aor.len);
+    key[u->aor.len] = '\0';
+    memset(&op, 0, sizeof(op));
+    op.aor = key;
+    pthread_mutex_lock(&sh->lock);
+    a = get_aor(sh, u->aor, h);
+    if (a == NULL)
+        rc = SK_ENOMEM;
+    else if (out_of_order(u, a))
+        rc = SK_ESTATE;
+    else if ((rc = apply(loc, u, a, ch, tmp, tmpsz)) == 0) {
+        changed = true;
+        sh->nbinds -= count_list(ch->removed);
+        sh->nbinds += count_list(a->binds) - ch->nkept;
+        if (snapshot(a, &op) == 0)
+            sk__locdb_enqueue(loc->db, &op);
+        else
+            rc = SK_EIO; /* cannot make it durable: undone below */
+        if (rc == 0 && out != NULL && n != NULL)
+            *n = copy_out(a, u->now, out, max);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (rc == 0) {
+        rc = sk__locdb_wait(loc->db, &op);
+        sk__lbind_free_list(op.rows);
+    }
+    if (rc == 0) {
+        sk__lbind_free_list(ch->removed);
+        if (loc->opt.on_change != NULL)
+            loc->opt.on_change(loc->opt.change_arg, key);
+    } else if (changed) {
+        undo(sh, a, ch);
+        if (n != NULL)
+            *n = 0;
+    }
+    sk_free(ch);
+    return rc;
+}
+
+/* ---- purge and listing ---------------------------------------------------------- */
+
+/* AORs whose bindings the purge removed, for on_change. */
+struct purged {
+    struct purged *next;
+    char key[];
+};
+
+/* Remove expired bindings (and empty AOR entries) of one shard. */
+static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now,
+                          struct purged **changed)
+{
+    size_t removed = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    for (size_t i = 0; i < sh->nb; i++) {
+        for (struct aor **pa = &sh->b[i]; *pa != NULL;) {
+            struct aor *a = *pa;
+            size_t before_n = removed;
+            for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
+                struct sk__lbind *b = *pb;
+                if (b->r.expires_at > now) {
+                    pb = &b->next;
+                    continue;
+                }
+                *pb = b->next;
+                sk_free(b);
+                removed++;
+            }
+            if (removed > before_n) {
+                a->version = atomic_fetch_add(&loc->version, 1) + 1;
+                struct purged *p =
+                    loc->opt.on_change != NULL ? sk_malloc(sizeof(*p) + a->keylen + 1) : NULL;
+                if (p != NULL) {
+                    memcpy(p->key, a->key, a->keylen + 1);
+                    p->next = *changed;
+                    *changed = p;
+                }
+            }
+            if (a->binds == NULL) {
+                *pa = a->next;
+                sh->naors--;
+                sk_free(a);
+            } else {
+                pa = &a->next;
+            }
+        }
+    }
+    sh->nbinds -= removed;
+    pthread_mutex_unlock(&sh->lock);
+    return removed;
+}
+
+int sk_location_purge(struct sk_location *loc, int64_t now)
+{
+    struct purged *changed = NULL;
+    size_t removed = 0;
+    int rc = 0;
+
+    if (loc->opt.read_only)
+        return 0;
+    for (unsigned i = 0; i < loc->nshards; i++)
+        removed += purge_shard(loc, &loc->shards[i], now, &changed);
+    if (removed > 0) {
+        struct sk__locop op;
+        memset(&op, 0, sizeof(op));
+        op.purge = true;
+        op.before = now;
+        sk__locdb_enqueue(loc->db, &op);
+        rc = sk__locdb_wait(loc->db, &op);
+    }
+    while (changed != NULL) {
+        struct purged *p = changed;
+        changed = p->next;
+        loc->opt.on_change(loc->opt.change_arg, p->key);
+        sk_free(p);
+    }
+    return rc != 0 ? rc : (int)(removed > INT32_MAX ? INT32_MAX : removed);
+}
+
+/* A copied binding with its AOR, for listing outside the locks. */
+struct item {
+    struct sk__lbind *b;
+    const char *aor;
+};
+
+static int cmp_item(const void *x, const void *y)
+{
+    const struct item *a = x, *b = y;
+    int c = strcmp(a->aor, b->aor);
+
+    if (c != 0)
+        return c;
+    if (before(&a->b->r, &b->b->r))
+        return -1;
+    return before(&b->b->r, &a->b->r) ? 1 : 0;
+}
+
+/* Copy the unexpired bindings of a into items (grown as needed). */
+static int collect(const struct aor *a, int64_t now, struct item **items, size_t *n, size_t *cap,
+                   struct sk__lbind **owned)
+{
+    for (const struct sk__lbind *b = a->binds; b != NULL; b = b->next) {
+        if (b->r.expires_at <= now)
+            continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            struct item *ni = sk_realloc(*items, nc * sizeof(*ni));
+            if (ni == NULL)
+                return SK_ENOMEM;
+            *items = ni;
+            *cap = nc;
+        }
+        /* Copies (binding and AOR key) outlive the shard lock. */
+        struct sk__lbind *c = sk__lbind_clone(b);
+        char *k = c != NULL ? sk_malloc(a->keylen + 1) : NULL;
+        if (k == NULL) {
+            sk_free(c);
+            return SK_ENOMEM;
+        }
+        memcpy(k, a->key, a->keylen + 1);
+        c->next = *owned;
+        *owned = c;
+        (*items)[*n].b = c;
+        (*items)[*n].aor = k;
+        (*n)++;
+    }
+    return 0;
+}
+
+int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t now,
+                        sk_location_binding_cb cb, void *arg)
+{
+    struct item *items = NULL;
+    struct sk__lbind *owned = NULL;
+    struct sk_binding *out = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    for (unsigned i = 0; rc == 0 && i < loc->nshards; i++) {
+        struct shard *sh = &loc->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        for (size_t j = 0; rc == 0 && j < sh->nb; j++) {
+            for (const struct aor *a = sh->b[j]; rc == 0 && a != NULL; a = a->next) {
+                if (aor.len == 0 || (a->keylen == aor.len && memcmp(a->key, aor.p, aor.len) == 0))
+                    rc = collect(a, now, &items, &n, &cap, &owned);
+            }
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    if (rc == 0 && n > 0) {
+        qsort(items, n, sizeof(*items), cmp_item);
+        out = sk_malloc(sizeof(*out));
+        rc = out == NULL ? SK_ENOMEM : 0;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        to_binding(items[i].aor, &items[i].b->r, out);
+        rc = cb(arg, out);
+    }
+    for (size_t i = 0; i < n; i++)
+        sk_free((void *)items[i].aor);
+    sk_free(items);
+    sk_free(out);
+    sk__lbind_free_list(owned);
+    return rc;
+}

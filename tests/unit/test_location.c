@@ -1,0 +1,369 @@
+/* Unit tests for the location service (store/location.c, location_db.c):
+ * RFC 3261 §10.3 steps 6-8 semantics, ordering of lookups, persistence
+ * across reopen, purge, group commit from threads and kill -9 of a
+ * process that was told its updates were durable. */
+#include "support.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sipkit/store.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/sk-loc-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+struct env {
+    struct sk_store *st;
+    struct sk_location *loc;
+};
+
+static void env_open(struct env *e, const struct sk_location_options *o)
+{
+    assert_int_equal(sk_store_open(&e->st, dir, NULL), 0);
+    assert_int_equal(sk_location_open(&e->loc, e->st, o), 0);
+}
+
+static void env_close(struct env *e)
+{
+    sk_location_close(e->loc);
+    sk_store_close(e->st);
+}
+
+/* One REGISTER with one contact. */
+static int reg(struct sk_location *loc, const char *aor, const char *uri, uint32_t expires, int q,
+               const char *call_id, uint32_t cseq, int64_t now)
+{
+    struct sk_location_contact c = {S(uri), expires, q, SK_SLICE_NULL, 0};
+    struct sk_location_update u;
+
+    memset(&u, 0, sizeof(u));
+    u.aor = S(aor);
+    u.call_id = S(call_id);
+    u.cseq = cseq;
+    u.contacts = &c;
+    u.ncontacts = 1;
+    u.src_ip = S("192.0.2.7");
+    u.src_port = 5062;
+    u.transport = SK_TP_UDP;
+    u.now = now;
+    return sk_location_update(loc, &u, NULL, 0, NULL);
+}
+
+static void add_lookup_order(void **state)
+{
+    struct env e;
+    struct sk_binding b[4];
+    size_t n = 99;
+    (void)state;
+    sk_test_alloc_hook();
+    env_open(&e, NULL);
+    assert_int_equal(reg(e.loc, "alice@ex.test", "sip:a1@192.0.2.7", 3600, 500, "c1", 1, 1000), 0);
+    assert_int_equal(reg(e.loc, "alice@ex.test", "sip:a2@192.0.2.7", 60, -1, "c2", 1, 1001), 0);
+    assert_int_equal(reg(e.loc, "alice@ex.test", "sip:a3@192.0.2.7", 600, 900, "c3", 1, 1002), 0);
+    assert_int_equal(sk_location_lookup(e.loc, S("alice@ex.test"), 1010, b, 4, &n), 0);
+    assert_int_equal(n, 3);
+    /* no q counts as 1.0, then 0.9, then 0.5 */
+    assert_string_equal(b[0].contact, "sip:a2@192.0.2.7");
+    assert_int_equal(b[0].q, -1);
+    assert_string_equal(b[1].contact, "sip:a3@192.0.2.7");
+    assert_string_equal(b[2].contact, "sip:a1@192.0.2.7");
+    assert_int_equal(sk_binding_remaining(&b[0], 1010), 51);
+    assert_int_equal(b[2].expires_at, 4600);
+    assert_string_equal(b[2].src_ip, "192.0.2.7");
+    assert_int_equal(b[2].src_port, 5062);
+    /* max limits what is written */
+    assert_int_equal(sk_location_lookup(e.loc, S("alice@ex.test"), 1010, b, 2, &n), 0);
+    assert_int_equal(n, 2);
+    /* expired ones are not returned */
+    assert_int_equal(sk_location_lookup(e.loc, S("alice@ex.test"), 1061, b, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(sk_location_lookup(e.loc, S("nobody@ex.test"), 1010, b, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(sk_location_count(e.loc), 3);
+    env_close(&e);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+static void callid_cseq_order(void **state)
+{
+    struct env e;
+    struct sk_binding b[2];
+    size_t n;
+    (void)state;
+    env_open(&e, NULL);
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 3600, -1, "cid", 5, 100), 0);
+    /* §10.3 step 7: same Call-ID, CSeq not higher -> refused, no change */
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 60, -1, "cid", 5, 101), SK_ESTATE);
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 60, -1, "cid", 4, 101), SK_ESTATE);
+    assert_int_equal(sk_location_lookup(e.loc, S("bob@ex.test"), 102, b, 2, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(b[0].expires_at, 3700);
+    /* higher CSeq refreshes; another Call-ID updates whatever its CSeq */
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 60, -1, "cid", 6, 102), 0);
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 120, -1, "other", 1, 103), 0);
+    assert_int_equal(sk_location_lookup(e.loc, S("bob@ex.test"), 104, b, 2, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(b[0].expires_at, 223);
+    assert_string_equal(b[0].call_id, "other");
+    assert_int_equal(b[0].cseq, 1);
+    /* expires 0 removes it */
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:b@h", 0, -1, "other", 2, 105), 0);
+    assert_int_equal(sk_location_lookup(e.loc, S("bob@ex.test"), 105, b, 2, &n), 0);
+    assert_int_equal(n, 0);
+    /* removing what does not exist is no change and no error */
+    assert_int_equal(reg(e.loc, "bob@ex.test", "sip:zz@h", 0, -1, "x", 1, 106), 0);
+    env_close(&e);
+}
+
+static void remove_all_and_limits(void **state)
+{
+    struct sk_location_options o = {.max_per_aor = 2};
+    struct sk_location_update u;
+    struct env e;
+    size_t n;
+    (void)state;
+    env_open(&e, &o);
+    assert_int_equal(reg(e.loc, "c@ex.test", "sip:c1@h", 60, -1, "a", 1, 10), 0);
+    assert_int_equal(reg(e.loc, "c@ex.test", "sip:c2@h", 60, -1, "b", 1, 10), 0);
+    assert_int_equal(reg(e.loc, "c@ex.test", "sip:c3@h", 60, -1, "c", 1, 10), SK_ETOOBIG);
+    memset(&u, 0, sizeof(u));
+    u.aor = S("c@ex.test");
+    u.call_id = S("b");
+    u.cseq = 1; /* binding c2 has Call-ID b, CSeq 1: out of order */
+    u.remove_all = true;
+    u.now = 11;
+    assert_int_equal(sk_location_update(e.loc, &u, NULL, 0, NULL), SK_ESTATE);
+    u.cseq = 2;
+    assert_int_equal(sk_location_update(e.loc, &u, NULL, 0, NULL), 0);
+    assert_int_equal(sk_location_lookup(e.loc, S("c@ex.test"), 11, NULL, 0, &n), 0);
+    assert_int_equal(n, 0);
+    /* limits on values */
+    char big[SK_LOC_URI_MAX + 10];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(reg(e.loc, "c@ex.test", big, 60, -1, "a", 9, 12), SK_ETOOBIG);
+    assert_int_equal(reg(e.loc, "", "sip:x@h", 60, -1, "a", 9, 12), SK_EINVAL);
+    env_close(&e);
+}
+
+static void persist_and_instance(void **state)
+{
+    struct sk_location_contact c[2] = {
+        {S("sip:d@10.0.0.1:5070;ob"), 300, 700, S("urn:uuid:00000000-0000-1000-8000-000A95A0E128"),
+         1},
+        {S("sip:d@10.0.0.1:5071"), 300, -1, SK_SLICE_NULL, 0},
+    };
+    struct sk_location_update u;
+    struct sk_binding b[3];
+    struct env e;
+    size_t n;
+    (void)state;
+    env_open(&e, NULL);
+    memset(&u, 0, sizeof(u));
+    u.aor = S("dave@ex.test");
+    u.call_id = S("call-d");
+    u.cseq = 1;
+    u.contacts = c;
+    u.ncontacts = 2;
+    u.path = S("<sip:edge.ex.test;lr>, <sip:p2.ex.test;lr>");
+    u.user_agent = S("softphone/1.0");
+    u.transport = SK_TP_TCP;
+    u.src_ip = S("2001:db8::9");
+    u.src_port = 40000;
+    u.conn_id = 77;
+    u.now = 5000;
+    assert_int_equal(sk_location_update(e.loc, &u, b, 3, &n), 0);
+    assert_int_equal(n, 2);
+    env_close(&e);
+
+    env_open(&e, NULL);
+    assert_int_equal(sk_location_lookup(e.loc, S("dave@ex.test"), 5001, b, 3, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(b[0].contact, "sip:d@10.0.0.1:5071");
+    assert_string_equal(b[1].contact, "sip:d@10.0.0.1:5070;ob");
+    assert_string_equal(b[1].instance, "urn:uuid:00000000-0000-1000-8000-000A95A0E128");
+    assert_int_equal(b[1].reg_id, 1);
+    assert_int_equal(b[1].q, 700);
+    assert_string_equal(b[1].path, "<sip:edge.ex.test;lr>, <sip:p2.ex.test;lr>");
+    assert_string_equal(b[1].user_agent, "softphone/1.0");
+    assert_int_equal(b[1].transport, SK_TP_TCP);
+    assert_string_equal(b[1].src_ip, "2001:db8::9");
+    assert_int_equal(b[1].src_port, 40000);
+    assert_int_equal(b[1].conn_id, 77);
+    assert_int_equal(b[1].expires_at, 5300);
+    assert_string_equal(b[1].call_id, "call-d");
+    /* RFC 5626: same instance and reg-id from a new address replaces it */
+    c[0].uri = S("sip:d@10.0.0.2:6000;ob");
+    u.ncontacts = 1;
+    u.cseq = 2;
+    u.now = 5002;
+    assert_int_equal(sk_location_update(e.loc, &u, b, 3, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(b[1].contact, "sip:d@10.0.0.2:6000;ob");
+    env_close(&e);
+}
+
+static int changes;
+static void on_change(void *arg, const char *aor)
+{
+    (void)arg;
+    if (strcmp(aor, "e@ex.test") == 0)
+        changes++;
+}
+
+static void purge_expired(void **state)
+{
+    struct sk_location_options o = {.on_change = on_change};
+    struct env e;
+    size_t n;
+    (void)state;
+    changes = 0;
+    env_open(&e, &o);
+    assert_int_equal(reg(e.loc, "e@ex.test", "sip:e1@h", 10, -1, "a", 1, 100), 0);
+    assert_int_equal(reg(e.loc, "e@ex.test", "sip:e2@h", 100, -1, "a", 2, 100), 0);
+    assert_int_equal(changes, 2);
+    assert_int_equal(sk_location_purge(e.loc, 109), 0);
+    assert_int_equal(sk_location_purge(e.loc, 110), 1);
+    assert_int_equal(changes, 3);
+    assert_int_equal(sk_location_count(e.loc), 1);
+    env_close(&e);
+    env_open(&e, NULL);
+    assert_int_equal(sk_location_count(e.loc), 1);
+    assert_int_equal(sk_location_lookup(e.loc, S("e@ex.test"), 110, NULL, 0, &n), 0);
+    env_close(&e);
+}
+
+struct worker {
+    struct sk_location *loc;
+    int id;
+    int fails;
+};
+
+static void *writer(void *arg)
+{
+    struct worker *w = arg;
+    char aor[64], uri[64];
+
+    for (int i = 0; i < 50; i++) {
+        snprintf(aor, sizeof(aor), "u%d-%d@ex.test", w->id, i);
+        snprintf(uri, sizeof(uri), "sip:u@10.0.%d.%d", w->id, i);
+        if (reg(w->loc, aor, uri, 3600, -1, aor, 1, 100) != 0)
+            w->fails++;
+    }
+    return NULL;
+}
+
+static int count_cb(void *arg, const struct sk_binding *b)
+{
+    (*(int *)arg)++;
+    return strstr(b->aor, "@ex.test") != NULL ? 0 : -1;
+}
+
+static void group_commit_threads(void **state)
+{
+    struct worker w[4];
+    pthread_t t[4];
+    struct env e;
+    int seen = 0;
+    (void)state;
+    env_open(&e, NULL);
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){e.loc, i, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, writer, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].fails, 0);
+    }
+    env_close(&e);
+    env_open(&e, NULL);
+    assert_int_equal(sk_location_count(e.loc), 200);
+    assert_int_equal(sk_location_foreach(e.loc, SK_SLICE_NULL, 100, count_cb, &seen), 0);
+    assert_int_equal(seen, 200);
+    seen = 0;
+    assert_int_equal(sk_location_foreach(e.loc, S("u2-7@ex.test"), 100, count_cb, &seen), 0);
+    assert_int_equal(seen, 1);
+    env_close(&e);
+}
+
+/* A child updates and reports each success on a pipe; the parent kills it
+ * with SIGKILL mid-way and checks every reported binding is on disk. */
+static void survives_kill9(void **state)
+{
+    int fds[2], acked = 0;
+    pid_t pid;
+    char line[64];
+    FILE *in;
+    struct env e;
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        env_open(&e, NULL);
+        for (int i = 0;; i++) {
+            char aor[64];
+            snprintf(aor, sizeof(aor), "k%d@ex.test", i);
+            if (reg(e.loc, aor, "sip:k@10.1.1.1", 3600, -1, "k", 1, 100) != 0)
+                _exit(3);
+            dprintf(fds[1], "%d\n", i);
+        }
+    }
+    close(fds[1]);
+    in = fdopen(fds[0], "r");
+    while (acked < 300 && fgets(line, sizeof(line), in) != NULL)
+        acked++;
+    kill(pid, SIGKILL);
+    while (fgets(line, sizeof(line), in) != NULL)
+        acked++; /* acknowledged before the kill landed */
+    fclose(in);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(acked >= 300, 1);
+    env_open(&e, NULL);
+    for (int i = 0; i < acked; i++) {
+        char aor[64];
+        size_t n;
+        snprintf(aor, sizeof(aor), "k%d@ex.test", i);
+        assert_int_equal(sk_location_lookup(e.loc, S(aor), 100, NULL, 0, &n), 0);
+        struct sk_binding b;
+        assert_int_equal(sk_location_lookup(e.loc, S(aor), 100, &b, 1, &n), 0);
+        assert_int_equal(n, 1);
+    }
+    env_close(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(add_lookup_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(callid_cseq_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(remove_all_and_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(persist_and_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(purge_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(group_commit_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(survives_kill9, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
