@@ -135,6 +135,8 @@ static void handle_options(struct sk__req *r)
 {
     sk__resp_start(r, 200, NULL);
     sk__add_allow(&r->out);
+    /* RFC 6665 §8.2.2: the event packages the server serves. */
+    sk_msg_add_header(&r->out, "Allow-Events", SK_SLICE_LIT(SK_EV_ALLOW_EVENTS));
     sk_msg_add_header(&r->out, "Accept", SK_SLICE_LIT("application/sdp"));
     sk_msg_add_header(&r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
     sk_msg_add_header(&r->out, "Accept-Language", SK_SLICE_LIT("en"));
@@ -154,7 +156,8 @@ void sk__add_allow(struct sk_buf *b)
     sk_buf_append_cstr(b, "Allow: ACK, CANCEL");
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         sk_buf_printf(b, ", %s", sk_method_name(handlers[i].method));
-    sk_buf_append_cstr(b, "\r\n");
+    /* Dispatched before the handler table, to events.c (RFC 6665, 3903). */
+    sk_buf_append_cstr(b, ", SUBSCRIBE, PUBLISH\r\n");
 }
 
 void sk__local_handle(struct sk__req *r)
