@@ -183,9 +183,10 @@ struct sk_dest {
 };
 
 /* Send bytes. UDP is sent at once, except from a receive callback handling
- * one of a batch of datagrams: then the bytes are copied and sent with the
- * rest of the batch's output when the batch ends (a send error is then
- * logged, not returned). TCP on a connection owned by the
+ * one of a batch of datagrams when the bytes go to the host that datagram
+ * came from (an answer): then they are copied and sent with the rest of
+ * the batch's output when the batch ends (a send error is then logged, not
+ * returned). TCP on a connection owned by the
  * calling worker thread is written at once; otherwise the bytes are queued
  * to the worker that owns the connection (or, to open a new one, to the
  * calling worker or worker 0). Returns 0 or a negative error (-errno,

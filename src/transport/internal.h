@@ -102,8 +102,9 @@ struct sk_tp_worker {
     char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
     struct sk_buf scratch;       /* the head of an oversized TCP frame */
     struct sk_buf txbuf;         /* a request rewritten for TCP (§18.1.1) */
-    /* UDP sends queued while a received batch is handled (udp.c). */
-    bool in_batch;
+    /* UDP sends queued while a received batch is handled (udp.c); set
+     * while a message of a batch is handed up: where it came from. */
+    const struct sk_addr *batch_peer;
     struct sk__udp_tx txq[SK__UDP_TXQ];
     size_t txq_n;
     struct sk_buf txq_bytes;
@@ -156,7 +157,8 @@ void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_add
 /* udp.c */
 void sk__udp_readable(uv_poll_t *h, int status, int events);
 /* Send a datagram now, or queue it when the calling worker is handling a
- * received batch (flushed with sendmmsg at the end of the batch). */
+ * received batch and it goes to the sender's host (flushed with sendmmsg
+ * at the end of the batch). */
 int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
 /* tcp.c */

@@ -8,9 +8,13 @@
  * stateless answer or a forwarded request is produced for each. One
  * system call for all of them instead of one each saves the per-call
  * cost that otherwise dominates the send path. The delay is bounded by
- * the batch (SK__UDP_BATCH messages), and nothing changes outside a
- * batch: a send from another thread, from a TCP callback or from a timer
- * goes out at once.
+ * the batch (SK__UDP_BATCH messages). Only datagrams to the host the
+ * current message came from are queued (answers, in practice): that host
+ * is reachable, so the send error the caller no longer sees would have
+ * been rare; a request forwarded elsewhere goes out at once and its error
+ * (no route, say) is returned, so a transaction can report it (RFC 3261
+ * §17.1.4). Nothing changes outside a batch: a send from another thread,
+ * from a TCP callback or from a timer goes out at once.
  *
  * Memory: the worker's queue (entries and a byte buffer holding copies of
  * the queued datagrams) is reused for every batch; it grows to the
@@ -112,7 +116,7 @@ int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, 
     if (li < 0)
         return SK_ENOTFOUND;
     sk__tp_trace_out(tp, SK_TP_UDP, &tp->bound[li], &dst->addr, data, len);
-    if (w == cur && w->in_batch)
+    if (w == cur && w->batch_peer != NULL && sk_addr_same_host(&dst->addr, w->batch_peer))
         return enqueue(w, w->udp[li].fd, &dst->addr, data, len);
     /* Outside a batch: a plain sendto on the worker's descriptor, one
      * system call, thread-safe when another thread sends. */
@@ -155,8 +159,6 @@ void sk__udp_readable(uv_poll_t *h, int status, int events)
         n = recvmmsg(u->fd, msgs, SK__UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
             return;
-        /* A single datagram gains nothing from queueing its answer. */
-        w->in_batch = n > 1;
         for (int i = 0; i < n; i++) {
             size_t len = msgs[i].msg_len;
             const char *p = iov[i].iov_base;
@@ -166,9 +168,11 @@ void sk__udp_readable(uv_poll_t *h, int status, int events)
                 continue;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
                 len = w->rbuf_size; /* over max_size: the parser says 513 */
+            /* A single datagram gains nothing from queueing its answer. */
+            w->batch_peer = n > 1 ? &from[i] : NULL;
             sk__tp_deliver(w, SK_TP_UDP, u->listener, &from[i], NULL, p, len, 0);
         }
-        w->in_batch = false;
+        w->batch_peer = NULL;
         if (w->txq_n > 0)
             flush(w);
         if (n < SK__UDP_BATCH)
