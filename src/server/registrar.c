@@ -271,7 +271,9 @@ void sk__registrar_handle(struct sk__req *r)
     if (!sk__auth_check(r, SK_AUTH_WWW) || !check_aor(r, aor, sizeof(aor)))
         return;
     x = sk_calloc(1, sizeof(*x));
-    b = sk_calloc(r->s->cfg.max_contacts, sizeof(*b));
+    /* Every field of a returned binding is written: no need to zero the
+     * array (max_contacts * ~3 KB) on every REGISTER. */
+    b = sk_malloc(r->s->cfg.max_contacts * sizeof(*b));
     if (x == NULL || b == NULL) {
         sk__reply(r, 500, NULL);
         goto out;
