@@ -42,6 +42,10 @@ struct sk_server_config {
     unsigned max_expires;      /* registrar: longer ones are capped */
     unsigned default_expires;  /* registrar: no expires parameter, no Expires */
     unsigned max_contacts;     /* registrar: bindings per address-of-record */
+    unsigned sub_min_expires;  /* events: shorter SUBSCRIBE / PUBLISH expiries get 423 */
+    unsigned sub_max_expires;  /* events: longer ones are capped */
+    unsigned sub_default_expires; /* events: no Expires header */
+    char watch_policy[SK_SERVER_DOMAIN_MAX]; /* events: "domain" or "self" */
     bool listen_from_args;     /* internal: --listen replaced the file's list */
 };
 

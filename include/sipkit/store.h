@@ -246,4 +246,95 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
 /* Bindings in memory (expired ones not yet purged included). */
 size_t sk_location_count(struct sk_location *loc);
 
+/* ---- subscriptions and publications (RFC 6665, RFC 3903) -------------------
+ *
+ * The durable half of the events layer (include/sipkit/events.h): every
+ * accepted subscription (the notifier's side of its dialog) and every
+ * publication is written to tables `subscriptions` and `publications` in
+ * the store's database before the 200 OK that promises it, so both survive
+ * kill -9 and restart like bindings do. The events layer keeps the live
+ * copies in memory and loads these at start.
+ *
+ * Memory and threads: as for users (the store's mutex, the store's
+ * connection). Records are plain values; strings handed to a callback are
+ * valid during the call only.
+ */
+
+#define SK_SUB_KEY_MAX  64  /* our tag in the dialog: unique, the key */
+#define SK_SUB_PKG_MAX  32
+#define SK_SUB_ID_MAX   64  /* the Event header's id parameter */
+#define SK_SUB_TAG_MAX  128
+#define SK_SUB_ROUTE_MAX 2048
+
+enum sk_sub_state {
+    SK_SUB_ACTIVE = 0,
+    SK_SUB_PENDING = 1,
+    SK_SUB_TERMINATED = 2,
+};
+
+/* One subscription seen from the notifier: the dialog (RFC 3261 §12.1.1
+ * as UAS, RFC 6665 §4.2.1) and the subscription's own state. */
+struct sk_subscription {
+    char key[SK_SUB_KEY_MAX + 1];       /* our To tag, unique per subscription */
+    char package[SK_SUB_PKG_MAX + 1];   /* Event package, e.g. "presence" */
+    char event_id[SK_SUB_ID_MAX + 1];   /* Event id parameter, may be empty */
+    char call_id[SK_LOC_CALLID_MAX + 1];
+    char remote_tag[SK_SUB_TAG_MAX + 1]; /* the watcher's From tag */
+    char local_uri[SK_LOC_URI_MAX + 1];  /* SUBSCRIBE's To URI: our From */
+    char remote_uri[SK_LOC_URI_MAX + 1]; /* SUBSCRIBE's From URI: our To */
+    char remote_target[SK_LOC_URI_MAX + 1]; /* SUBSCRIBE's Contact URI */
+    /* §12.1.1: the Record-Route values of the SUBSCRIBE, in order, joined
+     * with ", "; empty when none. */
+    char route_set[SK_SUB_ROUTE_MAX + 1];
+    char watcher[SK_LOC_AOR_MAX + 1];  /* AOR of the subscriber (From) */
+    char resource[SK_LOC_AOR_MAX + 1]; /* AOR watched (Request-URI) */
+    uint32_t remote_cseq;              /* last SUBSCRIBE's CSeq */
+    uint32_t local_cseq;               /* last NOTIFY's CSeq */
+    uint32_t version;                  /* body version (RFC 3680 §5.3, RFC 4235 §4.1) */
+    int64_t expires_at;                /* wall clock seconds */
+    enum sk_sub_state state;
+    /* Where the SUBSCRIBE came from: NOTIFYs go back that way when the
+     * watcher is behind a NAT (RFC 3581 applied to the dialog). */
+    enum sk_transport transport;
+    char src_ip[SK_LOC_IP_MAX + 1];
+    uint16_t src_port;
+    uint64_t conn_id;
+};
+
+/* Insert or replace (by key). Returns once committed: 0, SK_EINVAL, SK_EIO. */
+int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub);
+/* Record a NOTIFY's CSeq and body version (cheaper than a put). Returns 0,
+ * SK_ENOTFOUND, SK_EIO. */
+int sk_store_sub_seq(struct sk_store *s, const char *key, uint32_t local_cseq, uint32_t version);
+/* Returns 0, SK_ENOTFOUND, SK_EIO. */
+int sk_store_sub_del(struct sk_store *s, const char *key);
+typedef int (*sk_store_sub_cb)(void *arg, const struct sk_subscription *sub);
+/* Every stored subscription, by key. A non-zero return stops the walk. */
+int sk_store_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg);
+
+#define SK_PUB_ETAG_MAX  32
+#define SK_PUB_CTYPE_MAX 127
+#define SK_PUB_BODY_MAX  16384
+
+/* One publication (RFC 3903 §6): an event state a publisher keeps alive
+ * under an entity-tag. */
+struct sk_publication {
+    char etag[SK_PUB_ETAG_MAX + 1];
+    char resource[SK_LOC_AOR_MAX + 1];
+    char package[SK_SUB_PKG_MAX + 1];
+    char ctype[SK_PUB_CTYPE_MAX + 1];
+    int64_t expires_at;
+    int64_t updated_at; /* wall clock of the last modify (ordering) */
+    uint64_t seq;       /* strictly increasing per process: ties in updated_at */
+    struct sk_slice body;
+};
+
+/* Insert or replace (by etag; old_etag, when not NULL, is removed in the
+ * same transaction: RFC 3903 §6 gives a new entity-tag on every refresh
+ * and modify). Returns 0, SK_EINVAL, SK_EIO. */
+int sk_store_pub_put(struct sk_store *s, const struct sk_publication *p, const char *old_etag);
+int sk_store_pub_del(struct sk_store *s, const char *etag);
+typedef int (*sk_store_pub_cb)(void *arg, const struct sk_publication *p);
+int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg);
+
 #endif

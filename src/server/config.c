@@ -55,6 +55,16 @@ static const struct sk_option options[] = {
      OFF(default_expires), "SECONDS", "expiry of a Contact without expires parameter or Expires"},
     {"registrar", "max_contacts", "max-contacts", SK_OPT_UINT, "16", 1, 256, false,
      OFF(max_contacts), "N", "bindings one address-of-record may hold"},
+    {"events", "min_expires", "sub-min-expires", SK_OPT_UINT, "60", 1, 86400, false,
+     OFF(sub_min_expires), "SECONDS",
+     "shortest SUBSCRIBE or PUBLISH accepted; shorter gets 423 Interval Too Brief"},
+    {"events", "max_expires", "sub-max-expires", SK_OPT_UINT, "3600", 1, 31536000, false,
+     OFF(sub_max_expires), "SECONDS", "longer subscriptions and publications are granted this long"},
+    {"events", "default_expires", "sub-default-expires", SK_OPT_UINT, "3600", 1, 31536000, false,
+     OFF(sub_default_expires), "SECONDS", "expiry of a SUBSCRIBE or PUBLISH without Expires"},
+    {"events", "watch_policy", "watch-policy", SK_OPT_STRING, "domain", 0, 0, false,
+     OFF(watch_policy), "POLICY",
+     "who may watch a user's presence and dialogs: domain (any user of the domain) or self"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };
@@ -383,6 +393,16 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (c->min_expires > c->max_expires) {
         snprintf(err, errsz, "registrar min_expires (%u) must not exceed max_expires (%u)",
                  c->min_expires, c->max_expires);
+        return SK_EINVAL;
+    }
+    if (c->sub_min_expires > c->sub_max_expires) {
+        snprintf(err, errsz, "events min_expires (%u) must not exceed max_expires (%u)",
+                 c->sub_min_expires, c->sub_max_expires);
+        return SK_EINVAL;
+    }
+    if (strcmp(c->watch_policy, "domain") != 0 && strcmp(c->watch_policy, "self") != 0) {
+        snprintf(err, errsz, "events watch_policy: '%s' is neither domain nor self",
+                 c->watch_policy);
         return SK_EINVAL;
     }
     if (c->domain[0] == '\0')

@@ -2,7 +2,7 @@
  * Private state of the server layer, shared by server.c (lifecycle, timer
  * thread, reload, drain), pipeline.c (what happens to each request),
  * merge.c (merged requests), auth.c (digest challenges), registrar.c and the
- * proxy (proxy_stub.c until the proxy lands).
+ * proxy (proxy*.c).
  *
  * Every request that parses goes through the transaction table: the
  * transport hands it to sk_txn_table_receive(), which absorbs
@@ -22,6 +22,7 @@
 #define SK_SERVER_INTERNAL_H
 
 #include <sipkit/auth.h>
+#include <sipkit/events.h>
 #include <sipkit/msg.h>
 #include <sipkit/server.h>
 #include <sipkit/store.h>
@@ -31,6 +32,8 @@
 #include <stdatomic.h>
 
 struct sk__merge;
+struct sk__events;
+struct sk__proxy;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -40,6 +43,8 @@ struct sk_server {
     struct sk_location *loc;
     struct sk_auth *auth;
     struct sk__merge *merge;
+    struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
+    struct sk__proxy *proxy; /* running forks (proxy_run.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */
@@ -119,11 +124,11 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind);
 int sk__aor_key(const struct sk_uri *u, char *out, size_t outsz);
 void sk__registrar_handle(struct sk__req *r);
 
-/* ---- proxy hooks (proxy_stub.c until the proxy lands) -------------------- */
+/* ---- proxy hooks (proxy*.c) ------------------------------------------------ */
 
 /* A request the server does not handle as a UAS: the Request-URI names a
- * user (or a host that is not us). The stub answers as the server itself
- * would (OPTIONS 200, 405, 501). */
+ * user (or a host that is not us). The proxy authenticates, routes and
+ * forwards it (proxy.c). */
 void sk__proxy_request(struct sk__req *r);
 /* The INVITE a CANCEL matched (§9.2, §16.10). Return true when the proxy
  * owns it (it then cancels its branches and answers 487 itself); false
@@ -144,5 +149,27 @@ void sk__proxy_terminated(struct sk_server *s, struct sk_txn *txn);
 void sk__add_allow(struct sk_buf *b);
 /* OPTIONS, 405 and 501 for a request addressed to the server itself. */
 void sk__local_handle(struct sk__req *r);
+
+/* ---- events.c, events_notify.c: RFC 6665 notifier ------------------------ */
+
+int sk__events_new(struct sk_server *s);
+void sk__events_free(struct sk_server *s);
+/* SUBSCRIBE or PUBLISH addressed to our domain: handled by events.c. */
+bool sk__events_wants(const struct sk_server *s, const struct sk_msg *req);
+void sk__events_handle(struct sk__req *r);
+/* Whether a client transaction is one of our NOTIFYs; then the final
+ * response (or the locally made 408/503, resp NULL when none) goes to
+ * sk__events_response(). */
+bool sk__events_owns(const struct sk_txn *txn);
+void sk__events_response(struct sk_server *s, struct sk_txn *txn, const struct sk_msg *resp);
+/* Once a second from the timer thread: expiry of subscriptions,
+ * publications and terminated dialogs. */
+void sk__events_tick(struct sk_server *s);
+/* The location service's on_change hook (arg is the server): the "reg"
+ * package notifies the AOR's watchers. */
+void sk__events_reg_changed(void *arg, const char *aor);
+/* The proxy's hook for the "dialog" package: one user's view of one
+ * INVITE dialog changed (see struct sk_dlg_event in events.h). */
+void sk__events_dialog_changed(struct sk_server *s, const struct sk_dlg_event *e);
 
 #endif

@@ -15,6 +15,8 @@
  *   4. CANCEL is matched to its INVITE (§9.2): 200 to the CANCEL, 487 to
  *      the INVITE when it is still pending, 481 when there is none;
  *   5. dispatch: REGISTER -> registrar (which authenticates, auth.c);
+ *      SUBSCRIBE and PUBLISH to our domain -> events.c (the NOTIFY client
+ *      transactions' callbacks go back there too);
  *      requests to the server itself -> the handler table below
  *      (OPTIONS, §11.2); merged requests (§8.2.2.2) -> 482 for requests we
  *      answer as a UAS; everything else -> the proxy hook.
@@ -133,6 +135,8 @@ static void handle_options(struct sk__req *r)
 {
     sk__resp_start(r, 200, NULL);
     sk__add_allow(&r->out);
+    /* RFC 6665 §8.2.2: the event packages the server serves. */
+    sk_msg_add_header(&r->out, "Allow-Events", SK_SLICE_LIT(SK_EV_ALLOW_EVENTS));
     sk_msg_add_header(&r->out, "Accept", SK_SLICE_LIT("application/sdp"));
     sk_msg_add_header(&r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
     sk_msg_add_header(&r->out, "Accept-Language", SK_SLICE_LIT("en"));
@@ -152,7 +156,8 @@ void sk__add_allow(struct sk_buf *b)
     sk_buf_append_cstr(b, "Allow: ACK, CANCEL");
     for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
         sk_buf_printf(b, ", %s", sk_method_name(handlers[i].method));
-    sk_buf_append_cstr(b, "\r\n");
+    /* Dispatched before the handler table, to events.c (RFC 6665, 3903). */
+    sk_buf_append_cstr(b, ", SUBSCRIBE, PUBLISH\r\n");
 }
 
 void sk__local_handle(struct sk__req *r)
@@ -355,6 +360,8 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
     } else if (!sanity(&r)) {
         if (req->method_id == SK_METHOD_CANCEL)
             handle_cancel(&r);
+        else if (sk__events_wants(r.s, req))
+            sk__events_handle(&r); /* SUBSCRIBE, PUBLISH: events.c */
         else if (req->method_id == SK_METHOD_REGISTER)
             sk__local_handle(&r); /* the registrar refuses other domains */
         else if (req->ruri.user.len == 0 && sk__is_our_host(r.s, &req->ruri))
@@ -377,21 +384,35 @@ static void on_stray(void *arg, const struct sk_msg *msg, const struct sk_addr *
 
 static void on_response(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_response(arg, txn, resp);
 }
 
 static void on_timeout(void *arg, struct sk_txn *txn, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_timeout(arg, txn, resp);
 }
 
 static void on_tperr(void *arg, struct sk_txn *txn, int err, const struct sk_msg *resp)
 {
+    if (sk__events_owns(txn)) {
+        sk__events_response(arg, txn, resp);
+        return;
+    }
     sk__proxy_transport_error(arg, txn, err, resp);
 }
 
 static void on_terminated(void *arg, struct sk_txn *txn)
 {
+    if (sk__events_owns(txn))
+        return;
     sk__proxy_terminated(arg, txn);
 }
 

@@ -18,6 +18,7 @@
  * sk_server_free() releases them.
  */
 #include "server/internal.h"
+#include "server/proxy_int.h"
 
 #include <errno.h>
 #include <time.h>
@@ -116,6 +117,8 @@ static void *timer_main(void *arg)
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
+            sk__events_tick(s);
+            sk__proxy_tick(s);
         }
         due = sk_txn_table_next_due(s->txns);
         now = sk_now_ms();
@@ -174,11 +177,15 @@ static int open_state(struct sk_server *s)
         return err;
     }
     lo.max_per_aor = s->cfg.max_contacts;
+    lo.on_change = sk__events_reg_changed; /* the "reg" event package */
+    lo.change_arg = s;
     if ((err = sk_location_open(&s->loc, s->store, &lo)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=location_failed error=\"%s\"", sk_strerror(err));
         return err;
     }
     SK_LOG(SK_LOG_INFO, "server", "event=location_loaded bindings=%zu", sk_location_count(s->loc));
+    if ((err = sk__events_new(s)) != 0)
+        return err;
     sk_location_purge(s->loc, sk_wall_s());
     sk_auth_config_init(&ac);
     ac.realm = s->cfg.domain;
@@ -190,12 +197,15 @@ static int open_state(struct sk_server *s)
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
     }
+    if ((err = sk__proxy_new(&s->proxy)) != 0)
+        return err;
     return 0;
 }
 
 static void close_state(struct sk_server *s)
 {
     sk_auth_free(s->auth);
+    sk__events_free(s);
     sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
@@ -353,6 +363,7 @@ void sk_server_free(struct sk_server *s)
         return;
     stop_timer(s);
     sk_tp_free(s->tp);
+    sk__proxy_free(s->proxy); /* drops its transaction references first */
     sk_txn_table_free(s->txns);
     close_state(s);
     pthread_mutex_destroy(&s->timer_lock);

@@ -16,7 +16,8 @@
  * REGISTER load.
  *
  * Each module creates its own tables from its init function (users.c:
- * sk__users_init); add new modules' init calls in sk_store_open().
+ * sk__users_init, subscriptions.c: sk__subs_init); add new modules' init
+ * calls in sk_store_open().
  *
  * Memory: struct sk_store owns the path copy, the connection, the
  * prepared statements and the caches; sk_store_close() frees all.
@@ -186,6 +187,8 @@ int sk_store_open(struct sk_store **out, const char *dir, const struct sk_store_
     rc = s->dir == NULL ? SK_ENOMEM : open_db(s);
     if (rc == 0)
         rc = sk__users_init(s);
+    if (rc == 0)
+        rc = sk__subs_init(s);
     if (rc != 0) {
         sk_store_close(s);
         return rc;
@@ -200,6 +203,7 @@ void sk_store_close(struct sk_store *s)
     if (s == NULL)
         return;
     sk__users_free(s);
+    sk__subs_free(s);
     sqlite3_finalize(s->version);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);

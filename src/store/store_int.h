@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 struct sk__user_cache;
+struct sk__subs_db;
 
 struct sk_store {
     char *dir;
@@ -25,6 +26,7 @@ struct sk_store {
      * us; caches built at an older generation are dropped. */
     uint64_t generation;
     struct sk__user_cache *users;
+    struct sk__subs_db *subs; /* subscriptions.c */
 };
 
 /* Run SQL without results (schema, pragmas). Caller holds the lock or is
@@ -39,6 +41,10 @@ void sk__store_check_changes(struct sk_store *s, bool force);
 /* users.c */
 int sk__users_init(struct sk_store *s);
 void sk__users_free(struct sk_store *s);
+
+/* subscriptions.c */
+int sk__subs_init(struct sk_store *s);
+void sk__subs_free(struct sk_store *s);
 
 /* ---- location (location.c: memory; location_db.c: SQLite, group commit) -- */
 

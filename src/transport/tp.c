@@ -85,6 +85,10 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     struct sk_rx rx;
     int err;
 
+    /* A connection we opened (to a proxy target) belongs to no listener
+     * (UINT32_MAX): it counts as the first one's. */
+    if (listener >= tp->nlisteners)
+        listener = 0;
     if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
         tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, &tp->bound[listener], peer,
                      sk_slice_make(p, n));

@@ -1,0 +1,71 @@
+/*
+ * Private state of the server's notifier (RFC 6665), shared by events.c
+ * (SUBSCRIBE and PUBLISH handling) and events_notify.c (the subscription
+ * table, NOTIFYs through the server's client transactions, expiry, the
+ * registrar's and proxy's hooks).
+ *
+ * Ownership: struct sk__events owns every struct esub (one heap block
+ * each, linked in two hash chains: by key and by resource), the
+ * publication state and the dialog tracker. One mutex guards the table;
+ * lock order is events -> pubstate / dialog tracker / location / store,
+ * never the other way. NOTIFYs are built under the lock into an outbox
+ * and sent after it is released, because the transaction layer may call
+ * back (transport error) from inside sk_txn_client_new().
+ */
+#ifndef SK_SERVER_EVENTS_INT_H
+#define SK_SERVER_EVENTS_INT_H
+
+#include "server/internal.h"
+
+#include <sipkit/events.h>
+
+#define SK__EV_BUCKETS 4096
+
+struct esub {
+    struct esub *next;  /* chain by key */
+    struct esub *rnext; /* chain by resource */
+    struct sk_subscription sub;
+    enum sk_ev_pkg pkg;
+    bool linked;    /* in the table (a fetch is not) */
+    bool in_flight; /* a NOTIFY awaits its final response */
+    bool again;     /* state changed meanwhile: notify once it is answered */
+    bool ending;    /* the next NOTIFY is the terminated one */
+    const char *end_reason;
+    /* reg: the bindings the last NOTIFY reported, to name what changed */
+    struct sk_binding *reg_last;
+    size_t reg_n;
+};
+
+struct sk__events {
+    pthread_mutex_t lock;
+    struct sk_server *s;
+    struct esub *bykey[SK__EV_BUCKETS];
+    struct esub *byres[SK__EV_BUCKETS];
+    size_t count;
+    struct sk_pubstate *pubs;
+    struct sk_dlgtrack *dialogs;
+    char local[SK_ADDR_STRLEN]; /* our host:port for Via and Contact, found lazily */
+};
+
+/* NOTIFYs built under the lock, sent after it. */
+struct sk__outbox {
+    struct sk__outmsg *head;
+};
+
+/* events_notify.c: all called with ev->lock held unless said otherwise. */
+struct esub *sk__ev_find(struct sk__events *ev, struct sk_slice key);
+void sk__ev_link(struct sk__events *ev, struct esub *e);
+/* Unlink (when linked), delete from the store, free. */
+void sk__ev_drop(struct sk__events *ev, struct esub *e);
+/* Send the current state now, or once the NOTIFY in flight is answered.
+ * When e->ending, the NOTIFY is the terminated one and e is dropped. */
+void sk__ev_notify(struct sk__events *ev, struct esub *e, struct sk__outbox *box);
+/* Every subscription of pkg to resource. */
+void sk__ev_notify_resource(struct sk__events *ev, const char *resource, enum sk_ev_pkg pkg,
+                            struct sk__outbox *box);
+/* Our host:port for Via and Contact. */
+const char *sk__ev_local(struct sk__events *ev);
+/* Without the lock: send and free what the outbox holds. */
+void sk__ev_flush(struct sk__events *ev, struct sk__outbox *box);
+
+#endif

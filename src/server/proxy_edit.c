@@ -1,0 +1,367 @@
+/*
+ * What the proxy changes in the messages it passes on: route information
+ * preprocessing (RFC 3261 §16.4), the forwarded copy of a request (§16.6
+ * steps 1-8, with RFC 3327 Path values as a pre-loaded route set), the
+ * branch of a statelessly forwarded ACK (§16.11), and a response going
+ * back with our Via removed (§16.7 step 9 / §16.11).
+ *
+ * Every header the proxy does not have to touch is written byte for byte
+ * (sk_msg_edit). Memory: slices point into the received message, the
+ * caller's plan, or the caller's scratch buffer; nothing is allocated
+ * here beyond the buffers' growth.
+ */
+#include "server/proxy_int.h"
+
+#include <string.h>
+
+bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself)
+{
+    struct sk_addr a;
+    uint16_t def = u->scheme == SK_URI_SIPS ? 5061 : 5060;
+
+    if (u->scheme != SK_URI_SIP && u->scheme != SK_URI_SIPS)
+        return false;
+    if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
+        return false;
+    if (sk_addr_parse(u->host, u->has_port ? u->port : def, &a) != 0)
+        return false;
+    for (size_t i = 0; i < nself; i++) {
+        if (sk_addr_equal(&a, &self[i]))
+            return true;
+    }
+    return false;
+}
+
+int sk__proxy_preprocess(const struct sk_msg *m, const struct sk_addr *self, size_t nself,
+                         struct sk__route_pre *pre)
+{
+    struct sk_hdr_iter it;
+    int r;
+
+    memset(pre, 0, sizeof(*pre));
+    pre->ruri = m->ruri_raw;
+    pre->ruri_parsed = m->ruri;
+    sk_hdr_iter_init(&it, m, SK_HDR_ROUTE);
+    for (;;) {
+        struct sk_nameaddr na;
+        r = sk_msg_nameaddr_next(&it, &na);
+        if (r == 0)
+            break;
+        if (r < 0)
+            return SK_EPARSE;
+        if (pre->nroutes == SK__PROXY_MAX_ROUTES)
+            return SK_ETOOBIG;
+        pre->routes[pre->nroutes++] = na;
+    }
+    /* §16.4: a Request-URI we put in a Record-Route means the previous hop
+     * was a strict router; the real Request-URI is the last Route value. */
+    if (pre->nroutes > 0 && sk__proxy_uri_is_self(&m->ruri, self, nself)) {
+        pre->strict_prev = true;
+        pre->ruri = pre->routes[pre->nroutes - 1].uri.raw;
+        pre->ruri_parsed = pre->routes[pre->nroutes - 1].uri;
+    }
+    /* §16.4: a first Route value naming us is removed (loose routing). */
+    if (sk__proxy_routes_left(pre) > 0 && sk__proxy_uri_is_self(&pre->routes[0].uri, self, nself))
+        pre->drop_first = true;
+    return 0;
+}
+
+size_t sk__proxy_routes_left(const struct sk__route_pre *pre)
+{
+    return pre->nroutes - (pre->strict_prev ? 1u : 0u) - (pre->drop_first ? 1u : 0u);
+}
+
+/* A piece of scratch: offsets stay valid while the buffer grows. */
+struct piece {
+    size_t off, len;
+};
+
+static struct piece piece_begin(const struct sk_buf *b)
+{
+    struct piece p = {b->len, 0};
+    return p;
+}
+
+static void piece_end(const struct sk_buf *b, struct piece *p)
+{
+    p->len = b->len - p->off;
+}
+
+static struct sk_slice piece_slice(const struct sk_buf *b, struct piece p)
+{
+    return sk_slice_make(b->p + p.off, p.len);
+}
+
+/* The route set of the forwarded copy, before the §16.6 step 6 check. */
+struct route_set {
+    struct sk_slice v[SK__PROXY_MAX_ROUTES * 2];
+    size_t n;
+};
+
+static void route_set_build(const struct sk__route_pre *pre, const struct sk__fwd_plan *plan,
+                            struct route_set *rs)
+{
+    size_t first = pre->drop_first ? 1 : 0;
+    size_t end = pre->nroutes - (pre->strict_prev ? 1 : 0);
+
+    rs->n = 0;
+    for (size_t i = 0; i < plan->npath && rs->n < SK__PROXY_MAX_ROUTES; i++)
+        rs->v[rs->n++] = plan->path[i];
+    for (size_t i = first; i < end; i++)
+        rs->v[rs->n++] = pre->routes[i].raw;
+}
+
+/* Remove every Route header and insert one holding the joined values. */
+static int rewrite_routes(struct sk_msg_edit *e, const struct sk_msg *m, struct sk_slice joined)
+{
+    size_t at = m->first[SK_HDR_ROUTE] ? (size_t)m->first[SK_HDR_ROUTE] - 1 : 0;
+    int err = 0;
+
+    for (size_t i = 0; i < m->nhdrs && err == 0; i++) {
+        if (m->hdrs[i].id == SK_HDR_ROUTE)
+            err = sk_msg_edit_remove(e, i);
+    }
+    if (err == 0 && joined.len > 0)
+        err = sk_msg_edit_insert(e, at, SK_SLICE_LIT("Route"), joined);
+    return err;
+}
+
+/* The value of the first Via header after the first Via value ("" or
+ * ", other-via..."). */
+static struct sk_slice via_rest(const struct sk_msg *m)
+{
+    const struct sk_hdr *h = sk_msg_find(m, SK_HDR_VIA);
+    const char *end, *after;
+
+    if (h == NULL || m->via.raw.p == NULL)
+        return SK_SLICE_NULL;
+    end = h->value.p + h->value.len;
+    after = m->via.raw.p + m->via.raw.len;
+    return sk_slice_make(after, (size_t)(end - after));
+}
+
+/* Scratch pieces of a forwarded copy. */
+struct fwd_scratch {
+    struct piece top_via, max_fwd, routes;
+    bool route_changed;
+    struct sk_slice ruri;
+    struct sk_slice next_hop;
+};
+
+/* §16.6 step 6: a first Route value without ;lr is a strict router: the
+ * Request-URI goes last in the route set and that value's URI becomes the
+ * Request-URI. Otherwise the next hop is the first Route value's URI. */
+static int build_routes(const struct sk__route_pre *pre, const struct sk__fwd_plan *plan,
+                        struct sk_buf *sc, struct fwd_scratch *fs)
+{
+    struct route_set rs;
+    struct sk_nameaddr first;
+    struct sk_slice lr;
+    bool strict_next = false;
+    size_t from = 0;
+
+    route_set_build(pre, plan, &rs);
+    fs->ruri = plan->target.len > 0 ? plan->target : pre->ruri;
+    fs->next_hop = fs->ruri;
+    if (rs.n > 0) {
+        if (sk_nameaddr_parse(rs.v[0], &first) != 0)
+            return SK_EPARSE;
+        strict_next = !sk_uri_param(&first.uri, "lr", &lr);
+        from = strict_next ? 1 : 0;
+        fs->next_hop = first.uri.raw;
+    }
+    fs->route_changed = plan->npath > 0 || pre->drop_first || pre->strict_prev || strict_next;
+    fs->routes = piece_begin(sc);
+    for (size_t i = from; i < rs.n; i++) {
+        if (sc->len > fs->routes.off)
+            sk_buf_append(sc, ", ", 2);
+        sk_buf_append_slice(sc, rs.v[i]);
+    }
+    if (strict_next) {
+        if (sc->len > fs->routes.off)
+            sk_buf_append(sc, ", ", 2);
+        sk_buf_append(sc, "<", 1);
+        sk_buf_append_slice(sc, fs->ruri);
+        sk_buf_append(sc, ">", 1);
+        fs->ruri = first.uri.raw;
+    }
+    piece_end(sc, &fs->routes);
+    return 0;
+}
+
+static void build_values(const struct sk_msg *m, struct sk_buf *sc, struct fwd_scratch *fs)
+{
+    /* §16.6 step 3: Max-Forwards one less (sanity checks refused 0). */
+    fs->max_fwd = piece_begin(sc);
+    sk_buf_append_u64(sc, m->max_forwards > 0 ? (uint64_t)m->max_forwards - 1 : 0);
+    piece_end(sc, &fs->max_fwd);
+    /* §18.2.1 / RFC 3581 §4: the previous hop's Via gets received and
+     * rport so responses find their way back. */
+    fs->top_via = piece_begin(sc);
+    sk_msg_write_top_via(m, sc);
+    sk_buf_append_slice(sc, via_rest(m));
+    piece_end(sc, &fs->top_via);
+}
+
+static int apply(struct sk_msg_edit *e, const struct sk_msg *m, const struct sk__fwd_plan *plan,
+                 const struct sk_buf *sc, const struct fwd_scratch *fs)
+{
+    size_t via_at = m->first[SK_HDR_VIA] ? (size_t)m->first[SK_HDR_VIA] - 1 : 0;
+    size_t rr_at = m->first[SK_HDR_RECORD_ROUTE] ? (size_t)m->first[SK_HDR_RECORD_ROUTE] - 1 : 0;
+    int err = 0;
+
+    sk_msg_edit_set_ruri(e, fs->ruri);
+    /* §16.6 step 8: our Via above all others. */
+    err = sk_msg_edit_insert(e, via_at, SK_SLICE_LIT("Via"), plan->via);
+    if (err == 0 && m->first[SK_HDR_VIA])
+        err = sk_msg_edit_replace(e, via_at, piece_slice(sc, fs->top_via));
+    /* §16.6 step 4: our Record-Route above any existing one. */
+    if (err == 0 && plan->rr.len > 0)
+        err = sk_msg_edit_insert(e, rr_at, SK_SLICE_LIT("Record-Route"), plan->rr);
+    if (err == 0 && m->first[SK_HDR_MAX_FORWARDS])
+        err = sk_msg_edit_replace(e, (size_t)m->first[SK_HDR_MAX_FORWARDS] - 1,
+                                  piece_slice(sc, fs->max_fwd));
+    else if (err == 0)
+        err = sk_msg_edit_insert(e, m->nhdrs, SK_SLICE_LIT("Max-Forwards"), SK_SLICE_LIT("70"));
+    if (err == 0 && fs->route_changed)
+        err = rewrite_routes(e, m, piece_slice(sc, fs->routes));
+    return err;
+}
+
+int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
+                      const struct sk__fwd_plan *plan, struct sk_buf *scratch, struct sk_buf *out,
+                      struct sk_slice *next_hop)
+{
+    struct sk_msg_edit e;
+    struct fwd_scratch fs;
+    int err;
+
+    memset(&fs, 0, sizeof(fs));
+    err = build_routes(pre, plan, scratch, &fs);
+    if (err != 0)
+        return err;
+    build_values(m, scratch, &fs);
+    if (!sk_buf_ok(scratch))
+        return SK_ENOMEM;
+    sk_msg_edit_init(&e, m);
+    err = apply(&e, m, plan, scratch, &fs);
+    if (err != 0)
+        return err;
+    /* The next hop may point into scratch (a strict Request-URI never
+     * does: it is a Route value's URI). */
+    *next_hop = fs.next_hop;
+    return sk_msg_edit_write(&e, out);
+}
+
+static uint64_t fnv(uint64_t h, struct sk_slice s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        h = (h ^ (unsigned char)s.p[i]) * 1099511628211ull;
+    return (h ^ 0xff) * 1099511628211ull;
+}
+
+void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, char *out,
+                                size_t outsz)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char magic[] = "z9hG4bKsl";
+    uint64_t h = 1469598103934665603ull;
+    size_t n = 0;
+
+    if (m->via.branch.len > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0) {
+        h = fnv(h, m->via.branch);
+    } else {
+        /* RFC 2543 peers: what identifies the request instead (§16.11). */
+        h = fnv(h, m->call_id);
+        h = fnv(h, m->from.tag);
+        h = fnv(h, m->to.tag);
+        h = fnv(h, m->ruri_raw);
+        h = fnv(h, m->via.raw);
+        h ^= m->cseq.num;
+    }
+    h = fnv(h, target);
+    for (size_t i = 0; magic[i] != '\0' && n + 1 < outsz; i++)
+        out[n++] = magic[i];
+    for (size_t i = 0; i < 16 && n + 1 < outsz; i++, h >>= 4)
+        out[n++] = hex[h & 15];
+    if (outsz > 0)
+        out[n] = '\0';
+}
+
+int sk__proxy_edit_strip_via(struct sk_msg_edit *e)
+{
+    const struct sk_msg *resp = e->m;
+    struct sk_slice rest;
+    size_t at;
+
+    if (resp->first[SK_HDR_VIA] == 0)
+        return SK_EINVAL;
+    at = (size_t)resp->first[SK_HDR_VIA] - 1;
+    rest = via_rest(resp);
+    /* The rest is "" or ", next-via ..." (§7.3.1 comma-separated). */
+    while (rest.len > 0 && rest.p[0] != '\0' && strchr(" \t\r\n,", rest.p[0]) != NULL)
+        rest = sk_slice_make(rest.p + 1, rest.len - 1);
+    if (rest.len == 0)
+        return sk_msg_edit_remove(e, at);
+    return sk_msg_edit_replace(e, at, rest);
+}
+
+int sk__proxy_strip_via(const struct sk_msg *resp, struct sk_buf *out)
+{
+    struct sk_msg_edit e;
+    int err;
+
+    sk_msg_edit_init(&e, resp);
+    err = sk__proxy_edit_strip_via(&e);
+    if (err != 0)
+        return err;
+    return sk_msg_edit_write(&e, out);
+}
+
+int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct sk_buf *sc)
+{
+    const struct sk_msg *resp = e->m;
+    size_t at, off = sc->len;
+    bool first = true;
+    int err = 0;
+
+    if (resp->first[SK_HDR_VIA] == 0 || up->first[SK_HDR_VIA] == 0)
+        return SK_EINVAL;
+    at = (size_t)resp->first[SK_HDR_VIA] - 1;
+    /* The top Via of the request as its responses carry it (§18.2.1,
+     * RFC 3581 §4): written first, so later appends cannot move it. */
+    sk_msg_write_top_via(up, sc);
+    sk_buf_append_slice(sc, via_rest(up));
+    if (!sk_buf_ok(sc))
+        return SK_ENOMEM;
+    for (size_t i = 0; i < resp->nhdrs && err == 0; i++) {
+        if (resp->hdrs[i].id == SK_HDR_VIA)
+            err = sk_msg_edit_remove(e, i);
+    }
+    for (size_t i = 0; i < up->nhdrs && err == 0; i++) {
+        const struct sk_hdr *h = &up->hdrs[i];
+        if (h->id != SK_HDR_VIA)
+            continue;
+        err = sk_msg_edit_insert(e, at, SK_SLICE_LIT("Via"),
+                                 first ? sk_slice_make(sc->p + off, sc->len - off) : h->value);
+        first = false;
+    }
+    return err;
+}
+
+int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up, struct sk_buf *out)
+{
+    struct sk_msg_edit e;
+    struct sk_buf sc;
+    int err;
+
+    sk_buf_init(&sc);
+    sk_msg_edit_init(&e, resp);
+    err = sk__proxy_edit_vias(&e, up, &sc);
+    if (err == 0)
+        err = sk_msg_edit_write(&e, out);
+    sk_buf_free(&sc);
+    /* Too many Vias for one edit: the plain rule (§16.7 step 9) still
+     * works for a UAS that copied them all. */
+    return err == SK_ETOOBIG ? sk__proxy_strip_via(resp, out) : err;
+}

@@ -1,0 +1,208 @@
+/*
+ * Private interface of the stateful proxy (RFC 3261 §16), shared by
+ * proxy_edit.c (what a forwarded request and a returned response look
+ * like), proxy_fork.c (the response context: branches, serial groups,
+ * Timer C and the §16.7 choice of the best response) and proxy.c (wiring
+ * to the transaction layer, authentication and the location store).
+ *
+ * The editing and fork functions are pure: they read parsed messages and
+ * write into caller-owned buffers, never send, lock or read a clock, so
+ * the unit tests drive them directly.
+ */
+#ifndef SK_SERVER_PROXY_INT_H
+#define SK_SERVER_PROXY_INT_H
+
+#include <sipkit/msg.h>
+#include <sipkit/transport.h>
+
+/* ---- request editing (proxy_edit.c) --------------------------------------- */
+
+/* Whether a sip/sips URI names this proxy: its host is one of the addresses
+ * in self (an IP literal) with the URI's port or the scheme's default. */
+bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself);
+
+/* Up to this many Route values are handled; more get 500. */
+#define SK__PROXY_MAX_ROUTES 16
+
+/* RFC 3261 §16.4 route information preprocessing, computed once for a
+ * received request. Slices point into the request. */
+struct sk__route_pre {
+    struct sk_slice ruri; /* Request-URI after preprocessing */
+    struct sk_uri ruri_parsed;
+    bool strict_prev; /* the Request-URI was ours: the last Route replaced it */
+    bool drop_first;  /* the first remaining Route value names us */
+    size_t nroutes;   /* Route values in the request */
+    struct sk_nameaddr routes[SK__PROXY_MAX_ROUTES];
+};
+
+/* Returns 0, SK_EPARSE (a Route value is malformed) or SK_ETOOBIG. */
+int sk__proxy_preprocess(const struct sk_msg *m, const struct sk_addr *self, size_t nself,
+                         struct sk__route_pre *pre);
+/* Route values that remain after preprocessing (0 for a request to us). */
+size_t sk__proxy_routes_left(const struct sk__route_pre *pre);
+
+/* How to forward one copy of a request (§16.6). Slices must outlive the
+ * call. */
+struct sk__fwd_plan {
+    struct sk_slice target;      /* new Request-URI (step 2); empty: keep pre->ruri */
+    struct sk_slice via;         /* our Via value (step 8), with its branch */
+    struct sk_slice rr;          /* our Record-Route value (step 4); empty: none */
+    const struct sk_slice *path; /* Route values to put first (RFC 3327 Path) */
+    size_t npath;
+};
+
+/* Write the forwarded request (§16.6 steps 1-8): Request-URI set, Route
+ * rebuilt (preprocessing, Path prepended, a strict next hop handled per
+ * step 6), Max-Forwards decremented (or 70 added), Record-Route and Via
+ * added on top, the previous top Via given received/rport; every other
+ * header byte for byte. *next_hop gets the URI to send to: the first
+ * Route value's URI, else the Request-URI (a slice into m, plan or
+ * scratch). scratch holds built header values; it must stay untouched
+ * until out was written. Returns 0, SK_ETOOBIG or SK_ENOMEM. */
+int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
+                      const struct sk__fwd_plan *plan, struct sk_buf *scratch, struct sk_buf *out,
+                      struct sk_slice *next_hop);
+
+/* §16.11: the branch for a request forwarded statelessly (a 2xx ACK),
+ * the same for a retransmission: "z9hG4bK" and a hash of the received top
+ * Via's branch (or of the RFC 2543 identifying fields) and the target. */
+void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, char *out,
+                                size_t outsz);
+
+/* §16.7 step 9 / §18.2.2: write resp without its top Via value. Returns 0,
+ * SK_EINVAL (no Via) or SK_ENOMEM. */
+int sk__proxy_strip_via(const struct sk_msg *resp, struct sk_buf *out);
+/* The same as an operation on an edit of the response (e->m). */
+int sk__proxy_edit_strip_via(struct sk_msg_edit *e);
+/* A branch response passed upstream: its Vias replaced by those of the
+ * request that came in (up, with received/rport on top). For a UAS that
+ * copied every Via (§8.2.6.2) this equals removing our Via; it also
+ * repairs a response that kept only ours, as a UAS answering our CANCEL's
+ * INVITE from the CANCEL's single Via does. The edit form holds built
+ * values in sc (untouched until the edit is written). Returns 0,
+ * SK_EINVAL (no Via), SK_ETOOBIG or SK_ENOMEM. */
+int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct sk_buf *sc);
+int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up,
+                             struct sk_buf *out);
+
+/* ---- the response context (proxy_fork.c) ----------------------------------- */
+
+#define SK__FORK_MAX 16
+
+enum sk__branch_state {
+    SK__BR_IDLE = 0,   /* waits for its serial group */
+    SK__BR_TRYING,     /* sent, nothing received */
+    SK__BR_PROCEEDING, /* a provisional response arrived */
+    SK__BR_DONE,       /* a final response arrived (or was made up) */
+};
+
+struct sk__branch {
+    enum sk__branch_state state;
+    unsigned group;     /* serial group (q-value order); 0 goes first */
+    unsigned final;     /* final status, 0 until one */
+    bool cancel_wanted; /* CANCEL asked for; sent once a 1xx arrived (§9.1) */
+    bool cancel_sent;
+    uint64_t timer_c;   /* Timer C due time (INVITE), 0 when off */
+    struct sk_buf resp; /* the 3xx-6xx response as received, for §16.7 */
+};
+
+struct sk__fork {
+    bool invite;
+    uint32_t timer_c_ms;
+    size_t n;
+    struct sk__branch b[SK__FORK_MAX];
+    unsigned group; /* serial group running */
+    bool got_2xx;   /* a 2xx was forwarded: no more branches */
+    bool got_6xx;
+    bool cancelled;  /* the request was CANCELed upstream (§16.10) */
+    bool final_sent; /* the best response went upstream */
+};
+
+/* What the caller must do after a fork call, in this order: CANCEL the
+ * branches in .cancel, forward the response just received (.forward,
+ * without our Via), send the best final response (.final: from branch
+ * .best's stored response, or a locally made .status when .best < 0),
+ * start the branches in .start. */
+struct sk__fork_acts {
+    uint32_t start;
+    uint32_t cancel;
+    bool forward;
+    bool final;
+    int best;
+    unsigned status;
+};
+
+void sk__fork_init(struct sk__fork *f, bool invite, uint32_t timer_c_ms);
+void sk__fork_free(struct sk__fork *f);
+/* Add a branch in serial group `group` (groups must be added in
+ * ascending order). Returns its index or SK_ETOOBIG. */
+int sk__fork_add(struct sk__fork *f, unsigned group);
+/* Start the first group. */
+void sk__fork_begin(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a);
+/* A response on branch i (a locally made 408 / 503 from the transaction
+ * layer counts too). bytes may be NULL for a made-up status. Returns 0 or
+ * SK_ENOMEM (the response could not be kept; it counts as a 500). */
+int sk__fork_response(struct sk__fork *f, size_t i, unsigned status, const char *bytes, size_t len,
+                      uint64_t now, struct sk__fork_acts *a);
+/* A branch could not be started (send failed at once): a made-up 503. */
+void sk__fork_failed(struct sk__fork *f, size_t i, uint64_t now, struct sk__fork_acts *a);
+/* §16.10: CANCEL every pending branch and start no more. */
+void sk__fork_cancel(struct sk__fork *f, struct sk__fork_acts *a);
+/* §16.8: Timer C. Returns the next due time (UINT64_MAX for none). */
+uint64_t sk__fork_tick(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a);
+/* Every started branch has its final response. */
+bool sk__fork_done(const struct sk__fork *f);
+
+/* §16.7 step 6: index of the best among n final statuses (0 = none),
+ * or -1 when there is none. */
+int sk__proxy_best(const unsigned *status, size_t n);
+/* §16.7 steps 7-9: the response to send upstream for acts.best >= 0:
+ * branch best's stored response with the Vias of up (the request that
+ * came in, see sk__proxy_edit_vias), with every challenge of
+ * the other 401/407 responses added when it is a 401/407. Returns 0,
+ * SK_EINVAL (nothing stored: make the status up instead) or SK_ENOMEM. */
+int sk__fork_write_final(const struct sk__fork *f, int best, const struct sk_msg *up,
+                         struct sk_buf *out);
+/* The status to make up locally for a best response: 503 becomes 500
+ * (§16.7 step 6), no response at all 408. */
+unsigned sk__fork_final_status(const struct sk__fork *f, int best);
+
+/* ---- running forks (proxy_run.c) -------------------------------------------- */
+
+struct sk_server;
+struct sk__req;
+struct sk__proxy;
+
+/* Timer C (RFC 3261 §16.6 step 11: more than 3 minutes). */
+#define SK__PROXY_TIMER_C_MS 180000u
+
+/* One place to forward a request to. */
+struct sk__target {
+    const char *uri;    /* new Request-URI; NULL keeps the request's */
+    const char *path;   /* Route values to put first, joined with ", "; NULL for none */
+    struct sk_addr dst; /* where to send: address, transport, connection */
+    int q;              /* thousandths; -1 counts as 1000 */
+};
+
+int sk__proxy_new(struct sk__proxy **out);
+void sk__proxy_free(struct sk__proxy *p); /* NULL-safe; no fork may be running */
+/* Timer C for every running fork (the server's timer thread, every second). */
+void sk__proxy_tick(struct sk_server *s);
+
+/* Forward r statefully to targets (ordered by q, highest first: equal
+ * q-values run in parallel, lower ones after). pre must be r->m's
+ * preprocessing. Returns 0, or an error before anything was sent (the
+ * caller answers 500). */
+int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
+                    const struct sk__target *targets, size_t n, bool record_route);
+
+/* The address of ours that dst should see in our Via and Record-Route: a
+ * loopback one for a loopback peer, another one otherwise. Returns 0 or
+ * SK_ENOTFOUND. */
+int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out);
+/* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
+ * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
+ * host name). */
+int sk__proxy_resolve(struct sk_slice uri, struct sk_addr *out);
+
+#endif

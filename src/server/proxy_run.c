@@ -1,0 +1,563 @@
+/*
+ * Running forks: the glue between the response context (proxy_fork.c) and
+ * the transaction layer. One struct fctx per proxied request holds its
+ * server transaction, a client transaction per branch (RFC 3261 §16.6
+ * step 10), and the fork state; the transaction callbacks of those
+ * transactions (response, timeout, transport error, terminated) and the
+ * CANCEL of the server transaction (§16.10) land here, as does Timer C
+ * (§16.8) from the server's timer thread.
+ *
+ * Locking: each fctx has a mutex guarding its fork state and branch
+ * fields. Decisions are taken under it; what they call for (sending
+ * responses upstream, CANCELs, new branches) is done after it is
+ * released, because the transaction layer may call back into us from
+ * inside those calls. The proxy's list lock guards the list of live forks
+ * and the server transaction's user pointer.
+ *
+ * Memory: a fctx is reference counted: one reference for the code that
+ * starts it, one for the server transaction and one per client
+ * transaction, each dropped by that transaction's on_terminated. The last
+ * one frees it, with its copies of the targets and its references on the
+ * transactions.
+ */
+#include "server/internal.h"
+#include "server/proxy_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct fctx;
+
+struct pbranch {
+    struct fctx *fc;
+    size_t idx;
+    struct sk_txn *txn; /* our reference, NULL before start and after end */
+    bool ended;         /* its on_terminated ran */
+    char *uri;          /* copies of the target */
+    char *path;
+    struct sk_addr dst;
+};
+
+struct fctx {
+    pthread_mutex_t lock;
+    _Atomic int refs;
+    struct sk_server *s;
+    struct sk_txn *stx; /* the server transaction (a reference) */
+    struct sk__route_pre pre;
+    bool record_route;
+    struct sk__fork f;
+    struct pbranch br[SK__FORK_MAX];
+    struct fctx *prev, *next; /* in the proxy's list */
+    bool listed;
+};
+
+struct sk__proxy {
+    pthread_mutex_t lock;
+    struct fctx *head;
+};
+
+int sk__proxy_new(struct sk__proxy **out)
+{
+    struct sk__proxy *p = sk_calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return SK_ENOMEM;
+    pthread_mutex_init(&p->lock, NULL);
+    *out = p;
+    return 0;
+}
+
+static void fc_destroy(struct fctx *fc);
+
+/* Forks still listed when the server is freed (its drain timed out): the
+ * transaction table is about to go without calling anyone back, so our
+ * references on its transactions go first. */
+void sk__proxy_free(struct sk__proxy *p)
+{
+    if (p == NULL)
+        return;
+    while (p->head != NULL) {
+        struct fctx *fc = p->head;
+        p->head = fc->next;
+        fc_destroy(fc);
+    }
+    pthread_mutex_destroy(&p->lock);
+    sk_free(p);
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+static void fc_ref(struct fctx *fc)
+{
+    atomic_fetch_add(&fc->refs, 1);
+}
+
+/* A reference on a listed fctx unless it is already on its way out (the
+ * list walk of Timer C races with the last unref). List lock held. */
+static bool fc_tryref(struct fctx *fc)
+{
+    int n = atomic_load(&fc->refs);
+
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&fc->refs, &n, n + 1))
+            return true;
+    }
+    return false;
+}
+
+static void fc_unref(struct fctx *fc)
+{
+    struct sk__proxy *p;
+
+    if (atomic_fetch_sub(&fc->refs, 1) != 1)
+        return;
+    p = fc->s->proxy;
+    pthread_mutex_lock(&p->lock);
+    if (fc->listed) {
+        if (fc->prev != NULL)
+            fc->prev->next = fc->next;
+        else
+            p->head = fc->next;
+        if (fc->next != NULL)
+            fc->next->prev = fc->prev;
+    }
+    pthread_mutex_unlock(&p->lock);
+    fc_destroy(fc);
+}
+
+static void fc_destroy(struct fctx *fc)
+{
+    for (size_t i = 0; i < SK__FORK_MAX; i++) {
+        sk_txn_unref(fc->br[i].txn);
+        sk_free(fc->br[i].uri);
+        sk_free(fc->br[i].path);
+    }
+    sk__fork_free(&fc->f);
+    sk_txn_unref(fc->stx);
+    pthread_mutex_destroy(&fc->lock);
+    sk_free(fc);
+}
+
+/* ---- addresses ------------------------------------------------------------ */
+
+static bool is_loopback(const struct sk_addr *a)
+{
+    if (a->sa.sa_family == AF_INET)
+        return (ntohl(a->in.sin_addr.s_addr) >> 24) == 127;
+    if (a->sa.sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&a->in6.sin6_addr);
+    return false;
+}
+
+int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)
+{
+    const struct sk_addr *any = NULL;
+
+    for (size_t i = 0; i < s->nself; i++) {
+        const struct sk_addr *a = &s->self[i];
+        if (a->sa.sa_family != dst->sa.sa_family)
+            continue;
+        if (is_loopback(a) == is_loopback(dst)) {
+            *out = *a;
+            return 0;
+        }
+        if (any == NULL)
+            any = a;
+    }
+    if (any == NULL)
+        return SK_ENOTFOUND;
+    *out = *any;
+    return 0;
+}
+
+int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
+{
+    struct sk_uri u;
+    struct sk_slice tp;
+
+    if (sk_uri_parse(text, &u) != 0 || (u.scheme != SK_URI_SIP && u.scheme != SK_URI_SIPS))
+        return SK_EPARSE;
+    if (u.host_type != SK_HOST_IPV4 && u.host_type != SK_HOST_IPV6)
+        return SK_ENOTFOUND;
+    if (sk_addr_parse(u.host, u.has_port ? u.port : (u.scheme == SK_URI_SIPS ? 5061 : 5060), out) !=
+        0)
+        return SK_EPARSE;
+    out->tp = SK_TP_UDP;
+    if (u.scheme == SK_URI_SIPS ||
+        (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp")))
+        out->tp = SK_TP_TCP;
+    out->conn_id = 0;
+    return 0;
+}
+
+/* ---- carrying out decisions ------------------------------------------------- */
+
+static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_msg *resp);
+
+/* The response to send upstream for what the fork decided, made here when
+ * no branch response can be used (§16.7 step 6: 408, 500). */
+static void send_made_up(struct fctx *fc, unsigned status)
+{
+    struct sk__req r = {.s = fc->s, .txn = fc->stx, .m = sk_txn_request(fc->stx)};
+
+    r.to = sk_txn_peer(fc->stx);
+    sk_buf_init(&r.out);
+    sk__resp_start(&r, status, NULL);
+    sk__resp_send(&r);
+    sk_buf_free(&r.out);
+}
+
+static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
+{
+    struct sk_buf out;
+    int err;
+
+    sk_buf_init(&out);
+    pthread_mutex_lock(&fc->lock);
+    err = sk__fork_write_final(&fc->f, a->best, sk_txn_request(fc->stx), &out);
+    pthread_mutex_unlock(&fc->lock);
+    if (err == 0)
+        sk_txn_respond(fc->stx, out.p, out.len);
+    else
+        send_made_up(fc, a->status);
+    sk_buf_free(&out);
+}
+
+/* §16.7 step 9: pass a response up with our Via removed. */
+static void forward_up(struct fctx *fc, const struct sk_msg *resp)
+{
+    struct sk_buf out;
+
+    sk_buf_init(&out);
+    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
+        sk_txn_respond(fc->stx, out.p, out.len);
+    sk_buf_free(&out);
+}
+
+static void cancel_branch(struct fctx *fc, size_t i)
+{
+    struct sk_txn *t;
+    int err;
+
+    pthread_mutex_lock(&fc->lock);
+    t = fc->br[i].txn;
+    if (t != NULL)
+        sk_txn_ref(t);
+    pthread_mutex_unlock(&fc->lock);
+    if (t == NULL)
+        return;
+    /* §16.10: the CANCEL goes hop by hop on its own transaction; its
+     * response is of no interest (user NULL). */
+    err = sk_txn_cancel(t, NULL, NULL);
+    if (err != 0)
+        SK_LOG(SK_LOG_DEBUG, "proxy", "event=cancel_not_sent error=\"%s\"", sk_strerror(err));
+    sk_txn_unref(t);
+}
+
+static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
+{
+    struct sk_slice path[SK__PROXY_MAX_ROUTES];
+    char via[160], rr[128], host[SK_ADDR_STRLEN], branch[SK_TXN_BRANCH_LEN + 1];
+    struct sk__fwd_plan plan;
+    struct sk_slice hop, cur, v;
+    struct sk_addr self;
+    struct sk_buf sc;
+    int err;
+
+    if (sk__proxy_self_for(fc->s, &b->dst, &self) != 0)
+        return SK_ENOTFOUND;
+    sk_addr_format(&self, host, sizeof(host));
+    sk_txn_make_branch(branch);
+    memset(&plan, 0, sizeof(plan));
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(b->dst.tp), host,
+             branch);
+    plan.via = sk_slice_cstr(via);
+    if (fc->record_route) {
+        /* §16.6 step 4: so that later requests of the dialog come through
+         * us; ;lr marks us a loose router (§19.1.1). */
+        snprintf(rr, sizeof(rr), "<sip:%s;lr>", host);
+        plan.rr = sk_slice_cstr(rr);
+    }
+    if (b->uri != NULL)
+        plan.target = sk_slice_cstr(b->uri);
+    cur = b->path != NULL ? sk_slice_cstr(b->path) : SK_SLICE_NULL;
+    while (plan.npath < SK__PROXY_MAX_ROUTES && sk_list_next(&cur, &v) == 1)
+        path[plan.npath++] = v;
+    plan.path = path;
+    sk_buf_init(&sc);
+    err = sk__proxy_forward(sk_txn_request(fc->stx), &fc->pre, &plan, &sc, out, &hop);
+    sk_buf_free(&sc);
+    return err;
+}
+
+/* §16.6 step 10: a client transaction per branch. */
+static void start_branch(struct fctx *fc, size_t i)
+{
+    struct pbranch *b = &fc->br[i];
+    struct sk__fork_acts a;
+    struct sk_txn *t = NULL;
+    struct sk_buf out;
+    int err;
+
+    sk_buf_init(&out);
+    err = build_branch(fc, b, &out);
+    if (err == 0) {
+        fc_ref(fc); /* dropped by the client transaction's on_terminated */
+        err = sk_txn_client_new(fc->s->txns, out.p, out.len, &b->dst, b, &t);
+        if (err != 0)
+            fc_unref(fc);
+    }
+    sk_buf_free(&out);
+    if (err != 0) {
+        SK_LOG(SK_LOG_WARN, "proxy", "event=branch_failed target=\"%s\" error=\"%s\"",
+               b->uri != NULL ? b->uri : "", sk_strerror(err));
+        pthread_mutex_lock(&fc->lock);
+        sk__fork_failed(&fc->f, i, sk_now_ms(), &a);
+        pthread_mutex_unlock(&fc->lock);
+        run(fc, &a, NULL);
+        return;
+    }
+    pthread_mutex_lock(&fc->lock);
+    if (b->ended) {
+        pthread_mutex_unlock(&fc->lock);
+        sk_txn_unref(t);
+        return;
+    }
+    b->txn = t;
+    pthread_mutex_unlock(&fc->lock);
+}
+
+/* In the order sk__fork_acts asks for. */
+static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_msg *resp)
+{
+    for (size_t i = 0; i < fc->f.n; i++) {
+        if (a->cancel & (1u << i))
+            cancel_branch(fc, i);
+    }
+    if (a->forward && resp != NULL)
+        forward_up(fc, resp);
+    if (a->final)
+        send_final(fc, a);
+    for (size_t i = 0; i < fc->f.n; i++) {
+        if (a->start & (1u << i))
+            start_branch(fc, i);
+    }
+}
+
+/* ---- starting ------------------------------------------------------------------ */
+
+static int fill_targets(struct fctx *fc, const struct sk__target *t, size_t n)
+{
+    unsigned group = 0;
+
+    for (size_t i = 0; i < n && i < SK__FORK_MAX; i++) {
+        int q = t[i].q < 0 ? 1000 : t[i].q;
+        int prev = i == 0 ? q : (t[i - 1].q < 0 ? 1000 : t[i - 1].q);
+        struct pbranch *b = &fc->br[i];
+        /* Equal q-values fork in parallel; a lower one waits (§16.6). */
+        if (q < prev)
+            group++;
+        if (sk__fork_add(&fc->f, group) < 0)
+            return SK_EINVAL;
+        b->fc = fc;
+        b->idx = i;
+        b->dst = t[i].dst;
+        if (t[i].uri != NULL && (b->uri = sk_strndup(t[i].uri, strlen(t[i].uri))) == NULL)
+            return SK_ENOMEM;
+        if (t[i].path != NULL && t[i].path[0] != '\0' &&
+            (b->path = sk_strndup(t[i].path, strlen(t[i].path))) == NULL)
+            return SK_ENOMEM;
+    }
+    return 0;
+}
+
+int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
+                    const struct sk__target *targets, size_t n, bool record_route)
+{
+    struct sk__proxy *p = r->s->proxy;
+    struct sk__fork_acts a;
+    struct fctx *fc;
+    int err;
+
+    if (n == 0)
+        return SK_EINVAL;
+    fc = sk_calloc(1, sizeof(*fc));
+    if (fc == NULL)
+        return SK_ENOMEM;
+    pthread_mutex_init(&fc->lock, NULL);
+    atomic_init(&fc->refs, 2); /* ours, and the server transaction's */
+    fc->s = r->s;
+    fc->stx = r->txn;
+    sk_txn_ref(r->txn);
+    fc->pre = *pre; /* slices into the transaction's copy of the request */
+    fc->record_route = record_route;
+    sk__fork_init(&fc->f, r->m->method_id == SK_METHOD_INVITE, SK__PROXY_TIMER_C_MS);
+    err = fill_targets(fc, targets, n);
+    if (err != 0) {
+        atomic_store(&fc->refs, 1);
+        fc_unref(fc);
+        return err;
+    }
+    pthread_mutex_lock(&p->lock);
+    fc->next = p->head;
+    if (p->head != NULL)
+        p->head->prev = fc;
+    p->head = fc;
+    fc->listed = true;
+    sk_txn_set_user(r->txn, fc);
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_lock(&fc->lock);
+    sk__fork_begin(&fc->f, sk_now_ms(), &a);
+    pthread_mutex_unlock(&fc->lock);
+    run(fc, &a, NULL);
+    fc_unref(fc);
+    return 0;
+}
+
+/* ---- transaction callbacks --------------------------------------------------- */
+
+static struct pbranch *branch_of(struct sk_txn *txn)
+{
+    enum sk_txn_kind k = sk_txn_kind(txn);
+
+    if (k != SK_TXN_INVITE_CLIENT && k != SK_TXN_NON_INVITE_CLIENT)
+        return NULL;
+    return sk_txn_user(txn); /* NULL for our CANCELs */
+}
+
+static void branch_response(struct pbranch *b, const struct sk_msg *resp)
+{
+    struct fctx *fc = b->fc;
+    struct sk__fork_acts a;
+
+    pthread_mutex_lock(&fc->lock);
+    sk__fork_response(&fc->f, b->idx, resp->status, resp->raw.p, resp->raw.len, sk_now_ms(), &a);
+    pthread_mutex_unlock(&fc->lock);
+    run(fc, &a, resp);
+}
+
+void sk__proxy_response(struct sk_server *s, struct sk_txn *txn, const struct sk_msg *resp)
+{
+    struct pbranch *b = branch_of(txn);
+
+    (void)s;
+    if (b != NULL)
+        branch_response(b, resp);
+}
+
+/* Timer B / F: the locally made 408 counts as the branch's answer
+ * (§16.7 step 2). A server transaction's Timer H needs nothing from us. */
+void sk__proxy_timeout(struct sk_server *s, struct sk_txn *txn, const struct sk_msg *resp)
+{
+    struct pbranch *b = branch_of(txn);
+
+    (void)s;
+    if (b != NULL && resp != NULL)
+        branch_response(b, resp);
+}
+
+/* §16.7 step 2 / §8.1.3.1: a transport error is a 503 from that branch. */
+void sk__proxy_transport_error(struct sk_server *s, struct sk_txn *txn, int err,
+                               const struct sk_msg *resp)
+{
+    struct pbranch *b = branch_of(txn);
+
+    (void)s;
+    SK_LOG(SK_LOG_INFO, "proxy", "event=transport_error kind=%s error=\"%s\"",
+           sk_txn_kind_name(sk_txn_kind(txn)), sk_strerror(err));
+    if (b != NULL && resp != NULL)
+        branch_response(b, resp);
+}
+
+void sk__proxy_terminated(struct sk_server *s, struct sk_txn *txn)
+{
+    struct pbranch *b = branch_of(txn);
+    struct sk__fork_acts a;
+    struct fctx *fc;
+    struct sk_txn *t;
+
+    if (b != NULL) {
+        fc = b->fc;
+        pthread_mutex_lock(&fc->lock);
+        b->ended = true;
+        t = b->txn;
+        b->txn = NULL;
+        pthread_mutex_unlock(&fc->lock);
+        sk_txn_unref(t);
+        fc_unref(fc);
+        return;
+    }
+    if (sk_txn_kind(txn) == SK_TXN_INVITE_CLIENT || sk_txn_kind(txn) == SK_TXN_NON_INVITE_CLIENT)
+        return;
+    pthread_mutex_lock(&s->proxy->lock);
+    fc = sk_txn_user(txn);
+    sk_txn_set_user(txn, NULL);
+    pthread_mutex_unlock(&s->proxy->lock);
+    if (fc == NULL)
+        return;
+    /* Nobody is left to answer: stop the branches still looking. */
+    pthread_mutex_lock(&fc->lock);
+    sk__fork_cancel(&fc->f, &a);
+    pthread_mutex_unlock(&fc->lock);
+    run(fc, &a, NULL);
+    fc_unref(fc);
+}
+
+/* §16.10: the pipeline answered the CANCEL with 200; every pending branch
+ * is CANCELed and the best response (487s, normally) goes up once they
+ * have all answered. */
+bool sk__proxy_cancel(struct sk_server *s, struct sk_txn *invite)
+{
+    struct sk__fork_acts a;
+    struct fctx *fc;
+
+    pthread_mutex_lock(&s->proxy->lock);
+    fc = sk_txn_user(invite);
+    if (fc != NULL)
+        fc_ref(fc);
+    pthread_mutex_unlock(&s->proxy->lock);
+    if (fc == NULL)
+        return false;
+    pthread_mutex_lock(&fc->lock);
+    sk__fork_cancel(&fc->f, &a);
+    pthread_mutex_unlock(&fc->lock);
+    run(fc, &a, NULL);
+    fc_unref(fc);
+    return true;
+}
+
+/* ---- Timer C ------------------------------------------------------------------- */
+
+void sk__proxy_tick(struct sk_server *s)
+{
+    struct sk__proxy *p = s->proxy;
+    struct fctx **list = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t now = sk_now_ms();
+
+    pthread_mutex_lock(&p->lock);
+    for (struct fctx *fc = p->head; fc != NULL; fc = fc->next) {
+        if (!fc->f.invite)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct fctx **nl = sk_realloc(list, nc * sizeof(*nl));
+            if (nl == NULL)
+                break; /* the rest waits for the next tick */
+            list = nl;
+            cap = nc;
+        }
+        if (fc_tryref(fc))
+            list[n++] = fc;
+    }
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct sk__fork_acts a;
+        pthread_mutex_lock(&list[i]->lock);
+        sk__fork_tick(&list[i]->f, now, &a);
+        pthread_mutex_unlock(&list[i]->lock);
+        run(list[i], &a, NULL);
+        fc_unref(list[i]);
+    }
+    sk_free(list);
+}
