@@ -10,6 +10,12 @@
 #   bench/register.sh [RATE] [SECONDS] [USERS]   defaults: 1000/s, 20 s, 1000 users
 #   SIPKIT=build/sipkit WORKERS=2 bench/register.sh
 #   ONLY=kamailio bench/register.sh              one server only (sipkit|kamailio)
+#   SK_PORT / KAM_PORT (default 15160 / 15170), SK_ARGS (more `serve` options),
+#   KAM_SQL_WORKERS (children of the write-through Kamailio, default 1),
+#   KEEP=1 (keep the temporary directory with the logs)
+#
+# sipkit offers MD5 only here: SIPp 3.6 answers no other digest algorithm.
+# The peak resident memory printed is the sipkit process's (VmHWM).
 #
 # Installs kamailio and kamailio-sqlite-modules when missing. Loopback only;
 # every process started here is killed by PID on exit.
@@ -97,9 +103,12 @@ run_load() { # name port pid
     fail=$(grep -a 'Failed call' "$TMP/$name.out" | tail -n 1 | awk '{ print $NF }')
     ok=${ok:-0}; fail=${fail:-0}
     cpu=$(echo "($after - $before) / $hz" | bc -l)
-    printf '%-18s sent=%-7s ok=%-7s failed=%-5s rate=%7.0f/s  cpu=%6.2fs  cpu_per_10k=%.3fs\n' \
+    # Peak resident memory of the main process (Kamailio's children and
+    # shared memory are not summed: it would count shared pages twice).
+    rss=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null)
+    printf '%-18s sent=%-7s ok=%-7s failed=%-5s rate=%7.0f/s  cpu=%6.2fs  cpu_per_10k=%.3fs  peak_rss=%sMB\n' \
         "$name" "$n" "$ok" "$fail" "$(echo "$ok / ($t1 - $t0)" | bc -l)" "$cpu" \
-        "$(echo "if ($ok > 0) $cpu * 10000 / $ok else 0" | bc -l)"
+        "$(echo "if ($ok > 0) $cpu * 10000 / $ok else 0" | bc -l)" "${rss:-?}"
 }
 
 bench_sipkit() {
