@@ -64,7 +64,8 @@ struct sk_server {
 /* One request handled by the server core: a new server transaction. */
 struct sk__req {
     struct sk_server *s;
-    struct sk_txn *txn;       /* borrowed for the callback */
+    struct sk_txn *txn;       /* borrowed for the callback; NULL when stateless */
+    struct sk_rx *rx;         /* stateless requests: answered where rx came from */
     const struct sk_msg *m;   /* the transaction's copy of the request */
     const struct sk_addr *to; /* where responses go (transport, conn_id) */
     struct sk_buf out;        /* the response being built */

@@ -6,7 +6,9 @@
  *      cannot form a transaction is answered statelessly here (400 naming
  *      the defect, 505, 416, 513) or dropped when no response can be
  *      routed (§18.3);
- *   2. the transaction layer (RFC 3261 §17): sk_txn_table_receive()
+ *   2. OPTIONS to the server itself is answered statelessly (§8.2.7),
+ *      after the same sanity checks as below; every other request goes to
+ *      the transaction layer (RFC 3261 §17): sk_txn_table_receive()
  *      absorbs retransmissions (resending the last response), ACKs for
  *      non-2xx finals, and calls on_request once per new transaction;
  *   3. sanity of the new request (§8.2, §16.3): Max-Forwards 0 -> 483,
@@ -94,7 +96,13 @@ int sk__resp_send(struct sk__req *r)
         SK_LOG(SK_LOG_ERROR, "server", "event=response_failed error=\"out of memory\"");
         return SK_ENOMEM;
     }
-    err = sk_txn_respond(r->txn, r->out.p, r->out.len);
+    if (r->txn != NULL) {
+        err = sk_txn_respond(r->txn, r->out.p, r->out.len);
+    } else {
+        struct sk_dest dst;
+        sk_tp_response_dest(r->rx, &dst);
+        err = sk_tp_send(r->rx->tp, &dst, r->out.p, r->out.len);
+    }
     if (err != 0)
         SK_LOG(SK_LOG_WARN, "server", "event=response_not_sent error=\"%s\"", sk_strerror(err));
     return err;
@@ -124,8 +132,10 @@ void sk__reply(struct sk__req *r, unsigned code, const char *reason)
 static void add_supported(struct sk_buf *b)
 {
     sk_buf_append_cstr(b, "Supported: ");
-    for (size_t i = 0; supported_tags[i] != NULL; i++)
-        sk_buf_printf(b, "%s%s", i > 0 ? ", " : "", supported_tags[i]);
+    for (size_t i = 0; supported_tags[i] != NULL; i++) {
+        sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, supported_tags[i]);
+    }
     sk_buf_append_cstr(b, "\r\n");
 }
 
@@ -136,6 +146,8 @@ static void handle_options(struct sk__req *r)
 {
     sk__resp_start(r, 200, NULL);
     sk__add_allow(&r->out);
+    /* RFC 6665 §8.2.2: the event packages the server serves. */
+    sk_msg_add_header(&r->out, "Allow-Events", SK_SLICE_LIT(SK_EV_ALLOW_EVENTS));
     sk_msg_add_header(&r->out, "Accept", SK_SLICE_LIT("application/sdp"));
     sk_msg_add_header(&r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
     sk_msg_add_header(&r->out, "Accept-Language", SK_SLICE_LIT("en"));
@@ -153,9 +165,12 @@ static const struct method_handler handlers[] = {
 void sk__add_allow(struct sk_buf *b)
 {
     sk_buf_append_cstr(b, "Allow: ACK, CANCEL");
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        sk_buf_printf(b, ", %s", sk_method_name(handlers[i].method));
-    sk_buf_append_cstr(b, "\r\n");
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        sk_buf_append_cstr(b, ", "); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, sk_method_name(handlers[i].method));
+    }
+    /* Dispatched before the handler table, to events.c (RFC 6665, 3903). */
+    sk_buf_append_cstr(b, ", SUBSCRIBE, PUBLISH\r\n");
 }
 
 void sk__local_handle(struct sk__req *r)
@@ -459,6 +474,26 @@ static void reject_unparsed(struct sk_server *s, struct sk_rx *rx)
     sk_buf_free(&out);
 }
 
+/* OPTIONS to the server itself is answered statelessly (RFC 3261 §8.2.7,
+ * §11): the answer is a function of the request (the To tag is derived
+ * from it), so a retransmission gets the same bytes back without keeping
+ * a transaction for Timer J's 32 s. That is most of a keep-alive load. */
+static bool answer_statelessly(struct sk_server *s, struct sk_rx *rx, const struct sk_addr *to)
+{
+    const struct sk_msg *m = rx->msg;
+    struct sk__req r = {.s = s, .m = m, .rx = rx, .to = to};
+
+    if (!m->is_request || m->method_id != SK_METHOD_OPTIONS || m->to.tag.len != 0 ||
+        m->ruri.user.len != 0 || !sk__is_our_host(s, &m->ruri) ||
+        atomic_load_explicit(&s->draining, memory_order_relaxed))
+        return false;
+    sk_buf_init(&r.out);
+    if (!sanity(&r))
+        handle_options(&r);
+    sk_buf_free(&r.out);
+    return true;
+}
+
 void sk__pipeline_recv(void *arg, struct sk_rx *rx)
 {
     struct sk_server *s = arg;
@@ -485,6 +520,8 @@ void sk__pipeline_recv(void *arg, struct sk_rx *rx)
     }
     from.tp = rx->transport;
     from.conn_id = rx->conn_id;
+    if (answer_statelessly(s, rx, &from))
+        return;
     err = sk_txn_table_receive(s->txns, rx->msg, &from);
     if (err != 0)
         SK_LOG(err == SK_ENOMEM ? SK_LOG_ERROR : SK_LOG_DEBUG, "server",

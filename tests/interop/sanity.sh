@@ -2,8 +2,9 @@
 # Request sanity checks of `sipkit serve` in RFC 3261 order, each answered
 # over UDP from a raw sender (bash /dev/udp): 400 naming the defect, 505,
 # 483, 482, 420 with Unsupported (Require and Proxy-Require), 416, 513,
-# 405 with Allow, 501; ACK gets nothing; a retransmitted request is
-# absorbed by its server transaction (the stored response resent); merged
+# 405 with Allow, 501; ACK gets nothing; OPTIONS to the server is answered
+# statelessly (a retransmission gets the same bytes); other requests are
+# absorbed by their server transaction (the stored response resent); merged
 # requests get 482; a CANCEL with no INVITE gets 481.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
@@ -48,9 +49,8 @@ check "garbage with nothing to answer is dropped" "$r" ""
 r=$(sip_request OPTIONS "sip:example.test" b15 'CSeq: 2 OPTIONS\r\n' | udp_exchange | status_line)
 check "two CSeq: answered from the first values" "$r" "SIP/2.0 400 Duplicate CSeq"
 
-# Retransmission absorbed by the server transaction (RFC 3261 §17.2.2):
-# the same request twice from one socket, the stored response resent
-# byte for byte, and the handler ran once (one transaction).
+# OPTIONS to the server is answered statelessly (§8.2.7): a retransmission
+# gets the same bytes again, computed afresh.
 sip_request OPTIONS "sip:example.test" b14 >"$TMP/retx"
 exec 3<>"/dev/udp/127.0.0.1/$PORT"
 cat "$TMP/retx" >&3
@@ -60,16 +60,29 @@ b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
 exec 3>&-
 check "retransmitted OPTIONS gets the identical 200 again" "$a" "$b"
 check_match "... which is a 200" "$a" '^SIP/2\.0 200 OK'
+
+# Other requests are absorbed by their server transaction (RFC 3261
+# §17.2.2): the stored response (here a 401 with its nonce) resent byte for
+# byte, and the handler ran once.
+sip_request REGISTER "sip:example.test" b18 >"$TMP/retx"
+exec 3<>"/dev/udp/127.0.0.1/$PORT"
+cat "$TMP/retx" >&3
+a=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+cat "$TMP/retx" >&3
+b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+exec 3>&-
+check "retransmitted REGISTER gets the stored 401 again, same nonce" "$a" "$b"
+check_match "... which is a 401" "$a" '^SIP/2\.0 401 Unauthorized'
 # A retransmission from another port matches the same transaction
 # (branch and sent-by): the stored answer goes where the first one went.
-c=$(sip_request OPTIONS "sip:example.test" b14 | udp_exchange | status_line)
+c=$(sip_request REGISTER "sip:example.test" b18 | udp_exchange | status_line)
 check "retransmission from another socket is absorbed" "$c" ""
 
 # §8.2.2.2: the same From tag, Call-ID and CSeq on another branch (a
 # request merged by forking upstream) gets 482.
-m=$(sip_request OPTIONS "sip:example.test" b16 | udp_exchange | status_line)
-check "first copy -> 200" "$m" "SIP/2.0 200 OK"
-m=$(sip_request OPTIONS "sip:example.test" b16 | sed 's/branch=z9hG4bKb16/branch=z9hG4bKb16other/' | udp_exchange | status_line)
+m=$(sip_request REGISTER "sip:example.test" b16 | udp_exchange | status_line)
+check "first copy -> 401" "$m" "SIP/2.0 401 Unauthorized"
+m=$(sip_request REGISTER "sip:example.test" b16 | sed 's/branch=z9hG4bKb16/branch=z9hG4bKb16other/' | udp_exchange | status_line)
 check "merged copy on another branch -> 482" "$m" "SIP/2.0 482 Loop Detected (Merged Request)"
 
 # CANCEL that matches no INVITE -> 481 (§9.2).
