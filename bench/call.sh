@@ -15,7 +15,8 @@
 #   SIPKIT=build/sipkit WORKERS=2 HOLD=100 ONLY=sipkit bench/call.sh
 #
 # HOLD: milliseconds between the ACK and the BYE (default 100). ONLY:
-# sipkit or kamailio. Installs kamailio and kamailio-sqlite-modules when
+# sipkit or kamailio. KEEP=1 keeps the SIPp output and server logs (the
+# caller's errors in NAME-RATE.err). Installs kamailio and kamailio-sqlite-modules when
 # missing. Loopback only; every process started here is killed by PID.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -37,7 +38,7 @@ cleanup() {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.5
     for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$TMP"
+    if [ -n "${KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -88,7 +89,7 @@ run_load() { # name port pid rate
         -set domain $DOMAIN -set hold "$HOLD" -s bob -au alice -ap pw-alice \
         -auth_uri bob@$DOMAIN -t u1 -i 127.0.0.1 -p $((port + 200)) -r "$rate" -m "$n" \
         -l 20000 -nostdin -timeout $((SECS + 50))s -recv_timeout 8000 \
-        >"$TMP/$name-$rate.out" 2>&1
+        -trace_err -error_file "$TMP/$name-$rate.err" >"$TMP/$name-$rate.out" 2>&1
     t1=$(date +%s.%N)
     after=$(tree_ticks "$pid")
     ok=$(grep -a 'Successful call' "$TMP/$name-$rate.out" | tail -n 1 | awk '{ print $NF }')
