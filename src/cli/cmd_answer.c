@@ -230,6 +230,7 @@ static int reg(struct answer *a, long expires)
     if (rc == SK_EXIT_OK && !a->c.json)
         printf("%s %s as <%s>\n", expires ? "registered" : "unregistered", a->c.aor,
                sk_ua_contact(a->c.ua));
+    fflush(stdout);
     sk_ua_req_free(r);
     return rc;
 }
