@@ -9,9 +9,9 @@
  *
  * Changes made by another process (`sipkit users add` while `sipkit serve`
  * runs) are seen without a restart: before answering from its in-memory
- * cache, the store compares SQLite's PRAGMA data_version (at most every
- * refresh_ms, and always before trusting a cached "no such user") and
- * drops the cache when another connection committed.
+ * cache, the store reads a change counter that triggers on the users
+ * table move (at most every refresh_ms, and always before trusting a
+ * cached "no such user") and drops the cache when it moved.
  *
  * Memory: struct sk_store owns its connection, its copy of the directory
  * path and its caches; sk_store_close() releases all (NULL-safe). Strings

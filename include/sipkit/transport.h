@@ -8,8 +8,9 @@
  * listener, so the kernel spreads datagrams and accepted connections over
  * the workers and no lock is taken on the receive path. libuv gives us
  * timers (TCP idle timeout), cross-thread wake-ups (uv_async) and portable
- * stream handling for less code than a hand-written epoll loop; the hot UDP
- * path is still one recvmsg and one sendmsg (uv_udp_try_send) per message.
+ * stream handling for less code than a hand-written epoll loop. The hot UDP
+ * path reads with recvmmsg() and sends the answers to a batch of received
+ * datagrams with one sendmmsg().
  *
  * Receive path: a datagram or a TCP frame (sk_msg_frame) is parsed in place
  * into the worker's reusable struct sk_msg and its source is recorded
@@ -181,7 +182,11 @@ struct sk_dest {
     int listener;     /* UDP: the listener to send from, -1 for any */
 };
 
-/* Send bytes. UDP is sent at once. TCP on a connection owned by the
+/* Send bytes. UDP is sent at once, except from a receive callback handling
+ * one of a batch of datagrams when the bytes go to the host that datagram
+ * came from (an answer): then they are copied and sent with the rest of
+ * the batch's output when the batch ends (a send error is then logged, not
+ * returned). TCP on a connection owned by the
  * calling worker thread is written at once; otherwise the bytes are queued
  * to the worker that owns the connection (or, to open a new one, to the
  * calling worker or worker 0). Returns 0 or a negative error (-errno,

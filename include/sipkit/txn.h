@@ -137,8 +137,8 @@ typedef uint64_t (*sk_txn_clock_cb)(void *arg);
 typedef int (*sk_txn_send_cb)(void *arg, const struct sk_addr *dst, const char *data, size_t len);
 
 /* A new server transaction was created for req (the transaction's own
- * copy, valid while the transaction lives). The TU answers with
- * sk_txn_respond(). For CANCEL, sk_txn_cancel_target() finds the INVITE. */
+ * copy, valid while the transaction lives, see sk_txn_request()). The TU
+ * answers with sk_txn_respond(). For CANCEL, sk_txn_cancel_target() finds the INVITE. */
 typedef void (*sk_txn_request_cb)(void *arg, struct sk_txn *txn, const struct sk_msg *req);
 /* A response for a client transaction that §17.1 passes up: provisional
  * responses, the final response, and (Accepted state) 2xx
@@ -259,7 +259,11 @@ void sk_txn_unref(struct sk_txn *txn); /* NULL-safe */
 enum sk_txn_kind sk_txn_kind(const struct sk_txn *txn);
 /* A snapshot: another thread may move the machine right after. */
 enum sk_txn_state sk_txn_state(struct sk_txn *txn);
-/* The request the transaction was created from (its own copy). */
+/* The request the transaction was created from (its own copy). Once a
+ * non-INVITE server transaction over UDP is Completed and no TU holds a
+ * reference, the copy is reduced to method, top Via (branch, sent-by,
+ * transport), Call-ID and CSeq: no header array, raw text or body. A TU
+ * that needs more after answering keeps a reference (sk_txn_ref). */
 const struct sk_msg *sk_txn_request(const struct sk_txn *txn);
 /* The peer: where the request came from (server) or goes to (client). */
 const struct sk_addr *sk_txn_peer(const struct sk_txn *txn);

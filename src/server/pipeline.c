@@ -123,8 +123,10 @@ void sk__reply(struct sk__req *r, unsigned code, const char *reason)
 static void add_supported(struct sk_buf *b)
 {
     sk_buf_append_cstr(b, "Supported: ");
-    for (size_t i = 0; supported_tags[i] != NULL; i++)
-        sk_buf_printf(b, "%s%s", i > 0 ? ", " : "", supported_tags[i]);
+    for (size_t i = 0; supported_tags[i] != NULL; i++) {
+        sk_buf_append_cstr(b, i > 0 ? ", " : ""); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, supported_tags[i]);
+    }
     sk_buf_append_cstr(b, "\r\n");
 }
 
@@ -135,6 +137,8 @@ static void handle_options(struct sk__req *r)
 {
     sk__resp_start(r, 200, NULL);
     sk__add_allow(&r->out);
+    /* RFC 6665 §8.2.2: the event packages the server serves. */
+    sk_msg_add_header(&r->out, "Allow-Events", SK_SLICE_LIT(SK_EV_ALLOW_EVENTS));
     sk_msg_add_header(&r->out, "Accept", SK_SLICE_LIT("application/sdp"));
     sk_msg_add_header(&r->out, "Accept-Encoding", SK_SLICE_LIT("identity"));
     sk_msg_add_header(&r->out, "Accept-Language", SK_SLICE_LIT("en"));
@@ -152,9 +156,12 @@ static const struct method_handler handlers[] = {
 void sk__add_allow(struct sk_buf *b)
 {
     sk_buf_append_cstr(b, "Allow: ACK, CANCEL");
-    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-        sk_buf_printf(b, ", %s", sk_method_name(handlers[i].method));
-    sk_buf_append_cstr(b, "\r\n");
+    for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
+        sk_buf_append_cstr(b, ", "); /* no printf: every OPTIONS runs this */
+        sk_buf_append_cstr(b, sk_method_name(handlers[i].method));
+    }
+    /* Dispatched before the handler table, to events.c (RFC 6665, 3903). */
+    sk_buf_append_cstr(b, ", SUBSCRIBE, PUBLISH\r\n");
 }
 
 void sk__local_handle(struct sk__req *r)

@@ -122,7 +122,7 @@ static bool next_group(const struct sk__fork *f, unsigned *group)
 /* Once no branch is pending: the next serial group, or the best response. */
 static void maybe_finish(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a)
 {
-    unsigned st[SK__FORK_MAX];
+    unsigned st[SK__FORK_MAX] = {0}; /* filled below up to f->n; GCC -O2 cannot see it */
     unsigned g;
 
     if (!sk__fork_done(f))

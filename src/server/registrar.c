@@ -22,17 +22,19 @@
  *      every current binding with its remaining expires, plus Date.
  * A REGISTER without Contact is a query: the 200 lists the bindings.
  *
+ * The decisions that need only the message and the bounds (step 6, the
+ * 200 OK's Contact list) are in functions of their own (registrar.h) for
+ * the unit tests.
+ *
  * Memory: bindings are copied into one heap array per request; the
  * request's slices are read during the call only.
  */
 #include "server/internal.h"
+#include "server/registrar.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* Contacts one REGISTER may carry. */
-#define MAX_CONTACTS 32
 
 int sk__aor_key(const struct sk_uri *u, char *out, size_t outsz)
 {
@@ -81,7 +83,7 @@ static void add_date(struct sk_buf *b, int64_t now)
     sk_msg_add_header(b, "Date", sk_slice_cstr(d));
 }
 
-static void add_contacts(struct sk_buf *out, const struct sk_binding *b, size_t n, int64_t now)
+void sk__reg_write_contacts(struct sk_buf *out, const struct sk_binding *b, size_t n, int64_t now)
 {
     for (size_t i = 0; i < n; i++) {
         sk_buf_printf(out, "Contact: <%s>;expires=%u", b[i].contact,
@@ -100,7 +102,7 @@ static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, in
                      struct sk_slice path)
 {
     sk__resp_start(r, 200, NULL);
-    add_contacts(&r->out, b, n, now);
+    sk__reg_write_contacts(&r->out, b, n, now);
     add_date(&r->out, now);
     /* RFC 3327 §5.3: the stored Path is returned to the UA. */
     if (path.len > 0)
@@ -112,9 +114,7 @@ static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, in
 /* ---- reading the request ---------------------------------------------------- */
 
 struct regctx {
-    struct sk_location_contact c[MAX_CONTACTS];
-    size_t n;
-    bool star;
+    struct sk__reg_contacts k;
     char path[SK_LOC_PATH_MAX + 1];
     size_t pathlen;
 };
@@ -153,19 +153,18 @@ static struct sk_slice instance_of(const struct sk_contact *c)
     return v;
 }
 
-/* Step 6: read the Contacts and their expiries. Returns 0, or the status
- * to answer with (400, 423) and sets *why. */
-static unsigned read_contacts(struct sk__req *r, struct regctx *x, const char **why)
+unsigned sk__reg_read_contacts(const struct sk_msg *m, const struct sk__reg_limits *lim,
+                               struct sk__reg_contacts *x, const char **why)
 {
-    const struct sk_server_config *cfg = &r->s->cfg;
-    const struct sk_msg *m = r->m;
-    uint64_t hdr_exp = cfg->default_expires, v;
+    uint64_t hdr_exp = lim->default_expires, v;
     int got = sk_msg_get_uint(m, SK_HDR_EXPIRES, UINT64_MAX, &v);
     bool has_hdr = got == 1;
     struct sk_hdr_iter it;
     struct sk_contact c;
     int rc;
 
+    x->n = 0;
+    x->star = false;
     if (has_hdr)
         hdr_exp = v;
     else if (got < 0)
@@ -176,16 +175,16 @@ static unsigned read_contacts(struct sk__req *r, struct regctx *x, const char **
             x->star = true;
             continue;
         }
-        if (x->n == MAX_CONTACTS)
+        if (x->n == SK__REG_MAX_CONTACTS)
             return *why = "Too Many Contacts", 400;
         if (c.addr.uri.raw.len > SK_LOC_URI_MAX)
             return *why = "Contact URI Too Long", 400;
         struct sk_location_contact *lc = &x->c[x->n++];
         uint64_t e = c.expires >= 0 ? (uint64_t)c.expires : hdr_exp;
-        if (e != 0 && e < cfg->min_expires)
+        if (e != 0 && e < lim->min_expires)
             return *why = NULL, 423;
         lc->uri = c.addr.uri.raw;
-        lc->expires = (uint32_t)(e > cfg->max_expires ? cfg->max_expires : e);
+        lc->expires = (uint32_t)(e > lim->max_expires ? lim->max_expires : e);
         lc->q = c.q;
         lc->instance = instance_of(&c);
         lc->reg_id = 0;
@@ -256,6 +255,7 @@ void sk__registrar_handle(struct sk__req *r)
     struct sk_location_update u;
     struct sk_binding *b = NULL;
     struct regctx *x = NULL;
+    struct sk__reg_limits lim;
     int64_t now = sk_wall_s();
     const char *why = NULL;
     size_t n = 0;
@@ -271,7 +271,9 @@ void sk__registrar_handle(struct sk__req *r)
     if (!sk__auth_check(r, SK_AUTH_WWW) || !check_aor(r, aor, sizeof(aor)))
         return;
     x = sk_calloc(1, sizeof(*x));
-    b = sk_calloc(r->s->cfg.max_contacts, sizeof(*b));
+    /* Every field of a returned binding is written: no need to zero the
+     * array (max_contacts * ~3 KB) on every REGISTER. */
+    b = sk_malloc(r->s->cfg.max_contacts * sizeof(*b));
     if (x == NULL || b == NULL) {
         sk__reply(r, 500, NULL);
         goto out;
@@ -280,7 +282,10 @@ void sk__registrar_handle(struct sk__req *r)
         sk__reply(r, 400, "Path Too Long");
         goto out;
     }
-    if ((code = read_contacts(r, x, &why)) == 423) {
+    lim.default_expires = r->s->cfg.default_expires;
+    lim.min_expires = r->s->cfg.min_expires;
+    lim.max_expires = r->s->cfg.max_expires;
+    if ((code = sk__reg_read_contacts(m, &lim, &x->k, &why)) == 423) {
         sk__log_reject(r, 423, NULL, "expires below min_expires");
         sk__resp_start(r, 423, NULL);
         sk_msg_add_headerf(&r->out, "Min-Expires", "%u", r->s->cfg.min_expires);
@@ -290,7 +295,7 @@ void sk__registrar_handle(struct sk__req *r)
         sk__reply(r, code, why);
         goto out;
     }
-    if (x->n == 0 && !x->star) {
+    if (x->k.n == 0 && !x->k.star) {
         /* A query: the current bindings. */
         sk_location_lookup(r->s->loc, sk_slice_cstr(aor), now, b, r->s->cfg.max_contacts, &n);
         reply_ok(r, b, n, now, sk_slice_make(x->path, x->pathlen));
@@ -300,9 +305,9 @@ void sk__registrar_handle(struct sk__req *r)
     u.aor = sk_slice_cstr(aor);
     u.call_id = m->call_id;
     u.cseq = m->cseq.num;
-    u.remove_all = x->star;
-    u.contacts = x->c;
-    u.ncontacts = x->n;
+    u.remove_all = x->k.star;
+    u.contacts = x->k.c;
+    u.ncontacts = x->k.n;
     u.path = sk_slice_make(x->path, x->pathlen);
     if (sk_msg_find(m, SK_HDR_USER_AGENT) != NULL)
         u.user_agent = sk_msg_find(m, SK_HDR_USER_AGENT)->value;
@@ -322,7 +327,7 @@ void sk__registrar_handle(struct sk__req *r)
         goto out;
     }
     SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s", aor,
-           x->n, n, x->star ? " remove_all=true" : "");
+           x->k.n, n, x->k.star ? " remove_all=true" : "");
     reply_ok(r, b, n, now, u.path);
 out:
     sk_free(x);

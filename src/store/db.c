@@ -5,12 +5,19 @@
  * SQLite in WAL mode lets `sipkit serve` read while `sipkit users` writes;
  * synchronous=NORMAL in WAL mode keeps every committed transaction across
  * a process crash (kill -9), which is the promise a 200 OK makes; the busy
- * timeout makes a concurrent writer wait rather than fail. PRAGMA
- * data_version changes when another connection commits, which is how a
- * running server learns that `sipkit users` changed something.
+ * timeout makes a concurrent writer wait rather than fail.
+ *
+ * Cache invalidation: tables whose rows are cached (users) have triggers
+ * that bump the one row of store_version on every change, from any
+ * process. A running server reads that counter (at most every refresh_ms)
+ * to learn that `sipkit users` changed something. PRAGMA data_version
+ * would also move for every location commit of our own location
+ * connection, emptying the user cache many times a second under a
+ * REGISTER load.
  *
  * Each module creates its own tables from its init function (users.c:
- * sk__users_init, subscriptions.c: sk__subs_init); add new modules' init calls in sk_store_open().
+ * sk__users_init, subscriptions.c: sk__subs_init); add new modules' init
+ * calls in sk_store_open().
  *
  * Memory: struct sk_store owns the path copy, the connection, the
  * prepared statements and the caches; sk_store_close() frees all.
@@ -77,8 +84,8 @@ void sk__store_check_changes(struct sk_store *s, bool force)
     if (!force && s->opt.refresh_ms > 0 && now - s->last_check_ms < s->opt.refresh_ms)
         return;
     s->last_check_ms = now;
-    if (sqlite3_step(s->data_version) == SQLITE_ROW) {
-        int64_t v = sqlite3_column_int64(s->data_version, 0);
+    if (sqlite3_step(s->version) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(s->version, 0);
         if (v != s->last_version) {
             s->last_version = v;
             s->generation++;
@@ -86,7 +93,7 @@ void sk__store_check_changes(struct sk_store *s, bool force)
     } else {
         s->generation++; /* cannot tell: assume it changed */
     }
-    sqlite3_reset(s->data_version);
+    sqlite3_reset(s->version);
 }
 
 int sk_store_refresh(struct sk_store *s)
@@ -142,9 +149,14 @@ static int open_db(struct sk_store *s)
     sqlite3_busy_timeout(s->db, (int)s->opt.busy_timeout_ms);
     rc = sk__store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                            " PRAGMA foreign_keys=ON;");
+    if (rc == 0)
+        rc = sk__store_exec(s, "CREATE TABLE IF NOT EXISTS store_version ("
+                               " id INTEGER PRIMARY KEY CHECK (id = 1), v INTEGER NOT NULL);"
+                               "INSERT OR IGNORE INTO store_version VALUES (1, 0);");
     if (rc != 0)
         return rc;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT v FROM store_version WHERE id = 1", -1, &s->version,
+                           NULL) != SQLITE_OK)
         return SK_EIO;
     return 0;
 }
@@ -192,7 +204,7 @@ void sk_store_close(struct sk_store *s)
         return;
     sk__users_free(s);
     sk__subs_free(s);
-    sqlite3_finalize(s->data_version);
+    sqlite3_finalize(s->version);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
     sk_free(s->dir);

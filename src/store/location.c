@@ -637,15 +637,9 @@ int sk_location_update(struct sk_location *loc, const struct sk_location_update 
 
 /* ---- purge and listing ---------------------------------------------------------- */
 
-/* AORs whose bindings the purge removed, for on_change. */
-struct purged {
-    struct purged *next;
-    char key[];
-};
-
 /* Remove expired bindings (and empty AOR entries) of one shard. */
 static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now,
-                          struct purged **changed)
+                          struct sk__lkey **changed)
 {
     size_t removed = 0;
 
@@ -666,8 +660,10 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
             }
             if (removed > before_n) {
                 a->version = atomic_fetch_add(&loc->version, 1) + 1;
-                struct purged *p =
-                    loc->opt.on_change != NULL ? sk_malloc(sizeof(*p) + a->keylen + 1) : NULL;
+                /* For the disk (one DELETE per AOR, by its key) and
+                 * on_change. Without memory the disk keeps the expired
+                 * rows until a restart loads them and purges again. */
+                struct sk__lkey *p = sk_malloc(sizeof(*p) + a->keylen + 1);
                 if (p != NULL) {
                     memcpy(p->key, a->key, a->keylen + 1);
                     p->next = *changed;
@@ -690,7 +686,7 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
 
 int sk_location_purge(struct sk_location *loc, int64_t now)
 {
-    struct purged *changed = NULL;
+    struct sk__lkey *changed = NULL;
     size_t removed = 0;
     int rc = 0;
 
@@ -698,18 +694,20 @@ int sk_location_purge(struct sk_location *loc, int64_t now)
         return 0;
     for (unsigned i = 0; i < loc->nshards; i++)
         removed += purge_shard(loc, &loc->shards[i], now, &changed);
-    if (removed > 0) {
+    if (changed != NULL) {
         struct sk__locop op;
         memset(&op, 0, sizeof(op));
         op.purge = true;
         op.before = now;
+        op.purged = changed;
         sk__locdb_enqueue(loc->db, &op);
         rc = sk__locdb_wait(loc->db, &op);
     }
     while (changed != NULL) {
-        struct purged *p = changed;
+        struct sk__lkey *p = changed;
         changed = p->next;
-        loc->opt.on_change(loc->opt.change_arg, p->key);
+        if (loc->opt.on_change != NULL)
+            loc->opt.on_change(loc->opt.change_arg, p->key);
         sk_free(p);
     }
     return rc != 0 ? rc : (int)(removed > INT32_MAX ? INT32_MAX : removed);

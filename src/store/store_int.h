@@ -19,7 +19,7 @@ struct sk_store {
     sqlite3 *db;
     pthread_mutex_t lock; /* the connection and every cache */
     struct sk_store_options opt;
-    sqlite3_stmt *data_version;
+    sqlite3_stmt *version; /* SELECT v FROM store_version (db.c) */
     int64_t last_version;
     uint64_t last_check_ms;
     /* Bumped when the database changed under us (another process) or by
@@ -34,9 +34,8 @@ struct sk_store {
 int sk__store_exec(struct sk_store *s, const char *sql);
 /* Map a SQLite result code to a sipkit error. */
 int sk__store_err(int sqlite_rc);
-/* Under the lock: look at PRAGMA data_version when refresh_ms allows (or
- * always when force) and bump the generation if another connection
- * committed. */
+/* Under the lock: read store_version when refresh_ms allows (or always
+ * when force) and bump the generation if a cached table changed. */
 void sk__store_check_changes(struct sk_store *s, bool force);
 
 /* users.c */
@@ -72,13 +71,21 @@ struct sk__lbind *sk__lbind_new(const struct sk__lrow *r);
 struct sk__lbind *sk__lbind_clone(const struct sk__lbind *b);
 void sk__lbind_free_list(struct sk__lbind *b);
 
+/* An AOR key in a list (the AORs a purge changed). */
+struct sk__lkey {
+    struct sk__lkey *next;
+    char key[];
+};
+
 /* A durable change waiting for its COMMIT: either "the AOR's bindings are
- * now rows" or "purge every binding expired at `before`". Owned by the
- * caller, which waits for it (sk__locdb_wait) before freeing it. */
+ * now rows" or "purge the bindings of these AORs expired at `before`".
+ * Owned by the caller, which waits for it (sk__locdb_wait) before freeing
+ * it. */
 struct sk__locop {
     struct sk__locop *next;
     bool purge;
     int64_t before;
+    const struct sk__lkey *purged;
     const char *aor;
     struct sk__lbind *rows;
     int result;

@@ -63,7 +63,15 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS users ("
                              "CREATE INDEX IF NOT EXISTS users_uh_md5 ON users (uh_md5);"
                              "CREATE INDEX IF NOT EXISTS users_uh_sha256 ON users (uh_sha256);"
                              "CREATE INDEX IF NOT EXISTS users_uh_sha512_256 ON users "
-                             "(uh_sha512_256);";
+                             "(uh_sha512_256);"
+                             /* db.c: every change, from any process, moves
+                              * store_version, which empties the caches. */
+                             "CREATE TRIGGER IF NOT EXISTS users_ins AFTER INSERT ON users"
+                             " BEGIN UPDATE store_version SET v = v + 1; END;"
+                             "CREATE TRIGGER IF NOT EXISTS users_upd AFTER UPDATE ON users"
+                             " BEGIN UPDATE store_version SET v = v + 1; END;"
+                             "CREATE TRIGGER IF NOT EXISTS users_del AFTER DELETE ON users"
+                             " BEGIN UPDATE store_version SET v = v + 1; END;";
 
 static void cache_clear(struct sk__user_cache *c)
 {
@@ -186,7 +194,7 @@ static int write_user(struct sk_store *s, const char *sql, const char *domain, c
     }
     if (rc == SQLITE_DONE) {
         *changes = sqlite3_changes(s->db);
-        s->generation++; /* our own write: data_version does not move for it */
+        s->generation++; /* our own write: no need to wait for refresh_ms */
         rc = 0;
     } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         rc = SK_EEXIST;
@@ -362,7 +370,7 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
                 break;
         }
         /* A cached "no such user" is trusted only after a fresh look at
-         * data_version: a user just added by `sipkit users` must work at
+         * store_version: a user just added by `sipkit users` must work at
          * once, while the common positive hit skips that check (a SQLite
          * read lock, i.e. fcntl calls) between refresh_ms ticks. */
         if (pass == 1 || e == NULL || e->found)

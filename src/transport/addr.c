@@ -88,8 +88,22 @@ char *sk_addr_format_host(const struct sk_addr *a, bool brackets, char *buf, siz
         return buf;
     buf[0] = '\0';
     if (a->sa.sa_family == AF_INET) {
-        if (inet_ntop(AF_INET, &a->in.sin_addr, tmp, sizeof(tmp)) != NULL)
-            snprintf(buf, bufsz, "%s", tmp);
+        /* Written by hand: the receive path formats every source address
+         * (for Via received), and inet_ntop() goes through sprintf. */
+        const unsigned char *b = (const unsigned char *)&a->in.sin_addr;
+        size_t n = 0;
+        for (int i = 0; i < 4; i++) {
+            if (i > 0)
+                tmp[n++] = '.';
+            if (b[i] >= 100)
+                tmp[n++] = (char)('0' + b[i] / 100);
+            if (b[i] >= 10)
+                tmp[n++] = (char)('0' + b[i] / 10 % 10);
+            tmp[n++] = (char)('0' + b[i] % 10);
+        }
+        tmp[n] = '\0';
+        if (n < bufsz)
+            memcpy(buf, tmp, n + 1);
     } else if (a->sa.sa_family == AF_INET6) {
         if (inet_ntop(AF_INET6, &a->in6.sin6_addr, tmp, sizeof(tmp)) != NULL)
             snprintf(buf, bufsz, brackets ? "[%s]" : "%s", tmp);

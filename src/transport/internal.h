@@ -1,6 +1,7 @@
 /*
- * Private structures of the transport layer, shared by tp.c (workers, UDP,
- * sending, lifecycle), tcp.c (connections) and via.c (received / rport).
+ * Private structures of the transport layer, shared by tp.c (workers,
+ * delivery, sending, lifecycle), udp.c (datagrams in and out), tcp.c
+ * (connections) and via.c (the top Via: response routing, §18.1.1 rewrite).
  *
  * Ownership: a worker owns its loop, its sockets and its connections; only
  * its own thread touches them. Other threads reach a worker through its
@@ -51,6 +52,14 @@ struct sk__conn {
 
 /* UDP datagrams read per recvmmsg() call. */
 #define SK__UDP_BATCH 16
+/* UDP datagrams queued for one sendmmsg() call (udp.c). */
+#define SK__UDP_TXQ 32
+
+struct sk__udp_tx {
+    int fd;
+    struct sk_addr to;
+    size_t off, len; /* the bytes, in the worker's txq_bytes */
+};
 
 struct sk__udp {
     uv_poll_t h; /* level-triggered readiness; we read with recvmmsg() */
@@ -93,8 +102,14 @@ struct sk_tp_worker {
     char src_ip[SK_ADDR_STRLEN]; /* the current message's source, for its Via */
     struct sk_buf scratch;       /* the head of an oversized TCP frame */
     struct sk_buf txbuf;         /* a request rewritten for TCP (§18.1.1) */
-    char *rbuf;                  /* UDP receive buffers, SK__UDP_BATCH slots */
-    size_t rbuf_size;            /* bytes per slot */
+    /* UDP sends queued while a received batch is handled (udp.c); set
+     * while a message of a batch is handed up: where it came from. */
+    const struct sk_addr *batch_peer;
+    struct sk__udp_tx txq[SK__UDP_TXQ];
+    size_t txq_n;
+    struct sk_buf txq_bytes;
+    char *rbuf;       /* UDP receive buffers, SK__UDP_BATCH slots */
+    size_t rbuf_size; /* bytes per slot */
     uint64_t next_id;
     struct sk__conn *conns[SK__CONN_BUCKETS];
     struct sk__conn *list;
@@ -139,6 +154,11 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
 void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
                       const struct sk_addr *peer, const void *data, size_t len);
 
+/* udp.c */
+void sk__udp_readable(uv_poll_t *h, int status, int events);
+/* Send a datagram now, or queue it when the calling worker is handling a
+ * received batch and it goes to the sender's host (flushed with sendmmsg
+ * at the end of the batch). */
 int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
 /* tcp.c */

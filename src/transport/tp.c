@@ -1,8 +1,9 @@
 /*
  * Transport core: worker threads with one libuv loop each, the
- * SO_REUSEPORT sockets every worker binds for every listener, the UDP
- * receive path, handing messages up, sending (RFC 3261 §18.1 / §18.2) and
- * the cross-worker mailbox.
+ * SO_REUSEPORT sockets every worker binds for every listener, handing
+ * messages up, sending (RFC 3261 §18.1 / §18.2, with the §18.1.1 move of
+ * large requests to TCP) and the cross-worker mailbox. UDP reading and
+ * writing live in udp.c, TCP connections in tcp.c.
  *
  * Memory: a worker's receive buffer and parsed message are
  * reused for every message, so the UDP path allocates nothing in steady
@@ -85,6 +86,10 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     struct sk_rx rx;
     int err;
 
+    /* A connection we opened (to a proxy target) belongs to no listener
+     * (UINT32_MAX): it counts as the first one's. */
+    if (listener >= tp->nlisteners)
+        listener = 0;
     if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
         tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, &tp->bound[listener], peer,
                      sk_slice_make(p, n));
@@ -144,50 +149,6 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
         sk__conn_close_after_flush(conn, "bad message");
 }
 
-/* Read up to a batch of datagrams in one system call. The poll handle is
- * level-triggered, so a short batch means the socket is drained and no
- * extra call is spent learning so; a full batch reads again. */
-static void udp_readable(uv_poll_t *h, int status, int events)
-{
-    struct sk__udp *u = h->data;
-    struct sk_tp_worker *w = u->w;
-    struct mmsghdr msgs[SK__UDP_BATCH];
-    struct iovec iov[SK__UDP_BATCH];
-    struct sk_addr from[SK__UDP_BATCH];
-
-    (void)events;
-    if (status != 0)
-        return;
-    for (int round = 0; round < 4 && !w->stopping; round++) {
-        int n;
-        for (unsigned i = 0; i < SK__UDP_BATCH; i++) {
-            iov[i].iov_base = w->rbuf + i * w->rbuf_size;
-            iov[i].iov_len = w->rbuf_size;
-            memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-            msgs[i].msg_hdr.msg_iov = &iov[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-            msgs[i].msg_hdr.msg_name = &from[i].ss;
-            msgs[i].msg_hdr.msg_namelen = sizeof(from[i].ss);
-        }
-        n = recvmmsg(u->fd, msgs, SK__UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0)
-            return;
-        for (int i = 0; i < n; i++) {
-            size_t len = msgs[i].msg_len;
-            const char *p = iov[i].iov_base;
-            /* A keep-alive (RFC 5626 §3.5.1 CRLF, or empty) is not a
-             * message. */
-            if (len <= 4 && strspn(p, "\r\n") >= len)
-                continue;
-            if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-                len = w->rbuf_size; /* over max_size: the parser says 513 */
-            sk__tp_deliver(w, SK_TP_UDP, u->listener, &from[i], NULL, p, len, 0);
-        }
-        if (n < SK__UDP_BATCH)
-            return;
-    }
-}
-
 /* ---- sending ------------------------------------------------------------ */
 
 void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_addr *local,
@@ -195,34 +156,6 @@ void sk__tp_trace_out(struct sk_tp *tp, enum sk_transport t, const struct sk_add
 {
     if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
         tp->on_trace(tp->trace_arg, SK_TRACE_OUT, t, local, peer, sk_slice_make(data, len));
-}
-
-int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
-{
-    struct sk_tp_worker *w = current_worker != NULL ? current_worker : &tp->workers[0];
-    int family = dst->addr.sa.sa_family;
-    int li = -1;
-    if (dst->listener >= 0 && (size_t)dst->listener < tp->nlisteners &&
-        tp->bound[dst->listener].sa.sa_family == family && w->udp[dst->listener].active)
-        li = dst->listener;
-    for (size_t i = 0; li < 0 && i < tp->nlisteners; i++) {
-        if (w->udp[i].active && tp->bound[i].sa.sa_family == family)
-            li = (int)i;
-    }
-    if (li < 0)
-        return SK_ENOTFOUND;
-    /* A plain sendto on the worker's descriptor: one system call, and
-     * thread-safe when another thread sends. */
-    sk__tp_trace_out(tp, SK_TP_UDP, &tp->bound[li], &dst->addr, data, len);
-    if (sendto(w->udp[li].fd, data, len, 0, &dst->addr.sa, sk_addr_len(&dst->addr)) < 0) {
-        int err = -errno;
-        char a[SK_ADDR_STRLEN];
-        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=udp peer=%s error=\"%s\"",
-               sk_addr_format(&dst->addr, a, sizeof(a)), strerror(-err));
-        return err;
-    }
-    SK__INC(w->tx_msgs);
-    return 0;
 }
 
 static int post_mail(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
@@ -403,7 +336,7 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     w->udp[li].fd = ufd;
     err = uv_poll_init(&w->loop, &w->udp[li].h, ufd);
     if (err == 0)
-        err = uv_poll_start(&w->udp[li].h, UV_READABLE, udp_readable);
+        err = uv_poll_start(&w->udp[li].h, UV_READABLE, sk__udp_readable);
     if (err != 0) {
         w->udp[li].fd = 0;
         close(ufd);
@@ -430,6 +363,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     sk_msg_init(&w->msg);
     sk_buf_init(&w->scratch);
     sk_buf_init(&w->txbuf);
+    sk_buf_init(&w->txq_bytes);
     w->rbuf_size = tp->limits.max_size + 1;
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
@@ -573,6 +507,7 @@ static void worker_free(struct sk_tp_worker *w)
     sk_msg_free(&w->msg);
     sk_buf_free(&w->scratch);
     sk_buf_free(&w->txbuf);
+    sk_buf_free(&w->txq_bytes);
     for (size_t i = 0; w->udp != NULL && i < w->tp->nlisteners; i++) {
         if (w->udp[i].fd > 0)
             close(w->udp[i].fd); /* a poll handle does not own its socket */

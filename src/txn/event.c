@@ -12,7 +12,10 @@
  * may call into the layer from any callback without deadlock.
  *
  * Memory: a queued event owns its copy of the message bytes (sk_malloc),
- * freed once delivered or with the transaction.
+ * freed once delivered or with the transaction. When the queue of an
+ * answered non-INVITE server transaction drains and no TU holds it, its
+ * request copy shrinks to what matching needs (server.c), since it may
+ * wait 32 s for retransmissions (Timer J).
  */
 #include "txn_int.h"
 
@@ -131,6 +134,12 @@ static void deliver(struct sk__ctx *ctx)
             struct sk__event ev;
             pthread_mutex_lock(&sh->lock);
             if (txn->evcount == 0) {
+                /* Answered, and only the table and we hold it: nobody
+                 * reads the full request any more. */
+                if (txn->kind == SK_TXN_NON_INVITE_SERVER && txn->state == SK_TXN_COMPLETED &&
+                    !txn->reliable && !txn->rfc2543 && !txn->compact &&
+                    atomic_load(&txn->refs) == 2)
+                    txn->compact = sk__server_compact(txn);
                 txn->delivering = false;
                 txn->dctx = NULL;
                 pthread_mutex_unlock(&sh->lock);

@@ -246,3 +246,59 @@ void sk__server_timer(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer
         break;
     }
 }
+
+/* ---- memory of Completed non-INVITE transactions -------------------------- */
+
+static struct sk_slice keep(struct sk_arena *a, struct sk_slice v)
+{
+    char *p = sk_arena_strndup(a, v.p, v.len);
+
+    return p != NULL ? sk_slice_make(p, v.len) : SK_SLICE_NULL;
+}
+
+bool sk__server_compact(struct sk_txn *txn)
+{
+    const struct sk_msg *x = &txn->req;
+    struct sk_arena a;
+    struct sk_msg m;
+    size_t need = x->method.len + x->via.branch.len + x->via.host.len + x->via.transport.len +
+                  x->cseq.method.len + x->call_id.len + 6;
+
+    sk_arena_init(&a, need + 64);
+    sk_msg_init(&m);
+    /* §17.2.3 with a magic-cookie branch: branch, sent-by and method are
+     * all that matching reads; Call-ID and CSeq stay for logs. */
+    m.is_request = true;
+    m.method = keep(&a, x->method);
+    m.method_id = x->method_id;
+    m.via.branch = keep(&a, x->via.branch);
+    m.via.host = keep(&a, x->via.host);
+    m.via.transport = keep(&a, x->via.transport);
+    m.via.host_type = x->via.host_type;
+    m.via.port = x->via.port;
+    m.via.has_port = x->via.has_port;
+    m.via.ttl = -1;
+    m.cseq.num = x->cseq.num;
+    m.cseq.method = keep(&a, x->cseq.method);
+    m.cseq.method_id = x->cseq.method_id;
+    m.call_id = keep(&a, x->call_id);
+    if ((m.method.p == NULL && x->method.len > 0) ||
+        (m.via.branch.p == NULL && x->via.branch.len) ||
+        (m.call_id.p == NULL && x->call_id.len > 0)) {
+        sk_arena_free(&a);
+        return false;
+    }
+    sk_msg_free(&txn->req);
+    sk_arena_free(&txn->arena);
+    txn->req = m;
+    txn->arena = a;
+    /* The response to retransmit, without the slack of its growth. */
+    if (txn->out.p != NULL && txn->out.cap > txn->out.len + 1) {
+        char *p = sk_realloc(txn->out.p, txn->out.len + 1);
+        if (p != NULL) {
+            txn->out.p = p;
+            txn->out.cap = txn->out.len + 1;
+        }
+    }
+    return true;
+}

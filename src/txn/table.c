@@ -350,6 +350,15 @@ static int txn_new(struct sk_txn_table *t, const char *data, size_t len, enum sk
         txn_free(txn);
         return rc == SK_ENOMEM ? SK_ENOMEM : SK_EPARSE;
     }
+    /* The request is never edited: its header array need not keep room
+     * to grow (it starts at 32 entries of 56 bytes). */
+    if (txn->req.hdrs_cap > txn->req.nhdrs && txn->req.nhdrs > 0) {
+        struct sk_hdr *h = sk_realloc(txn->req.hdrs, txn->req.nhdrs * sizeof(*h));
+        if (h != NULL) {
+            txn->req.hdrs = h;
+            txn->req.hdrs_cap = txn->req.nhdrs;
+        }
+    }
     if (iplen > 0) {
         memcpy(copy + len + 1, src->src_ip.p, iplen);
         sk_msg_set_source(&txn->req, sk_slice_make(copy + len + 1, iplen), src->src_port);

@@ -74,6 +74,7 @@ struct sk_txn {
     bool rfc2543;  /* server: request without the magic cookie */
     bool in_table;
     bool delivering; /* a thread owns the event queue (see table.c) */
+    bool compact;    /* req reduced to the matching fields (server.c) */
     unsigned status; /* last response sent (server) or received (client) */
     uint64_t hash;
     struct sk_txn *hnext; /* hash chain */
@@ -152,6 +153,12 @@ bool sk__server_request(struct sk__ctx *ctx, struct sk_txn *txn, const struct sk
 int sk__server_respond(struct sk__ctx *ctx, struct sk_txn *txn, const char *data, size_t len,
                        unsigned status);
 void sk__server_timer(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer which);
+/* A non-INVITE server transaction in Completed over UDP stays 64*T1 (Timer
+ * J) only to answer retransmissions: replace its request copy by the few
+ * fields matching reads (method, top Via branch and sent-by, CSeq,
+ * Call-ID) and trim the stored response. Called by the deliverer when no
+ * TU holds a reference. Returns false (nothing changed) without memory. */
+bool sk__server_compact(struct sk_txn *txn);
 
 /* ---- build.c ----------------------------------------------------------- */
 

@@ -30,6 +30,8 @@ check "sipsak OPTIONS over TCP" "$?" 0
 out=$(timeout 10 sipsak -v -s "sip:127.0.0.1:$PORT" 2>&1)
 check_match "200 carries received and the rport value" "$out" \
     'Via: SIP/2\.0/UDP [^ ]*;rport=[0-9]+[^ ]*;received=127\.0\.0\.1'
+check_match "Allow names what the server handles" "$out" '^Allow: ACK, CANCEL, OPTIONS, REGISTER, SUBSCRIBE, PUBLISH'
+check_match "Allow-Events names the event packages" "$out" '^Allow-Events: presence, reg, dialog'
 bare=$(printf '%s\n' "$out" | grep '^Via:' | tr -d '\r' | grep -Ec ';rport(;|$)')
 check "no value-less rport left in the reply" "$bare" 0
 

@@ -68,10 +68,11 @@ add_user alice alice-secret
 add_user bob bob-secret
 add_user carol carol-secret
 add_user dave dave-secret
+add_user erin erin-secret
 start_server --auth-algorithms MD5
 
 base=$(peer_port)
-A=$base; B1=$((base + 1)); B2=$((base + 2)); C=$((base + 3)); D=$((base + 4))
+A=$base; B1=$((base + 1)); C=$((base + 3)); D=$((base + 4)); E=$((base + 5))
 
 # -- alice calls bob: 407, retry, 100/180/200, ACK and BYE through us ------
 register reg-bob "$B1" bob bob-secret
@@ -85,6 +86,21 @@ check_match "bob got the INVITE with our Via and Max-Forwards 69" \
     "$(cat "$TMP/bob-answer.log" 2>/dev/null)" 'callee-invite mf=Max-Forwards: 69 via=SIP/2.0/UDP'
 check_match "bob got the ACK and the BYE through the proxy" \
     "$(cat "$TMP/bob-answer.log" 2>/dev/null)" 'callee-bye'
+
+# -- erin registers over TCP: the call reaches her over TCP, ACK and BYE too
+register_tcp() { # name port user password
+    sipp_run "$1" "$2" "$SCEN/proxy_register.xml" -t t1 -s "$3" -au "$3" -ap "$4" \
+        -auth_uri "$DOMAIN"
+    check "$3 registers over TCP from port $2" "$?" 0
+}
+register_tcp reg-erin "$E" erin erin-secret
+uas_start erin-answer "$E" "$SCEN/proxy_uas_answer.xml" -t t1 -s erin
+sipp_run call-tcp "$A" "$SCEN/proxy_uac_call.xml" -s erin -au alice -ap alice-secret \
+    -auth_uri erin@"$DOMAIN"
+check "alice (UDP) calls erin (TCP) through the proxy" "$?" 0
+uas_wait erin-answer "$UAS_PID"
+check_match "erin got the INVITE over TCP with our TCP Via" \
+    "$(cat "$TMP/erin-answer.log" 2>/dev/null)" 'via=SIP/2.0/TCP 127\.0\.0\.1'
 
 # -- the caller cancels while bob rings: 200 to CANCEL, 487 ----------------
 uas_start bob-ring "$B1" "$SCEN/proxy_uas_ring.xml" -s bob

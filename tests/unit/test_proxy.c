@@ -422,7 +422,7 @@ static const char *resp(unsigned status, const char *extra)
              "%s"
              "Content-Length: 0\n\n",
              status, status, extra);
-    snprintf(resp_buf, sizeof(resp_buf), "%s", crlf(3, text));
+    sk_slice_to_cstr(sk_slice_cstr(crlf(3, text)), resp_buf, sizeof(resp_buf));
     return resp_buf;
 }
 
@@ -435,15 +435,15 @@ static int up_setup(void **state)
     static char wire[1024];
 
     (void)state;
-    snprintf(wire, sizeof(wire), "%s",
-             crlf(2, "INVITE sip:b@example.test SIP/2.0\n"
-                     "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
-                     "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
-                     "From: <sip:a@example.test>;tag=1\n"
-                     "To: <sip:b@example.test>\n"
-                     "Call-ID: c\n"
-                     "CSeq: 1 INVITE\n"
-                     "Content-Length: 0\n\n"));
+    sk_slice_to_cstr(sk_slice_cstr(crlf(2, "INVITE sip:b@example.test SIP/2.0\n"
+                                           "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa\n"
+                                           "Via: SIP/2.0/TCP 10.0.0.2;branch=z9hG4bKz\n"
+                                           "From: <sip:a@example.test>;tag=1\n"
+                                           "To: <sip:b@example.test>\n"
+                                           "Call-ID: c\n"
+                                           "CSeq: 1 INVITE\n"
+                                           "Content-Length: 0\n\n")),
+                     wire, sizeof(wire));
     parse(&up, wire);
     sk_msg_set_source(&up, S("198.51.100.7"), 5060);
     return 0;
