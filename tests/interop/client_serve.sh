@@ -6,17 +6,22 @@
 # through --proxy), subscribe to a user's presence while publish changes it
 # (text and --json), message between two registered users, and two sipkit
 # clients calling each other through the proxy (UDP and TCP: 407 answered,
-# 180, 200, ACK, BYE), and a call rejected with 486. Every process is
-# bounded by `timeout` and killed by PID.
+# 180, 200, ACK, BYE), a call rejected with 486, a call nobody answers
+# (CANCEL at --timeout) and one cancelled by SIGINT while ringing. Every
+# process is bounded by `timeout` and killed by PID.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 BG_PID=""
+CALL_PID=""
 
 kill_bg() {
-    if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-        kill -KILL "$BG_PID" 2>/dev/null
-    fi
+    for p in "$BG_PID" "$CALL_PID"; do
+        if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null
+        fi
+    done
     BG_PID=""
+    CALL_PID=""
 }
 trap 'kill_bg; cleanup' EXIT
 
@@ -180,6 +185,34 @@ wait_bg 10
 check "call rejected: caller exit 1" "$rc" 1
 check_match "call rejected: Busy Here named" "$out" "127\\.0\\.0\\.1:$PORT answered 486 Busy Here"
 check "call rejected: bob exit 0" "$BG_RC" 0
+
+# No answer: bob rings for 10 s, alice gives up after --timeout 2: CANCEL
+# through the proxy, bob answers the INVITE 487, alice exits 3.
+start_bob udp --ring 10
+out=$(echo pw-alice | timeout 20 "$SIPKIT" call sip:bob@example.test --user alice@example.test \
+    --password-stdin --proxy "$PX" --timeout 2 2>&1); rc=$?
+wait_bg 10
+check "no answer: caller exit 3" "$rc" 3
+check_match "no answer: ringing, cancelled" "$out" \
+    "no answer from 127\\.0\\.0\\.1:$PORT \\(udp\\) within 2 s \\(it is ringing; cancelled\\)"
+check "no answer: bob exit 1" "$BG_RC" 1
+check_match "no answer: bob saw the CANCEL" "$(cat "$B_OUT")" 'the caller cancelled the call'
+
+# Ctrl-C while ringing: CANCEL, 487, exit 1.
+start_bob udp --ring 10
+echo pw-alice | "$SIPKIT" call sip:bob@example.test --user alice@example.test --password-stdin \
+    --proxy "$PX" >"$TMP/cancel.out" 2>&1 &
+CALL_PID=$!
+wait_for "$TMP/cancel.out" '^progress: 180' 10
+kill -INT "$CALL_PID"
+for _ in $(seq 1 100); do kill -0 "$CALL_PID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$CALL_PID" 2>/dev/null
+wait "$CALL_PID"; rc=$?
+CALL_PID=""
+wait_bg 10
+check "call cancelled: caller exit 1" "$rc" 1
+check_match "call cancelled: 487 named" "$(cat "$TMP/cancel.out")" 'answered 487 Request Terminated'
+check "call cancelled: bob exit 1" "$BG_RC" 1
 
 stop_server
 finish
