@@ -46,6 +46,7 @@ struct sk_server_config {
     unsigned sub_max_expires;  /* events: longer ones are capped */
     unsigned sub_default_expires; /* events: no Expires header */
     char watch_policy[SK_SERVER_DOMAIN_MAX]; /* events: "domain" or "self" */
+    unsigned proxy_timer_c;    /* proxy: Timer C of a forwarded INVITE, seconds */
     bool listen_from_args;     /* internal: --listen replaced the file's list */
 };
 

@@ -59,12 +59,17 @@ static const struct sk_option options[] = {
      OFF(sub_min_expires), "SECONDS",
      "shortest SUBSCRIBE or PUBLISH accepted; shorter gets 423 Interval Too Brief"},
     {"events", "max_expires", "sub-max-expires", SK_OPT_UINT, "3600", 1, 31536000, false,
-     OFF(sub_max_expires), "SECONDS", "longer subscriptions and publications are granted this long"},
+     OFF(sub_max_expires), "SECONDS",
+     "longer subscriptions and publications are granted this long"},
     {"events", "default_expires", "sub-default-expires", SK_OPT_UINT, "3600", 1, 31536000, false,
      OFF(sub_default_expires), "SECONDS", "expiry of a SUBSCRIBE or PUBLISH without Expires"},
     {"events", "watch_policy", "watch-policy", SK_OPT_STRING, "domain", 0, 0, false,
      OFF(watch_policy), "POLICY",
      "who may watch a user's presence and dialogs: domain (any user of the domain) or self"},
+    /* RFC 3261 §16.6 step 11: Timer C "MUST be set to greater than 3
+     * minutes", hence 181 at least. */
+    {"proxy", "timer_c", "timer-c", SK_OPT_UINT, "181", 181, 86400, false, OFF(proxy_timer_c),
+     "SECONDS", "a forwarded INVITE branch with no final response is given up after this long"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };

@@ -12,7 +12,7 @@
  *      absorbs retransmissions (resending the last response), ACKs for
  *      non-2xx finals, and calls on_request once per new transaction;
  *   3. sanity of the new request (§8.2, §16.3): Max-Forwards 0 -> 483,
- *      loop -> 482, unsupported Require -> 420 with Unsupported, URI
+ *      loop (not a spiral) -> 482, unsupported Require -> 420 with Unsupported, URI
  *      scheme -> 416;
  *   4. CANCEL is matched to its INVITE (§9.2): 200 to the CANCEL, 487 to
  *      the INVITE when it is still pending, 481 when there is none;
@@ -31,6 +31,7 @@
  * the callback returns; the request is the transaction's copy.
  */
 #include "server/internal.h"
+#include "server/proxy_int.h"
 
 #include <sipkit/codes.h>
 
@@ -250,35 +251,14 @@ bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u)
 
 /* ---- sanity checks (RFC 3261 §8.2.1-§8.2.3, §16.3) ------------------------ */
 
-static bool via_is_self(const struct sk_server *s, const struct sk_via *v)
-{
-    struct sk_addr a;
-
-    if (v->host_type != SK_HOST_IPV4 && v->host_type != SK_HOST_IPV6)
-        return false;
-    if (sk_addr_parse(v->host, v->has_port ? v->port : 5060, &a) != 0)
-        return false;
-    for (size_t i = 0; i < s->nself; i++) {
-        if (sk_addr_equal(&a, &s->self[i]))
-            return true;
-    }
-    return false;
-}
-
-/* §16.3 step 4: a Via naming this server means the request came back to
- * us. The proxy, once it forwards, tells a spiral from a loop by the
- * branch hash; until then any such Via is a loop. */
+/* §16.3 step 4: a request carrying our Via came back to us. The branch
+ * hash of that Via (proxy_edit.c) tells a loop (482) from a legitimate
+ * spiral (processed again). A CANCEL is answered hop by hop (§16.10) and
+ * is never forwarded as such. */
 static bool looped(const struct sk__req *r)
 {
-    struct sk_hdr_iter it;
-    struct sk_via v;
-
-    sk_hdr_iter_init(&it, r->m, SK_HDR_VIA);
-    while (sk_msg_via_next(&it, &v) == 1) {
-        if (via_is_self(r->s, &v))
-            return true;
-    }
-    return false;
+    return r->m->method_id != SK_METHOD_CANCEL &&
+           sk__proxy_looped(r->m, r->s->self, r->s->nself, sk_slice_cstr(r->s->cfg.domain));
 }
 
 static bool tag_supported(struct sk_slice tok)

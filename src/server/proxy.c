@@ -17,12 +17,14 @@
  *     the same way; a response no client transaction knows (§18.1.2) is
  *     passed on by its Via when the top Via is ours.
  *
- * Memory: the location lookup writes into a heap array freed before
- * returning; forwarded bytes are built in local buffers.
+ * Memory: the location lookup writes into a heap array kept per worker
+ * thread (freed by the thread-specific key's destructor when the thread
+ * ends); forwarded bytes are built in local buffers.
  */
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +68,24 @@ static bool names_our_host(const struct sk_server *s, const struct sk_uri *u)
         return false;
     for (size_t i = 0; i < s->nself; i++) {
         if (sk_addr_same_host(&a, &s->self[i]))
+            return true;
+    }
+    return false;
+}
+
+/* A spiral (§16.3 step 4): a request we forwarded came back to us, sent
+ * from our own socket with our Via on top. We authenticated it the first
+ * time round and removed our credentials (§22.3), so it is not
+ * challenged again. */
+static bool from_us(const struct sk_server *s, const struct sk_msg *m)
+{
+    struct sk_addr src;
+
+    if (!sk__proxy_via_is_self(&m->via, s->self, s->nself) ||
+        sk_addr_parse(m->src_ip, m->src_port, &src) != 0)
+        return false;
+    for (size_t i = 0; i < s->nself; i++) {
+        if (sk_addr_equal(&src, &s->self[i]))
             return true;
     }
     return false;
@@ -139,6 +159,35 @@ static size_t to_targets(const struct sk_binding *b, size_t n, struct sk__target
     return k;
 }
 
+/* The location lookup's result array (16 bindings, some 50 KB), one per
+ * worker thread, kept for the thread's life: allocating and freeing it
+ * for every INVITE made the allocator grow and shrink its heap twice per
+ * call (an mprotect() each and fresh pages to fault in). */
+static pthread_key_t bindings_key;
+static pthread_once_t bindings_once = PTHREAD_ONCE_INIT;
+static bool bindings_keyed;
+
+static void bindings_key_make(void)
+{
+    bindings_keyed = pthread_key_create(&bindings_key, sk_free) == 0;
+}
+
+static struct sk_binding *bindings_buf(bool *owned)
+{
+    struct sk_binding *b = NULL;
+
+    pthread_once(&bindings_once, bindings_key_make);
+    if (bindings_keyed && (b = pthread_getspecific(bindings_key)) != NULL) {
+        *owned = false;
+        return b;
+    }
+    b = sk_malloc(SK__FORK_MAX * sizeof(*b));
+    *owned = b != NULL;
+    if (b != NULL && bindings_keyed && pthread_setspecific(bindings_key, b) == 0)
+        *owned = false;
+    return b;
+}
+
 /* §16.5: the targets of a request for our domain. */
 static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
 {
@@ -146,6 +195,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     char aor[SK_LOC_AOR_MAX + 1];
     struct sk_uri u = pre->ruri_parsed;
     struct sk_binding *b;
+    bool owned;
     size_t n = 0;
 
     /* A Request-URI naming us by address means the user of our domain. */
@@ -157,7 +207,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
         reject(r, 404, NULL, "no user in the Request-URI");
         return;
     }
-    b = sk_malloc(SK__FORK_MAX * sizeof(*b));
+    b = bindings_buf(&owned);
     if (b == NULL) {
         reject(r, 500, NULL, "out of memory");
         return;
@@ -173,7 +223,8 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     } else if (sk__proxy_start(r, pre, t, n, starts_dialog(r->m->method_id)) != 0) {
         reject(r, 500, NULL, "forwarding failed");
     }
-    sk_free(b);
+    if (owned)
+        sk_free(b);
 }
 
 void sk__proxy_request(struct sk__req *r)
@@ -200,7 +251,7 @@ void sk__proxy_request(struct sk__req *r)
         return;
     }
     /* §22.3: our users prove who they are before we forward for them. */
-    if (sk__is_our_domain(r->s, m->from.uri.host)) {
+    if (sk__is_our_domain(r->s, m->from.uri.host) && !from_us(r->s, m)) {
         if (!sk__auth_check(r, SK_AUTH_PROXY) || !own_identity(r))
             return;
     }
@@ -238,11 +289,12 @@ static int send_to(struct sk_server *s, const struct sk_addr *dst, const struct 
  * gets again. */
 void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct sk_addr *from)
 {
-    char via[160], host[SK_ADDR_STRLEN], branch[40];
+    char via[160], branch[40];
+    const char *host;
     struct sk__route_pre pre;
     struct sk__fwd_plan plan;
     struct sk_slice hop;
-    struct sk_addr dst, self;
+    struct sk_addr dst;
     struct sk_buf sc, out;
 
     (void)from;
@@ -250,16 +302,18 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
         return;
     if (!pre.drop_first && !pre.strict_prev)
         return; /* not through us: an ACK for a 2xx we never forwarded */
-    if (sk__proxy_resolve(next_hop(&pre), &dst) != 0 || sk__proxy_self_for(s, &dst, &self) != 0)
+    if (sk__proxy_resolve(next_hop(&pre), &dst) != 0 ||
+        (host = sk__proxy_self_text(s, &dst)) == NULL)
         return;
     sk__proxy_stateless_branch(ack, next_hop(&pre), branch, sizeof(branch));
-    sk_addr_format(&self, host, sizeof(host));
     snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(dst.tp), host,
              branch);
     memset(&plan, 0, sizeof(plan));
     plan.via = sk_slice_cstr(via);
     sk_buf_init(&sc);
     sk_buf_init(&out);
+    sk_buf_reserve(&sc, 256);
+    sk_buf_reserve(&out, ack->raw.len + 256);
     if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 && send_to(s, &dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);

@@ -3,7 +3,10 @@
  * preprocessing (RFC 3261 §16.4), the forwarded copy of a request (§16.6
  * steps 1-8, with RFC 3327 Path values as a pre-loaded route set), the
  * branch of a statelessly forwarded ACK (§16.11), and a response going
- * back with our Via removed (§16.7 step 9 / §16.11).
+ * back with our Via removed (§16.7 step 9 / §16.11), the credentials for
+ * our realm removed from what we forward (§22.3), and the loop-detection
+ * hash of our branch that tells a loop from a spiral (§16.3 step 4,
+ * §16.6 step 8).
  *
  * Every header the proxy does not have to touch is written byte for byte
  * (sk_msg_edit). Memory: slices point into the received message, the
@@ -203,6 +206,14 @@ static void build_values(const struct sk_msg *m, struct sk_buf *sc, struct fwd_s
     piece_end(sc, &fs->top_via);
 }
 
+/* A Proxy-Authorization value whose realm is `realm`. */
+static bool for_realm(struct sk_slice value, struct sk_slice realm)
+{
+    struct sk_digest_hdr d;
+
+    return sk_digest_hdr_parse(value, &d) == 0 && sk_slice_eq(d.f[SK_DIG_REALM], realm);
+}
+
 static int apply(struct sk_msg_edit *e, const struct sk_msg *m, const struct sk__fwd_plan *plan,
                  const struct sk_buf *sc, const struct fwd_scratch *fs)
 {
@@ -225,6 +236,12 @@ static int apply(struct sk_msg_edit *e, const struct sk_msg *m, const struct sk_
         err = sk_msg_edit_insert(e, m->nhdrs, SK_SLICE_LIT("Max-Forwards"), SK_SLICE_LIT("70"));
     if (err == 0 && fs->route_changed)
         err = rewrite_routes(e, m, piece_slice(sc, fs->routes));
+    /* §22.3: the credentials meant for us have done their work; those for
+     * proxies further on go with the request. */
+    for (size_t i = 0; i < m->nhdrs && err == 0 && plan->realm.len > 0; i++) {
+        if (m->hdrs[i].id == SK_HDR_PROXY_AUTHORIZATION && for_realm(m->hdrs[i].value, plan->realm))
+            err = sk_msg_edit_remove(e, i);
+    }
     return err;
 }
 
@@ -286,6 +303,105 @@ void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, 
         out[n++] = hex[h & 15];
     if (outsz > 0)
         out[n] = '\0';
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xff)) * 1099511628211ull;
+    return h;
+}
+
+uint64_t sk__proxy_loop_hash(const struct sk_msg *m, const struct sk_via *below,
+                             struct sk_slice realm)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    /* §16.6 step 8 names the fields; Route is added because with loose
+     * routing the Request-URI stays the same while the route set shrinks
+     * by one value per proxy, which is what makes a spiral. */
+    h = fnv(h, m->ruri_raw);
+    h = fnv(h, m->to.tag);
+    h = fnv(h, m->from.tag);
+    h = fnv(h, m->call_id);
+    h = fnv_u64(h, m->cseq.num);
+    if (below != NULL) {
+        /* Only the parts of that Via that nobody changes on the way:
+         * received and rport are added by the next hop (§18.2.1). */
+        h = fnv(h, below->host);
+        h = fnv_u64(h, below->has_port ? below->port : 0);
+        h = fnv(h, below->branch);
+    }
+    for (size_t i = 0; i < m->nhdrs; i++) {
+        const struct sk_hdr *hd = &m->hdrs[i];
+        if (hd->id == SK_HDR_ROUTE || hd->id == SK_HDR_PROXY_REQUIRE ||
+            (hd->id == SK_HDR_PROXY_AUTHORIZATION && !for_realm(hd->value, realm)))
+            h = fnv(fnv_u64(h, (uint64_t)hd->id), hd->value);
+    }
+    return h;
+}
+
+void sk__proxy_loop_tag(uint64_t h, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    out[0] = 'l';
+    out[1] = 'p';
+    for (size_t i = 0; i < 16; i++, h >>= 4)
+        out[2 + i] = hex[h & 15];
+    out[SK__PROXY_LOOP_TAG_LEN] = '\0';
+}
+
+bool sk__proxy_via_is_self(const struct sk_via *v, const struct sk_addr *self, size_t nself)
+{
+    struct sk_addr a;
+
+    if (v->host_type != SK_HOST_IPV4 && v->host_type != SK_HOST_IPV6)
+        return false;
+    if (sk_addr_parse(v->host, v->has_port ? v->port : 5060, &a) != 0)
+        return false;
+    for (size_t i = 0; i < nself; i++) {
+        if (sk_addr_equal(&a, &self[i]))
+            return true;
+    }
+    return false;
+}
+
+/* Our Via v with the Via below it: the same tag again is a loop. */
+static bool same_tag(const struct sk_msg *m, const struct sk_via *v, const struct sk_via *below,
+                     struct sk_slice realm)
+{
+    char tag[SK__PROXY_LOOP_TAG_LEN + 1];
+    struct sk_slice b = v->branch;
+
+    if (below == NULL || b.len < SK__PROXY_LOOP_TAG_LEN)
+        return true;
+    b = sk_slice_make(b.p + b.len - SK__PROXY_LOOP_TAG_LEN, SK__PROXY_LOOP_TAG_LEN);
+    if (b.p[0] != 'l' || b.p[1] != 'p')
+        return true;
+    sk__proxy_loop_tag(sk__proxy_loop_hash(m, below, realm), tag);
+    return memcmp(b.p, tag, SK__PROXY_LOOP_TAG_LEN) == 0;
+}
+
+bool sk__proxy_looped(const struct sk_msg *m, const struct sk_addr *self, size_t nself,
+                      struct sk_slice realm)
+{
+    struct sk_hdr_iter it;
+    struct sk_via v[2];
+    int cur = 0, have;
+
+    sk_hdr_iter_init(&it, m, SK_HDR_VIA);
+    have = sk_msg_via_next(&it, &v[cur]);
+    while (have == 1) {
+        int nxt = cur ^ 1;
+        int more = sk_msg_via_next(&it, &v[nxt]);
+        if (sk__proxy_via_is_self(&v[cur], self, nself) &&
+            same_tag(m, &v[cur], more == 1 ? &v[nxt] : NULL, realm))
+            return true;
+        cur = nxt;
+        have = more;
+    }
+    return false;
 }
 
 int sk__proxy_edit_strip_via(struct sk_msg_edit *e)
@@ -356,6 +472,7 @@ int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up,
     int err;
 
     sk_buf_init(&sc);
+    sk_buf_reserve(&sc, 256);
     sk_msg_edit_init(&e, resp);
     err = sk__proxy_edit_vias(&e, up, &sc);
     if (err == 0)

@@ -49,6 +49,7 @@ struct sk__fwd_plan {
     struct sk_slice rr;          /* our Record-Route value (step 4); empty: none */
     const struct sk_slice *path; /* Route values to put first (RFC 3327 Path) */
     size_t npath;
+    struct sk_slice realm; /* §22.3: Proxy-Authorization for this realm is removed */
 };
 
 /* Write the forwarded request (§16.6 steps 1-8): Request-URI set, Route
@@ -68,6 +69,32 @@ int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
  * Via's branch (or of the RFC 2543 identifying fields) and the target. */
 void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, char *out,
                                 size_t outsz);
+
+/* ---- loops and spirals (§16.3 step 4, §16.6 step 8) ------------------------ */
+
+/* The loop-detection part of our branch: "lp" and 16 hex digits of a hash
+ * over what decides how the request is routed, appended to the unique
+ * part. */
+#define SK__PROXY_LOOP_TAG_LEN 18
+
+/* The hash of request m as this proxy received it: Request-URI, To and
+ * From tags, Call-ID, CSeq number, the sent-by and branch of `below` (the
+ * Via that was on top when we received it), Route, Proxy-Require and the
+ * Proxy-Authorization values not for `realm` (ours are removed before
+ * forwarding, so they cannot be part of what comes back). */
+uint64_t sk__proxy_loop_hash(const struct sk_msg *m, const struct sk_via *below,
+                             struct sk_slice realm);
+/* Write the tag for hash h (SK__PROXY_LOOP_TAG_LEN chars and a NUL). */
+void sk__proxy_loop_tag(uint64_t h, char *out);
+/* Whether a Via's sent-by is one of our addresses. */
+bool sk__proxy_via_is_self(const struct sk_via *v, const struct sk_addr *self, size_t nself);
+/* §16.3 step 4: whether m has looped: one of its Vias names us (an address
+ * in self) and carries the branch tag that m, with the Via below it as
+ * top, would get again. Our Via with another tag means a spiral: the
+ * request changed since we forwarded it. Our Via without a tag, or with
+ * nothing below it, counts as a loop. */
+bool sk__proxy_looped(const struct sk_msg *m, const struct sk_addr *self, size_t nself,
+                      struct sk_slice realm);
 
 /* §16.7 step 9 / §18.2.2: write resp without its top Via value. Returns 0,
  * SK_EINVAL (no Via) or SK_ENOMEM. */
@@ -173,8 +200,9 @@ struct sk_server;
 struct sk__req;
 struct sk__proxy;
 
-/* Timer C (RFC 3261 §16.6 step 11: more than 3 minutes). */
-#define SK__PROXY_TIMER_C_MS 180000u
+/* Timer C when the configuration has none ([proxy] timer_c; RFC 3261
+ * §16.6 step 11: more than 3 minutes). */
+#define SK__PROXY_TIMER_C_MS 181000u
 
 /* One place to forward a request to. */
 struct sk__target {
@@ -190,9 +218,10 @@ void sk__proxy_free(struct sk__proxy *p); /* NULL-safe; no fork may be running *
 void sk__proxy_tick(struct sk_server *s);
 
 /* Forward r statefully to targets (ordered by q, highest first: equal
- * q-values run in parallel, lower ones after). pre must be r->m's
- * preprocessing. Returns 0, or an error before anything was sent (the
- * caller answers 500). */
+ * q-values run in parallel, lower ones after; at most SK__FORK_MAX). pre
+ * is r->m's preprocessing; each branch redoes it on the transaction's copy
+ * of the request rather than keeping it for the fork's life. Returns 0, or
+ * an error before anything was sent (the caller answers 500). */
 int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
                     const struct sk__target *targets, size_t n, bool record_route);
 
@@ -200,6 +229,9 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
  * loopback one for a loopback peer, another one otherwise. Returns 0 or
  * SK_ENOTFOUND. */
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out);
+/* The same address as text (host:port, IPv6 in brackets), formatted once
+ * per server; NULL when there is none (or no memory). */
+const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr *dst);
 /* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
  * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
  * host name). */

@@ -25,6 +25,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 struct fctx;
 
@@ -43,17 +46,31 @@ struct fctx {
     _Atomic int refs;
     struct sk_server *s;
     struct sk_txn *stx; /* the server transaction (a reference) */
-    struct sk__route_pre pre;
     bool record_route;
+    char loop_tag[SK__PROXY_LOOP_TAG_LEN + 1]; /* §16.6 step 8, the same for every branch */
     struct sk__fork f;
-    struct pbranch br[SK__FORK_MAX];
     struct fctx *prev, *next; /* in the proxy's list */
     bool listed;
+    /* In the list Timer C walks: an INVITE fork with a pending branch.
+     * Most forks are done within a second or two but stay alive until
+     * their transactions end (Timer J, K: up to 32 s), so walking every
+     * live fork each second cost more than all the rest of the proxy. */
+    struct fctx *tprev, *tnext;
+    _Atomic bool timed; /* written under the list lock */
+    /* One per target, sized to them: a fork outlives its call by the
+     * transactions' Timer J / K (32 s over UDP), so its size is memory
+     * held for every recent call. */
+    size_t nbr;
+    struct pbranch br[];
 };
 
 struct sk__proxy {
     pthread_mutex_t lock;
     struct fctx *head;
+    struct fctx *timed; /* INVITE forks with a pending branch */
+    /* Our addresses as text for Via and Record-Route, formatted once. */
+    _Atomic bool hosts_ready;
+    char (*hosts)[SK_ADDR_STRLEN];
 };
 
 int sk__proxy_new(struct sk__proxy **out)
@@ -81,11 +98,26 @@ void sk__proxy_free(struct sk__proxy *p)
         p->head = fc->next;
         fc_destroy(fc);
     }
+    sk_free(p->hosts);
     pthread_mutex_destroy(&p->lock);
     sk_free(p);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
+
+/* Off the Timer C list. List lock held. */
+static void untime_locked(struct sk__proxy *p, struct fctx *fc)
+{
+    if (!fc->timed)
+        return;
+    if (fc->tprev != NULL)
+        fc->tprev->tnext = fc->tnext;
+    else
+        p->timed = fc->tnext;
+    if (fc->tnext != NULL)
+        fc->tnext->tprev = fc->tprev;
+    fc->timed = false;
+}
 
 static void fc_ref(struct fctx *fc)
 {
@@ -113,6 +145,7 @@ static void fc_unref(struct fctx *fc)
         return;
     p = fc->s->proxy;
     pthread_mutex_lock(&p->lock);
+    untime_locked(p, fc);
     if (fc->listed) {
         if (fc->prev != NULL)
             fc->prev->next = fc->next;
@@ -127,7 +160,7 @@ static void fc_unref(struct fctx *fc)
 
 static void fc_destroy(struct fctx *fc)
 {
-    for (size_t i = 0; i < SK__FORK_MAX; i++) {
+    for (size_t i = 0; i < fc->nbr; i++) {
         sk_txn_unref(fc->br[i].txn);
         sk_free(fc->br[i].uri);
         sk_free(fc->br[i].path);
@@ -149,25 +182,64 @@ static bool is_loopback(const struct sk_addr *a)
     return false;
 }
 
-int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)
+/* The index in s->self of the address dst should see, or -1. */
+static long self_index(const struct sk_server *s, const struct sk_addr *dst)
 {
-    const struct sk_addr *any = NULL;
+    long any = -1;
 
     for (size_t i = 0; i < s->nself; i++) {
         const struct sk_addr *a = &s->self[i];
         if (a->sa.sa_family != dst->sa.sa_family)
             continue;
-        if (is_loopback(a) == is_loopback(dst)) {
-            *out = *a;
-            return 0;
-        }
-        if (any == NULL)
-            any = a;
+        if (is_loopback(a) == is_loopback(dst))
+            return (long)i;
+        if (any < 0)
+            any = (long)i;
     }
-    if (any == NULL)
+    return any;
+}
+
+int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)
+{
+    long i = self_index(s, dst);
+
+    if (i < 0)
         return SK_ENOTFOUND;
-    *out = *any;
+    *out = s->self[i];
     return 0;
+}
+
+/* Our addresses as text, formatted on first use: inet_ntop and a printf
+ * for every forwarded request showed in the profile. */
+static int hosts_prepare(const struct sk_server *s)
+{
+    struct sk__proxy *p = s->proxy;
+    int err = 0;
+
+    if (atomic_load_explicit(&p->hosts_ready, memory_order_acquire))
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    if (!atomic_load_explicit(&p->hosts_ready, memory_order_relaxed)) {
+        p->hosts = sk_calloc(s->nself > 0 ? s->nself : 1, sizeof(*p->hosts));
+        if (p->hosts == NULL) {
+            err = SK_ENOMEM;
+        } else {
+            for (size_t i = 0; i < s->nself; i++)
+                sk_addr_format(&s->self[i], p->hosts[i], sizeof(p->hosts[i]));
+            atomic_store_explicit(&p->hosts_ready, true, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return err;
+}
+
+const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr *dst)
+{
+    long i = self_index(s, dst);
+
+    if (i < 0 || hosts_prepare(s) != 0)
+        return NULL;
+    return s->proxy->hosts[i];
 }
 
 int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
@@ -229,6 +301,7 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
     struct sk_buf out;
 
     sk_buf_init(&out);
+    sk_buf_reserve(&out, resp->raw.len + 256);
     if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
         sk_txn_respond(fc->stx, out.p, out.len);
     sk_buf_free(&out);
@@ -254,24 +327,68 @@ static void cancel_branch(struct fctx *fc, size_t i)
     sk_txn_unref(t);
 }
 
+/* §16.6 step 8 / §8.1.1.7: the unique part of a branch. A random value
+ * drawn once per process and a counter make it unique across space and
+ * time without a getrandom() call per forwarded request (two per call
+ * showed in the profile); a branch is an identifier, not a secret. */
+static uint64_t branch_seed;
+static _Atomic uint64_t branch_counter;
+static pthread_once_t branch_once = PTHREAD_ONCE_INIT;
+
+static void branch_seed_init(void)
+{
+    uint64_t s;
+
+    if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
+        s = (uint64_t)time(NULL) * 6364136223846793005u ^ (uint64_t)getpid();
+    branch_seed = s;
+}
+
+static void make_branch(char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char magic[] = "z9hG4bK";
+    uint64_t c = atomic_fetch_add_explicit(&branch_counter, 1, memory_order_relaxed);
+    uint64_t s;
+    size_t n = sizeof(magic) - 1;
+
+    pthread_once(&branch_once, branch_seed_init);
+    s = branch_seed;
+    memcpy(out, magic, n);
+    for (int i = 0; i < 16; i++, s >>= 4)
+        out[n++] = hex[s & 15];
+    for (int i = 0; i < 16; i++, c >>= 4)
+        out[n++] = hex[c & 15];
+    out[n] = '\0';
+}
+
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES];
-    char via[160], rr[128], host[SK_ADDR_STRLEN], branch[SK_TXN_BRANCH_LEN + 1];
+    const struct sk_msg *req = sk_txn_request(fc->stx);
+    struct sk__route_pre pre;
+    char via[160], rr[128], branch[40];
+    const char *host = sk__proxy_self_text(fc->s, &b->dst);
     struct sk__fwd_plan plan;
     struct sk_slice hop, cur, v;
-    struct sk_addr self;
     struct sk_buf sc;
     int err;
 
-    if (sk__proxy_self_for(fc->s, &b->dst, &self) != 0)
+    if (host == NULL)
         return SK_ENOTFOUND;
-    sk_addr_format(&self, host, sizeof(host));
-    sk_txn_make_branch(branch);
+    /* §16.4 again rather than a copy kept in the fork for its whole life:
+     * it reads only the request's Route values. */
+    err = sk__proxy_preprocess(req, fc->s->self, fc->s->nself, &pre);
+    if (err != 0)
+        return err;
+    make_branch(branch);
     memset(&plan, 0, sizeof(plan));
-    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(b->dst.tp), host,
-             branch);
+    /* §16.6 step 8: a unique part per branch, then the loop-detection
+     * hash of the request as received. */
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s%s", sk_transport_via_name(b->dst.tp), host,
+             branch, fc->loop_tag);
     plan.via = sk_slice_cstr(via);
+    plan.realm = sk_slice_cstr(fc->s->cfg.domain);
     if (fc->record_route) {
         /* §16.6 step 4: so that later requests of the dialog come through
          * us; ;lr marks us a loose router (§19.1.1). */
@@ -285,7 +402,11 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
         path[plan.npath++] = v;
     plan.path = path;
     sk_buf_init(&sc);
-    err = sk__proxy_forward(sk_txn_request(fc->stx), &fc->pre, &plan, &sc, out, &hop);
+    /* One allocation each instead of a chain of doublings: the copy is
+     * the request plus our few header values. */
+    sk_buf_reserve(&sc, 512);
+    sk_buf_reserve(out, req->raw.len + 512);
+    err = sk__proxy_forward(req, &pre, &plan, &sc, out, &hop);
     sk_buf_free(&sc);
     return err;
 }
@@ -327,6 +448,25 @@ static void start_branch(struct fctx *fc, size_t i)
     pthread_mutex_unlock(&fc->lock);
 }
 
+/* A fork with no pending branch has no Timer C running: off the list the
+ * timer thread walks. */
+static void untime_if_done(struct fctx *fc)
+{
+    struct sk__proxy *p = fc->s->proxy;
+    bool done;
+
+    if (!fc->timed)
+        return; /* only ever set before the fork starts; a stale read is harmless */
+    pthread_mutex_lock(&fc->lock);
+    done = sk__fork_done(&fc->f);
+    pthread_mutex_unlock(&fc->lock);
+    if (!done)
+        return;
+    pthread_mutex_lock(&p->lock);
+    untime_locked(p, fc);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* In the order sk__fork_acts asks for. */
 static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_msg *resp)
 {
@@ -342,6 +482,7 @@ static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_
         if (a->start & (1u << i))
             start_branch(fc, i);
     }
+    untime_if_done(fc);
 }
 
 /* ---- starting ------------------------------------------------------------------ */
@@ -379,19 +520,26 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     struct fctx *fc;
     int err;
 
+    (void)pre; /* build_branch() preprocesses the transaction's request again */
     if (n == 0)
         return SK_EINVAL;
-    fc = sk_calloc(1, sizeof(*fc));
+    if (n > SK__FORK_MAX)
+        n = SK__FORK_MAX;
+    fc = sk_calloc(1, sizeof(*fc) + n * sizeof(fc->br[0]));
     if (fc == NULL)
         return SK_ENOMEM;
+    fc->nbr = n;
     pthread_mutex_init(&fc->lock, NULL);
     atomic_init(&fc->refs, 2); /* ours, and the server transaction's */
     fc->s = r->s;
     fc->stx = r->txn;
     sk_txn_ref(r->txn);
-    fc->pre = *pre; /* slices into the transaction's copy of the request */
     fc->record_route = record_route;
-    sk__fork_init(&fc->f, r->m->method_id == SK_METHOD_INVITE, SK__PROXY_TIMER_C_MS);
+    sk__proxy_loop_tag(sk__proxy_loop_hash(r->m, &r->m->via, sk_slice_cstr(r->s->cfg.domain)),
+                       fc->loop_tag);
+    sk__fork_init(&fc->f, r->m->method_id == SK_METHOD_INVITE,
+                  r->s->cfg.proxy_timer_c > 0 ? r->s->cfg.proxy_timer_c * 1000u
+                                              : SK__PROXY_TIMER_C_MS);
     err = fill_targets(fc, targets, n);
     if (err != 0) {
         atomic_store(&fc->refs, 1);
@@ -404,6 +552,13 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
         p->head->prev = fc;
     p->head = fc;
     fc->listed = true;
+    if (fc->f.invite) {
+        fc->tnext = p->timed;
+        if (p->timed != NULL)
+            p->timed->tprev = fc;
+        p->timed = fc;
+        fc->timed = true;
+    }
     sk_txn_set_user(r->txn, fc);
     pthread_mutex_unlock(&p->lock);
     pthread_mutex_lock(&fc->lock);
@@ -536,9 +691,7 @@ void sk__proxy_tick(struct sk_server *s)
     uint64_t now = sk_now_ms();
 
     pthread_mutex_lock(&p->lock);
-    for (struct fctx *fc = p->head; fc != NULL; fc = fc->next) {
-        if (!fc->f.invite)
-            continue;
+    for (struct fctx *fc = p->timed; fc != NULL; fc = fc->tnext) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
             struct fctx **nl = sk_realloc(list, nc * sizeof(*nl));

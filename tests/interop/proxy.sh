@@ -5,8 +5,9 @@
 # full call (100/180/200, ACK and BYE along the Record-Route), CANCEL while
 # ringing (487), busy (486), not registered (480), unknown user (404),
 # forking to two contacts (one answers, the other is CANCELed), MESSAGE
-# from SIPp and from sipsak. Every SIPp run is bounded by `timeout`; the
-# background ones are killed by PID on exit.
+# from SIPp and from sipsak, a request spiralling through us twice. Every
+# SIPp run is bounded by `timeout`; the background ones are killed by PID
+# on exit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need sipp
@@ -159,6 +160,19 @@ check_match "sipsak answered our 407" "$(cat "$TMP/sipsak-msg.out")" 'authorizin
 check_match "bob's 200 to the retried MESSAGE came back" "$(cat "$TMP/sipsak-msg.out")" \
     'CSeq: 2 MESSAGE'
 uas_wait bob-sipsak "$UAS_PID"
+
+# -- a spiral (RFC 3261 §16.3 step 4): a route set through us twice --------
+# The second pass carries our Via; its branch hash differs (one Route value
+# fewer), so it is forwarded, not refused with 482.
+uas_start bob-spiral "$B1" "$SCEN/proxy_uas_indialog.xml"
+out=$(sip_request MESSAGE "sip:bob@127.0.0.1:$B1" sp1 \
+    "Route: <sip:127.0.0.1:$PORT;lr>, <sip:127.0.0.1:$PORT;lr>\r\n" |
+    sed 's/^To: <sip:example.test>/To: <sip:bob@example.test>;tag=b1/' | udp_exchange |
+    status_line)
+check "a request spiralling through us twice is forwarded" "$out" "SIP/2.0 200 OK"
+uas_wait bob-spiral "$UAS_PID"
+check_match "bob got it with two of our Vias" "$(cat "$TMP/bob-spiral.log" 2>/dev/null)" \
+    'spiral-vias=Via: SIP/2.0/UDP 127'
 
 # -- refusals ----------------------------------------------------------------
 out=$(sip_request MESSAGE "sip:bob@elsewhere.test" fx1 | udp_exchange | status_line)

@@ -403,7 +403,7 @@ static void best_response(void **state)
     }
 }
 
-static char resp_buf[2048];
+static char resp_buf[4096];
 
 /* A response with our Via on top, as a branch receives it. */
 static const char *resp(unsigned status, const char *extra)
@@ -432,7 +432,7 @@ static struct sk_msg up;
 
 static int up_setup(void **state)
 {
-    static char wire[1024];
+    static char wire[4096];
 
     (void)state;
     sk_slice_to_cstr(sk_slice_cstr(crlf(2, "INVITE sip:b@example.test SIP/2.0\n"

@@ -35,6 +35,7 @@ static void defaults(void **state)
     assert_int_equal(c.tcp_max_buffer, 262144);
     assert_int_equal(c.max_message_size, 65536);
     assert_int_equal(c.drain_timeout, 5);
+    assert_int_equal(c.proxy_timer_c, 181);
 }
 
 static int args(struct sk_server_config *c, char *err, size_t errsz, const char *const *av)
@@ -77,6 +78,8 @@ static void bad_flags(void **state)
     const char *const a4[] = {"serve", "--domain", NULL};
     const char *const a5[] = {"serve", "--listen", "1.2.3.4:65536", NULL};
     const char *const a6[] = {"serve", "--trace=maybe", NULL};
+    const char *const a7[] = {"serve", "--timer-c", "180", NULL};
+    const char *const a8[] = {"serve", "--timer-c", "300", NULL};
     (void)state;
     sk_server_config_init(&c);
     assert_int_equal(args(&c, err, sizeof(err), a1), SK_EINVAL);
@@ -90,6 +93,11 @@ static void bad_flags(void **state)
     assert_int_equal(args(&c, err, sizeof(err), a5), SK_EINVAL);
     assert_int_equal(args(&c, err, sizeof(err), a6), SK_EINVAL);
     assert_string_equal(err, "trace: 'maybe' is not true or false");
+    /* RFC 3261 §16.6 step 11: Timer C is more than three minutes. */
+    assert_int_equal(args(&c, err, sizeof(err), a7), SK_EINVAL);
+    assert_string_equal(err, "timer_c: '180' is not a number from 181 to 86400");
+    assert_int_equal(args(&c, err, sizeof(err), a8), 0);
+    assert_int_equal(c.proxy_timer_c, 300);
 }
 
 static const char *write_tmp(const char *text)

@@ -1,0 +1,149 @@
+#!/bin/sh
+# Authenticated call load through the proxy with SIPp, against `sipkit
+# serve` and, in the same run, Kamailio configured for the same job
+# (bench/kamailio/proxy.cfg: auth_db on SQLite, usrloc in memory, tm, rr).
+# A callee SIPp registers bob (401 -> 200) from its own port and answers
+# there (180, 200, takes ACK and BYE); a caller SIPp sends alice's calls:
+# INVITE, 407, ACK, INVITE with Proxy-Authorization, 100/180/200, ACK and
+# BYE along the Record-Route. Prints for each server and rate: calls
+# attempted, succeeded, failed (and the failure ratio), the achieved call
+# rate, and the server's CPU seconds (utime+stime from /proc, all threads
+# and children, over the load only) per 10,000 calls.
+#
+#   bench/call.sh [RATES] [SECONDS]     defaults: 200 calls/s, 20 s
+#   bench/call.sh 100,200,400 10        several rates in turn, same servers
+#   SIPKIT=build/sipkit WORKERS=2 HOLD=100 ONLY=sipkit bench/call.sh
+#
+# HOLD: milliseconds between the ACK and the BYE (default 100). ONLY:
+# sipkit or kamailio. KEEP=1 keeps the SIPp output and server logs (the
+# caller's errors in NAME-RATE.err). Installs kamailio and kamailio-sqlite-modules when
+# missing. Loopback only; every process started here is killed by PID.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+cd "$(dirname "$0")/.."
+RATES=${1:-200}
+SECS=${2:-20}
+WORKERS=${WORKERS:-2}
+HOLD=${HOLD:-100}
+SIPKIT=${SIPKIT:-build/sipkit}
+ONLY=${ONLY:-}
+DOMAIN=bench.test
+SK_PORT=${SK_PORT:-15260}
+KAM_PORT=${KAM_PORT:-15270}
+REG=tests/interop/scenarios/proxy_register.xml
+TMP=$(mktemp -d /tmp/sk-bench-call.XXXXXX)
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.5
+    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+    if [ -n "${KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+need() { command -v "$1" >/dev/null 2>&1; }
+need sipp || { echo "sipp missing: scripts/deps" >&2; exit 1; }
+[ -x "$SIPKIT" ] || scripts/build
+if ! need kamailio || [ -z "$(find /usr/lib -name db_sqlite.so -path '*kamailio*' 2>/dev/null)" ]; then
+    echo "bench: installing kamailio" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+            kamailio kamailio-sqlite-modules sqlite3 >/dev/null
+fi
+KAM_MODS=$(dirname "$(find /usr/lib -name sl.so -path '*kamailio*' 2>/dev/null | head -n 1)")
+KAM_SQL=/usr/share/kamailio/db_sqlite
+
+tree_ticks() {
+    local pid=$1 total=0 t c
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        total=$((total + $(tree_ticks "$c")))
+    done
+    echo "$total"
+}
+
+# register_bob PORT CALLEE_PORT: bob registers from the callee's port (10 s).
+register_bob() {
+    for _ in $(seq 1 50); do
+        if timeout 3 sipp 127.0.0.1:"$1" -sf $REG -set domain $DOMAIN -s bob -au bob \
+            -ap pw-bob -auth_uri $DOMAIN -m 1 -nostdin -i 127.0.0.1 -p "$2" -t u1 \
+            -timeout 2s >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
+run_load() { # name port pid rate
+    local name=$1 port=$2 pid=$3 rate=$4 hz before after n ok fail cpu t0 t1
+    hz=$(getconf CLK_TCK)
+    n=$((rate * SECS))
+    before=$(tree_ticks "$pid")
+    t0=$(date +%s.%N)
+    timeout $((SECS + 60)) sipp 127.0.0.1:"$port" -sf bench/scenarios/call_uac.xml \
+        -set domain $DOMAIN -set hold "$HOLD" -s bob -au alice -ap pw-alice \
+        -auth_uri bob@$DOMAIN -t u1 -i 127.0.0.1 -p $((port + 200)) -r "$rate" -m "$n" \
+        -l 20000 -nostdin -timeout $((SECS + 50))s -recv_timeout 8000 \
+        -trace_err -error_file "$TMP/$name-$rate.err" >"$TMP/$name-$rate.out" 2>&1
+    t1=$(date +%s.%N)
+    after=$(tree_ticks "$pid")
+    ok=$(grep -a 'Successful call' "$TMP/$name-$rate.out" | tail -n 1 | awk '{ print $NF }')
+    fail=$(grep -a 'Failed call' "$TMP/$name-$rate.out" | tail -n 1 | awk '{ print $NF }')
+    ok=${ok:-0}; fail=${fail:-0}
+    cpu=$(echo "($after - $before) / $hz" | bc -l)
+    printf '%-9s rate=%-5s sent=%-6s ok=%-6s failed=%-4s (%5.2f%%) achieved=%6.1f calls/s  cpu=%6.2fs  cpu_per_10k=%.3fs\n' \
+        "$name" "$rate" "$n" "$ok" "$fail" "$(echo "100 * $fail / $n" | bc -l)" \
+        "$(echo "$ok / ($t1 - $t0)" | bc -l)" "$cpu" \
+        "$(echo "if ($ok > 0) $cpu * 10000 / $ok else 0" | bc -l)"
+}
+
+# bench_server NAME PORT PID: bob registered and answering, then each rate.
+bench_server() {
+    local name=$1 port=$2 pid=$3 cport=$(($2 + 100)) uas
+    register_bob "$port" "$cport" || { echo "$name: bob did not register"; return 1; }
+    timeout 3600 sipp -sf bench/scenarios/call_uas.xml -s bob -t u1 -i 127.0.0.1 -p "$cport" \
+        -nostdin >"$TMP/$name-uas.out" 2>&1 &
+    uas=$!; PIDS="$PIDS $uas"
+    sleep 0.5
+    for rate in ${RATES//,/ }; do
+        run_load "$name" "$port" "$pid" "$rate"
+    done
+    kill -TERM "$uas" 2>/dev/null
+}
+
+bench_sipkit() {
+    mkdir -p "$TMP/sk"
+    for u in alice bob; do
+        printf 'pw-%s\n' $u | "$SIPKIT" users add $u --password-stdin --data-dir "$TMP/sk" \
+            --domain $DOMAIN >/dev/null 2>&1 || exit 1
+    done
+    "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/sk" --domain $DOMAIN \
+        --workers "$WORKERS" --auth-algorithms MD5 --log-level warn 2>"$TMP/sipkit.log" &
+    local pid=$!; PIDS="$PIDS $pid"
+    bench_server sipkit $SK_PORT $pid || tail "$TMP/sipkit.log"
+    kill -TERM $pid
+}
+
+bench_kamailio() {
+    local db="$TMP/kam.db"
+    for f in standard auth_db; do sqlite3 "$db" < "$KAM_SQL/$f-create.sql"; done
+    for u in alice bob; do
+        ha1=$(printf '%s:%s:pw-%s' $u $DOMAIN $u | md5sum | cut -d' ' -f1)
+        echo "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ('$u', '$DOMAIN', '', '$ha1', '');"
+    done | sqlite3 "$db"
+    sed -e "s|DB_PATH|$db|g" -e "s|DOMAIN|$DOMAIN|g" bench/kamailio/proxy.cfg > "$TMP/kam.cfg"
+    kamailio -f "$TMP/kam.cfg" -L "$KAM_MODS" -l udp:127.0.0.1:$KAM_PORT -n "$WORKERS" \
+        -m 128 -M 16 -DD -E -Y "$TMP" -P "$TMP/kam.pid" >"$TMP/kamailio.log" 2>&1 &
+    local pid=$!; PIDS="$PIDS $pid"
+    bench_server kamailio $KAM_PORT $pid || tail "$TMP/kamailio.log"
+    kill -TERM $pid
+}
+
+echo "Authenticated calls through the proxy: ${RATES} calls/s for ${SECS}s each, hold ${HOLD} ms, UDP over loopback, $WORKERS workers/children"
+[ "$ONLY" = kamailio ] || bench_sipkit
+[ "$ONLY" = sipkit ] || bench_kamailio
