@@ -57,6 +57,10 @@ typedef int (*sk_ua_send_cb)(void *arg, const struct sk_addr *dst, const char *d
 typedef void (*sk_ua_request_cb)(void *arg, struct sk_txn *txn, const struct sk_msg *req);
 /* An ACK for a 2xx we sent (RFC 3261 §13.3.1.4: it has no transaction). */
 typedef void (*sk_ua_ack_cb)(void *arg, const struct sk_msg *ack);
+/* RFC 3261 §13.3.1.4: our 2xx to the INVITE with this Call-ID and CSeq
+ * number was sent for 64*T1 and no ACK came; the session should be ended
+ * with a BYE. call_id is valid for the call only. */
+typedef void (*sk_ua_no_ack_cb)(void *arg, struct sk_slice call_id, uint32_t cseq);
 
 struct sk_ua_config {
     const char *aor;          /* "sip:alice@example.com": From, and the auth user; required */
@@ -73,6 +77,8 @@ struct sk_ua_config {
     void *request_arg;
     sk_ua_ack_cb on_ack;
     void *ack_arg;
+    sk_ua_no_ack_cb on_no_ack; /* NULL: the UA only stops resending */
+    void *no_ack_arg;
     /* Tests: both set or neither. With send set no socket is opened and
      * `local` (required) is the address written in Via and Contact. */
     sk_ua_send_cb send;
@@ -212,6 +218,7 @@ void sk_ua_dialog_refresh_target(struct sk_ua_dialog *d, const struct sk_msg *ms
  * SUBSCRIBE's. */
 void sk_ua_dialog_set_local_cseq(struct sk_ua_dialog *d, uint32_t cseq);
 const char *sk_ua_dialog_local_tag(const struct sk_ua_dialog *d);
+const char *sk_ua_dialog_remote_tag(const struct sk_ua_dialog *d);
 const char *sk_ua_dialog_remote_target(const struct sk_ua_dialog *d);
 const char *sk_ua_dialog_call_id(const struct sk_ua_dialog *d);
 /* Number of Route entries in the route set. */
@@ -225,10 +232,16 @@ int sk_ua_ack(struct sk_ua_dialog *d, uint32_t cseq);
 /* Answer a request with status. When d is given its local tag goes in To,
  * and 1xx/2xx to a dialog-creating request copy Record-Route and carry our
  * Contact (§12.1.1). headers: extra lines ending in CRLF, or NULL.
- * Returns 0 or the sk_txn_respond() error. */
+ * A 2xx to an INVITE is sent again by the UA (§13.3.1.4: after T1, the
+ * interval doubling up to T2) until its ACK arrives or 64*T1 pass
+ * (on_no_ack), on every transport: the ACK is end to end, and a proxy's
+ * reliable hop does not make it arrive. sk_ua_poll() / sk_ua_tick() drive
+ * the resending. Returns 0 or the sk_txn_respond() error. */
 int sk_ua_respond(struct sk_ua *ua, struct sk_txn *txn, unsigned status,
                   const struct sk_ua_dialog *d, const char *headers, const char *ctype,
                   struct sk_slice body);
+/* How many of our 2xx to INVITEs still wait for their ACK. */
+size_t sk_ua_awaiting_ack(const struct sk_ua *ua);
 
 /* ---- SDP (RFC 4566, RFC 3264) -------------------------------------------- */
 

@@ -5,10 +5,14 @@
  * 180 Ringing and, --ring seconds later, 200 OK with an SDP answer (or the
  * --reject status); the 1xx and 2xx carry our tag and Contact and copy
  * Record-Route (§12.1.1). Then wait for the ACK (§13.3.1.4) and for the
- * caller's BYE, answered 200 (§15.1.2); exit 0. A CANCEL before the answer
- * is answered 200 and the INVITE 487 (§9.2). With --register the AOR is
- * registered first (and unregistered at the end), so a call can come
- * through a registrar / proxy such as `sipkit serve`.
+ * caller's BYE, answered 200 (§15.1.2); exit 0. The UA layer resends the
+ * 200 until the ACK comes; with no ACK after 64*T1 the call is ended with
+ * BYE (§13.3.1.4) and the exit status is 3. A CANCEL before the answer
+ * is answered 200 and the INVITE 487 (§9.2). A MESSAGE (RFC 3428) that
+ * comes meanwhile is printed and answered 200 (§7 of RFC 3428: a UAS
+ * accepts it outside any dialog). With --register the AOR is registered
+ * first (and unregistered at the end), so a call can come through a
+ * registrar / proxy such as `sipkit serve`.
  */
 #include "cli/cli.h"
 #include "cli/ua_cli.h"
@@ -23,6 +27,7 @@ struct answer {
     uint64_t answer_at;
     long reject;
     bool acked;
+    bool no_ack;
     bool done;
     int result;
 };
@@ -32,7 +37,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: sipkit answer [options]\n\n"
                  "Wait for one incoming call, answer it (180, then 200 with SDP), wait for\n"
                  "the ACK and the caller's BYE, then exit 0. Prints the address it listens\n"
-                 "on first.\n\n"
+                 "on first, and every MESSAGE that arrives meanwhile.\n\n"
                  "  --register            register --user first (through --proxy or the AOR's\n"
                  "                        domain), unregister at the end\n"
                  "  --expires N           registration lifetime (default 300)\n"
@@ -95,12 +100,39 @@ static void on_invite(struct answer *a, struct sk_txn *txn, const struct sk_msg 
     a->answer_at = sk_cli_ua_now(&a->c);
 }
 
+/* RFC 3428 §7: a MESSAGE outside a dialog is answered 200 (no Contact, no
+ * dialog); its body is printed as it came. */
+static void on_message(struct answer *a, struct sk_txn *txn, const struct sk_msg *req)
+{
+    sk_ua_respond(a->c.ua, txn, 200, NULL, NULL, NULL, SK_SLICE_NULL);
+    if (a->c.json) {
+        struct sk_buf b;
+        sk_buf_init(&b);
+        sk_buf_append_cstr(&b, "{\"message\":{\"from\":");
+        sk_buf_append_json(&b, req->from.uri.raw);
+        sk_buf_append_cstr(&b, ",");
+        sk_cli_json_header(&b, "content_type", req, SK_HDR_CONTENT_TYPE);
+        sk_buf_append_cstr(&b, ",\"body\":");
+        sk_buf_append_json(&b, req->body);
+        sk_buf_append_cstr(&b, "}}");
+        if (sk_buf_ok(&b))
+            printf("%s\n", b.p);
+        sk_buf_free(&b);
+    } else {
+        printf("message from %.*s: %.*s\n", (int)req->from.uri.raw.len, req->from.uri.raw.p,
+               (int)req->body.len, req->body.p);
+    }
+    fflush(stdout);
+}
+
 static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
 {
     struct answer *a = arg;
 
     if (req->method_id == SK_METHOD_INVITE && req->to.tag.len == 0) {
         on_invite(a, txn, req);
+    } else if (req->method_id == SK_METHOD_MESSAGE && req->to.tag.len == 0) {
+        on_message(a, txn, req);
     } else if (req->method_id == SK_METHOD_CANCEL) {
         struct sk_txn *target = sk_txn_cancel_target(txn);
         bool ours = target != NULL && target == a->invite;
@@ -138,6 +170,36 @@ static void on_ack(void *arg, const struct sk_msg *ack)
     }
 }
 
+static void on_no_ack(void *arg, struct sk_slice call_id, uint32_t cseq)
+{
+    struct answer *a = arg;
+
+    (void)cseq;
+    if (a->dialog != NULL && sk_slice_eq(call_id, sk_slice_cstr(sk_ua_dialog_call_id(a->dialog))))
+        a->no_ack = true;
+}
+
+/* §13.3.1.4: the 200 went out for 64*T1 and no ACK came: the dialog is
+ * confirmed all the same, and the session is ended with BYE. */
+static void end_unacked(struct answer *a)
+{
+    struct sk_ua_req_opts o;
+    struct sk_ua_req *bye = NULL;
+
+    sk_cli_error(a->c.cmd, "no ACK for our 200 OK within 32 s: ending the call with BYE");
+    memset(&o, 0, sizeof(o));
+    o.method = "BYE";
+    o.dialog = a->dialog;
+    if (sk_ua_request(a->c.ua, &o, &bye) == 0) {
+        if (sk_cli_ua_wait(&a->c, bye, sk_cli_ua_now(&a->c) + 32000) == 0 &&
+            sk_ua_req_outcome(bye) == SK_UA_FINAL && !a->c.json)
+            printf("hung up: %u\n", sk_ua_req_status(bye));
+        sk_ua_req_free(bye);
+    }
+    a->done = true;
+    a->result = SK_EXIT_TIMEOUT;
+}
+
 /* REGISTER (expires > 0) or unregister the AOR; returns the exit status. */
 static int reg(struct answer *a, long expires)
 {
@@ -168,6 +230,7 @@ static int reg(struct answer *a, long expires)
     if (rc == SK_EXIT_OK && !a->c.json)
         printf("%s %s as <%s>\n", expires ? "registered" : "unregistered", a->c.aor,
                sk_ua_contact(a->c.ua));
+    fflush(stdout);
     sk_ua_req_free(r);
     return rc;
 }
@@ -184,6 +247,10 @@ static int wait_call(struct answer *a, long ring_s)
         }
         if (a->invite != NULL && a->answer_at != 0 && now >= a->answer_at + (uint64_t)ring_s * 1000)
             final_answer(a);
+        if (a->no_ack && !a->acked && !a->done) {
+            end_unacked(a);
+            break;
+        }
         sk_ua_poll(a->c.ua, 100);
     }
     if (!a->done) {
@@ -239,6 +306,8 @@ int sk_cmd_answer(int argc, char **argv)
     a.c.request_arg = &a;
     a.c.on_ack = on_ack;
     a.c.ack_arg = &a;
+    a.c.on_no_ack = on_no_ack;
+    a.c.no_ack_arg = &a;
     rc = sk_cli_ua_start(&a.c, "sip:sipkit@localhost");
     if (rc != SK_EXIT_OK)
         return rc;

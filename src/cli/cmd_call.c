@@ -8,6 +8,9 @@
  * BYE (§15.1.1). Ctrl-C while ringing sends CANCEL (§9.1) and the INVITE
  * ends with 487; no answer within --timeout does the same and exits 3. A
  * BYE from the other side ends the call early (answered 200, §15.1.2).
+ * When a proxy forked the INVITE and more than one branch answered, each
+ * further 2xx (another To tag) is a dialog of its own: it gets its ACK and
+ * then a BYE at once, since we hold one call only (§13.2.2.4).
  */
 #include "cli/cli.h"
 #include "cli/ua_cli.h"
@@ -17,10 +20,20 @@
 
 #include <sipkit/codes.h>
 
+#define MAX_EXTRA 8 /* further answers of a forked call we hang up */
+
+/* A further 2xx from another branch of a forked INVITE, and its BYE. */
+struct extra {
+    struct sk_ua_dialog *dialog;
+    struct sk_ua_req *bye;
+};
+
 struct call {
     struct sk_cli_ua c;
     struct sk_ua_req *invite;
     struct sk_ua_dialog *dialog;
+    struct extra extra[MAX_EXTRA];
+    size_t nextra;
     uint32_t invite_cseq;
     bool answered;
     bool remote_bye;
@@ -35,6 +48,53 @@ static void usage(FILE *out)
                  "  --duration S          how long to hold the call (default 5)\n"
                  "  --timeout S           how long to wait for an answer (default 60)\n\n");
     sk_cli_ua_usage(out);
+}
+
+static void on_extra_bye(void *arg, struct sk_ua_req *r, const struct sk_msg *resp)
+{
+    struct call *k = arg;
+
+    if (resp != NULL && resp->status < 200)
+        return;
+    if (!k->c.json)
+        printf("hung up the other answer: %u\n", sk_ua_req_status(r));
+    fflush(stdout);
+}
+
+/* §13.2.2.4: a 2xx with a To tag we have no dialog for came from another
+ * branch of a forked INVITE. ACK it (again for each retransmission) and,
+ * the first time, end that dialog with BYE. */
+static void other_answer(struct call *k, struct sk_ua_req *r, const struct sk_msg *resp)
+{
+    struct sk_ua_req_opts o;
+    struct extra *e = NULL;
+
+    for (size_t i = 0; i < k->nextra && e == NULL; i++) {
+        if (sk_slice_eq(resp->to.tag, sk_slice_cstr(sk_ua_dialog_remote_tag(k->extra[i].dialog))))
+            e = &k->extra[i];
+    }
+    if (e != NULL) {
+        sk_ua_ack(e->dialog, k->invite_cseq);
+        return;
+    }
+    if (k->nextra == MAX_EXTRA)
+        return;
+    e = &k->extra[k->nextra];
+    if (sk_ua_dialog_from_response(r, resp, &e->dialog) != 0)
+        return; /* no Contact: nowhere to send the ACK or the BYE */
+    k->nextra++;
+    sk_ua_ack(e->dialog, k->invite_cseq);
+    if (!k->c.json)
+        printf("another branch answered: %u %.*s from <%s>; hanging it up\n", resp->status,
+               (int)resp->reason.len, resp->reason.p, sk_ua_dialog_remote_target(e->dialog));
+    fflush(stdout);
+    memset(&o, 0, sizeof(o));
+    o.method = "BYE";
+    o.dialog = e->dialog;
+    o.on_response = on_extra_bye;
+    o.arg = k;
+    if (sk_ua_request(k->c.ua, &o, &e->bye) != 0)
+        e->bye = NULL;
 }
 
 static void on_invite_response(void *arg, struct sk_ua_req *r, const struct sk_msg *resp)
@@ -63,6 +123,9 @@ static void on_invite_response(void *arg, struct sk_ua_req *r, const struct sk_m
         if (!k->c.json)
             printf("answered: %u %.*s\n", resp->status, (int)resp->reason.len, resp->reason.p);
         fflush(stdout);
+    } else if (!sk_slice_eq(resp->to.tag, sk_slice_cstr(sk_ua_dialog_remote_tag(k->dialog)))) {
+        other_answer(k, r, resp);
+        return;
     }
     sk_ua_ack(k->dialog, k->invite_cseq);
 }
@@ -140,6 +203,21 @@ static int hang_up(struct call *k)
         printf("hung up: %u\n", sk_ua_req_status(bye));
     sk_ua_req_free(bye);
     return rc;
+}
+
+/* Let the BYEs to other branches finish (bounded), then free them. */
+static void finish_extra(struct call *k)
+{
+    uint64_t deadline = sk_cli_ua_now(&k->c) + 32000;
+
+    sk_cli_interrupted = 0;
+    for (size_t i = 0; i < k->nextra; i++) {
+        if (k->extra[i].bye != NULL)
+            sk_cli_ua_wait(&k->c, k->extra[i].bye, deadline);
+        sk_ua_req_free(k->extra[i].bye);
+        sk_ua_dialog_free(k->extra[i].dialog);
+    }
+    k->nextra = 0;
 }
 
 static int place(struct call *k, const char *uri)
@@ -242,11 +320,12 @@ int sk_cmd_call(int argc, char **argv)
         if (!k.remote_bye)
             rc = hang_up(&k);
     }
+    finish_extra(&k);
     if (k.c.json && k.invite != NULL)
         printf("{\"command\":\"call\",\"status\":%u,\"outcome\":\"%s\",\"answered\":%s,"
-               "\"remote_hangup\":%s,\"exit\":%d}\n",
+               "\"other_answers\":%zu,\"remote_hangup\":%s,\"exit\":%d}\n",
                sk_ua_req_status(k.invite), sk_ua_outcome_name(sk_ua_req_outcome(k.invite)),
-               k.answered ? "true" : "false", k.remote_bye ? "true" : "false", rc);
+               k.answered ? "true" : "false", k.nextra, k.remote_bye ? "true" : "false", rc);
     sk_ua_req_free(k.invite);
     sk_ua_dialog_free(k.dialog);
     sk_cli_ua_stop(&k.c);

@@ -5,7 +5,9 @@
  * part), To and From the AOR, our Contact, Expires. §10.2.4: refreshes
  * reuse the Call-ID with a higher CSeq; the 200 OK lists every current
  * binding of the AOR, which we print. §10.2.2: unregistering is a Contact
- * with expires=0. §10.3 step 7 / §21.4.17: 423 Interval Too Brief names
+ * with expires=0; --all removes every binding of the AOR ("Contact: *"
+ * with "Expires: 0", which §10.2.2 requires together), so a binding made
+ * by another process or port can be removed. §10.3 step 7 / §21.4.17: 423 Interval Too Brief names
  * Min-Expires; we retry once with it. --keep refreshes before expiry until
  * Ctrl-C, then unregisters.
  */
@@ -24,6 +26,7 @@ struct reg {
     uint32_t cseq;
     long expires;
     long granted;
+    bool all; /* Contact: * */
 };
 
 static void usage(FILE *out)
@@ -32,6 +35,8 @@ static void usage(FILE *out)
                  "Register our contact for AOR (sip:user@domain) and print the bindings.\n\n"
                  "  --expires N           binding lifetime asked for, seconds (default 3600)\n"
                  "  --unregister          remove our binding (expires=0)\n"
+                 "  --all                 with --unregister: remove every binding of AOR\n"
+                 "                        (Contact: *)\n"
                  "  --keep                refresh before expiry until Ctrl-C, then unregister\n\n");
     sk_cli_ua_usage(out);
 }
@@ -67,9 +72,9 @@ static int send_register(struct reg *g, long expires, struct sk_ua_req **out)
     o.call_id = g->call_id[0] ? g->call_id : NULL;
     o.from_tag = g->from_tag[0] ? g->from_tag : NULL;
     o.cseq = g->cseq + 1;
-    o.contact = true;
-    snprintf(hdr, sizeof(hdr), "Expires: %ld\r\n", expires);
-    if (expires == 0) {
+    o.contact = !g->all;
+    snprintf(hdr, sizeof(hdr), "%sExpires: %ld\r\n", g->all ? "Contact: *\r\n" : "", expires);
+    if (expires == 0 && !g->all) {
         snprintf(cparams, sizeof(cparams), ";expires=0");
         o.contact_params = cparams;
     }
@@ -217,6 +222,8 @@ int sk_cmd_register(int argc, char **argv)
             unregister = true;
         } else if (strcmp(a, "--keep") == 0) {
             keep_on = true;
+        } else if (strcmp(a, "--all") == 0) {
+            g.all = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             sk_cli_error(g.c.cmd, "unknown option '%s' (see --help)", a);
             return SK_EXIT_USAGE;
@@ -233,6 +240,10 @@ int sk_cmd_register(int argc, char **argv)
     }
     if (unregister && keep_on) {
         sk_cli_error(g.c.cmd, "--unregister and --keep do not go together");
+        return SK_EXIT_USAGE;
+    }
+    if (g.all && !unregister) {
+        sk_cli_error(g.c.cmd, "--all goes with --unregister (it removes every binding)");
         return SK_EXIT_USAGE;
     }
     g.aor = sk_cli_uri(target != NULL ? target : g.c.user);

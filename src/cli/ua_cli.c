@@ -271,6 +271,8 @@ int sk_cli_ua_start(struct sk_cli_ua *c, const char *aor)
     cfg.request_arg = c->request_arg;
     cfg.on_ack = c->on_ack;
     cfg.ack_arg = c->ack_arg;
+    cfg.on_no_ack = c->on_no_ack;
+    cfg.no_ack_arg = c->no_ack_arg;
     rc = sk_ua_new(&c->ua, &cfg);
     memset(c->pwbuf, 0, sizeof(c->pwbuf));
     if (rc == SK_EINVAL) {

@@ -35,6 +35,8 @@ struct sk_cli_ua {
     void *request_arg;
     sk_ua_ack_cb on_ack;
     void *ack_arg;
+    sk_ua_no_ack_cb on_no_ack;
+    void *no_ack_arg;
 };
 
 /* Set by SIGINT / SIGTERM once sk_cli_ua_start() has run. */

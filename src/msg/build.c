@@ -76,6 +76,15 @@ static const char *bare_rport_end(const struct sk_via *v)
     return NULL;
 }
 
+/* Is sent-by's host the source address? An IPv6 reference is written in
+ * brackets in a Via and without them as a source address. */
+static bool same_host(struct sk_slice host, struct sk_slice ip)
+{
+    if (host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']')
+        host = sk_slice_make(host.p + 1, host.len - 2);
+    return sk_slice_caseeq(host, ip);
+}
+
 void sk_msg_write_top_via(const struct sk_msg *m, struct sk_buf *out)
 {
     const struct sk_via *v = &m->via;
@@ -100,7 +109,7 @@ void sk_msg_write_top_via(const struct sk_msg *m, struct sk_buf *out)
     /* §18.2.1: received is added when sent-by's host differs from the
      * packet's source address; RFC 3581 §4: always when rport was asked
      * for. An existing received is left as it is. */
-    if ((v->has_rport || !sk_slice_caseeq(v->host, m->src_ip)) && v->received.len == 0) {
+    if ((v->has_rport || !same_host(v->host, m->src_ip)) && v->received.len == 0) {
         sk_buf_append_cstr(out, ";received=");
         sk_buf_append_slice(out, m->src_ip);
     }

@@ -193,7 +193,7 @@ static void resubscribe(struct sk__req *r, uint32_t expires)
         e->end_reason = "timeout";
     } else {
         e->sub.expires_at = sk_wall_s() + expires;
-        rc = sk_store_sub_put(r->s->store, &e->sub);
+        rc = sk__ev_store(ev, e);
     }
     if (rc != 0) {
         pthread_mutex_unlock(&ev->lock);
@@ -280,7 +280,7 @@ static void subscribe(struct sk__req *r, enum sk_ev_pkg pkg)
         /* §4.4.3: a fetch. One NOTIFY with the state, nothing kept. */
         e->ending = true;
         e->end_reason = "timeout";
-    } else if ((rc = sk_store_sub_put(r->s->store, &e->sub)) != 0) {
+    } else if ((rc = sk__ev_store(ev, e)) != 0) {
         sk_free(e);
         sk__reply(r, 500, "Subscription Not Stored");
         return;

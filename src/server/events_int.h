@@ -21,6 +21,15 @@
 
 #define SK__EV_BUCKETS 4096
 
+/* The store keeps each subscription's NOTIFY CSeq and body version this
+ * far ahead of what was sent, and is written again only when NOTIFYs
+ * have used the reservation up, not once per NOTIFY. After kill -9 a
+ * subscription resumes from the reservation, above anything it sent:
+ * RFC 3261 §12.2.1.1 asks only that CSeqs increase within the dialog, and
+ * a version that jumps tells the watcher it missed a document (RFC 3680
+ * §5.3, RFC 4235 §4.1), which the full-state body it carries repairs. */
+#define SK__EV_SEQ_BLOCK 64u
+
 struct esub {
     struct esub *next;  /* chain by key */
     struct esub *rnext; /* chain by resource */
@@ -31,6 +40,9 @@ struct esub {
     bool again;     /* state changed meanwhile: notify once it is answered */
     bool ending;    /* the next NOTIFY is the terminated one */
     const char *end_reason;
+    /* What the store holds for local_cseq and version: a reservation
+     * ahead of what was sent (sk__ev_store, SK__EV_SEQ_BLOCK). */
+    uint32_t cseq_mark, version_mark;
     /* reg: the bindings the last NOTIFY reported, to name what changed */
     struct sk_binding *reg_last;
     size_t reg_n;
@@ -63,6 +75,10 @@ void sk__ev_notify(struct sk__events *ev, struct esub *e, struct sk__outbox *box
 /* Every subscription of pkg to resource. */
 void sk__ev_notify_resource(struct sk__events *ev, const char *resource, enum sk_ev_pkg pkg,
                             struct sk__outbox *box);
+/* Write e through to the store (insert or replace), CSeq and version
+ * reserved SK__EV_SEQ_BLOCK ahead. Locking: as sk_store_sub_put (needs no
+ * table lock, but e must not change meanwhile). */
+int sk__ev_store(struct sk__events *ev, struct esub *e);
 /* Our host:port for Via and Contact. */
 const char *sk__ev_local(struct sk__events *ev);
 /* Without the lock: send and free what the outbox holds. */

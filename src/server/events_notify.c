@@ -119,6 +119,25 @@ const char *sk__ev_local(struct sk__events *ev)
     return ev->local;
 }
 
+int sk__ev_store(struct sk__events *ev, struct esub *e)
+{
+    struct sk_subscription *row = sk_malloc(sizeof(*row));
+    int rc;
+
+    if (row == NULL)
+        return SK_ENOMEM;
+    *row = e->sub;
+    row->local_cseq += SK__EV_SEQ_BLOCK;
+    row->version += SK__EV_SEQ_BLOCK;
+    rc = sk_store_sub_put(ev->s->store, row);
+    if (rc == 0) {
+        e->cseq_mark = row->local_cseq;
+        e->version_mark = row->version;
+    }
+    sk_free(row);
+    return rc;
+}
+
 static int dest_of(const struct sk_subscription *sub, struct sk_addr *dst)
 {
     struct sk_uri hop;
@@ -254,11 +273,19 @@ void sk__ev_notify(struct sk__events *ev, struct esub *e, struct sk__outbox *box
         queue(box, &dst, &msg);
         e->in_flight = true;
         e->again = false;
-        if (e->linked && !e->ending) {
-            rc = sk_store_sub_seq(ev->s->store, e->sub.key, e->sub.local_cseq, e->sub.version);
-            if (rc != 0)
+        if (e->linked && !e->ending &&
+            (e->sub.local_cseq >= e->cseq_mark || e->sub.version >= e->version_mark)) {
+            /* The reservation is used up: take the next block. */
+            uint32_t cseq = e->sub.local_cseq + SK__EV_SEQ_BLOCK;
+            uint32_t version = e->sub.version + SK__EV_SEQ_BLOCK;
+            rc = sk_store_sub_seq(ev->s->store, e->sub.key, cseq, version);
+            if (rc == 0) {
+                e->cseq_mark = cseq;
+                e->version_mark = version;
+            } else {
                 SK_LOG(SK_LOG_ERROR, "events", "event=store_failed op=seq error=\"%s\"",
                        sk_strerror(rc));
+            }
         }
     }
     sk_buf_free(&body);
@@ -416,6 +443,10 @@ static int load_one(void *arg, const struct sk_subscription *sub)
     if (e == NULL)
         return SK_ENOMEM;
     e->sub = *sub;
+    /* The stored CSeq and version are a reservation (SK__EV_SEQ_BLOCK):
+     * at least what was sent; the next NOTIFY goes above and reserves. */
+    e->cseq_mark = sub->local_cseq;
+    e->version_mark = sub->version;
     e->pkg = sk_ev_pkg_from(sk_slice_cstr(sub->package));
     sk__ev_link(ev, e);
     return 0;

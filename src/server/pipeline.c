@@ -420,6 +420,11 @@ static int txn_send(void *arg, const struct sk_addr *dst, const char *data, size
     d.addr = *dst;
     d.conn_id = dst->conn_id;
     d.listener = -1;
+    /* §18.1.1: a request too large for the path leaves UDP for TCP (the
+     * transport decides, and falls back to UDP when the peer has no TCP);
+     * a response keeps the transport its request came on (§18.2.2). */
+    if (len < 8 || memcmp(data, "SIP/2.0 ", 8) != 0)
+        return sk_tp_send_request(s->tp, &d, data, len);
     return sk_tp_send(s->tp, &d, data, len);
 }
 

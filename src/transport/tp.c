@@ -48,6 +48,18 @@ static int bound_socket(const struct sk_addr *addr, int type)
     return fd;
 }
 
+/* A burst of datagrams (a NOTIFY fan-out's 200 OKs, a registration
+ * storm after a restart) overflows the default 208 KB receive buffer and
+ * turns into retransmissions; ask for 4 MB each way (the kernel caps it
+ * at net.core.rmem_max / wmem_max). Failure only means a smaller buffer. */
+static void widen_udp_buffers(int fd)
+{
+    int size = 4 * 1024 * 1024;
+
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /* Port 0: find a port free for both UDP and TCP. The probes are bound
  * without SO_REUSEPORT, so the port cannot be one another process's
  * SO_REUSEPORT listener holds (sharing it would split its traffic). */
@@ -325,6 +337,7 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
     ufd = bound_socket(addr, SOCK_DGRAM);
     if (ufd < 0)
         return ufd;
+    widen_udp_buffers(ufd);
     tfd = bound_socket(addr, SOCK_STREAM);
     if (tfd < 0) {
         close(ufd);

@@ -211,6 +211,11 @@ const char *sk_ua_dialog_local_tag(const struct sk_ua_dialog *d)
     return d->local_tag;
 }
 
+const char *sk_ua_dialog_remote_tag(const struct sk_ua_dialog *d)
+{
+    return d->remote_tag;
+}
+
 const char *sk_ua_dialog_remote_target(const struct sk_ua_dialog *d)
 {
     return d->remote_target;

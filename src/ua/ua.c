@@ -257,6 +257,7 @@ static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *fr
     struct sk_ua *ua = arg;
 
     (void)from;
+    sk__uas_acked(ua, msg);
     if (ua->cfg.on_ack != NULL)
         ua->cfg.on_ack(ua->cfg.ack_arg, msg);
 }
@@ -288,14 +289,20 @@ int sk_ua_feed(struct sk_ua *ua, const char *data, size_t len, const struct sk_a
 
 void sk_ua_tick(struct sk_ua *ua)
 {
-    sk_txn_table_tick(ua->txns, ua->cfg.clock(ua->cfg.clock_arg));
+    uint64_t now = ua->cfg.clock(ua->cfg.clock_arg);
+
+    sk_txn_table_tick(ua->txns, now);
+    sk__uas_tick(ua, now);
 }
 
 int sk_ua_poll(struct sk_ua *ua, int timeout_ms)
 {
     uint64_t now = ua->cfg.clock(ua->cfg.clock_arg), due = sk_txn_table_next_due(ua->txns);
+    uint64_t ok_due = sk__uas_next_due(ua);
     int wait = timeout_ms, rc;
 
+    if (ok_due < due)
+        due = ok_due;
     if (due != UINT64_MAX) {
         uint64_t left = due > now ? due - now : 0;
         if (wait < 0 || left < (uint64_t)wait)
@@ -414,6 +421,7 @@ void sk_ua_free(struct sk_ua *ua)
 {
     if (ua == NULL)
         return;
+    sk__uas_free(ua);
     sk_txn_table_free(ua->txns);
     sk__net_free(ua->net);
     if (ua->password != NULL)

@@ -30,6 +30,18 @@ int sk__net_poll(struct sk__net *n, int timeout_ms, sk__net_rx_cb cb, void *arg)
 
 /* ---- the UA ----------------------------------------------------------- */
 
+/* A 2xx to an INVITE that we resend until its ACK (§13.3.1.4). */
+struct sk__ua_2xx {
+    char *data;
+    size_t len;
+    struct sk_addr peer;
+    char *call_id;
+    uint32_t cseq;
+    uint32_t interval_ms; /* the next wait: T1, doubling up to T2 */
+    uint64_t next_ms;     /* when it goes out again */
+    uint64_t end_ms;      /* 64*T1 after the first send */
+};
+
 struct sk_ua {
     struct sk_ua_config cfg; /* strings below are our copies */
     char *aor, *display, *auth_user, *password, *user_agent;
@@ -44,6 +56,8 @@ struct sk_ua {
     char from[600];
     struct sk_msg rx; /* reused for every received message */
     char rx_ip[SK_ADDR_STRLEN];
+    struct sk__ua_2xx *ok; /* 2xx waiting for their ACK */
+    size_t nok;
 };
 
 struct sk_ua_req {
@@ -97,6 +111,14 @@ void sk__ua_trace(struct sk_ua *ua, enum sk_trace_dir dir, const struct sk_addr 
 /* request.c: the transaction callbacks for client transactions. */
 void sk__req_on_response(struct sk_ua_req *r, struct sk_txn *txn, const struct sk_msg *resp);
 void sk__req_on_failure(struct sk_ua_req *r, struct sk_txn *txn, enum sk_ua_outcome o, int err);
+/* uas.c: resending our 2xx until the ACK (§13.3.1.4). */
+/* An ACK arrived: stop resending the 2xx it acknowledges. */
+void sk__uas_acked(struct sk_ua *ua, const struct sk_msg *ack);
+/* Resend what is due, give up what waited 64*T1. */
+void sk__uas_tick(struct sk_ua *ua, uint64_t now);
+/* When the next resend or give-up is due (UINT64_MAX: none). */
+uint64_t sk__uas_next_due(const struct sk_ua *ua);
+void sk__uas_free(struct sk_ua *ua);
 /* dialog.c: where an in-dialog request goes and what it looks like. */
 int sk__dialog_next_hop(const struct sk_ua_dialog *d, struct sk_addr *out);
 void sk__dialog_headers(const struct sk_ua_dialog *d, struct sk_buf *out, const char *method,

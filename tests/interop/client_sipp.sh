@@ -11,8 +11,12 @@
 need sipp
 SCEN=$(dirname "$0")/scenarios
 UAS_PID=""
+ANS_PID=""
 
 kill_uas() {
+    if [ -n "$ANS_PID" ] && kill -0 "$ANS_PID" 2>/dev/null; then
+        kill -KILL "$ANS_PID" 2>/dev/null
+    fi
     if [ -n "$UAS_PID" ] && kill -0 "$UAS_PID" 2>/dev/null; then
         kill -TERM "$UAS_PID" 2>/dev/null
         sleep 0.2
@@ -105,6 +109,40 @@ wait_uas
 check "call rejected: exit 1" "$rc" 1
 check_match "call rejected: message names Busy Here" "$out" '486 Busy Here'
 check "call rejected: SIPp got the ACK for the 486" "$UAS_RC" 0
+
+# 7b. A forked call answered twice: the first 200 is the call, the second
+# (another To tag) gets its ACK and a BYE at once (RFC 3261 §13.2.2.4).
+start_uas uas_call_fork.xml
+out=$(timeout 20 "$SIPKIT" call "sip:uas@127.0.0.1:$UAS_PORT" --duration 1 2>&1); rc=$?
+wait_uas
+check "forked call: exit 0" "$rc" 0
+check_match "forked call: the other answer named" "$out" \
+    "another branch answered: 200 OK from <sip:uas-b@127\\.0\\.0\\.1:$UAS_PORT>; hanging it up"
+check_match "forked call: the other answer hung up" "$out" 'hung up the other answer: 200'
+check_match "forked call: the call hung up after its duration" "$out" '^hung up: 200'
+check "forked call: SIPp got ACK A, ACK B, BYE B, then BYE A" "$UAS_RC" 0
+
+# 7c. `sipkit answer` resends its 200 until the ACK (§13.3.1.4): SIPp
+# acknowledges only 1.2 s after the 200 OK.
+ANS_PORT=$(peer_port)
+timeout 20 "$SIPKIT" answer --local "127.0.0.1:$ANS_PORT" --ring 0 --timeout 15 -v \
+    >"$TMP/late.out" 2>&1 &
+ANS_PID=$!
+sleep 0.4
+timeout 20 sipp -sf "$SCEN/uac_call_late_ack.xml" "127.0.0.1:$ANS_PORT" -i 127.0.0.1 \
+    -p "$(peer_port)" -m 1 -nostdin -timeout 15s -trace_err -error_file "$TMP/late.err" \
+    >/dev/null 2>&1; UAS_RC=$?
+for _ in $(seq 1 50); do kill -0 "$ANS_PID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$ANS_PID" 2>/dev/null
+wait "$ANS_PID"; rc=$?
+ANS_PID=""
+late=$(cat "$TMP/late.out")
+check "late ACK: answer exit 0" "$rc" 0
+check "late ACK: SIPp scenario passed" "$UAS_RC" 0
+n200=$(printf '%s\n' "$late" | grep -c -- '|-- 200 OK (INVITE)')
+check "late ACK: the 200 went out again before the ACK" "$([ "$n200" -ge 2 ] && echo yes)" yes
+check "late ACK: no 200 after the ACK" \
+    "$(printf '%s\n' "$late" | sed -n '/ACK (CSeq 1)/,$p' | grep -c -- '|-- 200 OK (INVITE)')" 0
 
 # 8. Call cancelled: SIGINT while ringing sends CANCEL; 487, exit 1.
 start_uas uas_call_ringing.xml

@@ -5,9 +5,9 @@
 # Record-Route; bob publishes open (401, 200 with SIP-ETag), alice gets the
 # new PIDF; bob refreshes (new SIP-ETag), a stale tag gets 412, a text body
 # 415 with Accept, a broken PIDF 400; alice unsubscribes and gets
-# terminated;reason=timeout. Then the refusals: 489 for an unknown or
-# missing Event, 423 with Min-Expires, 404 for an unknown user, 403 for
-# someone else's reg.
+# terminated;reason=timeout. Then the refusals before authentication: 489
+# for an unknown or missing Event (those after it, 403/404/406/423, and
+# the fetch are in events_refusals.sh).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need sipp

@@ -179,6 +179,30 @@ static void response_keeps_existing_to_tag(void **state)
     sk_msg_free(&m);
 }
 
+static void ipv6_source_equal_to_sent_by_adds_no_received(void **state)
+{
+    static const char msg[] = "OPTIONS sip:[::1] SIP/2.0\r\n"
+                              "Via: SIP/2.0/UDP [::1]:5070;branch=z9hG4bK6\r\n"
+                              "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\n"
+                              "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    struct sk_msg m;
+    struct sk_buf out;
+    (void)state;
+
+    sk_msg_init(&m);
+    sk_buf_init(&out);
+    parse_ok(&m, msg, strlen(msg), SK_MSG_DATAGRAM);
+    sk_msg_set_source(&m, S("::1"), 5070);
+    sk_msg_write_top_via(&m, &out);
+    assert_string_equal(out.p, "SIP/2.0/UDP [::1]:5070;branch=z9hG4bK6");
+    sk_buf_reset(&out);
+    sk_msg_set_source(&m, S("2001:db8::2"), 5070);
+    sk_msg_write_top_via(&m, &out);
+    assert_string_equal(out.p, "SIP/2.0/UDP [::1]:5070;branch=z9hG4bK6;received=2001:db8::2");
+    sk_buf_free(&out);
+    sk_msg_free(&m);
+}
+
 static void build_request_with_body(void **state)
 {
     struct sk_buf out;
@@ -399,6 +423,7 @@ int main(void)
         cmocka_unit_test(roundtrip_is_byte_identical),
         cmocka_unit_test(response_copies_dialog_headers),
         cmocka_unit_test(response_keeps_existing_to_tag),
+        cmocka_unit_test(ipv6_source_equal_to_sent_by_adds_no_received),
         cmocka_unit_test(build_request_with_body),
         cmocka_unit_test(edit_like_a_proxy),
         cmocka_unit_test(edit_body_rewrites_length),

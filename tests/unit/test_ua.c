@@ -29,6 +29,10 @@ struct fx {
     struct sk_ua_dialog *uas_dialog;
     unsigned responses;
     unsigned finals;
+    /* our 2xx that got no ACK */
+    unsigned no_acks;
+    uint32_t no_ack_cseq;
+    char no_ack_call_id[64];
 };
 
 static const char *server_password = "secret";
@@ -73,6 +77,15 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
     }
 }
 
+static void on_no_ack(void *arg, struct sk_slice call_id, uint32_t cseq)
+{
+    struct fx *f = arg;
+
+    f->no_acks++;
+    f->no_ack_cseq = cseq;
+    sk_slice_to_cstr(call_id, f->no_ack_call_id, sizeof(f->no_ack_call_id));
+}
+
 static struct fx *fx_new(const char *password)
 {
     struct fx *f = test_calloc(1, sizeof(*f));
@@ -92,6 +105,8 @@ static struct fx *fx_new(const char *password)
     cfg.clock_arg = f;
     cfg.on_request = on_request;
     cfg.request_arg = f;
+    cfg.on_no_ack = on_no_ack;
+    cfg.no_ack_arg = f;
     assert_int_equal(sk_ua_new(&f->ua, &cfg), 0);
     sk_auth_config_init(&ac);
     ac.realm = "example.test";
@@ -415,6 +430,91 @@ static void uas_answers_with_tag_contact_and_record_route(void **state)
     fx_free(f);
 }
 
+#define UAS_INVITE                                                                                 \
+    "INVITE sip:alice@127.0.0.1:40000 SIP/2.0\r\n"                                                 \
+    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKuas3\r\n"                                       \
+    "From: <sip:bob@example.test>;tag=bt\r\n"                                                      \
+    "To: <sip:alice@example.test>\r\n"                                                             \
+    "Call-ID: c3@test\r\nCSeq: 7 INVITE\r\n"                                                       \
+    "Contact: <sip:bob@127.0.0.1:5060>\r\nContent-Length: 0\r\n\r\n"
+
+/* Answer UAS_INVITE with 200 at the fixture's time; the 200 is sent[0]. */
+static void uas_answer_200(struct fx *f)
+{
+    sk_ua_feed(f->ua, UAS_INVITE, strlen(UAS_INVITE), &f->peer);
+    assert_non_null(f->txn);
+    assert_int_equal(sk_ua_respond(f->ua, f->txn, 200, f->uas_dialog, NULL, NULL, SK_SLICE_NULL),
+                     0);
+    assert_int_equal(f->nsent, 1);
+    assert_int_equal(f->msg[0].status, 200);
+    assert_int_equal(sk_ua_awaiting_ack(f->ua), 1);
+}
+
+static void tick_to(struct fx *f, uint64_t t)
+{
+    f->now = t;
+    sk_ua_tick(f->ua);
+}
+
+static void uas_resends_2xx_until_the_ack(void **state)
+{
+    struct fx *f = fx_new(NULL);
+    uint64_t t0 = f->now;
+    char ack[512];
+
+    (void)state;
+    uas_answer_200(f);
+    /* RFC 3261 §13.3.1.4: after T1, then 2*T1, 4*T1, capped at T2 (4 s). */
+    const uint64_t at[] = {500, 1500, 3500, 7500, 11500};
+    for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+        tick_to(f, t0 + at[k] - 1);
+        assert_int_equal(f->nsent, 1 + k);
+        tick_to(f, t0 + at[k]);
+        assert_int_equal(f->nsent, 2 + k);
+        assert_int_equal(f->sent[1 + k].len, f->sent[0].len);
+        assert_memory_equal(f->sent[1 + k].p, f->sent[0].p, f->sent[0].len);
+        assert_true(sk_addr_equal(&f->dst[1 + k], &f->peer));
+    }
+    /* The ACK (its own transaction-less request, CSeq of the INVITE). */
+    snprintf(ack, sizeof(ack),
+             "ACK sip:alice@127.0.0.1:40000 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKack3\r\n"
+             "From: <sip:bob@example.test>;tag=bt\r\n"
+             "To: <sip:alice@example.test>;tag=%s\r\n"
+             "Call-ID: c3@test\r\nCSeq: 7 ACK\r\nContent-Length: 0\r\n\r\n",
+             sk_ua_dialog_local_tag(f->uas_dialog));
+    sk_ua_feed(f->ua, ack, strlen(ack), &f->peer);
+    assert_int_equal(sk_ua_awaiting_ack(f->ua), 0);
+    tick_to(f, t0 + 40000);
+    assert_int_equal(f->nsent, 6);
+    assert_int_equal(f->no_acks, 0);
+    fx_free(f);
+}
+
+static void uas_gives_up_the_2xx_after_64_t1(void **state)
+{
+    struct fx *f = fx_new(NULL);
+    uint64_t t0 = f->now;
+
+    (void)state;
+    uas_answer_200(f);
+    /* Resent at 0.5, 1.5, 3.5, 7.5 s and every 4 s after: 10 times before
+     * 64*T1 = 32 s, when the application hears of it once. */
+    for (uint64_t t = 100; t < 32000; t += 100)
+        tick_to(f, t0 + t);
+    assert_int_equal(f->nsent, 11);
+    assert_int_equal(f->no_acks, 0);
+    tick_to(f, t0 + 32000);
+    assert_int_equal(f->no_acks, 1);
+    assert_int_equal(f->no_ack_cseq, 7);
+    assert_string_equal(f->no_ack_call_id, "c3@test");
+    assert_int_equal(sk_ua_awaiting_ack(f->ua), 0);
+    tick_to(f, t0 + 60000);
+    assert_int_equal(f->nsent, 11);
+    assert_int_equal(f->no_acks, 1);
+    fx_free(f);
+}
+
 static void sdp_offer_is_minimal_and_valid(void **state)
 {
     struct sk_buf b;
@@ -467,6 +567,8 @@ int main(void)
         cmocka_unit_test(invite_dialog_route_set_and_ack),
         cmocka_unit_test(cancel_waits_for_a_provisional),
         cmocka_unit_test(uas_answers_with_tag_contact_and_record_route),
+        cmocka_unit_test(uas_resends_2xx_until_the_ack),
+        cmocka_unit_test(uas_gives_up_the_2xx_after_64_t1),
         cmocka_unit_test(sdp_offer_is_minimal_and_valid),
         cmocka_unit_test(config_is_checked),
     };

@@ -78,8 +78,21 @@ check_match() { # name text pattern (grep -E)
 }
 
 # A free-looking port for a peer (SIPp, sipsak) to bind.
+# Candidates are spread by PID and time; one with a socket already on it
+# (any of UDP/TCP, IPv4/IPv6, from /proc/net) is skipped, so parallel tests
+# do not hand SIPp a port another test's peer holds.
 peer_port() {
-    echo $(( 20000 + ($$ * 7 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 30000 ))
+    local p hex i
+    for i in $(seq 1 50); do
+        p=$(( 20000 + ($$ * 7 + i * 613 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 30000 ))
+        hex=$(printf ':%04X ' "$p")
+        if ! cat /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+            awk '{ print $2 " " }' | grep -q -- "$hex"; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "$p"
 }
 
 # sip_request METHOD RURI BRANCH [extra header lines with CRLFs]: a request
