@@ -172,6 +172,9 @@ struct sk_dlg_event {
     const char *local_uri;  /* may be NULL */
     const char *remote_uri; /* may be NULL */
     uint64_t now_ms;        /* monotonic time of the change */
+    /* Change only a dialog already tracked, keeping who started it; make
+     * none (a BYE does not say which end sent the INVITE). */
+    bool known_only;
 };
 
 struct sk_dlgtrack;
@@ -180,7 +183,11 @@ int sk_dlgtrack_new(struct sk_dlgtrack **out);
 void sk_dlgtrack_free(struct sk_dlgtrack *t); /* NULL-safe */
 /* Record a change. A dialog is identified by AOR, Call-ID and the user's
  * tag (an early dialog that gets its remote tag stays the same dialog).
- * Returns 0, SK_ETOOBIG (a value over its limit) or SK_ENOMEM. */
+ * The callee's tag is only known from its first response: an event with a
+ * tag that matches no dialog gives it to a live dialog of the same AOR and
+ * Call-ID that has none yet (the "trying" one), other forks' responses
+ * make new dialogs. Returns 0 (also when known_only found nothing),
+ * SK_ETOOBIG (a value over its limit) or SK_ENOMEM. */
 int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e);
 /* The full-state dialog-info document of aor (entity "sip:" aor) with the
  * given version. Terminated dialogs stay listed until purged. Returns the

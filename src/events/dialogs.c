@@ -91,6 +91,29 @@ static int copy(char *dst, size_t dstsz, const char *s)
 
 #define COPY(field, s) copy((field), sizeof(field), (s))
 
+/* The dialog tmp names in a bucket's chain: the same AOR, Call-ID and
+ * local tag; else, for a tag seen for the first time, a live dialog of the
+ * same call still without one, which takes the tag (RFC 4235 §3.7.1: the
+ * callee's tag comes with its first response, after "trying"). */
+static struct dlg *find(struct dlg *d, const struct dlg *tmp)
+{
+    struct dlg *untagged = NULL;
+
+    for (; d != NULL; d = d->next) {
+        if (strcmp(d->aor, tmp->aor) != 0 || strcmp(d->call_id, tmp->call_id) != 0)
+            continue;
+        if (strcmp(d->local_tag, tmp->local_tag) == 0)
+            return d;
+        if (d->local_tag[0] == '\0' && d->state != SK_DLG_TERMINATED && untagged == NULL)
+            untagged = d;
+    }
+    if (untagged != NULL && tmp->local_tag[0] != '\0')
+        memcpy(untagged->local_tag, tmp->local_tag, sizeof(untagged->local_tag));
+    else
+        untagged = NULL;
+    return untagged;
+}
+
 int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e)
 {
     struct dlg tmp, *d;
@@ -105,11 +128,9 @@ int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e)
         return SK_ETOOBIG;
     h = bucket(tmp.aor);
     pthread_mutex_lock(&t->lock);
-    for (d = t->b[h]; d != NULL; d = d->next) {
-        if (strcmp(d->aor, tmp.aor) == 0 && strcmp(d->call_id, tmp.call_id) == 0 &&
-            strcmp(d->local_tag, tmp.local_tag) == 0)
-            break;
-    }
+    d = find(t->b[h], &tmp);
+    if (d == NULL && e->known_only)
+        goto out;
     if (d == NULL) {
         d = sk_malloc(sizeof(*d));
         if (d == NULL) {
@@ -133,7 +154,8 @@ int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e)
             memcpy(d->remote_uri, tmp.remote_uri, sizeof(d->remote_uri));
         memcpy(d->event, tmp.event, sizeof(d->event));
     }
-    d->initiator = e->initiator;
+    if (!e->known_only)
+        d->initiator = e->initiator;
     d->state = e->state;
     d->code = e->code;
     d->changed_ms = e->now_ms;

@@ -12,6 +12,7 @@
 #ifndef SK_SERVER_PROXY_INT_H
 #define SK_SERVER_PROXY_INT_H
 
+#include <sipkit/events.h>
 #include <sipkit/msg.h>
 #include <sipkit/transport.h>
 
@@ -236,5 +237,44 @@ const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr 
  * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
  * host name). */
 int sk__proxy_resolve(struct sk_slice uri, struct sk_addr *out);
+
+/* ---- dialog events (proxy_dialog.c, RFC 4235) --------------------------------- */
+
+/* One user's view of an INVITE dialog, strings owned here. */
+struct sk__dlg_view {
+    char aor[SK_LOC_AOR_MAX + 1];
+    char call_id[SK_LOC_CALLID_MAX + 1];
+    char local_tag[SK_SUB_TAG_MAX + 1];
+    char remote_tag[SK_SUB_TAG_MAX + 1];
+    char local_uri[SK_LOC_URI_MAX + 1];
+    char remote_uri[SK_LOC_URI_MAX + 1];
+    struct sk_dlg_event e; /* points into the fields above */
+};
+
+/* The AOR key of one of our users: a sip/sips URI with a user whose host
+ * is our domain or one of our addresses (then taken as our domain).
+ * Returns 0, SK_ENOTFOUND (not ours) or SK_ETOOBIG. */
+int sk__proxy_dialog_aor(const struct sk_server *s, const struct sk_uri *u, char *out,
+                         size_t outsz);
+/* The caller's (From) and the callee's (Request-URI) view of the dialog
+ * of initial INVITE req, with resp's To tag when resp is not NULL; state
+ * left TRYING. Returns 0, SK_ENOTFOUND (that side is not our user) or
+ * SK_ETOOBIG. */
+int sk__proxy_dialog_caller(const struct sk_server *s, const struct sk_msg *req,
+                            const struct sk_msg *resp, struct sk__dlg_view *v);
+int sk__proxy_dialog_callee(const struct sk_server *s, const struct sk_msg *req,
+                            const struct sk_msg *resp, struct sk__dlg_view *v);
+/* §3.7.1: state, code and event for a response status (0: trying). */
+void sk__proxy_dialog_state(unsigned status, bool to_tag, struct sk_dlg_event *e);
+
+/* The hooks: a request forwarded statefully (initial INVITE: trying; BYE:
+ * terminated at both ends), a response on a branch (the callee's view),
+ * what goes upstream (the caller's view: a forwarded response, or resp
+ * NULL for a final status the fork chose). */
+void sk__proxy_dialog_request(struct sk_server *s, const struct sk_msg *req);
+void sk__proxy_dialog_branch(struct sk_server *s, const struct sk_msg *req,
+                             const struct sk_msg *resp);
+void sk__proxy_dialog_upstream(struct sk_server *s, const struct sk_msg *req, unsigned status,
+                               const struct sk_msg *resp);
 
 #endif

@@ -282,17 +282,20 @@ static void send_made_up(struct fctx *fc, unsigned status)
 static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
 {
     struct sk_buf out;
+    unsigned status;
     int err;
 
     sk_buf_init(&out);
     pthread_mutex_lock(&fc->lock);
     err = sk__fork_write_final(&fc->f, a->best, sk_txn_request(fc->stx), &out);
+    status = err == 0 ? fc->f.b[a->best].final : a->status;
     pthread_mutex_unlock(&fc->lock);
     if (err == 0)
         sk_txn_respond(fc->stx, out.p, out.len);
     else
         send_made_up(fc, a->status);
     sk_buf_free(&out);
+    sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), status, NULL);
 }
 
 /* §16.7 step 9: pass a response up with our Via removed. */
@@ -305,6 +308,7 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
     if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
         sk_txn_respond(fc->stx, out.p, out.len);
     sk_buf_free(&out);
+    sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), resp->status, resp);
 }
 
 static void cancel_branch(struct fctx *fc, size_t i)
@@ -564,6 +568,8 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     pthread_mutex_lock(&fc->lock);
     sk__fork_begin(&fc->f, sk_now_ms(), &a);
     pthread_mutex_unlock(&fc->lock);
+    /* RFC 4235: before any branch can answer. */
+    sk__proxy_dialog_request(r->s, r->m);
     run(fc, &a, NULL);
     fc_unref(fc);
     return 0;
@@ -585,6 +591,7 @@ static void branch_response(struct pbranch *b, const struct sk_msg *resp)
     struct fctx *fc = b->fc;
     struct sk__fork_acts a;
 
+    sk__proxy_dialog_branch(fc->s, sk_txn_request(fc->stx), resp);
     pthread_mutex_lock(&fc->lock);
     sk__fork_response(&fc->f, b->idx, resp->status, resp->raw.p, resp->raw.len, sk_now_ms(), &a);
     pthread_mutex_unlock(&fc->lock);
