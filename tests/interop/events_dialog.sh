@@ -5,7 +5,9 @@
 # through the proxy (407, retry, 180, 200, ACK, BYE along the
 # Record-Route). carol's NOTIFYs must show bob's one dialog as the callee
 # (direction="recipient") going trying -> early -> confirmed -> terminated
-# by alice's BYE, each a full document with a growing version. Every SIPp
+# by alice's BYE, each a full document with a growing version; a second
+# subscription of carol's, to alice, shows the caller's side (initiator,
+# ended by her own BYE). Every SIPp
 # run is bounded by `timeout`; the background ones are killed by PID on
 # exit.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -41,8 +43,18 @@ timeout 40 sipp 127.0.0.1:"$PORT" -sf "$SCEN/events_dialog_watch.xml" -inf "$TMP
     -error_file "$TMP/watch.err" >"$TMP/watch.out" 2>&1 &
 WATCHER=$!
 BG="$BG $WATCHER"
+# ... and alice's, to see the caller's side.
+printf 'SEQUENTIAL\ncarol;[authentication username=carol password=carolpw];alice\n' \
+    >"$TMP/watcha.csv"
+timeout 40 sipp 127.0.0.1:"$PORT" -sf "$SCEN/events_dialog_watch.xml" -inf "$TMP/watcha.csv" \
+    -t u1 -auth_uri alice@"$DOMAIN" -i 127.0.0.1 -p $((W + 1)) -m 1 -timeout 35s -nostdin \
+    -trace_msg -message_file "$TMP/watcha.msg" -trace_logs -log_file "$TMP/watcha.log" \
+    -trace_err -error_file "$TMP/watcha.err" >"$TMP/watcha.out" 2>&1 &
+WATCHER_A=$!
+BG="$BG $WATCHER_A"
 for _ in $(seq 1 100); do
-    grep -q notify1 "$TMP/watch.log" 2>/dev/null && break
+    grep -q notify1 "$TMP/watch.log" 2>/dev/null && grep -q notify1 "$TMP/watcha.log" 2>/dev/null &&
+        break
     sleep 0.1
 done
 check_match "first NOTIFY at once, active, dialog-info" "$(cat "$TMP/watch.log" 2>/dev/null)" \
@@ -67,19 +79,24 @@ check "alice's call to bob" "$?" 0
 wait "$UAS"
 check "bob's answering scenario" "$?" 0
 wait "$WATCHER"
-check "carol's watcher scenario" "$?" 0
+check "carol's watcher scenario (bob)" "$?" 0
+wait "$WATCHER_A"
+check "carol's watcher scenario (alice)" "$?" 0
 
-# The NOTIFYs carol received, in order: one line per NOTIFY with the
+# The NOTIFYs a watcher received, in order: one line per NOTIFY with the
 # version and every <dialog .../> and <state ...> of its body.
-msgs=$(tr -d '\r' <"$TMP/watch.msg" 2>/dev/null)
-notes=$(printf '%s\n' "$msgs" | awk '
+notifies() { # message file
+    tr -d '\r' <"$1" 2>/dev/null | awk '
     /^NOTIFY sip:/ { if (n) print line; n = 1; line = ""; next }
     /^(SIP\/2\.0|SUBSCRIBE) / { if (n) print line; n = 0; next }
     n && /<dialog-info/ { match($0, /version="[0-9]+"/); line = line substr($0, RSTART, RLENGTH) }
     n && /<dialog id=/ { line = line " dialog" }
     n && /direction=/ { match($0, /direction="[a-z]+"/); line = line " " substr($0, RSTART, RLENGTH) }
     n && /<state/ { s = $0; sub(/^ */, "", s); line = line " " s }
-    END { if (n) print line }')
+    END { if (n) print line }'
+}
+msgs=$(tr -d '\r' <"$TMP/watch.msg" 2>/dev/null)
+notes=$(notifies "$TMP/watch.msg")
 printf '%s\n' "$notes" | sed 's/^/    notify: /'
 first=$(printf '%s\n' "$notes" | head -n 1)
 check "first NOTIFY: empty dialog-info" "$first" 'version="0"'
@@ -104,6 +121,19 @@ check "the same dialog id throughout" "$ids" 1
 check_match "bob's dialog names alice as the peer" "$msgs" \
     '<identity>sip:alice@example\.test</identity>'
 check_match "dialog-info entity is bob" "$msgs" 'entity="sip:bob@example\.test"'
+
+# alice's side: the same call as the caller (direction="initiator"), its
+# states from what went back to her: trying, early, confirmed, terminated
+# by her own BYE.
+notes=$(notifies "$TMP/watcha.msg")
+printf '%s\n' "$notes" | sed 's/^/    alice notify: /'
+order=$(printf '%s\n' "$notes" | sed -n 's/.*direction="initiator" <state[^>]*>\([a-z]*\)<\/state>.*/\1/p' |
+    uniq | tr '\n' ' ')
+check "alice's dialog states in order, as initiator" "$order" "trying early confirmed terminated "
+check_match "alice's dialog ends by her own BYE" "$notes" \
+    'direction="initiator" <state event="local-bye">terminated</state>'
+check_match "alice's dialog names bob as the peer" "$(tr -d '\r' <"$TMP/watcha.msg")" \
+    '<identity>sip:bob@example\.test</identity>'
 
 stop_server
 finish
