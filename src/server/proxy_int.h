@@ -12,6 +12,7 @@
 #ifndef SK_SERVER_PROXY_INT_H
 #define SK_SERVER_PROXY_INT_H
 
+#include <sipkit/events.h>
 #include <sipkit/msg.h>
 #include <sipkit/transport.h>
 
@@ -236,5 +237,19 @@ const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr 
  * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
  * host name). */
 int sk__proxy_resolve(struct sk_slice uri, struct sk_addr *out);
+
+/* ---- proxy_dialog.c: the dialog event package's feed (RFC 4235) ---------- */
+
+struct sk_server;
+/* An INVITE (not a re-INVITE) of ours changed state: inv is the request as
+ * it reached us, resp the response that did it (NULL while trying). */
+void sk__proxy_dialog_invite(struct sk_server *s, const struct sk_msg *inv,
+                             const struct sk_msg *resp, unsigned code, enum sk_dlg_state st,
+                             const char *event);
+/* A response to inv went upstream (or was the final one sent). */
+void sk__proxy_dialog_response(struct sk_server *s, const struct sk_msg *inv,
+                               const struct sk_msg *resp, bool cancelled);
+/* A BYE was relayed: the dialog ended for both sides. */
+void sk__proxy_dialog_bye(struct sk_server *s, const struct sk_msg *bye);
 
 #endif

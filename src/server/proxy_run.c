@@ -268,6 +268,20 @@ static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_
 
 /* The response to send upstream for what the fork decided, made here when
  * no branch response can be used (§16.7 step 6: 408, 500). */
+/* The dialog package learns how the call ended from the final response
+ * we sent upstream (its status and the callee's To tag). */
+static void note_final(struct fctx *fc, const struct sk_buf *out)
+{
+    struct sk_msg m;
+
+    if (!fc->f.invite)
+        return;
+    sk_msg_init(&m);
+    if (sk_msg_parse(&m, out->p, out->len, SK_MSG_STREAM, NULL) == 0)
+        sk__proxy_dialog_response(fc->s, sk_txn_request(fc->stx), &m, fc->f.cancelled);
+    sk_msg_free(&m);
+}
+
 static void send_made_up(struct fctx *fc, unsigned status)
 {
     struct sk__req r = {.s = fc->s, .txn = fc->stx, .m = sk_txn_request(fc->stx)};
@@ -275,7 +289,8 @@ static void send_made_up(struct fctx *fc, unsigned status)
     r.to = sk_txn_peer(fc->stx);
     sk_buf_init(&r.out);
     sk__resp_start(&r, status, NULL);
-    sk__resp_send(&r);
+    if (sk__resp_send(&r) == 0)
+        note_final(fc, &r.out);
     sk_buf_free(&r.out);
 }
 
@@ -288,10 +303,12 @@ static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
     pthread_mutex_lock(&fc->lock);
     err = sk__fork_write_final(&fc->f, a->best, sk_txn_request(fc->stx), &out);
     pthread_mutex_unlock(&fc->lock);
-    if (err == 0)
+    if (err == 0) {
         sk_txn_respond(fc->stx, out.p, out.len);
-    else
+        note_final(fc, &out);
+    } else {
         send_made_up(fc, a->status);
+    }
     sk_buf_free(&out);
 }
 
@@ -302,8 +319,11 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
 
     sk_buf_init(&out);
     sk_buf_reserve(&out, resp->raw.len + 256);
-    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
+    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0) {
         sk_txn_respond(fc->stx, out.p, out.len);
+        if (fc->f.invite)
+            sk__proxy_dialog_response(fc->s, sk_txn_request(fc->stx), resp, fc->f.cancelled);
+    }
     sk_buf_free(&out);
 }
 
@@ -564,6 +584,10 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     pthread_mutex_lock(&fc->lock);
     sk__fork_begin(&fc->f, sk_now_ms(), &a);
     pthread_mutex_unlock(&fc->lock);
+    if (fc->f.invite)
+        sk__proxy_dialog_invite(r->s, r->m, NULL, 0, SK_DLG_TRYING, NULL);
+    else
+        sk__proxy_dialog_bye(r->s, r->m);
     run(fc, &a, NULL);
     fc_unref(fc);
     return 0;
