@@ -138,6 +138,9 @@ int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e)
             goto out;
         }
         *d = tmp;
+        /* Who sent the INVITE is known when the dialog is first seen; a
+         * later BYE from either side does not tell. */
+        d->initiator = e->initiator;
         /* §4.1.2: the id only has to be unique in the document; a hash of
          * what identifies the dialog keeps it stable across updates. */
         uint64_t x = fnv(fnv(1469598103934665603ull, tmp.call_id), tmp.local_tag);
@@ -154,8 +157,6 @@ int sk_dlgtrack_update(struct sk_dlgtrack *t, const struct sk_dlg_event *e)
             memcpy(d->remote_uri, tmp.remote_uri, sizeof(d->remote_uri));
         memcpy(d->event, tmp.event, sizeof(d->event));
     }
-    if (!e->known_only)
-        d->initiator = e->initiator;
     d->state = e->state;
     d->code = e->code;
     d->changed_ms = e->now_ms;
