@@ -31,11 +31,11 @@ enum sk_err {
     SK_ENOMEM = -10005,  /* allocation failed */
     SK_ENOTFOUND = -10006,
     SK_EEXIST = -10007,
-    SK_EINVAL = -10008,  /* bad argument from the caller */
+    SK_EINVAL = -10008,   /* bad argument from the caller */
     SK_EVERSION = -10009, /* unsupported SIP version */
-    SK_ESCHEME = -10010, /* unsupported URI scheme */
-    SK_EIO = -10011,     /* storage or system failure */
-    SK_ESTATE = -10012,  /* operation not valid in the current state */
+    SK_ESCHEME = -10010,  /* unsupported URI scheme */
+    SK_EIO = -10011,      /* storage or system failure */
+    SK_ESTATE = -10012,   /* operation not valid in the current state */
     SK_ETIMEDOUT = -10013,
 };
 
@@ -158,8 +158,7 @@ enum sk_log_level {
 
 /* The application's log sink: one call per event. `text` is a line of
  * key=value fields without a trailing newline. */
-typedef void (*sk_log_cb)(void *arg, enum sk_log_level level, const char *module,
-                          const char *text);
+typedef void (*sk_log_cb)(void *arg, enum sk_log_level level, const char *module, const char *text);
 
 void sk_log_set(sk_log_cb cb, void *arg, enum sk_log_level max_level);
 extern enum sk_log_level sk__log_max;

@@ -20,10 +20,10 @@
 
 /* ---- limits ---------------------------------------------------------- */
 
-#define SK_MSG_DEFAULT_MAX_SIZE 65536
+#define SK_MSG_DEFAULT_MAX_SIZE    65536
 #define SK_MSG_DEFAULT_MAX_HEADERS 256
-#define SK_MSG_DEFAULT_MAX_URI 4096
-#define SK_MSG_DEFAULT_MAX_LINE 16384
+#define SK_MSG_DEFAULT_MAX_URI     4096
+#define SK_MSG_DEFAULT_MAX_LINE    16384
 
 /* Every parser limit in one place; a zeroed field means "use the default". */
 struct sk_msg_limits {
@@ -90,7 +90,7 @@ enum sk_msg_cause {
     SK_CAUSE_SCHEME,
     SK_CAUSE_VERSION,
     SK_CAUSE_STATUS_CODE,
-    SK_CAUSE_HEADER_LINE,    /* no colon, bad name, bad continuation */
+    SK_CAUSE_HEADER_LINE, /* no colon, bad name, bad continuation */
     SK_CAUSE_NO_END_OF_HEADERS,
     SK_CAUSE_MALFORMED_HDR,  /* a known header whose value is malformed */
     SK_CAUSE_MISSING_HDR,    /* a mandatory header is missing */
@@ -121,7 +121,7 @@ struct sk_uri {
     struct sk_slice raw;
     enum sk_uri_scheme scheme;
     struct sk_slice scheme_name;
-    struct sk_slice user;     /* escaped form as on the wire; tel: the number */
+    struct sk_slice user; /* escaped form as on the wire; tel: the number */
     struct sk_slice password;
     struct sk_slice host;
     enum sk_host_type host_type;
@@ -167,10 +167,10 @@ struct sk_nameaddr {
     struct sk_slice raw;
     struct sk_slice display; /* without quotes; empty if none */
     bool display_quoted;
-    bool bracketed;          /* URI was inside < > */
+    bool bracketed; /* URI was inside < > */
     struct sk_uri uri;
-    struct sk_slice params;  /* header parameters after the URI */
-    struct sk_slice tag;     /* the tag parameter, empty if none */
+    struct sk_slice params; /* header parameters after the URI */
+    struct sk_slice tag;    /* the tag parameter, empty if none */
 };
 
 int sk_nameaddr_parse(struct sk_slice s, struct sk_nameaddr *out);
@@ -214,10 +214,10 @@ struct sk_event {
 };
 
 struct sk_substate {
-    struct sk_slice state;  /* "active", "pending", "terminated" */
+    struct sk_slice state; /* "active", "pending", "terminated" */
     struct sk_slice reason;
-    int64_t expires;        /* -1 when absent */
-    int64_t retry_after;    /* -1 when absent */
+    int64_t expires;     /* -1 when absent */
+    int64_t retry_after; /* -1 when absent */
     struct sk_slice params;
 };
 
@@ -251,12 +251,12 @@ enum sk_digest_field {
 
 struct sk_digest_hdr {
     struct sk_slice raw;
-    struct sk_slice scheme;              /* "Digest" (other schemes parse too) */
-    struct sk_slice f[SK_DIG__COUNT];    /* empty when absent */
-    uint32_t present;                    /* bit (1u << field) */
-    uint32_t duplicated;                 /* a field given twice */
-    uint32_t escaped;                    /* quoted value with '\' escapes */
-    struct sk_slice params;              /* everything after the scheme */
+    struct sk_slice scheme;           /* "Digest" (other schemes parse too) */
+    struct sk_slice f[SK_DIG__COUNT]; /* empty when absent */
+    uint32_t present;                 /* bit (1u << field) */
+    uint32_t duplicated;              /* a field given twice */
+    uint32_t escaped;                 /* quoted value with '\' escapes */
+    struct sk_slice params;           /* everything after the scheme */
 };
 
 /* Parse one Authorization-style header value. Returns 0 or SK_EPARSE. */
@@ -289,7 +289,7 @@ struct sk_msg {
     enum sk_method method_id;
     struct sk_slice ruri_raw;
     struct sk_uri ruri;
-    unsigned status;            /* responses */
+    unsigned status; /* responses */
     struct sk_slice reason;
     struct sk_slice version;
 
@@ -297,16 +297,16 @@ struct sk_msg {
     size_t nhdrs;
     size_t hdrs_cap;
     struct sk_slice body;
-    struct sk_slice trailing;   /* datagram bytes past Content-Length */
+    struct sk_slice trailing; /* datagram bytes past Content-Length */
 
     /* Parsed at once: every transaction needs them. */
-    struct sk_via via;          /* the topmost Via value */
+    struct sk_via via; /* the topmost Via value */
     struct sk_nameaddr from;
     struct sk_nameaddr to;
     struct sk_slice call_id;
     struct sk_cseq cseq;
-    int max_forwards;           /* -1 when absent */
-    int64_t content_length;     /* -1 when absent */
+    int max_forwards;              /* -1 when absent */
+    int64_t content_length;        /* -1 when absent */
     uint16_t first[SK_HDR__COUNT]; /* index + 1 of each id's first header */
 
     /* Where the message came from, set by the transport with
@@ -373,7 +373,7 @@ size_t sk_msg_count(const struct sk_msg *m, enum sk_hdr_id id);
 struct sk_hdr_iter {
     const struct sk_msg *m;
     enum sk_hdr_id id;
-    size_t idx;          /* next header index to look at */
+    size_t idx; /* next header index to look at */
     struct sk_slice rest;
     const struct sk_hdr *hdr; /* header of the value last returned */
 };
@@ -438,7 +438,7 @@ struct sk_edit_op {
  * written byte for byte. Slices passed in must outlive the serialization. */
 struct sk_msg_edit {
     const struct sk_msg *m;
-    struct sk_slice ruri;  /* replacement Request-URI, or empty */
+    struct sk_slice ruri; /* replacement Request-URI, or empty */
     bool replace_body;
     struct sk_slice body;
     struct sk_edit_op ops[SK_MSG_EDIT_MAX_OPS];

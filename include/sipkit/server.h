@@ -34,20 +34,20 @@ struct sk_server_config {
     bool trace;
     unsigned tcp_idle_timeout; /* seconds */
     unsigned tcp_max_connections;
-    unsigned tcp_max_buffer;   /* bytes per connection */
-    unsigned max_message_size; /* bytes; larger requests get 513 */
-    unsigned drain_timeout;    /* seconds */
+    unsigned tcp_max_buffer;                    /* bytes per connection */
+    unsigned max_message_size;                  /* bytes; larger requests get 513 */
+    unsigned drain_timeout;                     /* seconds */
     char auth_algorithms[SK_SERVER_DOMAIN_MAX]; /* digest algorithms offered, by preference */
-    unsigned min_expires;      /* registrar: shorter non-zero expiries get 423 */
-    unsigned max_expires;      /* registrar: longer ones are capped */
-    unsigned default_expires;  /* registrar: no expires parameter, no Expires */
-    unsigned max_contacts;     /* registrar: bindings per address-of-record */
-    unsigned sub_min_expires;  /* events: shorter SUBSCRIBE / PUBLISH expiries get 423 */
-    unsigned sub_max_expires;  /* events: longer ones are capped */
+    unsigned min_expires;                       /* registrar: shorter non-zero expiries get 423 */
+    unsigned max_expires;                       /* registrar: longer ones are capped */
+    unsigned default_expires;                   /* registrar: no expires parameter, no Expires */
+    unsigned max_contacts;                      /* registrar: bindings per address-of-record */
+    unsigned sub_min_expires;     /* events: shorter SUBSCRIBE / PUBLISH expiries get 423 */
+    unsigned sub_max_expires;     /* events: longer ones are capped */
     unsigned sub_default_expires; /* events: no Expires header */
     char watch_policy[SK_SERVER_DOMAIN_MAX]; /* events: "domain" or "self" */
-    unsigned proxy_timer_c;    /* proxy: Timer C of a forwarded INVITE, seconds */
-    bool listen_from_args;     /* internal: --listen replaced the file's list */
+    unsigned proxy_timer_c;                  /* proxy: Timer C of a forwarded INVITE, seconds */
+    bool listen_from_args;                   /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {

@@ -260,10 +260,10 @@ size_t sk_location_count(struct sk_location *loc);
  * valid during the call only.
  */
 
-#define SK_SUB_KEY_MAX  64  /* our tag in the dialog: unique, the key */
-#define SK_SUB_PKG_MAX  32
-#define SK_SUB_ID_MAX   64  /* the Event header's id parameter */
-#define SK_SUB_TAG_MAX  128
+#define SK_SUB_KEY_MAX   64 /* our tag in the dialog: unique, the key */
+#define SK_SUB_PKG_MAX   32
+#define SK_SUB_ID_MAX    64 /* the Event header's id parameter */
+#define SK_SUB_TAG_MAX   128
 #define SK_SUB_ROUTE_MAX 2048
 
 enum sk_sub_state {
@@ -275,13 +275,13 @@ enum sk_sub_state {
 /* One subscription seen from the notifier: the dialog (RFC 3261 §12.1.1
  * as UAS, RFC 6665 §4.2.1) and the subscription's own state. */
 struct sk_subscription {
-    char key[SK_SUB_KEY_MAX + 1];       /* our To tag, unique per subscription */
-    char package[SK_SUB_PKG_MAX + 1];   /* Event package, e.g. "presence" */
-    char event_id[SK_SUB_ID_MAX + 1];   /* Event id parameter, may be empty */
+    char key[SK_SUB_KEY_MAX + 1];     /* our To tag, unique per subscription */
+    char package[SK_SUB_PKG_MAX + 1]; /* Event package, e.g. "presence" */
+    char event_id[SK_SUB_ID_MAX + 1]; /* Event id parameter, may be empty */
     char call_id[SK_LOC_CALLID_MAX + 1];
-    char remote_tag[SK_SUB_TAG_MAX + 1]; /* the watcher's From tag */
-    char local_uri[SK_LOC_URI_MAX + 1];  /* SUBSCRIBE's To URI: our From */
-    char remote_uri[SK_LOC_URI_MAX + 1]; /* SUBSCRIBE's From URI: our To */
+    char remote_tag[SK_SUB_TAG_MAX + 1];    /* the watcher's From tag */
+    char local_uri[SK_LOC_URI_MAX + 1];     /* SUBSCRIBE's To URI: our From */
+    char remote_uri[SK_LOC_URI_MAX + 1];    /* SUBSCRIBE's From URI: our To */
     char remote_target[SK_LOC_URI_MAX + 1]; /* SUBSCRIBE's Contact URI */
     /* §12.1.1: the Record-Route values of the SUBSCRIBE, in order, joined
      * with ", "; empty when none. */

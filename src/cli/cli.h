@@ -10,13 +10,13 @@
 
 /* Exit statuses shared by every subcommand (docs/cli.md). */
 enum sk_exit {
-    SK_EXIT_OK = 0,       /* success (a 2xx final response for client commands) */
-    SK_EXIT_FAIL = 1,     /* a negative outcome: invalid message, non-2xx final, ... */
-    SK_EXIT_USAGE = 2,    /* bad command line */
-    SK_EXIT_TIMEOUT = 3,  /* no response in time */
-    SK_EXIT_NETWORK = 4,  /* socket or name resolution error */
-    SK_EXIT_AUTH = 5,     /* credentials refused (a second 401/407) */
-    SK_EXIT_SYSTEM = 6,   /* storage, configuration or system error */
+    SK_EXIT_OK = 0,      /* success (a 2xx final response for client commands) */
+    SK_EXIT_FAIL = 1,    /* a negative outcome: invalid message, non-2xx final, ... */
+    SK_EXIT_USAGE = 2,   /* bad command line */
+    SK_EXIT_TIMEOUT = 3, /* no response in time */
+    SK_EXIT_NETWORK = 4, /* socket or name resolution error */
+    SK_EXIT_AUTH = 5,    /* credentials refused (a second 401/407) */
+    SK_EXIT_SYSTEM = 6,  /* storage, configuration or system error */
 };
 
 /* Subcommands (one file each: src/cli/cmd_<name>.c). */

@@ -339,14 +339,14 @@ static void json_message(struct sk_buf *b, const char *file, const struct sk_msg
 
 static void text_summary(const struct sk_msg *m)
 {
-    static const enum sk_hdr_id key[] = {SK_HDR_VIA,     SK_HDR_FROM,    SK_HDR_TO,
-                                         SK_HDR_CALL_ID, SK_HDR_CSEQ,    SK_HDR_MAX_FORWARDS,
-                                         SK_HDR_CONTACT, SK_HDR_EXPIRES, SK_HDR_CONTENT_TYPE,
+    static const enum sk_hdr_id key[] = {SK_HDR_VIA,           SK_HDR_FROM,    SK_HDR_TO,
+                                         SK_HDR_CALL_ID,       SK_HDR_CSEQ,    SK_HDR_MAX_FORWARDS,
+                                         SK_HDR_CONTACT,       SK_HDR_EXPIRES, SK_HDR_CONTENT_TYPE,
                                          SK_HDR_CONTENT_LENGTH};
 
     if (m->is_request)
-        printf("valid: request %.*s %.*s\n", (int)m->method.len, m->method.p,
-               (int)m->ruri_raw.len, m->ruri_raw.p);
+        printf("valid: request %.*s %.*s\n", (int)m->method.len, m->method.p, (int)m->ruri_raw.len,
+               m->ruri_raw.p);
     else
         printf("valid: response %u %.*s\n", m->status, (int)m->reason.len, m->reason.p);
     for (size_t k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
@@ -370,8 +370,7 @@ static void text_line(const char *file, const struct sk_msg *m, int r)
         printf("%s: valid: request %.*s %.*s\n", file, (int)m->method.len, m->method.p,
                (int)m->ruri_raw.len, m->ruri_raw.p);
     } else {
-        printf("%s: valid: response %u %.*s\n", file, m->status, (int)m->reason.len,
-               m->reason.p);
+        printf("%s: valid: response %u %.*s\n", file, m->status, (int)m->reason.len, m->reason.p);
     }
 }
 

@@ -17,8 +17,8 @@ void sk_msg_edit_init(struct sk_msg_edit *e, const struct sk_msg *m)
     e->m = m;
 }
 
-static int add_op(struct sk_msg_edit *e, enum sk_edit_kind kind, size_t index,
-                  struct sk_slice name, struct sk_slice value)
+static int add_op(struct sk_msg_edit *e, enum sk_edit_kind kind, size_t index, struct sk_slice name,
+                  struct sk_slice value)
 {
     if (e->nops >= SK_MSG_EDIT_MAX_OPS)
         return SK_ETOOBIG;

@@ -44,7 +44,7 @@ struct sk_server {
     struct sk_auth *auth;
     struct sk__merge *merge;
     struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
-    struct sk__proxy *proxy; /* running forks (proxy_run.c) */
+    struct sk__proxy *proxy;   /* running forks (proxy_run.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */

@@ -195,12 +195,11 @@ void sk_test_check_fields(const char *name, const struct sk_msg *m, const char *
         *eq = '\0';
         struct sk_slice got = field(m, item, tmp);
         if (!sk_slice_eq(got, S(eq + 1))) {
-            print_error("case '%s': %s is \"%.*s\", expected \"%s\"\n", name, item,
-                        (int)got.len, got.p ? got.p : "", eq + 1);
+            print_error("case '%s': %s is \"%.*s\", expected \"%s\"\n", name, item, (int)got.len,
+                        got.p ? got.p : "", eq + 1);
             free(checks);
             fail();
         }
     }
     free(checks);
 }
-

@@ -120,7 +120,7 @@ void sk_test_assert_slice(struct sk_slice sl, const char *cstr, const char *file
 {
     if (sk_slice_eq(sl, sk_slice_cstr(cstr)))
         return;
-    print_error("%s:%d: slice \"%.*s\" != \"%s\"\n", file, line, (int)sl.len,
-                sl.p ? sl.p : "", cstr);
+    print_error("%s:%d: slice \"%.*s\" != \"%s\"\n", file, line, (int)sl.len, sl.p ? sl.p : "",
+                cstr);
     fail();
 }

@@ -35,7 +35,8 @@ static const struct verdict rfc4475[] = {
      "|call_id=wsinv.ndaksdj@192.0.2.1|max_forwards=68|content_length=150"},
     {"intmeth", SK_CAUSE_NONE, 0,
      "method=!interesting-Method0123456789_*+`.%indeed'~|method_id=0"
-     "|ruri.user=1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*|ruri.password=&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"
+     "|ruri.user=1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/"
+     ";;*|ruri.password=&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"
      "|ruri.host=example.com|from.tag=_token~1'+`*%!-."},
     {"esc01", SK_CAUSE_NONE, 0, "ruri.user=sips%3Auser%40example.com|ruri.host=example.net"},
     {"escnull", SK_CAUSE_NONE, 0, "contacts=2|contact1.uri.user=%00|contact2.uri.user=%00%00"},

@@ -24,13 +24,13 @@ struct msg_case {
     bool raw; /* send text as is, no LF -> CRLF */
 };
 
-#define VIA "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\n"
-#define FROM "From: Alice <sip:alice@atlanta.com>;tag=1928301774\n"
-#define TO "To: Bob <sip:bob@biloxi.com>\n"
-#define CID "Call-ID: a84b4c76e66710@pc33.atlanta.com\n"
-#define MF "Max-Forwards: 70\n"
+#define VIA          "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\n"
+#define FROM         "From: Alice <sip:alice@atlanta.com>;tag=1928301774\n"
+#define TO           "To: Bob <sip:bob@biloxi.com>\n"
+#define CID          "Call-ID: a84b4c76e66710@pc33.atlanta.com\n"
+#define MF           "Max-Forwards: 70\n"
 #define HDRS(method) VIA MF TO FROM CID "CSeq: 314159 " method "\n"
-#define REQ(method) method " sip:bob@biloxi.com SIP/2.0\n" HDRS(method)
+#define REQ(method)  method " sip:bob@biloxi.com SIP/2.0\n" HDRS(method)
 #define RESP(status) "SIP/2.0 " status "\n" VIA TO FROM CID "CSeq: 314159 INVITE\n"
 
 static const struct msg_case cases[] = {
@@ -42,47 +42,58 @@ static const struct msg_case cases[] = {
      "|cseq.method=INVITE|max_forwards=70|content_length=0|nhdrs=7|body="},
     {"no Content-Length on a datagram takes the rest as body", REQ("MESSAGE") "\nhello",
      SK_CAUSE_NONE, 0, "body=hello|content_length=-1"},
-    {"body framed by Content-Length", REQ("MESSAGE") "Content-Length: 5\n\nhello", SK_CAUSE_NONE,
-     0, "body=hello|content_length=5"},
+    {"body framed by Content-Length", REQ("MESSAGE") "Content-Length: 5\n\nhello", SK_CAUSE_NONE, 0,
+     "body=hello|content_length=5"},
     {"extra datagram bytes past Content-Length are ignored",
      REQ("MESSAGE") "Content-Length: 2\n\nhello", SK_CAUSE_NONE, 0, "body=he|trailing=llo"},
-    {"compact forms", "INVITE sip:bob@biloxi.com SIP/2.0\nv: SIP/2.0/TCP h.example.com;branch=z9hG4bKc\n"
+    {"compact forms",
+     "INVITE sip:bob@biloxi.com SIP/2.0\nv: SIP/2.0/TCP h.example.com;branch=z9hG4bKc\n"
      "f: <sip:a@atlanta.com>;tag=1\nt: sip:bob@biloxi.com\ni: cid1\nCSeq: 1 INVITE\nl: 0\n"
      "m: <sip:a@10.0.0.1>\nc: application/sdp\nk: 100rel\n\n",
      SK_CAUSE_NONE, 0,
      "via.transport=TCP|from.tag=1|to.uri.user=bob|call_id=cid1|content_length=0"
      "|hdr:Contact=<sip:a@10.0.0.1>|hdr:Content-Type=application/sdp|hdr:Supported=100rel"},
     {"header names are case-insensitive",
-     "OPTIONS sip:bob@biloxi.com SIP/2.0\nVIA: SIP/2.0/UDP h;branch=z9hG4bKx\nfrom: <sip:a@b>;tag=9\n"
+     "OPTIONS sip:bob@biloxi.com SIP/2.0\nVIA: SIP/2.0/UDP h;branch=z9hG4bKx\nfrom: "
+     "<sip:a@b>;tag=9\n"
      "tO: <sip:c@d>\ncall-id: x\ncseq: 2 OPTIONS\n\n",
      SK_CAUSE_NONE, 0, "via.host=h|from.tag=9|to.uri.host=d|cseq.num=2|call_id=x"},
     {"line folding in a header value",
      "OPTIONS sip:bob@biloxi.com SIP/2.0\n" VIA FROM TO CID "CSeq: 7\n   OPTIONS\nSubject: I know\n"
      " you're there,\n\tpick up!\n\n",
-     SK_CAUSE_NONE, 0, "cseq.num=7|cseq.method=OPTIONS|hdr:Subject=I know\r\n you're there,\r\n\tpick up!"},
+     SK_CAUSE_NONE, 0,
+     "cseq.num=7|cseq.method=OPTIONS|hdr:Subject=I know\r\n you're there,\r\n\tpick up!"},
     {"whitespace before the colon", REQ("OPTIONS") "Subject   :   hi  \n\n", SK_CAUSE_NONE, 0,
      "hdr:Subject=hi"},
     {"empty header value", REQ("OPTIONS") "Subject:\nSupported:\n\n", SK_CAUSE_NONE, 0,
      "hdr:Subject=|hdr:Supported="},
-    {"unknown header kept as written", REQ("OPTIONS") "X-Weird_Name!: a, b ,c\n\n",
-     SK_CAUSE_NONE, 0, "hdr:X-Weird_Name!=a, b ,c"},
-    {"several Vias in one header", "BYE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP first.example.com:5061"
+    {"unknown header kept as written", REQ("OPTIONS") "X-Weird_Name!: a, b ,c\n\n", SK_CAUSE_NONE,
+     0, "hdr:X-Weird_Name!=a, b ,c"},
+    {"several Vias in one header",
+     "BYE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP first.example.com:5061"
      ";branch=z9hG4bK1, SIP/2.0/TCP second.example.com;branch=z9hG4bK2\n" FROM TO CID
-     "CSeq: 3 BYE\n\n", SK_CAUSE_NONE, 0,
-     "via.host=first.example.com|via.port=5061|via.branch=z9hG4bK1|vias=2|via2.host=second.example.com"},
+     "CSeq: 3 BYE\n\n",
+     SK_CAUSE_NONE, 0,
+     "via.host=first.example.com|via.port=5061|via.branch=z9hG4bK1|vias=2|via2.host=second.example."
+     "com"},
     {"Vias across repeated headers",
-     "BYE sip:b@h SIP/2.0\n" VIA "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb;received=192.0.2.9\n"
-     FROM TO CID "CSeq: 3 BYE\n\n", SK_CAUSE_NONE, 0, "vias=2|via2.host=192.0.2.1|via2.received=192.0.2.9"},
-    {"Via with rport and received", "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;rport;"
-     "branch=z9hG4bKr\n" FROM TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0,
-     "via.rport=0|via.has_rport=1|via.port=5060"},
-    {"Via with IPv6 sent-by", "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::9:1]:5070;"
-     "branch=z9hG4bK6\n" FROM TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0,
-     "via.host=[2001:db8::9:1]|via.port=5070"},
+     "BYE sip:b@h SIP/2.0\n" VIA
+     "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKb;received=192.0.2.9\n" FROM TO CID
+     "CSeq: 3 BYE\n\n",
+     SK_CAUSE_NONE, 0, "vias=2|via2.host=192.0.2.1|via2.received=192.0.2.9"},
+    {"Via with rport and received",
+     "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;rport;"
+     "branch=z9hG4bKr\n" FROM TO CID "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_NONE, 0, "via.rport=0|via.has_rport=1|via.port=5060"},
+    {"Via with IPv6 sent-by",
+     "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::9:1]:5070;"
+     "branch=z9hG4bK6\n" FROM TO CID "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_NONE, 0, "via.host=[2001:db8::9:1]|via.port=5070"},
     {"Request-URI with IPv6 host", "OPTIONS sip:[2001:db8::10]:5060 SIP/2.0\n" HDRS("OPTIONS") "\n",
      SK_CAUSE_NONE, 0, "ruri.host=[2001:db8::10]|ruri.port=5060|ruri.user="},
-    {"sips Request-URI with params", "OPTIONS sips:alice@atlanta.com;transport=tcp;lr SIP/2.0\n"
-     HDRS("OPTIONS") "\n", SK_CAUSE_NONE, 0, "ruri.scheme=sips|ruri.params=transport=tcp;lr"},
+    {"sips Request-URI with params",
+     "OPTIONS sips:alice@atlanta.com;transport=tcp;lr SIP/2.0\n" HDRS("OPTIONS") "\n",
+     SK_CAUSE_NONE, 0, "ruri.scheme=sips|ruri.params=transport=tcp;lr"},
     {"tel Request-URI", "INVITE tel:+1-201-555-0123 SIP/2.0\n" HDRS("INVITE") "\n", SK_CAUSE_NONE,
      0, "ruri.scheme=tel|ruri.user=+1-201-555-0123"},
     {"unknown scheme parses (the server answers 416)",
@@ -90,40 +101,49 @@ static const struct msg_case cases[] = {
      "ruri.scheme=other"},
     {"escaped user part", "OPTIONS sip:%61lice@atlanta.com SIP/2.0\n" HDRS("OPTIONS") "\n",
      SK_CAUSE_NONE, 0, "ruri.user=%61lice"},
-    {"user part with password", "OPTIONS sip:alice:secret@atlanta.com SIP/2.0\n" HDRS("OPTIONS") "\n",
-     SK_CAUSE_NONE, 0, "ruri.user=alice|ruri.password=secret"},
+    {"user part with password",
+     "OPTIONS sip:alice:secret@atlanta.com SIP/2.0\n" HDRS("OPTIONS") "\n", SK_CAUSE_NONE, 0,
+     "ruri.user=alice|ruri.password=secret"},
     {"extension method", "FOO sip:bob@biloxi.com SIP/2.0\n" HDRS("FOO") "\n", SK_CAUSE_NONE, 0,
      "method=FOO|method_id=0|cseq.method=FOO"},
     {"method names are case-sensitive", "invite sip:bob@biloxi.com SIP/2.0\n" HDRS("invite") "\n",
      SK_CAUSE_NONE, 0, "method=invite|method_id=0"},
-    {"quoted display name with escapes", "OPTIONS sip:b@h SIP/2.0\n" VIA
-     "From: \"Bob \\\"the\\\" Builder\" <sip:bob@h>;tag=77\n" TO CID "CSeq: 1 OPTIONS\n\n",
+    {"quoted display name with escapes",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA "From: \"Bob \\\"the\\\" Builder\" <sip:bob@h>;tag=77\n" TO CID
+     "CSeq: 1 OPTIONS\n\n",
      SK_CAUSE_NONE, 0, "from.tag=77|from.uri.user=bob"},
-    {"addr-spec From with tag parameter", "OPTIONS sip:b@h SIP/2.0\n" VIA
-     "From: sip:carol@chicago.com;tag=887s\n" TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0,
-     "from.tag=887s|from.uri.user=carol|from.uri.params="},
-    {"display name without space before <", "OPTIONS sip:b@h SIP/2.0\n" VIA
-     "From: caller<sip:caller@example.com>;tag=323\n" TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE,
-     0, "from.display=caller|from.tag=323"},
+    {"addr-spec From with tag parameter",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA "From: sip:carol@chicago.com;tag=887s\n" TO CID
+     "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_NONE, 0, "from.tag=887s|from.uri.user=carol|from.uri.params="},
+    {"display name without space before <",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA "From: caller<sip:caller@example.com>;tag=323\n" TO CID
+     "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_NONE, 0, "from.display=caller|from.tag=323"},
     {"leading CRLFs before the start line are skipped", "\n\n" REQ("OPTIONS") "\n", SK_CAUSE_NONE,
      0, "method=OPTIONS"},
     {"bare LF line ends are tolerated",
      "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKl\nFrom: <sip:a@b>;tag=1\n"
      "To: <sip:c@d>\nCall-ID: lf\nCSeq: 1 OPTIONS\n\n",
      SK_CAUSE_NONE, 0, "call_id=lf|cseq.num=1", true},
-    {"Max-Forwards zero parses (the server answers 483)", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO
-     CID "CSeq: 1 OPTIONS\nMax-Forwards: 0\n\n", SK_CAUSE_NONE, 0, "max_forwards=0"},
+    {"Max-Forwards zero parses (the server answers 483)",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 OPTIONS\nMax-Forwards: 0\n\n",
+     SK_CAUSE_NONE, 0, "max_forwards=0"},
     {"Max-Forwards absent (RFC 2543 peers)",
      "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0,
      "max_forwards=-1"},
-    {"CSeq at the largest allowed value", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 2147483647 OPTIONS\n\n", SK_CAUSE_NONE, 0, "cseq.num=2147483647"},
-    {"Call-ID with word characters", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO
+    {"CSeq at the largest allowed value",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 2147483647 OPTIONS\n\n", SK_CAUSE_NONE, 0,
+     "cseq.num=2147483647"},
+    {"Call-ID with word characters",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO
      "Call-ID: a.b-c!d%e*f_g+h`i'j~k(l)m<n>o:p\\q\"r/s[t]u?v{w}x@host\nCSeq: 1 OPTIONS\n\n",
      SK_CAUSE_NONE, 0, "call_id=a.b-c!d%e*f_g+h`i'j~k(l)m<n>o:p\\q\"r/s[t]u?v{w}x@host"},
-    {"multi-valued Contact across headers", REQ("REGISTER")
-     "Contact: <sip:a@10.0.0.1>;expires=60;q=0.5, \"X\" <sip:b@10.0.0.2>\nContact: sip:c@10.0.0.3\n\n",
-     SK_CAUSE_NONE, 0, "contacts=3|contact1.expires=60|contact1.q=500|contact2.display=X"
+    {"multi-valued Contact across headers",
+     REQ("REGISTER") "Contact: <sip:a@10.0.0.1>;expires=60;q=0.5, \"X\" <sip:b@10.0.0.2>\nContact: "
+                     "sip:c@10.0.0.3\n\n",
+     SK_CAUSE_NONE, 0,
+     "contacts=3|contact1.expires=60|contact1.q=500|contact2.display=X"
      "|contact3.host=10.0.0.3"},
     {"Contact star", REQ("REGISTER") "Contact: *\nExpires: 0\n\n", SK_CAUSE_NONE, 0,
      "contacts=1|contact1.star=1|expires=0"},
@@ -149,22 +169,23 @@ static const struct msg_case cases[] = {
     {"trailing space after version", "OPTIONS sip:b@h SIP/2.0 \n" HDRS("OPTIONS") "\n",
      SK_CAUSE_START_LINE, 0, ""},
     {"missing version", "OPTIONS sip:b@h\n" HDRS("OPTIONS") "\n", SK_CAUSE_START_LINE, 0, ""},
-    {"version garbage", "OPTIONS sip:b@h HTTP/1.1\n" HDRS("OPTIONS") "\n", SK_CAUSE_START_LINE,
-     0, ""},
-    {"unknown SIP version", "OPTIONS sip:b@h SIP/7.0\n" HDRS("OPTIONS") "\n", SK_CAUSE_VERSION,
-     0, "is_request=1|respondable=1"},
+    {"version garbage", "OPTIONS sip:b@h HTTP/1.1\n" HDRS("OPTIONS") "\n", SK_CAUSE_START_LINE, 0,
+     ""},
+    {"unknown SIP version", "OPTIONS sip:b@h SIP/7.0\n" HDRS("OPTIONS") "\n", SK_CAUSE_VERSION, 0,
+     "is_request=1|respondable=1"},
     {"response with unknown SIP version", "SIP/3.0 200 OK\n" VIA TO FROM CID "CSeq: 1 INVITE\n\n",
      SK_CAUSE_VERSION, 0, ""},
-    {"bad method characters", "OPT(ONS sip:b@h SIP/2.0\n" HDRS("OPTIONS") "\n", SK_CAUSE_METHOD,
-     0, ""},
+    {"bad method characters", "OPT(ONS sip:b@h SIP/2.0\n" HDRS("OPTIONS") "\n", SK_CAUSE_METHOD, 0,
+     ""},
     {"Request-URI in angle brackets", "INVITE <sip:bob@biloxi.com> SIP/2.0\n" HDRS("INVITE") "\n",
      SK_CAUSE_REQUEST_URI, 0, ""},
-    {"Request-URI with headers", "INVITE sip:bob@biloxi.com?Route=%3Csip:x%3E SIP/2.0\n"
-     HDRS("INVITE") "\n", SK_CAUSE_REQUEST_URI, 0, ""},
+    {"Request-URI with headers",
+     "INVITE sip:bob@biloxi.com?Route=%3Csip:x%3E SIP/2.0\n" HDRS("INVITE") "\n",
+     SK_CAUSE_REQUEST_URI, 0, ""},
     {"Request-URI without host", "INVITE sip: SIP/2.0\n" HDRS("INVITE") "\n", SK_CAUSE_REQUEST_URI,
      0, ""},
-    {"Request-URI port out of range", "INVITE sip:bob@biloxi.com:65536 SIP/2.0\n" HDRS("INVITE")
-     "\n", SK_CAUSE_REQUEST_URI, 0, ""},
+    {"Request-URI port out of range",
+     "INVITE sip:bob@biloxi.com:65536 SIP/2.0\n" HDRS("INVITE") "\n", SK_CAUSE_REQUEST_URI, 0, ""},
     {"Request-URI bad escape", "INVITE sip:b%4@biloxi.com SIP/2.0\n" HDRS("INVITE") "\n",
      SK_CAUSE_REQUEST_URI, 0, ""},
     {"Request-URI IPv6 without brackets", "INVITE sip:2001:db8::1 SIP/2.0\n" HDRS("INVITE") "\n",
@@ -177,20 +198,21 @@ static const struct msg_case cases[] = {
     {"NUL byte in the start line", "OPTIONS sip:b\0@h SIP/2.0\n" HDRS("OPTIONS") "\n",
      SK_CAUSE_NUL_BYTE, 0, ""},
     /* ---- invalid: header section ---- */
-    {"header line without colon", REQ("OPTIONS") "Foobar roobar\n\n", SK_CAUSE_HEADER_LINE, 0,
-     ""},
+    {"header line without colon", REQ("OPTIONS") "Foobar roobar\n\n", SK_CAUSE_HEADER_LINE, 0, ""},
     {"header with empty name", REQ("OPTIONS") ": value\n\n", SK_CAUSE_HEADER_LINE, 0, ""},
     {"header name with a space inside", REQ("OPTIONS") "Sub ject: x\n\n", SK_CAUSE_HEADER_LINE, 0,
      ""},
-    {"continuation line before any header", "OPTIONS sip:b@h SIP/2.0\n  folded\n" HDRS("OPTIONS")
-     "\n", SK_CAUSE_HEADER_LINE, 0, ""},
+    {"continuation line before any header",
+     "OPTIONS sip:b@h SIP/2.0\n  folded\n" HDRS("OPTIONS") "\n", SK_CAUSE_HEADER_LINE, 0, ""},
     {"header section cut inside a line", REQ("OPTIONS") "Subject: cut", SK_CAUSE_NO_END_OF_HEADERS,
      0, ""},
     {"NUL byte in a header", REQ("OPTIONS") "Subject: a\0b\n\n", SK_CAUSE_NUL_BYTE, 0, ""},
-    {"missing Via parses but cannot be answered", "OPTIONS sip:b@h SIP/2.0\n" FROM TO CID
-     "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0, "respondable=0|vias=0"},
-    {"missing empty line at the end of a datagram", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 1 OPTIONS\n", SK_CAUSE_NONE, 0, "respondable=1|body=|cseq.num=1"},
+    {"missing Via parses but cannot be answered",
+     "OPTIONS sip:b@h SIP/2.0\n" FROM TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_NONE, 0,
+     "respondable=0|vias=0"},
+    {"missing empty line at the end of a datagram",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 OPTIONS\n", SK_CAUSE_NONE, 0,
+     "respondable=1|body=|cseq.num=1"},
     {"missing From", "OPTIONS sip:b@h SIP/2.0\n" VIA TO CID "CSeq: 1 OPTIONS\n\n",
      SK_CAUSE_MISSING_HDR, SK_HDR_FROM, ""},
     {"missing To", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM CID "CSeq: 1 OPTIONS\n\n",
@@ -209,38 +231,51 @@ static const struct msg_case cases[] = {
      SK_HDR_MAX_FORWARDS, ""},
     {"two Content-Length headers", REQ("OPTIONS") "Content-Length: 0\nl: 0\n\n",
      SK_CAUSE_DUPLICATE_HDR, SK_HDR_CONTENT_LENGTH, ""},
-    {"malformed top Via", "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0 h;branch=z9hG4bKx\n" FROM TO CID
-     "CSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
-    {"Via with empty host", "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP ;branch=z9hG4bKx\n" FROM TO
-     CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
-    {"Via port out of range", "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h:99999;branch=z9hG4bKx\n"
-     FROM TO CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
-    {"unterminated quote in From", "OPTIONS sip:b@h SIP/2.0\n" VIA
-     "From: \"Alice <sip:alice@a.com>;tag=1\n" TO CID "CSeq: 1 OPTIONS\n\n",
+    {"malformed top Via",
+     "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0 h;branch=z9hG4bKx\n" FROM TO CID "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
+    {"Via with empty host",
+     "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP ;branch=z9hG4bKx\n" FROM TO CID
+     "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
+    {"Via port out of range",
+     "OPTIONS sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h:99999;branch=z9hG4bKx\n" FROM TO CID
+     "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_VIA, ""},
+    {"unterminated quote in From",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA "From: \"Alice <sip:alice@a.com>;tag=1\n" TO CID
+     "CSeq: 1 OPTIONS\n\n",
      SK_CAUSE_MALFORMED_HDR, SK_HDR_FROM, ""},
-    {"From URI with a space", "OPTIONS sip:b@h SIP/2.0\n" VIA "From: <sip:al ice@a.com>;tag=1\n" TO
-     CID "CSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_FROM, ""},
-    {"To without closing >", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM "To: <sip:bob@biloxi.com\n" CID
-     "CSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_TO, ""},
+    {"From URI with a space",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA "From: <sip:al ice@a.com>;tag=1\n" TO CID
+     "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_FROM, ""},
+    {"To without closing >",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM "To: <sip:bob@biloxi.com\n" CID "CSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_TO, ""},
     {"empty Call-ID", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO "Call-ID:\nCSeq: 1 OPTIONS\n\n",
      SK_CAUSE_MALFORMED_HDR, SK_HDR_CALL_ID, ""},
-    {"Call-ID with a space", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO
-     "Call-ID: a b\nCSeq: 1 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_CALL_ID, ""},
+    {"Call-ID with a space",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO "Call-ID: a b\nCSeq: 1 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_CALL_ID, ""},
     {"CSeq without method", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1\n\n",
      SK_CAUSE_MALFORMED_HDR, SK_HDR_CSEQ, ""},
     {"CSeq at 2^31", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 2147483648 OPTIONS\n\n",
      SK_CAUSE_MALFORMED_HDR, SK_HDR_CSEQ, ""},
-    {"CSeq with a huge number", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 36893488147419103232 OPTIONS\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_CSEQ, ""},
+    {"CSeq with a huge number",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 36893488147419103232 OPTIONS\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_CSEQ, ""},
     {"negative CSeq", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: -1 OPTIONS\n\n",
      SK_CAUSE_MALFORMED_HDR, SK_HDR_CSEQ, ""},
-    {"CSeq method differs from the request's", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 1 INVITE\n\n", SK_CAUSE_CSEQ_METHOD, SK_HDR_CSEQ, "respondable=1"},
-    {"Max-Forwards not a number", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 1 OPTIONS\nMax-Forwards: seventy\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_MAX_FORWARDS,
-     ""},
-    {"Max-Forwards 300", "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID
-     "CSeq: 1 OPTIONS\nMax-Forwards: 300\n\n", SK_CAUSE_MALFORMED_HDR, SK_HDR_MAX_FORWARDS, ""},
+    {"CSeq method differs from the request's",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 INVITE\n\n", SK_CAUSE_CSEQ_METHOD,
+     SK_HDR_CSEQ, "respondable=1"},
+    {"Max-Forwards not a number",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 OPTIONS\nMax-Forwards: seventy\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_MAX_FORWARDS, ""},
+    {"Max-Forwards 300",
+     "OPTIONS sip:b@h SIP/2.0\n" VIA FROM TO CID "CSeq: 1 OPTIONS\nMax-Forwards: 300\n\n",
+     SK_CAUSE_MALFORMED_HDR, SK_HDR_MAX_FORWARDS, ""},
     {"negative Content-Length", REQ("MESSAGE") "Content-Length: -999\n\nabc",
      SK_CAUSE_CONTENT_LENGTH, SK_HDR_CONTENT_LENGTH, ""},
     {"Content-Length with letters", REQ("MESSAGE") "Content-Length: 1x\n\nabc",
@@ -318,8 +353,8 @@ static void error_phrases(void **state)
     struct sk_msg m;
     char why[128];
     size_t len;
-    char *buf = to_crlf(REQ("OPTIONS") "Call-ID: x\n\n", strlen(REQ("OPTIONS") "Call-ID: x\n\n"),
-                        &len);
+    char *buf =
+        to_crlf(REQ("OPTIONS") "Call-ID: x\n\n", strlen(REQ("OPTIONS") "Call-ID: x\n\n"), &len);
     (void)state;
 
     sk_msg_init(&m);

@@ -9,22 +9,21 @@
 
 #include <sipkit/msg.h>
 
-static const char invite[] =
-    "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport\r\n"
-    "v: SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bK1\r\n"
-    "Max-Forwards: 70\r\n"
-    "To: Bob <sip:bob@biloxi.com>\r\n"
-    "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
-    "Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n"
-    "CSeq: 314159 INVITE\r\n"
-    "Route: <sip:proxy.biloxi.com;lr>\r\n"
-    "Subject: folded\r\n  value\r\n"
-    "Contact: <sip:alice@pc33.atlanta.com>\r\n"
-    "Content-Type: application/sdp\r\n"
-    "Content-Length: 4\r\n"
-    "\r\n"
-    "v=0\n";
+static const char invite[] = "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds;rport\r\n"
+                             "v: SIP/2.0/UDP proxy.atlanta.com;branch=z9hG4bK1\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "To: Bob <sip:bob@biloxi.com>\r\n"
+                             "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+                             "Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n"
+                             "CSeq: 314159 INVITE\r\n"
+                             "Route: <sip:proxy.biloxi.com;lr>\r\n"
+                             "Subject: folded\r\n  value\r\n"
+                             "Contact: <sip:alice@pc33.atlanta.com>\r\n"
+                             "Content-Type: application/sdp\r\n"
+                             "Content-Length: 4\r\n"
+                             "\r\n"
+                             "v=0\n";
 
 static void parse_ok(struct sk_msg *m, const char *text, size_t len, enum sk_msg_mode mode)
 {
@@ -156,11 +155,12 @@ static void response_copies_dialog_headers(void **state)
 
 static void response_keeps_existing_to_tag(void **state)
 {
-    static const char bye[] = "BYE sip:alice@pc33.atlanta.com SIP/2.0\r\n"
-                              "Via: SIP/2.0/TCP 192.0.2.4;branch=z9hG4bKnashds10\r\n"
-                              "From: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\n"
-                              "To: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
-                              "Call-ID: a84b4c76e66710\r\nCSeq: 231 BYE\r\nContent-Length: 0\r\n\r\n";
+    static const char bye[] =
+        "BYE sip:alice@pc33.atlanta.com SIP/2.0\r\n"
+        "Via: SIP/2.0/TCP 192.0.2.4;branch=z9hG4bKnashds10\r\n"
+        "From: Bob <sip:bob@biloxi.com>;tag=a6c85cf\r\n"
+        "To: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+        "Call-ID: a84b4c76e66710\r\nCSeq: 231 BYE\r\nContent-Length: 0\r\n\r\n";
     struct sk_msg m;
     struct sk_buf out;
     (void)state;
@@ -242,8 +242,8 @@ static void edit_like_a_proxy(void **state)
     size_t route = m.first[SK_HDR_ROUTE] - 1u;
     sk_msg_edit_init(&e, &m);
     sk_msg_edit_set_ruri(&e, S("sip:bob@192.0.2.4:5062"));
-    assert_int_equal(sk_msg_edit_insert(&e, via, S("Via"), S("SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKp")),
-                     0);
+    assert_int_equal(
+        sk_msg_edit_insert(&e, via, S("Via"), S("SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKp")), 0);
     assert_int_equal(sk_msg_edit_replace(&e, mf, S("69")), 0);
     assert_int_equal(sk_msg_edit_remove(&e, route), 0);
     assert_int_equal(sk_msg_edit_insert(&e, m.nhdrs, S("Record-Route"), S("<sip:10.0.0.1;lr>")), 0);
@@ -352,8 +352,7 @@ static void limits_are_settings(void **state)
     sk_msg_init(&m);
     assert_int_equal(sk_msg_parse(&m, invite, strlen(invite), SK_MSG_DATAGRAM, &few), SK_EPARSE);
     assert_int_equal(m.cause, SK_CAUSE_TOO_MANY_HEADERS);
-    assert_int_equal(sk_msg_parse(&m, invite, strlen(invite), SK_MSG_DATAGRAM, &small),
-                     SK_ETOOBIG);
+    assert_int_equal(sk_msg_parse(&m, invite, strlen(invite), SK_MSG_DATAGRAM, &small), SK_ETOOBIG);
     assert_int_equal(sk_msg_error(&m, why, sizeof(why)), 513);
     assert_true(m.respondable); /* a 513 can still be sent */
     assert_int_equal(sk_msg_parse(&m, invite, strlen(invite), SK_MSG_DATAGRAM, &short_uri),
