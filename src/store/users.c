@@ -207,11 +207,13 @@ static int write_user(struct sk_store *s, const char *sql, const char *domain, c
     return rc;
 }
 
-int sk_store_user_add(struct sk_store *s, const char *domain, const char *user,
-                      struct sk_slice password)
+/* Derive the HA1s and userhashes of a new password and run sql (add or
+ * change) with them; the derived secrets are wiped afterwards. */
+static int store_password(struct sk_store *s, const char *sql, const char *domain, const char *user,
+                          struct sk_slice password, int *changes)
 {
     struct secrets sec;
-    int rc, changes = 0;
+    int rc;
 
     rc = check_args(domain, user);
     if (rc == 0 && password.len == 0)
@@ -219,33 +221,33 @@ int sk_store_user_add(struct sk_store *s, const char *domain, const char *user,
     if (rc == 0)
         rc = make_secrets(domain, user, password, &sec);
     if (rc == 0)
-        rc = write_user(s,
-                        "INSERT INTO users (domain, username, ha1_md5, ha1_sha256,"
-                        " ha1_sha512_256, uh_md5, uh_sha256, uh_sha512_256, created, updated)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                        domain, user, &sec, &changes);
+        rc = write_user(s, sql, domain, user, &sec, changes);
     OPENSSL_cleanse(&sec, sizeof(sec));
     return rc;
+}
+
+int sk_store_user_add(struct sk_store *s, const char *domain, const char *user,
+                      struct sk_slice password)
+{
+    int changes = 0;
+
+    return store_password(s,
+                          "INSERT INTO users (domain, username, ha1_md5, ha1_sha256,"
+                          " ha1_sha512_256, uh_md5, uh_sha256, uh_sha512_256, created, updated)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                          domain, user, password, &changes);
 }
 
 int sk_store_user_passwd(struct sk_store *s, const char *domain, const char *user,
                          struct sk_slice password)
 {
-    struct secrets sec;
-    int rc, changes = 0;
+    int changes = 0;
+    int rc = store_password(s,
+                            "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_sha512_256 = ?5,"
+                            " uh_md5 = ?6, uh_sha256 = ?7, uh_sha512_256 = ?8, updated = ?9"
+                            " WHERE domain = ?1 AND username = ?2",
+                            domain, user, password, &changes);
 
-    rc = check_args(domain, user);
-    if (rc == 0 && password.len == 0)
-        rc = SK_EINVAL;
-    if (rc == 0)
-        rc = make_secrets(domain, user, password, &sec);
-    if (rc == 0)
-        rc = write_user(s,
-                        "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_sha512_256 = ?5,"
-                        " uh_md5 = ?6, uh_sha256 = ?7, uh_sha512_256 = ?8, updated = ?9"
-                        " WHERE domain = ?1 AND username = ?2",
-                        domain, user, &sec, &changes);
-    OPENSSL_cleanse(&sec, sizeof(sec));
     if (rc == 0 && changes == 0)
         rc = SK_ENOTFOUND;
     return rc;
