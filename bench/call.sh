@@ -32,18 +32,8 @@ SK_PORT=${SK_PORT:-15260}
 KAM_PORT=${KAM_PORT:-15270}
 REG=tests/interop/scenarios/proxy_register.xml
 TMP=$(mktemp -d /tmp/sk-bench-call.XXXXXX)
-PIDS=""
+. bench/lib.sh
 
-cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    if [ -n "${KEEP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-need() { command -v "$1" >/dev/null 2>&1; }
 need sipp || { echo "sipp missing: scripts/deps" >&2; exit 1; }
 [ -x "$SIPKIT" ] || scripts/build
 if ! need kamailio || [ -z "$(find /usr/lib -name db_sqlite.so -path '*kamailio*' 2>/dev/null)" ]; then
@@ -55,16 +45,6 @@ if ! need kamailio || [ -z "$(find /usr/lib -name db_sqlite.so -path '*kamailio*
 fi
 KAM_MODS=$(dirname "$(find /usr/lib -name sl.so -path '*kamailio*' 2>/dev/null | head -n 1)")
 KAM_SQL=/usr/share/kamailio/db_sqlite
-
-tree_ticks() {
-    local pid=$1 total=0 t c
-    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        total=$((total + $(tree_ticks "$c")))
-    done
-    echo "$total"
-}
 
 # register_bob PORT CALLEE_PORT: bob registers from the callee's port (10 s).
 register_bob() {

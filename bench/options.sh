@@ -20,16 +20,7 @@ SIPKIT=${SIPKIT:-build/sipkit}
 SK_PORT=${SK_PORT:-15060}
 KAM_PORT=${KAM_PORT:-15070}
 TMP=$(mktemp -d /tmp/sk-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. bench/lib.sh
 
 command -v sipp >/dev/null || { echo "sipp missing: scripts/deps" >&2; exit 1; }
 [ -x "$SIPKIT" ] || scripts/build
@@ -40,17 +31,6 @@ if ! command -v kamailio >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends kamailio >/dev/null
 fi
 KAM_MODS=$(dirname "$(find /usr/lib -name sl.so -path '*kamailio*' 2>/dev/null | head -n 1)")
-
-# CPU ticks of a process and all its descendants.
-tree_ticks() {
-    local pid=$1 total=0 t c
-    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        total=$((total + $(tree_ticks "$c")))
-    done
-    echo "$total"
-}
 
 wait_udp() { # port: wait until something answers OPTIONS there (10 s)
     for _ in $(seq 1 50); do

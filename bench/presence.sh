@@ -45,18 +45,8 @@ DOMAIN=bench.test
 SK_PORT=${SK_PORT:-17560}
 KAM_PORT=${KAM_PORT:-17570}
 TMP=$(mktemp -d /tmp/sk-bench-pres.XXXXXX)
-PIDS=""
+. bench/lib.sh
 
-cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    [ -n "${KEEP:-}" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-need() { command -v "$1" >/dev/null 2>&1; }
 need sipp || { echo "sipp missing: scripts/deps" >&2; exit 1; }
 need bc || { echo "bc missing" >&2; exit 1; }
 if [ ! -x "$SIPKIT" ]; then
@@ -89,16 +79,6 @@ auth() { printf '[authentication username=%s password=pw-%s]' "$1" "$1"; }
 } >"$TMP/subs.csv"
 sed 's/;pres$/;hot/' "$TMP/subs.csv" >"$TMP/watch.csv"
 sed "s/ROUNDS/$ROUNDS/" bench/scenarios/fanout_watch.xml >"$TMP/fanout_watch.xml"
-
-tree_ticks() {
-    local pid=$1 total=0 t c
-    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        total=$((total + $(tree_ticks "$c")))
-    done
-    echo "$total"
-}
 
 wait_port() { # port: wait until a subscription goes through there (10 s)
     for _ in $(seq 1 50); do

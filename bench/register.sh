@@ -33,18 +33,8 @@ DOMAIN=bench.test
 SK_PORT=${SK_PORT:-15160}
 KAM_PORT=${KAM_PORT:-15170}
 TMP=$(mktemp -d /tmp/sk-bench-reg.XXXXXX)
-PIDS=""
+. bench/lib.sh
 
-cleanup() {
-    for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-    [ -n "${KEEP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-need() { command -v "$1" >/dev/null 2>&1; }
 need sipp || { echo "sipp missing: scripts/deps" >&2; exit 1; }
 [ -x "$SIPKIT" ] || scripts/build
 if ! need kamailio || [ -z "$(find /usr/lib -name db_sqlite.so -path '*kamailio*' 2>/dev/null)" ]; then
@@ -64,16 +54,6 @@ for i in $(seq 0 $((USERS - 1))); do
     printf 'user%04d;%s;[authentication username=user%04d password=pw-user%04d]\n' \
         "$i" "$DOMAIN" "$i" "$i" >> "$TMP/users.csv"
 done
-
-tree_ticks() {
-    local pid=$1 total=0 t c
-    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
-        total=$((total + $(tree_ticks "$c")))
-    done
-    echo "$total"
-}
 
 wait_port() { # port: wait until something answers a REGISTER there (10 s)
     for _ in $(seq 1 50); do
