@@ -49,6 +49,7 @@ struct sk_server_config {
     char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
+    char durability[SK_SERVER_DOMAIN_MAX];      /* store: "crash" or "power" */
     bool listen_from_args;                      /* internal: --listen replaced the file's list */
 };
 

@@ -77,6 +77,10 @@ static const struct sk_option options[] = {
      OFF(foreign_callers), "POLICY",
      "requests from other domains to local users: allow, challenge (a local user's credentials) "
      "or deny"},
+    {"store", "durability", "durability", SK_OPT_STRING, "crash", 0, 0, false, OFF(durability),
+     "LEVEL",
+     "what an acknowledged write survives: crash (kill -9; WAL, synchronous=NORMAL) or power "
+     "(a power cut too: one fsync per group COMMIT)"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };
@@ -403,6 +407,10 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (strcmp(c->watch_policy, "domain") != 0 && strcmp(c->watch_policy, "self") != 0) {
         snprintf(err, errsz, "events watch_policy: '%s' is neither domain nor self",
                  c->watch_policy);
+        return SK_EINVAL;
+    }
+    if (strcmp(c->durability, "crash") != 0 && strcmp(c->durability, "power") != 0) {
+        snprintf(err, errsz, "store durability: '%s' is neither crash nor power", c->durability);
         return SK_EINVAL;
     }
     if (c->domain[0] == '\0')

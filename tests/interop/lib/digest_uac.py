@@ -118,6 +118,8 @@ def main():
     data, _ = request(a, os.urandom(6).hex(), 2, [cred])
     code, msg = exchange(sock, data, a.port)
     print("status=%d" % code)
+    print("reason=%s" % msg.split("\r\n", 1)[0].split(" ", 2)[2])
+    print("contact=sip:%s@127.0.0.1:%d" % (a.from_user or a.user, a.local_port))
     return 0
 
 
