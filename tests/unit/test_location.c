@@ -525,6 +525,42 @@ static void failed_batch_with_purge(void **state)
     sk_test_alloc_unhook();
 }
 
+/* durability = power: the writer's connection fsyncs every COMMIT
+ * (synchronous=FULL, 2); the default survives a process crash (NORMAL, 1). */
+struct syncq {
+    struct sk__wop w; /* first */
+    int sync;
+};
+
+static int pragma_sync(struct sk__writer *w, struct sk__wop *op)
+{
+    sqlite3_stmt *st;
+    int *out = &((struct syncq *)op)->sync;
+    if (sqlite3_prepare_v2(sk__writer_db(w), "PRAGMA synchronous", -1, &st, NULL) != SQLITE_OK)
+        return SK_EIO;
+    *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void durability_levels(void **state)
+{
+    struct sk_store_options o;
+    struct sk_store *st;
+    struct syncq q;
+    (void)state;
+    for (int power = 0; power < 2; power++) {
+        sk_store_options_init(&o);
+        o.durability = power ? SK_STORE_POWER : SK_STORE_CRASH;
+        assert_int_equal(sk_store_open(&st, dir, &o), 0);
+        memset(&q, 0, sizeof(q));
+        q.w.write = pragma_sync;
+        assert_int_equal(sk__writer_run(st->writer, &q.w), 0);
+        assert_int_equal(q.sync, power ? 2 : 1);
+        sk_store_close(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +573,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(survives_kill9, setup, teardown),
         cmocka_unit_test_setup_teardown(commit_fails_keeps_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_batch_with_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(durability_levels, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
