@@ -47,6 +47,8 @@ struct sk_server_config {
     unsigned sub_default_expires; /* events: no Expires header */
     char watch_policy[SK_SERVER_DOMAIN_MAX];    /* events, presence: "domain" or "self" */
     char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
+    unsigned max_subs_per_user;                 /* events: subscriptions one watcher holds */
+    unsigned max_subs_per_address;              /* events: subscriptions one address holds */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
     bool listen_from_args;                      /* internal: --listen replaced the file's list */

@@ -69,6 +69,11 @@ static const struct sk_option options[] = {
     {"events", "dialog_policy", "dialog-policy", SK_OPT_STRING, "self", 0, 0, false,
      OFF(dialog_policy), "POLICY",
      "who may watch a user's calls (dialog package): self (only the user) or domain"},
+    {"events", "max_subs_per_user", "max-subs-per-user", SK_OPT_UINT, "256", 1, 1000000, false,
+     OFF(max_subs_per_user), "N", "subscriptions one watcher may hold; more get 403"},
+    {"events", "max_subs_per_address", "max-subs-per-address", SK_OPT_UINT, "1024", 1, 1000000,
+     false, OFF(max_subs_per_address), "N",
+     "subscriptions one source address may hold; more get 403"},
     /* RFC 3261 §16.6 step 11: Timer C "MUST be set to greater than 3
      * minutes", hence 181 at least. */
     {"proxy", "timer_c", "timer-c", SK_OPT_UINT, "181", 181, 86400, false, OFF(proxy_timer_c),

@@ -17,6 +17,7 @@
 
 #include "server/internal.h"
 
+#include <sipkit/containers.h>
 #include <sipkit/events.h>
 
 #define SK__EV_BUCKETS 4096
@@ -56,6 +57,8 @@ struct sk__events {
     size_t count;
     struct sk_pubstate *pubs;
     struct sk_dlgtrack *dialogs;
+    /* events_caps.c: linked subscriptions per watcher and per address */
+    struct sk_htab subs_by_watcher, subs_by_addr;
     char local[SK_ADDR_STRLEN]; /* our host:port for Via and Contact, found lazily */
 };
 
@@ -83,5 +86,13 @@ int sk__ev_store(struct sk__events *ev, struct esub *e);
 const char *sk__ev_local(struct sk__events *ev);
 /* Without the lock: send and free what the outbox holds. */
 void sk__ev_flush(struct sk__events *ev, struct sk__outbox *box);
+
+/* events_caps.c, with the lock held: count what sk__ev_link links and
+ * sk__ev_drop unlinks; the reason phrase of a 403 when a new subscription
+ * would pass a cap, else NULL. */
+void sk__evcaps_added(struct sk__events *ev, const struct esub *e);
+void sk__evcaps_removed(struct sk__events *ev, const struct esub *e);
+const char *sk__evcaps_refuse(const struct sk__events *ev, const char *watcher, const char *src_ip);
+void sk__evcaps_free(struct sk__events *ev);
 
 #endif

@@ -78,6 +78,7 @@ void sk__ev_link(struct sk__events *ev, struct esub *e)
     ev->byres[hr] = e;
     e->linked = true;
     ev->count++;
+    sk__evcaps_added(ev, e);
 }
 
 void sk__ev_drop(struct sk__events *ev, struct esub *e)
@@ -92,6 +93,7 @@ void sk__ev_drop(struct sk__events *ev, struct esub *e)
             pp = &(*pp)->rnext;
         *pp = e->rnext;
         ev->count--;
+        sk__evcaps_removed(ev, e);
         int rc = sk_store_sub_del(ev->s->store, e->sub.key);
         if (rc != 0 && rc != SK_ENOTFOUND)
             SK_LOG(SK_LOG_ERROR, "events", "event=store_failed op=del error=\"%s\"",
@@ -492,6 +494,7 @@ void sk__events_free(struct sk_server *s)
     }
     sk_pubstate_free(ev->pubs);
     sk_dlgtrack_free(ev->dialogs);
+    sk__evcaps_free(ev);
     pthread_mutex_destroy(&ev->lock);
     sk_free(ev);
     s->events = NULL;
