@@ -11,14 +11,13 @@
 #ifndef SK_TRANSPORT_INTERNAL_H
 #define SK_TRANSPORT_INTERNAL_H
 
+#include <sipkit/containers.h>
 #include <sipkit/transport.h>
 
 #include <stdatomic.h>
 #include <uv.h>
 
-#define SK__CONN_BUCKETS 1024
-#define SK__REG_BUCKETS  4096
-#define SK__MAX_WORKERS  128
+#define SK__MAX_WORKERS 128
 /* Connection ids carry the owning worker in their low byte. */
 #define SK__CONN_WORKER(id) ((unsigned)((id)&0xff))
 
@@ -45,8 +44,8 @@ struct sk__conn {
     /* §18.1.1: the UDP form of requests queued while connecting, sent over
      * UDP if the connection is refused; a list through next. */
     struct sk__mail *fallback;
-    struct sk__conn *hnext;         /* worker's id hash chain */
-    struct sk__conn *rnext;         /* registry chain (tp->reg_lock) */
+    struct sk_hnode by_id;          /* worker's table by id */
+    struct sk_hnode by_peer;        /* registry (tp->reg_lock) */
     struct sk__conn *lprev, *lnext; /* worker's list of connections */
 };
 
@@ -111,7 +110,7 @@ struct sk_tp_worker {
     char *rbuf;       /* UDP receive buffers, SK__UDP_BATCH slots */
     size_t rbuf_size; /* bytes per slot */
     uint64_t next_id;
-    struct sk__conn *conns[SK__CONN_BUCKETS];
+    struct sk_htab conns; /* by id */
     struct sk__conn *list;
     uv_mutex_t mlock;
     struct sk__mail *mhead, *mtail;
@@ -141,7 +140,7 @@ struct sk_tp {
     unsigned nworkers;
     bool started;
     uv_mutex_t reg_lock;
-    struct sk__conn *reg[SK__REG_BUCKETS];
+    struct sk_htab reg; /* by peer address */
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */

@@ -383,7 +383,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
-    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL)
+    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL || sk_htab_reserve(&w->conns, 64) != 0)
         return SK_ENOMEM;
     if ((err = uv_mutex_init(&w->mlock)) != 0)
         return err;
@@ -417,6 +417,11 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp = sk_calloc(1, sizeof(*tp));
     if (tp == NULL)
         return SK_ENOMEM;
+    /* Registry inserts cannot fail once it has buckets. */
+    if (sk_htab_reserve(&tp->reg, 256) != 0) {
+        sk_free(tp);
+        return SK_ENOMEM;
+    }
     uv_mutex_init(&tp->reg_lock);
     tp->nlisteners = cfg->nlisteners;
     tp->limits = cfg->limits;
@@ -528,6 +533,7 @@ static void worker_free(struct sk_tp_worker *w)
     sk_free(w->rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
+    sk_htab_free(&w->conns);
 }
 
 void sk_tp_free(struct sk_tp *tp)
@@ -538,6 +544,7 @@ void sk_tp_free(struct sk_tp *tp)
     for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
         worker_free(&tp->workers[i]);
     uv_mutex_destroy(&tp->reg_lock);
+    sk_htab_free(&tp->reg);
     sk_free(tp->workers);
     sk_free(tp->listeners);
     sk_free(tp->bound);
