@@ -102,10 +102,7 @@ static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
     /* Ids are ours, not a peer's: the id is its own hash. The worker
      * reserved the table, so the insert cannot fail. */
     (void)sk_htab_insert(&w->conns, &c->by_id, c->id >> 8);
-    c->lnext = w->list;
-    if (w->list != NULL)
-        w->list->lprev = c;
-    w->list = c;
+    sk_dlist_push_front(&w->conn_list, &c->in_worker);
     atomic_fetch_add(&w->tp->nconns, 1);
     return c;
 }
@@ -115,13 +112,7 @@ static void conn_unlink(struct sk__conn *c)
     struct sk_tp_worker *w = c->w;
 
     sk_htab_remove(&w->conns, &c->by_id);
-    if (c->lprev != NULL)
-        c->lprev->lnext = c->lnext;
-    else
-        w->list = c->lnext;
-    if (c->lnext != NULL)
-        c->lnext->lprev = c->lprev;
-    c->lprev = c->lnext = NULL;
+    sk_dlist_remove(&c->in_worker);
 }
 
 static void fallback_free(struct sk__conn *c)
@@ -586,15 +577,15 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
 
 void sk__tcp_stop(struct sk_tp_worker *w)
 {
-    struct sk__conn *c = w->list;
+    struct sk_dlist *l, *tmp;
 
-    while (c != NULL) {
-        struct sk__conn *next = c->lnext;
+    SK_DLIST_FOREACH_SAFE(l, tmp, &w->conn_list)
+    {
+        struct sk__conn *c = SK_CONTAINER_OF(l, struct sk__conn, in_worker);
         /* Connections already flushing finish on their own. */
         if (c->wpending > 0)
             sk__conn_close_after_flush(c, "shutdown");
         else if (!c->shutting)
             sk__conn_close(c, "shutdown");
-        c = next;
     }
 }

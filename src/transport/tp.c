@@ -264,8 +264,8 @@ static void drain_expired(uv_timer_t *t)
 {
     struct sk_tp_worker *w = t->data;
 
-    while (w->list != NULL)
-        sk__conn_close(w->list, "shutdown");
+    while (!sk_dlist_empty(&w->conn_list))
+        sk__conn_close(SK__FIRST_CONN(w), "shutdown");
 }
 
 static void begin_stop(struct sk_tp_worker *w)
@@ -284,7 +284,7 @@ static void begin_stop(struct sk_tp_worker *w)
     }
     sk__tcp_stop(w);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
-    if (w->list != NULL) {
+    if (!sk_dlist_empty(&w->conn_list)) {
         /* Bounded drain: connections still flushing are cut at the end. */
         uv_timer_start(&w->drain, drain_expired, w->tp->drain_ms, 0);
         uv_unref((uv_handle_t *)&w->drain);
@@ -372,6 +372,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
 
     w->tp = tp;
     w->idx = idx;
+    sk_dlist_init(&w->conn_list);
     w->next_id = 1;
     sk_msg_init(&w->msg);
     sk_buf_init(&w->scratch);
@@ -511,8 +512,8 @@ static void worker_free(struct sk_tp_worker *w)
             begin_stop(w);
         if (!uv_is_closing((uv_handle_t *)&w->drain))
             uv_close((uv_handle_t *)&w->drain, close_cb_nop);
-        while (w->list != NULL)
-            sk__conn_close(w->list, "shutdown");
+        while (!sk_dlist_empty(&w->conn_list))
+            sk__conn_close(SK__FIRST_CONN(w), "shutdown");
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);
         uv_mutex_destroy(&w->mlock);
