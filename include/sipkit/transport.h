@@ -97,7 +97,8 @@ bool sk_addr_equal(const struct sk_addr *a, const struct sk_addr *b);
 /* Same family and address, ports ignored. */
 bool sk_addr_same_host(const struct sk_addr *a, const struct sk_addr *b);
 bool sk_addr_is_any(const struct sk_addr *a);
-uint32_t sk_addr_hash(const struct sk_addr *a);
+/* The keyed hash (sk_hash) of the address and port, for tables keyed by peer. */
+uint64_t sk_addr_hash(const struct sk_addr *a);
 
 /* One listening address; each listener serves UDP and TCP. */
 struct sk_listener {

@@ -20,8 +20,6 @@
 #include <sipkit/containers.h>
 #include <sipkit/events.h>
 
-#define SK__EV_BUCKETS 4096
-
 /* The store keeps each subscription's NOTIFY CSeq and body version this
  * far ahead of what was sent, and is written again only when NOTIFYs
  * have used the reservation up, not once per NOTIFY. After kill -9 a
@@ -32,8 +30,8 @@
 #define SK__EV_SEQ_BLOCK 64u
 
 struct esub {
-    struct esub *next;  /* chain by key */
-    struct esub *rnext; /* chain by resource */
+    struct sk_hnode bykey; /* by subscription key */
+    struct sk_hnode byres; /* by resource and package */
     struct sk_subscription sub;
     enum sk_ev_pkg pkg;
     bool linked;    /* in the table (a fetch is not) */
@@ -52,9 +50,8 @@ struct esub {
 struct sk__events {
     pthread_mutex_t lock;
     struct sk_server *s;
-    struct esub *bykey[SK__EV_BUCKETS];
-    struct esub *byres[SK__EV_BUCKETS];
-    size_t count;
+    struct sk_htab bykey;
+    struct sk_htab byres;
     struct sk_pubstate *pubs;
     struct sk_dlgtrack *dialogs;
     /* events_caps.c: linked subscriptions per watcher and per address */

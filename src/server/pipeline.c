@@ -34,6 +34,7 @@
 #include "server/proxy_int.h"
 
 #include <sipkit/codes.h>
+#include <sipkit/containers.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -55,16 +56,16 @@ static const char *const supported_tags[] = {"path", NULL};
  * request, so a stateless answer to a retransmission gets the same tag. */
 static void make_tag(const struct sk_msg *m, char *tag, size_t tagsz)
 {
-    uint64_t h = 1469598103934665603ull;
     const struct sk_slice parts[] = {m->call_id, m->from.tag, m->via.branch, m->cseq.method};
     static const char hex[] = "0123456789abcdef";
+    struct sk_hasher hs;
+    uint64_t h;
 
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        for (size_t j = 0; j < parts[i].len; j++)
-            h = (h ^ (unsigned char)parts[i].p[j]) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    }
-    h ^= m->cseq.num;
+    sk_hasher_init(&hs);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        sk_hasher_field(&hs, parts[i]);
+    sk_hasher_u64(&hs, m->cseq.num);
+    h = sk_hasher_end(&hs);
     for (size_t i = 0; i < 16 && i + 1 < tagsz; i++, h >>= 4)
         tag[i] = hex[h & 15];
     tag[tagsz < 17 ? tagsz - 1 : 16] = '\0';

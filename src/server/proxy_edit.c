@@ -15,6 +15,8 @@
  */
 #include "server/proxy_int.h"
 
+#include <sipkit/containers.h>
+
 #include <string.h>
 
 bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself)
@@ -270,33 +272,29 @@ int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
     return sk_msg_edit_write(&e, out);
 }
 
-static uint64_t fnv(uint64_t h, struct sk_slice s)
-{
-    for (size_t i = 0; i < s.len; i++)
-        h = (h ^ (unsigned char)s.p[i]) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull;
-}
-
 void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, char *out,
                                 size_t outsz)
 {
     static const char hex[] = "0123456789abcdef";
     static const char magic[] = "z9hG4bKsl";
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher hs;
+    uint64_t h;
     size_t n = 0;
 
+    sk_hasher_init(&hs);
     if (m->via.branch.len > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0) {
-        h = fnv(h, m->via.branch);
+        sk_hasher_field(&hs, m->via.branch);
     } else {
         /* RFC 2543 peers: what identifies the request instead (§16.11). */
-        h = fnv(h, m->call_id);
-        h = fnv(h, m->from.tag);
-        h = fnv(h, m->to.tag);
-        h = fnv(h, m->ruri_raw);
-        h = fnv(h, m->via.raw);
-        h ^= m->cseq.num;
+        sk_hasher_field(&hs, m->call_id);
+        sk_hasher_field(&hs, m->from.tag);
+        sk_hasher_field(&hs, m->to.tag);
+        sk_hasher_field(&hs, m->ruri_raw);
+        sk_hasher_field(&hs, m->via.raw);
+        sk_hasher_u64(&hs, m->cseq.num);
     }
-    h = fnv(h, target);
+    sk_hasher_field(&hs, target);
+    h = sk_hasher_end(&hs);
     for (size_t i = 0; magic[i] != '\0' && n + 1 < outsz; i++)
         out[n++] = magic[i];
     for (size_t i = 0; i < 16 && n + 1 < outsz; i++, h >>= 4)
@@ -305,40 +303,36 @@ void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, 
         out[n] = '\0';
 }
 
-static uint64_t fnv_u64(uint64_t h, uint64_t v)
-{
-    for (int i = 0; i < 8; i++, v >>= 8)
-        h = (h ^ (v & 0xff)) * 1099511628211ull;
-    return h;
-}
-
 uint64_t sk__proxy_loop_hash(const struct sk_msg *m, const struct sk_via *below,
                              struct sk_slice realm)
 {
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher h;
 
+    sk_hasher_init(&h);
     /* §16.6 step 8 names the fields; Route is added because with loose
      * routing the Request-URI stays the same while the route set shrinks
      * by one value per proxy, which is what makes a spiral. */
-    h = fnv(h, m->ruri_raw);
-    h = fnv(h, m->to.tag);
-    h = fnv(h, m->from.tag);
-    h = fnv(h, m->call_id);
-    h = fnv_u64(h, m->cseq.num);
+    sk_hasher_field(&h, m->ruri_raw);
+    sk_hasher_field(&h, m->to.tag);
+    sk_hasher_field(&h, m->from.tag);
+    sk_hasher_field(&h, m->call_id);
+    sk_hasher_u64(&h, m->cseq.num);
     if (below != NULL) {
         /* Only the parts of that Via that nobody changes on the way:
          * received and rport are added by the next hop (§18.2.1). */
-        h = fnv(h, below->host);
-        h = fnv_u64(h, below->has_port ? below->port : 0);
-        h = fnv(h, below->branch);
+        sk_hasher_field(&h, below->host);
+        sk_hasher_u64(&h, below->has_port ? below->port : 0);
+        sk_hasher_field(&h, below->branch);
     }
     for (size_t i = 0; i < m->nhdrs; i++) {
         const struct sk_hdr *hd = &m->hdrs[i];
         if (hd->id == SK_HDR_ROUTE || hd->id == SK_HDR_PROXY_REQUIRE ||
-            (hd->id == SK_HDR_PROXY_AUTHORIZATION && !for_realm(hd->value, realm)))
-            h = fnv(fnv_u64(h, (uint64_t)hd->id), hd->value);
+            (hd->id == SK_HDR_PROXY_AUTHORIZATION && !for_realm(hd->value, realm))) {
+            sk_hasher_u64(&h, (uint64_t)hd->id);
+            sk_hasher_field(&h, hd->value);
+        }
     }
-    return h;
+    return sk_hasher_end(&h);
 }
 
 void sk__proxy_loop_tag(uint64_t h, char *out)

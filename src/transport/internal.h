@@ -11,14 +11,13 @@
 #ifndef SK_TRANSPORT_INTERNAL_H
 #define SK_TRANSPORT_INTERNAL_H
 
+#include <sipkit/containers.h>
 #include <sipkit/transport.h>
 
 #include <stdatomic.h>
 #include <uv.h>
 
-#define SK__CONN_BUCKETS 1024
-#define SK__REG_BUCKETS  4096
-#define SK__MAX_WORKERS  128
+#define SK__MAX_WORKERS 128
 /* Connection ids carry the owning worker in their low byte. */
 #define SK__CONN_WORKER(id) ((unsigned)((id)&0xff))
 
@@ -45,9 +44,9 @@ struct sk__conn {
     /* §18.1.1: the UDP form of requests queued while connecting, sent over
      * UDP if the connection is refused; a list through next. */
     struct sk__mail *fallback;
-    struct sk__conn *hnext;         /* worker's id hash chain */
-    struct sk__conn *rnext;         /* registry chain (tp->reg_lock) */
-    struct sk__conn *lprev, *lnext; /* worker's list of connections */
+    struct sk_hnode by_id;     /* worker's table by id */
+    struct sk_hnode by_peer;   /* registry (tp->reg_lock) */
+    struct sk_dlist in_worker; /* worker's list of connections */
 };
 
 /* UDP datagrams read per recvmmsg() call. */
@@ -111,8 +110,8 @@ struct sk_tp_worker {
     char *rbuf;       /* UDP receive buffers, SK__UDP_BATCH slots */
     size_t rbuf_size; /* bytes per slot */
     uint64_t next_id;
-    struct sk__conn *conns[SK__CONN_BUCKETS];
-    struct sk__conn *list;
+    struct sk_htab conns;      /* by id */
+    struct sk_dlist conn_list; /* every connection, newest first */
     uv_mutex_t mlock;
     struct sk__mail *mhead, *mtail;
     bool stop_requested; /* under mlock */
@@ -141,7 +140,7 @@ struct sk_tp {
     unsigned nworkers;
     bool started;
     uv_mutex_t reg_lock;
-    struct sk__conn *reg[SK__REG_BUCKETS];
+    struct sk_htab reg; /* by peer address */
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */
@@ -167,6 +166,9 @@ int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);
 void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
                         size_t len, unsigned flags);
 struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id);
+/* The worker's newest connection, or NULL when it has none. */
+#define SK__FIRST_CONN(w)                                                                          \
+    SK_CONTAINER_OR_NULL(sk_dlist_first(&(w)->conn_list), struct sk__conn, in_worker)
 void sk__conn_close(struct sk__conn *c, const char *reason);
 void sk__conn_close_after_flush(struct sk__conn *c, const char *reason);
 void sk__tcp_stop(struct sk_tp_worker *w);

@@ -33,11 +33,10 @@ struct wreq {
 static void reg_add(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
-    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
+    uint64_t h = sk_addr_hash(&c->peer);
 
     uv_mutex_lock(&tp->reg_lock);
-    c->rnext = tp->reg[b];
-    tp->reg[b] = c;
+    (void)sk_htab_insert(&tp->reg, &c->by_peer, h); /* reserved: cannot fail */
     c->registered = true;
     uv_mutex_unlock(&tp->reg_lock);
 }
@@ -45,28 +44,22 @@ static void reg_add(struct sk__conn *c)
 static void reg_del(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
-    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
-
     if (!c->registered)
         return;
     uv_mutex_lock(&tp->reg_lock);
-    for (struct sk__conn **pp = &tp->reg[b]; *pp != NULL; pp = &(*pp)->rnext) {
-        if (*pp == c) {
-            *pp = c->rnext;
-            break;
-        }
-    }
+    sk_htab_remove(&tp->reg, &c->by_peer);
     c->registered = false;
     uv_mutex_unlock(&tp->reg_lock);
 }
 
 int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id)
 {
-    uint32_t b = sk_addr_hash(peer) % SK__REG_BUCKETS;
+    uint64_t h = sk_addr_hash(peer);
     int err = SK_ENOTFOUND;
 
     uv_mutex_lock(&tp->reg_lock);
-    for (struct sk__conn *c = tp->reg[b]; c != NULL; c = c->rnext) {
+    for (struct sk_hnode *n = sk_htab_first(&tp->reg, h); n != NULL; n = sk_htab_next(n)) {
+        const struct sk__conn *c = SK_CONTAINER_OF(n, struct sk__conn, by_peer);
         if (sk_addr_equal(&c->peer, peer)) {
             /* Reading another worker's connection is safe here: peer, id
              * and w never change while it is registered. */
@@ -84,7 +77,8 @@ int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx,
 
 struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id)
 {
-    for (struct sk__conn *c = w->conns[(id >> 8) % SK__CONN_BUCKETS]; c != NULL; c = c->hnext) {
+    for (struct sk_hnode *n = sk_htab_first(&w->conns, id >> 8); n != NULL; n = sk_htab_next(n)) {
+        struct sk__conn *c = SK_CONTAINER_OF(n, struct sk__conn, by_id);
         if (c->id == id)
             return c->closing ? NULL : c;
     }
@@ -105,13 +99,10 @@ static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
     uv_tcp_init(&w->loop, &c->h);
     uv_timer_init(&w->loop, &c->idle);
     c->open_handles = 2;
-    size_t b = (c->id >> 8) % SK__CONN_BUCKETS;
-    c->hnext = w->conns[b];
-    w->conns[b] = c;
-    c->lnext = w->list;
-    if (w->list != NULL)
-        w->list->lprev = c;
-    w->list = c;
+    /* Ids are ours, not a peer's: the id is its own hash. The worker
+     * reserved the table, so the insert cannot fail. */
+    (void)sk_htab_insert(&w->conns, &c->by_id, c->id >> 8);
+    sk_dlist_push_front(&w->conn_list, &c->in_worker);
     atomic_fetch_add(&w->tp->nconns, 1);
     return c;
 }
@@ -120,20 +111,8 @@ static void conn_unlink(struct sk__conn *c)
 {
     struct sk_tp_worker *w = c->w;
 
-    for (struct sk__conn **pp = &w->conns[(c->id >> 8) % SK__CONN_BUCKETS]; *pp != NULL;
-         pp = &(*pp)->hnext) {
-        if (*pp == c) {
-            *pp = c->hnext;
-            break;
-        }
-    }
-    if (c->lprev != NULL)
-        c->lprev->lnext = c->lnext;
-    else
-        w->list = c->lnext;
-    if (c->lnext != NULL)
-        c->lnext->lprev = c->lprev;
-    c->lprev = c->lnext = NULL;
+    sk_htab_remove(&w->conns, &c->by_id);
+    sk_dlist_remove(&c->in_worker);
 }
 
 static void fallback_free(struct sk__conn *c)
@@ -598,15 +577,15 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
 
 void sk__tcp_stop(struct sk_tp_worker *w)
 {
-    struct sk__conn *c = w->list;
+    struct sk_dlist *l, *tmp;
 
-    while (c != NULL) {
-        struct sk__conn *next = c->lnext;
+    SK_DLIST_FOREACH_SAFE(l, tmp, &w->conn_list)
+    {
+        struct sk__conn *c = SK_CONTAINER_OF(l, struct sk__conn, in_worker);
         /* Connections already flushing finish on their own. */
         if (c->wpending > 0)
             sk__conn_close_after_flush(c, "shutdown");
         else if (!c->shutting)
             sk__conn_close(c, "shutdown");
-        c = next;
     }
 }

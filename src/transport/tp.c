@@ -264,8 +264,8 @@ static void drain_expired(uv_timer_t *t)
 {
     struct sk_tp_worker *w = t->data;
 
-    while (w->list != NULL)
-        sk__conn_close(w->list, "shutdown");
+    while (!sk_dlist_empty(&w->conn_list))
+        sk__conn_close(SK__FIRST_CONN(w), "shutdown");
 }
 
 static void begin_stop(struct sk_tp_worker *w)
@@ -284,7 +284,7 @@ static void begin_stop(struct sk_tp_worker *w)
     }
     sk__tcp_stop(w);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
-    if (w->list != NULL) {
+    if (!sk_dlist_empty(&w->conn_list)) {
         /* Bounded drain: connections still flushing are cut at the end. */
         uv_timer_start(&w->drain, drain_expired, w->tp->drain_ms, 0);
         uv_unref((uv_handle_t *)&w->drain);
@@ -372,6 +372,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
 
     w->tp = tp;
     w->idx = idx;
+    sk_dlist_init(&w->conn_list);
     w->next_id = 1;
     sk_msg_init(&w->msg);
     sk_buf_init(&w->scratch);
@@ -383,7 +384,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
-    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL)
+    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL || sk_htab_reserve(&w->conns, 64) != 0)
         return SK_ENOMEM;
     if ((err = uv_mutex_init(&w->mlock)) != 0)
         return err;
@@ -417,6 +418,11 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp = sk_calloc(1, sizeof(*tp));
     if (tp == NULL)
         return SK_ENOMEM;
+    /* Registry inserts cannot fail once it has buckets. */
+    if (sk_htab_reserve(&tp->reg, 256) != 0) {
+        sk_free(tp);
+        return SK_ENOMEM;
+    }
     uv_mutex_init(&tp->reg_lock);
     tp->nlisteners = cfg->nlisteners;
     tp->limits = cfg->limits;
@@ -506,8 +512,8 @@ static void worker_free(struct sk_tp_worker *w)
             begin_stop(w);
         if (!uv_is_closing((uv_handle_t *)&w->drain))
             uv_close((uv_handle_t *)&w->drain, close_cb_nop);
-        while (w->list != NULL)
-            sk__conn_close(w->list, "shutdown");
+        while (!sk_dlist_empty(&w->conn_list))
+            sk__conn_close(SK__FIRST_CONN(w), "shutdown");
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);
         uv_mutex_destroy(&w->mlock);
@@ -528,6 +534,7 @@ static void worker_free(struct sk_tp_worker *w)
     sk_free(w->rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
+    sk_htab_free(&w->conns);
 }
 
 void sk_tp_free(struct sk_tp *tp)
@@ -538,6 +545,7 @@ void sk_tp_free(struct sk_tp *tp)
     for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
         worker_free(&tp->workers[i]);
     uv_mutex_destroy(&tp->reg_lock);
+    sk_htab_free(&tp->reg);
     sk_free(tp->workers);
     sk_free(tp->listeners);
     sk_free(tp->bound);
