@@ -272,7 +272,7 @@ void sk__proxy_request(struct sk__req *r)
 
 /* ---- stateless forwarding ----------------------------------------------------- */
 
-static int send_to(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b)
+int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b)
 {
     struct sk_dest d;
 
@@ -314,7 +314,8 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
     sk_buf_init(&out);
     sk_buf_reserve(&sc, 256);
     sk_buf_reserve(&out, ack->raw.len + 256);
-    if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 && send_to(s, &dst, &out) != 0)
+    if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 &&
+        sk__proxy_send(s, &dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);
     sk_buf_free(&out);
@@ -360,7 +361,7 @@ void sk__proxy_stray_response(struct sk_server *s, const struct sk_msg *resp,
         return;
     }
     sk_buf_init(&out);
-    if (sk__proxy_strip_via(resp, &out) == 0 && send_to(s, &dst, &out) != 0)
+    if (sk__proxy_strip_via(resp, &out) == 0 && sk__proxy_send(s, &dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
     sk_buf_free(&out);
 }
