@@ -11,7 +11,7 @@ need sipp
 
 add_user alice alice-secret
 add_user bob bob-secret
-start_server --auth-algorithms MD5
+start_server
 
 base=$(peer_port)
 A=$base; B=$((base + 1))

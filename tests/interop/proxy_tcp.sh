@@ -16,7 +16,7 @@ need ss
 add_user alice alice-secret
 add_user tina tina-secret
 add_user nat nat-secret
-start_server --auth-algorithms MD5 --trace
+start_server --trace
 
 base=$(peer_port)
 A=$base; T=$((base + 1)); TL=$((base + 2)); N=$((base + 3))
