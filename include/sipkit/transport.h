@@ -203,6 +203,10 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
  * Responses never change transport: send them with sk_tp_send(). */
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
+/* Whether a stream connection to peer (address and port) is open, so that
+ * a message for it can go without opening a new one. Any thread. */
+bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer);
+
 /* RFC 3261 §18.2.2 / RFC 3581 §5: the destination of a response to rx. */
 void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out);
 

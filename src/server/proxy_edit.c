@@ -247,6 +247,16 @@ static int apply(struct sk_msg_edit *e, const struct sk_msg *m, const struct sk_
     return err;
 }
 
+/* RFC 3261 §18.3 / §20.14: Content-Length is mandatory over a stream and
+ * optional over UDP, where the datagram's end frames the body. What we pass
+ * on may go out over TCP though it came in over UDP (twinkle over TCP
+ * refused such an INVITE with 400), so it always leaves with one. */
+static void keep_length(struct sk_msg_edit *e)
+{
+    if (e->m->content_length < 0 && !e->replace_body)
+        sk_msg_edit_set_body(e, e->m->body);
+}
+
 int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
                       const struct sk__fwd_plan *plan, struct sk_buf *scratch, struct sk_buf *out,
                       struct sk_slice *next_hop)
@@ -269,6 +279,7 @@ int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
     /* The next hop may point into scratch (a strict Request-URI never
      * does: it is a Route value's URI). */
     *next_hop = fs.next_hop;
+    keep_length(&e);
     return sk_msg_edit_write(&e, out);
 }
 
@@ -408,6 +419,7 @@ int sk__proxy_edit_strip_via(struct sk_msg_edit *e)
         return SK_EINVAL;
     at = (size_t)resp->first[SK_HDR_VIA] - 1;
     rest = via_rest(resp);
+    keep_length(e);
     /* The rest is "" or ", next-via ..." (§7.3.1 comma-separated). */
     while (rest.len > 0 && rest.p[0] != '\0' && strchr(" \t\r\n,", rest.p[0]) != NULL)
         rest = sk_slice_make(rest.p + 1, rest.len - 1);
@@ -438,6 +450,7 @@ int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct s
     if (resp->first[SK_HDR_VIA] == 0 || up->first[SK_HDR_VIA] == 0)
         return SK_EINVAL;
     at = (size_t)resp->first[SK_HDR_VIA] - 1;
+    keep_length(e);
     /* The top Via of the request as its responses carry it (§18.2.1,
      * RFC 3581 §4): written first, so later appends cannot move it. */
     sk_msg_write_top_via(up, sc);

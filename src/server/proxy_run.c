@@ -299,8 +299,14 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
 
     sk_buf_init(&out);
     sk_buf_reserve(&out, resp->raw.len + 256);
-    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
-        sk_txn_respond(fc->stx, out.p, out.len);
+    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0 &&
+        sk_txn_respond(fc->stx, out.p, out.len) == SK_ESTATE && resp->status / 100 == 2) {
+        /* A 2xx from a branch we gave up on after the caller's CANCEL: the
+         * server transaction already sent 487, but the callee answered
+         * and the caller must hear it to hang up (§16.7 step 5, §16.10). */
+        if (sk__proxy_send(fc->s, sk_txn_peer(fc->stx), &out) != 0)
+            SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
+    }
     sk_buf_free(&out);
     sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), resp->status, resp);
 }

@@ -32,7 +32,8 @@ struct sk__conn {
     struct sk_tp_worker *w;
     uint64_t id;
     struct sk_addr peer;
-    unsigned listener; /* accepted on this listener; UINT32_MAX if outgoing */
+    unsigned listener;    /* accepted on this listener; UINT32_MAX if outgoing */
+    struct sk_addr local; /* outgoing: the address connect() bound, for --trace */
     char *rbuf;
     size_t rlen, rcap;
     size_t wpending;  /* bytes queued in libuv write requests */

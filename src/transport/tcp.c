@@ -444,6 +444,13 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
         sk__conn_close(c, "connect failed");
         return NULL;
     }
+    /* connect() has bound the socket already: keep the address, so that
+     * --trace shows where our messages on it really come from. */
+    int len = (int)sizeof(c->local.ss);
+    if (uv_tcp_getsockname(&c->h, &c->local.sa, &len) == 0) {
+        c->local.sslen = (socklen_t)len;
+        c->local.tp = SK_TP_TCP;
+    }
     c->connecting = true;
     reg_add(c);
     return c;
@@ -562,7 +569,7 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
         return;
     }
     sk__tp_trace_out(tp, SK_TP_TCP,
-                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->peer, &c->peer,
+                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->local, &c->peer,
                      data, len);
     err = conn_write(c, data, len);
     if (err != 0) {

@@ -99,12 +99,18 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     int err;
 
     /* A connection we opened (to a proxy target) belongs to no listener
-     * (UINT32_MAX): it counts as the first one's. */
-    if (listener >= tp->nlisteners)
+     * (UINT32_MAX): it counts as the first one's, but the trace shows the
+     * address it really has. */
+    const struct sk_addr *local = &tp->bound[0];
+    if (listener >= tp->nlisteners) {
         listener = 0;
+        if (conn != NULL)
+            local = &conn->local;
+    } else {
+        local = &tp->bound[listener];
+    }
     if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
-        tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, &tp->bound[listener], peer,
-                     sk_slice_make(p, n));
+        tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, local, peer, sk_slice_make(p, n));
     memset(&rx, 0, sizeof(rx));
     rx.tp = tp;
     rx.worker = w;
@@ -234,6 +240,14 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
     if (dst->transport == SK_TP_UDP)
         return sk__udp_send(tp, dst, data, len);
     return stream_send(tp, dst, data, len, 0);
+}
+
+bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer)
+{
+    unsigned owner;
+    uint64_t id;
+
+    return sk__reg_lookup(tp, peer, &owner, &id) == 0;
 }
 
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)

@@ -129,6 +129,9 @@ void sk__txn_post(struct sk__ctx *ctx, struct sk_txn *txn, enum sk__ev_kind kind
                   const struct sk_msg *msg);
 /* Move to Terminated: stop timers, leave the table, queue on_terminated. */
 void sk__txn_terminate(struct sk__ctx *ctx, struct sk_txn *txn);
+/* The log line of a timeout (Timer B, F, H): the request's method,
+ * Call-ID, Request-URI and peer. */
+void sk__txn_log_timeout(const struct sk_txn *txn, enum sk_txn_timer which);
 /* Report a send failure and terminate. Returns err. */
 int sk__txn_fail(struct sk__ctx *ctx, struct sk_txn *txn, int err);
 

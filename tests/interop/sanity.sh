@@ -48,6 +48,14 @@ r=$(printf 'garbage\r\n\r\n' | udp_exchange | status_line)
 check "garbage with nothing to answer is dropped" "$r" ""
 r=$(sip_request OPTIONS "sip:example.test" b15 'CSeq: 2 OPTIONS\r\n' | udp_exchange | status_line)
 check "two CSeq: answered from the first values" "$r" "SIP/2.0 400 Duplicate CSeq"
+full=$(sip_request OPTIONS "sip:example.test" b19 | sed 's/^CSeq: 1 OPTIONS/CSeq: 1x OPTIONS/' | udp_exchange)
+check "malformed CSeq -> 400 naming it (not dropped)" "$(printf '%s\n' "$full" | status_line)" \
+    "SIP/2.0 400 Malformed CSeq"
+check_match "... echoing the CSeq as received" "$full" '^CSeq: 1x OPTIONS$'
+# §7: the empty line ends the header section; a datagram without it is
+# answered 400 rather than taken as complete.
+r=$(sip_request OPTIONS "sip:example.test" b20 | head -c -2 | udp_exchange | status_line)
+check "datagram without the empty line -> 400" "$r" "SIP/2.0 400 Missing Empty Line After Headers"
 
 # OPTIONS to the server is answered statelessly (§8.2.7): a retransmission
 # gets the same bytes again, computed afresh.
