@@ -178,9 +178,16 @@ const char *sk_log_level_name(enum sk_log_level level);
 
 /* ---- time ------------------------------------------------------------ */
 
-/* Milliseconds from CLOCK_MONOTONIC. */
+/* Milliseconds from CLOCK_MONOTONIC (never steps with the wall clock). */
 uint64_t sk_now_ms(void);
 /* Seconds since the Unix epoch (wall clock). */
 int64_t sk_wall_s(void);
+
+/* ---- process limits ---------------------------------------------------- */
+
+/* Raise the soft limit on open descriptors (RLIMIT_NOFILE) to the hard
+ * limit; *soft and *hard get the limits in force afterwards
+ * (UINT64_MAX: unlimited). Returns 0 or -errno. */
+int sk_fd_limit_raise(uint64_t *soft, uint64_t *hard);
 
 #endif

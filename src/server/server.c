@@ -101,6 +101,10 @@ static int collect_self(struct sk_server *s)
 }
 
 #define TICK_MAX_MS 20
+/* Descriptors kept out of the TCP connection budget: the SQLite store
+ * (database, WAL and shared-memory files per connection), log and trace
+ * files, and room for the odd file the libraries open. */
+#define FD_RESERVE 64
 
 static void *timer_main(void *arg)
 {
@@ -153,6 +157,8 @@ static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *r
 {
     rt->tcp_idle_timeout_s = c->tcp_idle_timeout;
     rt->tcp_max_connections = c->tcp_max_connections;
+    rt->tcp_max_per_address = c->tcp_max_per_address;
+    rt->tcp_message_timeout_s = c->tcp_message_timeout;
     rt->tcp_max_buffer = c->tcp_max_buffer;
     rt->trace = c->trace;
 }
@@ -247,6 +253,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     tc.nlisteners = s->cfg.nlisteners;
     tc.workers = s->cfg.workers;
     tc.limits.max_size = s->cfg.max_message_size;
+    tc.fd_reserve = FD_RESERVE;
     runtime_of(&s->cfg, &tc.runtime);
     tc.on_recv = sk__pipeline_recv;
     tc.recv_arg = s;
@@ -321,6 +328,8 @@ void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg)
     s->cfg.trace = cfg->trace;
     s->cfg.tcp_idle_timeout = cfg->tcp_idle_timeout;
     s->cfg.tcp_max_connections = cfg->tcp_max_connections;
+    s->cfg.tcp_max_per_address = cfg->tcp_max_per_address;
+    s->cfg.tcp_message_timeout = cfg->tcp_message_timeout;
     s->cfg.tcp_max_buffer = cfg->tcp_max_buffer;
     runtime_of(&s->cfg, &rt);
     sk_tp_set_runtime(s->tp, &rt);
