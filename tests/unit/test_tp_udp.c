@@ -190,11 +190,78 @@ static void forward_elsewhere_is_not_queued(void **state)
     close(other);
 }
 
+/* RFC 5626 §3.5.1: CRLF keep-alives (and empty datagrams) are not handed
+ * up; anything else of up to 4 bytes is. The check looks at the datagram's
+ * bytes only, not at the older, longer datagram still in the same receive
+ * slot behind them (the slot is not NUL-terminated). */
+static void on_recv_count(void *arg, struct sk_rx *rx)
+{
+    struct echo *e = arg;
+
+    e->seen++;
+    e->send_errors = (int)rx->bytes.len; /* the last length seen */
+}
+
+static void keepalives_not_handed_up(void **state)
+{
+    struct echo e = {0};
+    struct sk_listener l = {0};
+    struct sk_tp_config c = {0};
+    struct sk_tp *tp = NULL;
+    struct sk_addr srv;
+    struct sk_tp_stats st;
+    char crlfs[2000];
+    int fd;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(crlfs); i++)
+        crlfs[i] = i % 2 == 0 ? '\r' : '\n';
+    assert_int_equal(sk_addr_parse(S("127.0.0.1:0"), 0, &l.addr), 0);
+    c.listeners = &l;
+    c.nlisteners = 1;
+    c.workers = 1;
+    c.runtime.tcp_max_connections = 4;
+    c.runtime.tcp_max_buffer = 65536;
+    c.on_recv = on_recv_count;
+    c.recv_arg = &e;
+    assert_int_equal(sk_tp_new(&tp, &c), 0);
+    assert_int_equal(sk_tp_start(tp), 0);
+    assert_int_equal(sk_tp_listener_addr(tp, 0, &srv), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, &srv.sa, sk_addr_len(&srv)), 0);
+    /* Each waits for the previous one, so all land in the same slot. */
+    const struct {
+        const char *p;
+        size_t len;
+        unsigned seen;
+    } steps[] = {
+        {crlfs, sizeof(crlfs), 1}, {"\r\n", 2, 1},      {"\r\n\r\n", 4, 1}, {"", 0, 1},
+        {"\r\nA", 3, 2},           {"\r\n\r\nX", 5, 3}, {"\n\r", 2, 3},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        assert_int_equal(send(fd, steps[i].p, steps[i].len, 0), (ssize_t)steps[i].len);
+        sleep_ms(50);
+        sk_tp_get_stats(tp, &st);
+        for (int k = 0; k < WAIT_MS / 10 && st.rx_msgs < steps[i].seen; k++) {
+            sleep_ms(10);
+            sk_tp_get_stats(tp, &st);
+        }
+        assert_int_equal(st.rx_msgs, steps[i].seen);
+    }
+    sk_tp_stop(tp, 0);
+    assert_int_equal(e.seen, 3);
+    assert_int_equal(e.send_errors, 5);
+    sk_tp_free(tp);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_answers_arrive_in_order),
         cmocka_unit_test(forward_elsewhere_is_not_queued),
+        cmocka_unit_test(keepalives_not_handed_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
