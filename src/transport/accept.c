@@ -22,9 +22,10 @@
  * connection is closed at once, so the peer sees FIN rather than a
  * connection that hangs.
  *
- * Memory: a host's count (struct sk__host) is allocated with its first
- * connection and freed with its last; there are never more of them than
- * open connections.
+ * Memory: a host's count (struct sk__host, in tp->hosts, a table keyed
+ * with the secret sk_hash so that peers cannot aim at one chain) is
+ * allocated with its first connection and freed with its last; there are
+ * never more of them than open connections.
  */
 #include "transport/internal.h"
 
@@ -54,15 +55,23 @@ static void host_key(const struct sk_addr *peer, struct sk_addr *key)
     }
 }
 
-/* Under reg_lock: the link that points at key's entry, or the chain's
- * NULL end. */
-static struct sk__host **host_find(struct sk_tp *tp, const struct sk_addr *key)
+/* The keyed hash: peers cannot pick addresses that share one chain. */
+static uint64_t host_hash(const struct sk_addr *key)
 {
-    struct sk__host **pp = &tp->hosts[sk_addr_hash(key) % SK__REG_BUCKETS];
+    if (key->sa.sa_family == AF_INET6)
+        return sk_hash(&key->in6.sin6_addr, 8);
+    return sk_hash(&key->in.sin_addr, sizeof(key->in.sin_addr));
+}
 
-    while (*pp != NULL && !sk_addr_same_host(&(*pp)->key, key))
-        pp = &(*pp)->next;
-    return pp;
+/* Under reg_lock: key's entry, or NULL. */
+static struct sk__host *host_find(struct sk_tp *tp, const struct sk_addr *key, uint64_t hash)
+{
+    for (struct sk_hnode *n = sk_htab_first(&tp->hosts, hash); n != NULL; n = sk_htab_next(n)) {
+        struct sk__host *h = SK_CONTAINER_OF(n, struct sk__host, node);
+        if (sk_addr_same_host(&h->key, key))
+            return h;
+    }
+    return NULL;
 }
 
 /* Count one more connection from peer's host; false when it holds cap
@@ -70,21 +79,25 @@ static struct sk__host **host_find(struct sk_tp *tp, const struct sk_addr *key)
 static bool host_acquire(struct sk_tp *tp, const struct sk_addr *peer, unsigned cap)
 {
     struct sk_addr key;
-    struct sk__host **pp;
-    bool ok = true;
+    struct sk__host *h;
+    uint64_t hash;
+    bool ok = false;
 
     host_key(peer, &key);
+    hash = host_hash(&key);
     uv_mutex_lock(&tp->reg_lock);
-    pp = host_find(tp, &key);
-    if (*pp == NULL) {
-        *pp = sk_calloc(1, sizeof(**pp));
-        if (*pp != NULL)
-            (*pp)->key = key;
+    h = host_find(tp, &key, hash);
+    if (h == NULL && cap > 0 && (h = sk_calloc(1, sizeof(*h))) != NULL) {
+        h->key = key;
+        if (sk_htab_insert(&tp->hosts, &h->node, hash) != 0) {
+            sk_free(h);
+            h = NULL;
+        }
     }
-    if (*pp == NULL || (*pp)->n >= cap)
-        ok = false;
-    else
-        (*pp)->n++;
+    if (h != NULL && h->n < cap) {
+        h->n++;
+        ok = true;
+    }
     uv_mutex_unlock(&tp->reg_lock);
     return ok;
 }
@@ -92,14 +105,15 @@ static bool host_acquire(struct sk_tp *tp, const struct sk_addr *peer, unsigned 
 void sk__host_release(struct sk_tp *tp, const struct sk_addr *peer)
 {
     struct sk_addr key;
-    struct sk__host **pp, *h;
+    struct sk__host *h;
+    uint64_t hash;
 
     host_key(peer, &key);
+    hash = host_hash(&key);
     uv_mutex_lock(&tp->reg_lock);
-    pp = host_find(tp, &key);
-    h = *pp;
+    h = host_find(tp, &key, hash);
     if (h != NULL && (h->n == 0 || --h->n == 0)) {
-        *pp = h->next;
+        sk_htab_remove(&tp->hosts, &h->node);
         sk_free(h);
     }
     uv_mutex_unlock(&tp->reg_lock);
@@ -107,13 +121,15 @@ void sk__host_release(struct sk_tp *tp, const struct sk_addr *peer)
 
 void sk__host_free_all(struct sk_tp *tp)
 {
-    for (size_t b = 0; b < SK__REG_BUCKETS; b++) {
-        while (tp->hosts[b] != NULL) {
-            struct sk__host *h = tp->hosts[b];
-            tp->hosts[b] = h->next;
-            sk_free(h);
-        }
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
+
+    sk_htab_iter_init(&it, &tp->hosts);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        sk_htab_remove(&tp->hosts, n);
+        sk_free(SK_CONTAINER_OF(n, struct sk__host, node));
     }
+    sk_htab_free(&tp->hosts);
 }
 
 /* ---- refusing ---------------------------------------------------------- */

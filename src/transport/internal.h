@@ -11,6 +11,7 @@
 #ifndef SK_TRANSPORT_INTERNAL_H
 #define SK_TRANSPORT_INTERNAL_H
 
+#include <sipkit/containers.h>
 #include <sipkit/transport.h>
 
 #include <stdatomic.h>
@@ -88,7 +89,7 @@ struct sk__tcpl {
 /* Accepted TCP connections from one host (IPv4 address, IPv6 /64) across
  * all workers, for tcp_max_per_address; in tp->hosts under reg_lock. */
 struct sk__host {
-    struct sk__host *next;
+    struct sk_hnode node;
     struct sk_addr key; /* port 0, IPv6 low 64 bits 0 */
     unsigned n;
 };
@@ -169,7 +170,7 @@ struct sk_tp {
     bool started;
     uv_mutex_t reg_lock;
     struct sk__conn *reg[SK__REG_BUCKETS];
-    struct sk__host *hosts[SK__REG_BUCKETS]; /* under reg_lock */
+    struct sk_htab hosts; /* struct sk__host, keyed sk_hash; under reg_lock */
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */

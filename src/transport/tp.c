@@ -444,6 +444,7 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     if (tp == NULL)
         return SK_ENOMEM;
     uv_mutex_init(&tp->reg_lock);
+    sk_htab_init(&tp->hosts);
     tp->nlisteners = cfg->nlisteners;
     tp->limits = cfg->limits;
     if (tp->limits.max_size == 0)
