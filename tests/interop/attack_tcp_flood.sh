@@ -7,7 +7,8 @@
 # served throughout, and SIGTERM ends the server promptly. Then the
 # descriptors run out under the server (its limit lowered while it runs,
 # per-address cap off): accepting pauses instead of spinning (CPU stays
-# low), UDP is still answered, and SIGTERM still ends it (docs/security.md).
+# low), UDP is still answered, TCP is served again once the flood ends, and
+# SIGTERM still ends it (docs/security.md).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need python3
@@ -49,10 +50,10 @@ SIPKIT=$TMP/sipkit-1024 start_server --auth-algorithms MD5
 check_match "max_connections lowered to fit 1024 descriptors" "$(cat "$LOG")" \
     'event=tcp_max_connections_lowered configured=4096 max=9[0-9][0-9] fd_limit=1024'
 
-$ATTACK legit "$PORT" 14 udp,tcp,register >"$TMP/legit1" 2>"$TMP/legit1.err" &
+$ATTACK legit "$PORT" 11 udp,tcp,register >"$TMP/legit1" 2>"$TMP/legit1.err" &
 LEGIT=$!
 sleep 1
-r=$(timeout 40 $ATTACK flood "$PORT" 127.0.0.2 1500 10)
+r=$(timeout 40 $ATTACK flood "$PORT" 127.0.0.2 1500 8)
 echo "flood: $r"
 check_match "the flood connected" "$r" 'opened=1[0-9]{3}'
 open=$(printf '%s' "$r" | sed -n 's/.*open=\([0-9]*\).*/\1/p')
@@ -74,11 +75,11 @@ SIPKIT=$REAL_SIPKIT
 # ---- 2: descriptors run out while running -----------------------------------
 start_server --auth-algorithms MD5 --tcp-max-per-address 0 --drain-timeout 2
 prlimit --pid "$SERVER_PID" --nofile=200:200
-$ATTACK legit "$PORT" 12 udp >"$TMP/legit2" 2>"$TMP/legit2.err" &
+$ATTACK legit "$PORT" 8 udp >"$TMP/legit2" 2>"$TMP/legit2.err" &
 LEGIT=$!
-$ATTACK flood "$PORT" 127.0.0.2 1000 14 >"$TMP/flood2" &
+$ATTACK flood "$PORT" 127.0.0.2 1000 10 >"$TMP/flood2" &
 FLOOD=$!
-sleep 5
+sleep 4
 t0=$(cpu_ticks)
 sleep 4
 t1=$(cpu_ticks)
@@ -92,7 +93,21 @@ check_match "accepting paused on EMFILE" "$(cat "$LOG")" \
 wait "$LEGIT"
 r=$(cat "$TMP/legit2"); echo "legit: $r"; cat "$TMP/legit2.err"
 check_match "legit UDP OPTIONS answered while descriptors ran out" "$r" 'udp_ok=[1-9][0-9]* udp_fail=0'
-# SIGTERM with the flood still holding its connections.
+wait "$FLOOD"
+
+# The flood is gone: accepting resumes by itself.
+r=""
+for i in $(seq 1 10); do
+    r=$(VIA_TRANSPORT=TCP sip_request OPTIONS "sip:example.test" back$i | tcp_exchange | status_line)
+    [ "$r" = "SIP/2.0 200 OK" ] && break
+    sleep 0.5
+done
+check "TCP served again once the flood ends" "$r" "SIP/2.0 200 OK"
+
+# SIGTERM with a flood holding its connections.
+$ATTACK flood "$PORT" 127.0.0.2 1000 8 >/dev/null &
+FLOOD=$!
+sleep 3
 stop_within 9
 wait "$FLOOD"
 finish
