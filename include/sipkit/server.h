@@ -34,9 +34,11 @@ struct sk_server_config {
     bool trace;
     unsigned tcp_idle_timeout; /* seconds */
     unsigned tcp_max_connections;
-    unsigned tcp_max_buffer;                    /* bytes per connection */
-    unsigned max_message_size;                  /* bytes; larger requests get 513 */
-    unsigned drain_timeout;                     /* seconds */
+    unsigned tcp_max_per_address; /* accepted connections per IPv4 address / IPv6 /64 */
+    unsigned tcp_message_timeout; /* seconds from a message's first byte to its last */
+    unsigned tcp_max_buffer;      /* bytes per connection */
+    unsigned max_message_size;    /* bytes; larger requests get 513 */
+    unsigned drain_timeout;       /* seconds */
     char auth_algorithms[SK_SERVER_DOMAIN_MAX]; /* digest algorithms offered, by preference */
     unsigned min_expires;                       /* registrar: shorter non-zero expiries get 423 */
     unsigned max_expires;                       /* registrar: longer ones are capped */

@@ -108,10 +108,17 @@ struct sk_listener {
 
 /* Settings that may change while running (SIGHUP). */
 struct sk_tp_runtime {
-    unsigned tcp_idle_timeout_s;  /* close a TCP connection idle this long */
-    unsigned tcp_max_connections; /* per transport, all workers together */
-    size_t tcp_max_buffer;        /* bytes buffered per connection, each way */
-    bool trace;                   /* call the trace callback */
+    unsigned tcp_idle_timeout_s; /* close a TCP connection idle this long */
+    /* A message must arrive whole within this long of its first byte, or
+     * its connection is closed (slowloris); 0: the idle timeout. */
+    unsigned tcp_message_timeout_s;
+    /* Per transport, all workers together; lowered to what the descriptor
+     * limit allows (logged). */
+    unsigned tcp_max_connections;
+    /* Accepted connections from one IPv4 address or IPv6 /64; 0: no cap. */
+    unsigned tcp_max_per_address;
+    size_t tcp_max_buffer; /* bytes buffered per connection, each way */
+    bool trace;            /* call the trace callback */
 };
 
 struct sk_rx;
@@ -156,10 +163,14 @@ struct sk_tp_config {
     /* The path MTU towards peers, when known; 0: unknown, so requests
      * over 1300 bytes leave UDP for TCP (RFC 3261 §18.1.1). */
     unsigned path_mtu;
+    /* Descriptors the application keeps for itself (store, logs); the
+     * transport keeps room for them when it caps TCP connections. */
+    unsigned fd_reserve;
 };
 
 /* Create the transport and bind every listener on every worker (so bind
- * errors show up here). Returns 0 or a negative error; *out set only on
+ * errors show up here). Returns 0 or a negative error (-EMFILE when the
+ * descriptor limit leaves no room for connections); *out set only on
  * success. */
 int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg);
 /* Start the worker threads; returns once they are all running. */

@@ -85,7 +85,7 @@ struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id)
     return NULL;
 }
 
-static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
+struct sk__conn *sk__conn_new(struct sk_tp_worker *w, unsigned listener)
 {
     struct sk__conn *c = sk_calloc(1, sizeof(*c));
 
@@ -147,6 +147,10 @@ void sk__conn_close(struct sk__conn *c, const char *reason)
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, reason);
     SK__INC(c->w->tcp_closed);
     reg_del(c);
+    if (c->counted) {
+        c->counted = false;
+        sk__host_release(c->w->tp, &c->peer);
+    }
     conn_unlink(c);
     uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
     uv_close((uv_handle_t *)&c->h, conn_handle_closed);
@@ -196,12 +200,43 @@ static void idle_expired(uv_timer_t *t)
     sk__conn_close(t->data, "idle timeout");
 }
 
+/* Between messages: the idle timeout starts again. Not while a message is
+ * partly received: then only completing it does (see conn_read). */
 static void touch(struct sk__conn *c)
 {
     unsigned s = atomic_load_explicit(&c->w->tp->idle_timeout_s, memory_order_relaxed);
 
-    if (s > 0 && !c->closing && !c->shutting)
+    if (s > 0 && !c->closing && !c->shutting && !c->in_msg)
         uv_timer_start(&c->idle, idle_expired, (uint64_t)s * 1000, 0);
+}
+
+static void message_expired(uv_timer_t *t)
+{
+    struct sk__conn *c = t->data;
+    char a[SK_ADDR_STRLEN];
+
+    SK_LOG(SK_LOG_INFO, "transport", "event=tcp_slow_message peer=%s conn=%llu pending_bytes=%zu",
+           sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, c->rlen);
+    sk__conn_close(c, "message timeout");
+}
+
+/* The first bytes of a message arrived: it has tcp_message_timeout to
+ * arrive whole (or the idle timeout, if shorter). Bytes that trickle in
+ * do not extend it, so a peer cannot hold the connection, and the buffer
+ * behind it, by sending a header byte now and then (slowloris). */
+static void message_started(struct sk__conn *c)
+{
+    struct sk_tp *tp = c->w->tp;
+    unsigned s = atomic_load_explicit(&tp->message_timeout_s, memory_order_relaxed);
+    unsigned idle = atomic_load_explicit(&tp->idle_timeout_s, memory_order_relaxed);
+
+    if (c->closing || c->shutting)
+        return;
+    c->in_msg = true;
+    if (s == 0 || (idle > 0 && idle < s))
+        s = idle;
+    if (s > 0)
+        uv_timer_start(&c->idle, message_expired, (uint64_t)s * 1000, 0);
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -262,8 +297,9 @@ static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int
     sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
 }
 
-/* Cut and hand up every complete message in the buffer. */
-static void conn_frame(struct sk__conn *c)
+/* Cut and hand up every complete message in the buffer. Returns the
+ * bytes consumed (messages and keep-alives). */
+static size_t conn_frame(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
     size_t off = 0;
@@ -281,7 +317,7 @@ static void conn_frame(struct sk__conn *c)
             deliver_unframeable(c, c->rbuf + off, c->rlen - off, err);
             /* Answered if possible; now shut it down. */
             sk__conn_close_after_flush(c, "unframeable stream");
-            return;
+            return off;
         }
         sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
         off += skip + mlen;
@@ -290,11 +326,13 @@ static void conn_frame(struct sk__conn *c)
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
     }
+    return off;
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct sk__conn *c = s->data;
+    size_t consumed;
 
     (void)buf;
     if (nread == 0)
@@ -310,72 +348,32 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->shutting)
         return; /* draining a dropped peer: discard */
     c->rlen += (size_t)nread;
-    touch(c);
-    conn_frame(c);
+    consumed = conn_frame(c);
+    if (c->closing || c->shutting)
+        return;
+    if (c->rlen == 0) {
+        /* Everything received is handled: idle from now. */
+        c->in_msg = false;
+        touch(c);
+    } else if (!c->in_msg || consumed > 0) {
+        /* What is left is the start of a new message. */
+        message_started(c);
+    }
 }
 
-/* ---- accepting and connecting --------------------------------------------- */
+/* ---- accepted and outgoing connections ----------------------------------- */
 
-static void on_accept(uv_stream_t *server, int status)
+void sk__conn_accepted(struct sk__conn *c)
 {
-    struct sk__tcpl *l = server->data;
-    struct sk_tp_worker *w = l->w;
-    struct sk_tp *tp = w->tp;
-    struct sk__conn *c;
     char a[SK_ADDR_STRLEN];
-    int len = sizeof(c->peer.ss);
 
-    if (status != 0 || w->stopping)
-        return;
-    c = conn_new(w, l->listener);
-    if (c == NULL)
-        return;
-    if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
-        sk__conn_close(c, "accept failed");
-        return;
-    }
-    uv_tcp_getpeername(&c->h, &c->peer.sa, &len);
-    c->peer.sslen = (socklen_t)len;
-    c->peer.tp = SK_TP_TCP;
-    c->peer.conn_id = c->id;
-    uv_tcp_nodelay(&c->h, 1);
-    if (atomic_load(&tp->nconns) > atomic_load(&tp->max_conns)) {
-        SK__INC(w->tcp_refused);
-        SK_LOG(SK_LOG_WARN, "transport", "event=tcp_refused peer=%s reason=\"connection limit\"",
-               sk_addr_format(&c->peer, a, sizeof(a)));
-        sk__conn_close(c, "connection limit");
-        return;
-    }
-    SK__INC(w->tcp_accepted);
+    SK__INC(c->w->tcp_accepted);
     SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_accept peer=%s conn=%llu",
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
+    uv_tcp_nodelay(&c->h, 1);
     reg_add(c);
     touch(c);
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
-}
-
-int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd)
-{
-    struct sk__tcpl *l = &w->tcpl[listener];
-    int err;
-
-    l->w = w;
-    l->listener = listener;
-    l->h.data = l;
-    err = uv_tcp_init(&w->loop, &l->h);
-    if (err != 0) {
-        close(fd);
-        return err;
-    }
-    err = uv_tcp_open(&l->h, fd);
-    if (err == 0)
-        err = uv_listen((uv_stream_t *)&l->h, 511, on_accept);
-    if (err != 0) {
-        uv_close((uv_handle_t *)&l->h, NULL);
-        return err;
-    }
-    l->active = true;
-    return 0;
 }
 
 /* RFC 3261 §18.1.1: a request moved from UDP to TCP because of its size
@@ -429,7 +427,7 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
 
     if (atomic_load(&w->tp->nconns) >= atomic_load(&w->tp->max_conns))
         return NULL;
-    c = conn_new(w, UINT32_MAX);
+    c = sk__conn_new(w, UINT32_MAX);
     req = sk_malloc(sizeof(*req));
     if (c == NULL || req == NULL) {
         sk_free(req);

@@ -13,7 +13,9 @@
 #include "transport/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -293,9 +295,8 @@ static void begin_stop(struct sk_tp_worker *w)
             uv_close((uv_handle_t *)&w->udp[i].h, close_cb_nop);
             w->udp[i].active = false;
         }
-        if (w->tcpl[i].active)
-            uv_close((uv_handle_t *)&w->tcpl[i].h, close_cb_nop);
     }
+    sk__tcp_listen_stop(w);
     sk__tcp_stop(w);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
     if (!sk_dlist_empty(&w->conn_list)) {
@@ -337,6 +338,30 @@ static void worker_main(void *arg)
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
+
+/* Descriptors left for connections: the soft RLIMIT_NOFILE less what the
+ * workers' own sockets, loops and spares take and what the application
+ * keeps (cfg->fd_reserve: its store, logs). Refuse to run without room
+ * for a few connections. */
+static int fd_budget(struct sk_tp *tp, const struct sk_tp_config *cfg)
+{
+    struct rlimit rl;
+    uint64_t per_worker = 2 * (uint64_t)cfg->nlisteners + 6; /* sockets, epoll, async, spare */
+
+    tp->fd_limit = UINT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < UINT32_MAX)
+        tp->fd_limit = rl.rlim_cur;
+    tp->fd_reserve = 16 + cfg->fd_reserve + per_worker * tp->nworkers;
+    if (tp->fd_limit < tp->fd_reserve + 16) {
+        SK_LOG(SK_LOG_ERROR, "transport",
+               "event=fd_limit_too_low fd_limit=%llu needed=%llu workers=%u",
+               (unsigned long long)tp->fd_limit, (unsigned long long)(tp->fd_reserve + 16),
+               tp->nworkers);
+        return -EMFILE;
+    }
+    return 0;
+}
 
 /* Bind listener li on worker w. The first worker binds the configured
  * address (port 0 picks one); the others bind the address it got. */
@@ -396,6 +421,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
+    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
     if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL || sk_htab_reserve(&w->conns, 64) != 0)
@@ -438,6 +464,7 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
         return SK_ENOMEM;
     }
     uv_mutex_init(&tp->reg_lock);
+    sk_htab_init(&tp->hosts);
     tp->nlisteners = cfg->nlisteners;
     tp->limits = cfg->limits;
     if (tp->limits.max_size == 0)
@@ -447,7 +474,6 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp->on_trace = cfg->on_trace;
     tp->trace_arg = cfg->trace_arg;
     tp->drain_ms = 2000;
-    sk_tp_set_runtime(tp, &cfg->runtime);
     /* §18.1.1: within 200 bytes of a known path MTU, else over 1300. */
     tp->udp_request_max = cfg->path_mtu > 1200 ? cfg->path_mtu - 200 : 1300;
     tp->listeners = sk_calloc(cfg->nlisteners, sizeof(*tp->listeners));
@@ -457,9 +483,14 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     if (tp->listeners == NULL || tp->bound == NULL || tp->skipped == NULL || tp->workers == NULL)
         goto fail;
     tp->nworkers = n;
+    for (unsigned i = 0; i < n; i++)
+        tp->workers[i].spare_fd = -1;
+    if ((err = fd_budget(tp, cfg)) != 0)
+        goto fail;
     memcpy(tp->listeners, cfg->listeners, cfg->nlisteners * sizeof(*tp->listeners));
     for (size_t i = 0; i < cfg->nlisteners; i++)
         tp->bound[i] = cfg->listeners[i].addr;
+    sk_tp_set_runtime(tp, &cfg->runtime);
     for (unsigned i = 0; i < n; i++) {
         if ((err = worker_init(tp, &tp->workers[i], i)) != 0)
             goto fail;
@@ -545,6 +576,8 @@ static void worker_free(struct sk_tp_worker *w)
         if (w->udp[i].fd > 0)
             close(w->udp[i].fd); /* a poll handle does not own its socket */
     }
+    if (w->spare_fd >= 0)
+        close(w->spare_fd);
     sk_free(w->rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
@@ -558,6 +591,7 @@ void sk_tp_free(struct sk_tp *tp)
     sk_tp_stop(tp, 0);
     for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
         worker_free(&tp->workers[i]);
+    sk__host_free_all(tp);
     uv_mutex_destroy(&tp->reg_lock);
     sk_htab_free(&tp->reg);
     sk_free(tp->workers);
@@ -587,8 +621,24 @@ int sk_tp_listener_addr(const struct sk_tp *tp, unsigned listener, struct sk_add
 
 void sk_tp_set_runtime(struct sk_tp *tp, const struct sk_tp_runtime *rt)
 {
+    unsigned max = rt->tcp_max_connections;
+    uint64_t room = tp->fd_limit - tp->fd_reserve; /* > 0, see fd_budget */
+
+    if (max > room) {
+        /* More connections than descriptors would end in EMFILE, where
+         * the server can neither accept nor open anything. */
+        SK_LOG(SK_LOG_WARN, "transport",
+               "event=tcp_max_connections_lowered configured=%u max=%llu fd_limit=%llu "
+               "fd_reserve=%llu",
+               max, (unsigned long long)room, (unsigned long long)tp->fd_limit,
+               (unsigned long long)tp->fd_reserve);
+        max = (unsigned)room;
+    }
     atomic_store(&tp->idle_timeout_s, rt->tcp_idle_timeout_s);
-    atomic_store(&tp->max_conns, rt->tcp_max_connections);
+    atomic_store(&tp->message_timeout_s, rt->tcp_message_timeout_s);
+    atomic_store(&tp->max_conns, max);
+    atomic_store(&tp->max_per_host,
+                 rt->tcp_max_per_address == 0 ? UINT32_MAX : rt->tcp_max_per_address);
     atomic_store(&tp->max_buffer, rt->tcp_max_buffer);
     atomic_store(&tp->trace, rt->trace);
 }
