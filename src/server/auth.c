@@ -28,7 +28,9 @@ static void challenge(struct sk__req *r, enum sk_auth_kind kind, bool stale)
         sk__reply(r, 500, NULL);
         return;
     }
-    sk__resp_send(r);
+    /* Challenges cost no state: the nonce carries what verification
+     * needs, so the 401/407 goes out statelessly. */
+    sk__resp_send_stateless(r);
 }
 
 /* The credentials for our realm, parsed; false when there are none. */
@@ -98,7 +100,7 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
         log_failure(r, &res, "forbidden");
         sk__log_reject(r, 403, NULL, sk_auth_cause_name(res.cause));
         sk__resp_start(r, 403, NULL);
-        sk__resp_send(r);
+        sk__resp_send_stateless(r);
         break;
     default:
         log_failure(r, &res, "server_error");

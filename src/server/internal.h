@@ -90,6 +90,14 @@ void sk__pipeline_hooks(struct sk_server *s, struct sk_txn_hooks *h);
 void sk__resp_start(struct sk__req *r, unsigned code, const char *reason);
 /* Content-Length, the empty line, send on the transaction. */
 int sk__resp_send(struct sk__req *r);
+/* Send the response without keeping state (RFC 3261 §8.2.7, §16.11):
+ * the transaction, if any, is forgotten (sk_txn_forget), so nothing holds
+ * or retransmits it; a retransmitted request gets a new answer. For
+ * challenges and refusals an attacker can ask for at will. */
+int sk__resp_send_stateless(struct sk__req *r);
+/* Send bytes to an address as the transaction layer would (requests may
+ * leave UDP for TCP, §18.1.1; responses keep their transport). */
+int sk__send_to(struct sk_server *s, const struct sk_addr *dst, const char *data, size_t len);
 /* A response with no extra headers; >= 300 is logged as a rejection. */
 void sk__reply(struct sk__req *r, unsigned code, const char *reason);
 /* Log a refusal: status, reason and a cause for the log only. */
