@@ -34,6 +34,7 @@
 struct sk__merge;
 struct sk__events;
 struct sk__proxy;
+struct sk__guard;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -45,6 +46,7 @@ struct sk_server {
     struct sk__merge *merge;
     struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
     struct sk__proxy *proxy;   /* running forks (proxy_run.c) */
+    struct sk__guard *guard;   /* bans, rate limits, slow-downs (guard.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */

@@ -30,6 +30,7 @@
  * Memory: responses are built in the struct sk__req's buffer, freed when
  * the callback returns; the request is the transaction's copy.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
@@ -554,6 +555,10 @@ void sk__pipeline_recv(void *arg, struct sk_rx *rx)
     struct sk_dest dst;
     int err;
 
+    /* Limits and bans first (DESIGN): a banned or flooding address costs
+     * no parsing, no answer and no state. */
+    if (!sk__guard_admit(s->guard, &rx->peer, sk_now_ms()))
+        return;
     /* sk_msg_parse() checked what every transaction needs; the typed
      * headers (all Vias, Contact, Route, Require, ...) are checked here,
      * before any stage trusts them. */

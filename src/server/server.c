@@ -17,6 +17,7 @@
  * location service, auth state, merge table and address list;
  * sk_server_free() releases them.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
@@ -102,6 +103,12 @@ static int collect_self(struct sk_server *s)
 
 #define TICK_MAX_MS 20
 
+/* The guard's delayed answers leave as the transaction layer's would. */
+static int guard_send(void *arg, const struct sk_addr *dst, const char *data, size_t len)
+{
+    return sk__send_to(arg, dst, data, len);
+}
+
 static void *timer_main(void *arg)
 {
     struct sk_server *s = arg;
@@ -114,6 +121,7 @@ static void *timer_main(void *arg)
 
         pthread_mutex_unlock(&s->timer_lock);
         sk_txn_table_tick(s->txns, now);
+        sk__guard_tick(s->guard, now, s->store, guard_send, s);
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
@@ -166,6 +174,8 @@ static int open_state(struct sk_server *s)
     struct sk_location_options lo = {0};
     int err;
 
+    if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0)
+        return err;
     sk__pipeline_hooks(s, &hooks);
     if ((err = sk_txn_table_new(&s->txns, NULL, &hooks)) != 0)
         return err;
@@ -209,6 +219,7 @@ static void close_state(struct sk_server *s)
     sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
+    sk__guard_free(s->guard);
 }
 
 void sk__server_purge(struct sk_server *s)
