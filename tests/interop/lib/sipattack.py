@@ -8,7 +8,7 @@ and talks to the server at 127.0.0.1:--port. Every wait is bounded.
   register  REGISTER, answer the 401 with MD5 digest; print the final status
             (or "timeout"); exit 0 on 200.
   guess     --count wrong-password REGISTERs in a row; print one status per
-            attempt ("401", "403", "timeout").
+            attempt ("401", "403", "timeout"), with --times also its seconds.
   flood     REGISTERs without credentials at --rate for --seconds; print
             "sent=N received=M".
   noack     INVITE from our domain, take the 407, never ACK it; count what
@@ -125,15 +125,18 @@ def attempt(peer, user, password, timeout):
 
 def cmd_register(a):
     peer = Peer(a.src, a.port)
+    t = time.monotonic()
     st = attempt(peer, a.user, a.password, a.timeout)
-    print(st)
+    print(f"{st} {time.monotonic() - t:.3f}" if a.times else st)
     return 0 if st == "200" else 1
 
 
 def cmd_guess(a):
     peer = Peer(a.src, a.port)
     for i in range(a.count):
-        print(attempt(peer, a.user, f"wrong-{i}", a.timeout), flush=True)
+        t = time.monotonic()
+        st = attempt(peer, a.user, f"wrong-{i}", a.timeout)
+        print(f"{st} {time.monotonic() - t:.3f}" if a.times else st, flush=True)
     return 0
 
 
@@ -251,7 +254,10 @@ def main():
         s.add_argument("--wait", type=float, default=5)
         s.add_argument("--victim", type=int, default=0)
         s.add_argument("--ack", action="store_true")
+        s.add_argument("--times", action="store_true")
+        s.add_argument("--domain", default=DOMAIN)
     a = p.parse_args()
+    globals()["DOMAIN"] = a.domain
     return {"register": cmd_register, "guess": cmd_guess, "flood": cmd_flood,
             "noack": cmd_noack}[a.cmd](a)
 
