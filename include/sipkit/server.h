@@ -38,6 +38,7 @@ struct sk_server_config {
     unsigned max_message_size;                  /* bytes; larger requests get 513 */
     unsigned drain_timeout;                     /* seconds */
     char auth_algorithms[SK_SERVER_DOMAIN_MAX]; /* digest algorithms offered, by preference */
+    bool auth_int;                              /* offer qop auth-int besides auth */
     unsigned min_expires;                       /* registrar: shorter non-zero expiries get 423 */
     unsigned max_expires;                       /* registrar: longer ones are capped */
     unsigned default_expires;                   /* registrar: no expires parameter, no Expires */

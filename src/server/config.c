@@ -48,6 +48,8 @@ static const struct sk_option options[] = {
     {"auth", "algorithms", "auth-algorithms", SK_OPT_STRING, "SHA-512-256 SHA-256 MD5", 0, 0, false,
      OFF(auth_algorithms), "LIST",
      "digest algorithms offered in challenges, strongest first (MD5, SHA-256, SHA-512-256)"},
+    {"auth", "auth_int", "auth-int", SK_OPT_BOOL, "false", 0, 0, false, OFF(auth_int), "",
+     "offer qop=\"auth,auth-int\" rather than qop=\"auth\" (integrity of the body)"},
     {"registrar", "min_expires", "min-expires", SK_OPT_UINT, "60", 1, 86400, false,
      OFF(min_expires), "SECONDS",
      "shortest registration accepted; shorter gets 423 Interval Too Brief"},

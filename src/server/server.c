@@ -203,6 +203,10 @@ static int open_state(struct sk_server *s)
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
     sk_server_auth_algorithms(&s->cfg, &ac.algorithms);
+    /* RFC 7616 §3.3 lets the server offer auth, auth-int or both. Phones
+     * answer with auth; a qop list trips some parsers (sipvicious 0.3.3
+     * crashes on it), so auth-int is opt-in. */
+    ac.offer_auth_int = s->cfg.auth_int;
     if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
