@@ -2,6 +2,8 @@
  * The request pipeline: what the server does with each message the
  * transport hands up. Stages, in order:
  *
+ *   0. the guard (guard.c): a message from a banned address, or over its
+ *      address's rate limit, is dropped before anything else;
  *   1. parse (in the transport) and the typed-header check: a request that
  *      cannot form a transaction is answered statelessly here (400 naming
  *      the defect, 505, 416, 513) or dropped when no response can be
