@@ -14,7 +14,17 @@
  * credentials themselves. Every failure with credentials also goes to the
  * guard (guard.h): it counts toward a ban of the source address and a
  * slow-down of the user name, and repeated ones are summarised in the
- * log rather than written one line each.
+ * log rather than written one line each. Challenges and refusals leave
+ * statelessly (sk__resp_send_stateless): they cost no transaction.
+ *
+ * The algorithms offered are the configured list (auth.algorithms, in its
+ * order), or the claimed user's own list when that user requires
+ * particular ones (`sipkit users add NAME --algorithms SHA-256`); the
+ * claimed user is the From URI's user, who is the one asked to prove who
+ * it is (§22.1). Requests the server answers itself (REGISTER, SUBSCRIBE,
+ * PUBLISH) are challenged with 401, but some clients answer any challenge
+ * with Proxy-Authorization: both headers are read for them, the one the
+ * challenge named first. The digest does not cover the header's name.
  *
  * Memory: the challenge is written into the request's response buffer.
  */
@@ -23,6 +33,18 @@
 
 #include <stdio.h>
 #include <string.h>
+
+/* The algorithms to offer: the From user's own list, else the server's. */
+static void offered_algos(const struct sk__req *r, struct sk_auth_algos *out)
+{
+    const struct sk_uri *from = &r->m->from.uri;
+
+    out->n = 0;
+    if (from->user.len > 0)
+        sk_store_user_algorithms(r->s->store, sk_slice_cstr(r->s->cfg.domain), from->user, out);
+    if (out->n == 0)
+        *out = *sk_auth_algorithms(r->s->auth);
+}
 
 /* Challenges and refusals cost no state: the nonce carries what
  * verification needs, so they go out statelessly; after repeated failures
@@ -42,12 +64,15 @@ static void send_answer(struct sk__req *r, uint32_t delay_ms)
 static void challenge(struct sk__req *r, enum sk_auth_kind kind, bool stale, uint32_t delay_ms)
 {
     unsigned code = kind == SK_AUTH_WWW ? 401 : 407;
+    struct sk_auth_algos algos;
 
+    offered_algos(r, &algos);
     sk__resp_start(r, code, NULL);
-    if (sk_auth_challenge(r->s->auth, kind, SK_SLICE_NULL, stale, &r->out) != 0) {
+    if (sk_auth_challenge_algos(r->s->auth, kind, SK_SLICE_NULL, stale, &algos, &r->out) != 0) {
         sk__reply(r, 500, NULL);
         return;
     }
+    sk__authwatch_challenged(r->s->authwatch, r->m, &algos, sk_now_ms());
     send_answer(r, delay_ms);
 }
 
@@ -109,10 +134,18 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
     char claimed[64];
     uint64_t now = sk_now_ms();
     uint32_t delay = 0;
-    bool malformed, check = true, log_it = true;
+    bool malformed, found, check = true, log_it = true;
 
     memset(&res, 0, sizeof(res));
-    if (!find_credentials(r, id, &h, &malformed)) {
+    found = find_credentials(r, id, &h, &malformed);
+    if (!found && kind == SK_AUTH_WWW) {
+        bool other_malformed;
+        found = find_credentials(r, SK_HDR_PROXY_AUTHORIZATION, &h, &other_malformed);
+        malformed = malformed || other_malformed;
+    }
+    if (found)
+        sk__authwatch_answered(r->s->authwatch, r->m);
+    if (!found) {
         if (malformed) {
             res.cause = SK_AUTH_MALFORMED;
             log_failure(r, &res, "challenge");
