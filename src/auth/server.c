@@ -304,12 +304,22 @@ int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice
 int sk_auth_challenge_algos(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
                             bool stale, const struct sk_auth_algos *list, struct sk_buf *out)
 {
+    return sk_auth_challenge_nonce(a, kind, realm, stale, list, NULL, out);
+}
+
+int sk_auth_challenge_nonce(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
+                            bool stale, const struct sk_auth_algos *list, const char *given,
+                            struct sk_buf *out)
+{
     char nonce[SK_AUTH_NONCE_MAX + 1], opaque_buf[24];
     const char *opaque = a->opaque;
-    int rc;
+    int rc = 0;
 
     realm = pick_realm(a, realm);
-    rc = sk_auth_nonce_make(a, realm, nonce);
+    if (given != NULL && strlen(given) <= SK_AUTH_NONCE_MAX)
+        memcpy(nonce, given, strlen(given) + 1);
+    else
+        rc = sk_auth_nonce_make(a, realm, nonce);
     if (rc == 0 && !sk_slice_eq(realm, sk_slice_cstr(a->realm))) {
         rc = make_opaque(a, realm, opaque_buf);
         opaque = opaque_buf;

@@ -65,10 +65,21 @@ static void challenge(struct sk__req *r, enum sk_auth_kind kind, bool stale, uin
 {
     unsigned code = kind == SK_AUTH_WWW ? 401 : 407;
     struct sk_auth_algos algos;
+    char nonce[SK_AUTH_NONCE_MAX + 1];
+    uint64_t now = sk_now_ms();
 
     offered_algos(r, &algos);
+    /* A retransmission gets the challenge it got before (rechallenge.c). */
+    if (!sk__rechallenge_get(r->s->rechallenge, r->m, now, nonce)) {
+        if (sk_auth_nonce_make(r->s->auth, SK_SLICE_NULL, nonce) != 0) {
+            sk__reply(r, 500, NULL);
+            return;
+        }
+        sk__rechallenge_put(r->s->rechallenge, r->m, now, nonce);
+    }
     sk__resp_start(r, code, NULL);
-    if (sk_auth_challenge_algos(r->s->auth, kind, SK_SLICE_NULL, stale, &algos, &r->out) != 0) {
+    if (sk_auth_challenge_nonce(r->s->auth, kind, SK_SLICE_NULL, stale, &algos, nonce, &r->out) !=
+        0) {
         sk__reply(r, 500, NULL);
         return;
     }

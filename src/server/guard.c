@@ -274,6 +274,8 @@ void sk__guard_free(struct sk__guard *g)
 
 /* ---- the address table ------------------------------------------------------ */
 
+static void summarise(struct sk__guard *g, struct aentry *e, uint64_t now, bool force);
+
 static bool banned(const struct aentry *e, uint64_t now)
 {
     return e->ban_until_ms > now;
@@ -572,15 +574,19 @@ bool sk__guard_auth_failed(struct sk__guard *g, const struct sk_addr *src, const
         if (g->cfg.sec_auth_fail_limit > 0 && g->cfg.sec_ban_time > 0 &&
             e->fails >= g->cfg.sec_auth_fail_limit && !banned(e, now))
             ban(g, e, now, false);
-        /* The first failure of an interval is logged; the rest summed. */
-        if (e->log_start_ms != 0 &&
+        /* Identical failures (same user, same cause) are logged once per
+         * interval and summed; a different one is logged at once. */
+        bool same = e->last_cause != NULL && strcmp(e->last_cause, cause) == 0 &&
+                    strncmp(e->last_user, user, sizeof(e->last_user) - 1) == 0;
+        if (same && e->log_start_ms != 0 &&
             now - e->log_start_ms < (uint64_t)g->cfg.sec_summary_interval * 1000) {
             log_it = false;
             e->log_quiet++;
+        } else {
+            summarise(g, e, now, true);
+            e->log_start_ms = now;
             snprintf(e->last_user, sizeof(e->last_user), "%s", user);
             e->last_cause = cause;
-        } else if (e->log_quiet == 0) {
-            e->log_start_ms = now;
         }
     }
     pthread_mutex_unlock(&sh->lock);
@@ -653,13 +659,14 @@ struct pending {
     bool flood;
 };
 
-/* Log what an entry counted silently (shard locked). */
-static void summarise(struct sk__guard *g, struct aentry *e, uint64_t now)
+/* Log what an entry counted silently (shard locked): once its interval
+ * is over, or at once (force) when another failure takes its place. */
+static void summarise(struct sk__guard *g, struct aentry *e, uint64_t now, bool force)
 {
     char ip[64];
     uint64_t iv = (uint64_t)g->cfg.sec_summary_interval * 1000;
 
-    if (e->log_quiet > 0 && now - e->log_start_ms >= iv) {
+    if (e->log_quiet > 0 && (force || now - e->log_start_ms >= iv)) {
         key_text(e->ip, ip, sizeof(ip));
         SK_LOG(SK_LOG_INFO, "guard",
                "event=auth_failed_summary src=%s count=%u interval_s=%u last_user=\"%s\" "
@@ -689,7 +696,7 @@ static size_t sweep(struct sk__guard *g, uint64_t now, struct pending *p, size_t
             struct aentry *e = &sh->a[j];
             if (!e->used)
                 continue;
-            summarise(g, e, now);
+            summarise(g, e, now, false);
             if (banned(e, now) && !e->persisted && n < max) {
                 memcpy(p[n].ip, e->ip, 16);
                 p[n].until_ms = e->ban_until_ms;

@@ -36,6 +36,7 @@ struct sk__authwatch;
 struct sk__events;
 struct sk__proxy;
 struct sk__guard;
+struct sk__rechallenge;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -46,9 +47,10 @@ struct sk_server {
     struct sk_auth *auth;
     struct sk__authwatch *authwatch; /* auth_watch.c: challenges never answered */
     struct sk__merge *merge;
-    struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
-    struct sk__proxy *proxy;   /* running forks (proxy_run.c) */
-    struct sk__guard *guard;   /* bans, rate limits, slow-downs (guard.c) */
+    struct sk__events *events;           /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
+    struct sk__proxy *proxy;             /* running forks (proxy_run.c) */
+    struct sk__guard *guard;             /* bans, rate limits, slow-downs (guard.c) */
+    struct sk__rechallenge *rechallenge; /* nonces of recent challenges (rechallenge.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */
@@ -145,6 +147,17 @@ void sk__authwatch_challenged(struct sk__authwatch *w, const struct sk_msg *m,
 void sk__authwatch_answered(struct sk__authwatch *w, const struct sk_msg *m);
 /* Once a second from the timer thread: warn about the ones that did not. */
 void sk__authwatch_tick(struct sk__authwatch *w, uint64_t now_ms);
+
+/* ---- rechallenge.c: the same challenge for a retransmission ---------------- */
+
+int sk__rechallenge_new(struct sk__rechallenge **out);
+void sk__rechallenge_free(struct sk__rechallenge *c);
+/* The nonce (SK_AUTH_NONCE_MAX + 1 bytes) this request was challenged with
+ * within 64*T1; false when none is remembered. */
+bool sk__rechallenge_get(struct sk__rechallenge *c, const struct sk_msg *m, uint64_t now_ms,
+                         char *nonce);
+void sk__rechallenge_put(struct sk__rechallenge *c, const struct sk_msg *m, uint64_t now_ms,
+                         const char *nonce);
 
 /* ---- registrar.c -------------------------------------------------------- */
 

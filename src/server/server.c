@@ -175,7 +175,8 @@ static int open_state(struct sk_server *s)
     struct sk_location_options lo = {0};
     int err;
 
-    if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0)
+    if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0 ||
+        (err = sk__rechallenge_new(&s->rechallenge)) != 0)
         return err;
     sk__pipeline_hooks(s, &hooks);
     if ((err = sk_txn_table_new(&s->txns, NULL, &hooks)) != 0)
@@ -228,6 +229,7 @@ static void close_state(struct sk_server *s)
     sk_store_close(s->store);
     sk__merge_free(s->merge);
     sk__guard_free(s->guard);
+    sk__rechallenge_free(s->rechallenge);
 }
 
 void sk__server_purge(struct sk_server *s)

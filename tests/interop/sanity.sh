@@ -61,8 +61,9 @@ exec 3>&-
 check "retransmitted OPTIONS gets the identical 200 again" "$a" "$b"
 check_match "... which is a 200" "$a" '^SIP/2\.0 200 OK'
 
-# A challenge costs no state (§8.2.7, DESIGN): a retransmitted REGISTER
-# without credentials gets a fresh 401 with a new nonce, not a stored one.
+# A challenge costs no transaction (§8.2.7, DESIGN), yet a retransmitted
+# REGISTER without credentials gets the same 401 again, nonce included: a
+# bounded table remembers the nonces of recent challenges.
 sip_request REGISTER "sip:example.test" b18 >"$TMP/retx"
 exec 3<>"/dev/udp/127.0.0.1/$PORT"
 cat "$TMP/retx" >&3
@@ -71,11 +72,7 @@ cat "$TMP/retx" >&3
 b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
 exec 3>&-
 check_match "a REGISTER without credentials gets a 401" "$a" '^SIP/2\.0 401 Unauthorized'
-check_match "... and so does its retransmission" "$b" '^SIP/2\.0 401 Unauthorized'
-na=$(printf '%s\n' "$a" | grep -o 'nonce="[^"]*"' | head -1)
-nb=$(printf '%s\n' "$b" | grep -o 'nonce="[^"]*"' | head -1)
-[ -n "$na" ] && [ "$na" != "$nb" ]
-check "... with a fresh nonce (nothing was stored)" "$?" 0
+check "... and its retransmission the same 401 again" "$b" "$a"
 
 # Other requests are absorbed by their server transaction (RFC 3261
 # §17.2.2): the stored response (here a 403 for a foreign domain) resent
