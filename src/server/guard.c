@@ -18,7 +18,6 @@
  */
 #include "server/guard.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,18 +27,12 @@
 #define ADDR_SLOTS     16384 /* all shards together */
 #define USER_SLOTS     8192
 #define USER_KEY_MAX   64
-#define MAX_TRUSTED    32
 #define DELAY_MAX      1024
 #define SYNC_MS        2000
 #define SWEEP_MS       1000
 #define USER_DELAY_MS0 250 /* first step of the per-user delay */
 
 enum drop_why { DROP_NONE = 0, DROP_BANNED, DROP_RATE };
-
-struct cidr {
-    unsigned char ip[16];
-    unsigned bits; /* of the 128 */
-};
 
 struct aentry {
     unsigned char ip[16];
@@ -92,7 +85,7 @@ struct delayed {
 
 struct sk__guard {
     struct sk_server_config cfg; /* the [security] values are read from here */
-    struct cidr trusted[MAX_TRUSTED];
+    struct sk__cidr trusted[SK__GUARD_MAX_TRUSTED];
     size_t ntrusted;
     struct shard shards[SHARDS];
     pthread_mutex_t dlock;
@@ -101,42 +94,6 @@ struct sk__guard {
     uint64_t dropped_delayed;
     uint64_t next_sweep_ms, next_sync_ms;
 };
-
-/* ---- keys --------------------------------------------------------------- */
-
-static void key_of(const struct sk_addr *a, unsigned char *ip)
-{
-    memset(ip, 0, 16);
-    if (a->sa.sa_family == AF_INET6) {
-        memcpy(ip, &a->in6.sin6_addr, 16);
-    } else if (a->sa.sa_family == AF_INET) {
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &a->in.sin_addr, 4);
-    }
-}
-
-static void key_text(const unsigned char *ip, char *out, size_t outsz)
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (memcmp(ip, mapped, 12) == 0)
-        inet_ntop(AF_INET, ip + 12, out, (socklen_t)outsz);
-    else
-        inet_ntop(AF_INET6, ip, out, (socklen_t)outsz);
-}
-
-static int key_parse(const char *text, unsigned char *ip)
-{
-    struct in_addr v4;
-
-    memset(ip, 0, 16);
-    if (inet_pton(AF_INET, text, &v4) == 1) {
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &v4, 4);
-        return 0;
-    }
-    return inet_pton(AF_INET6, text, ip) == 1 ? 0 : SK_EINVAL;
-}
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -148,94 +105,25 @@ static uint64_t hash_bytes(const void *p, size_t n)
     return h ^ (h >> 29);
 }
 
-/* ---- trusted CIDRs -------------------------------------------------------- */
-
-static int parse_cidr(const char *p, size_t n, struct cidr *c)
-{
-    char text[64];
-    const char *slash;
-    uint64_t bits;
-    bool v4;
-
-    if (n == 0 || n >= sizeof(text))
-        return SK_EINVAL;
-    memcpy(text, p, n);
-    text[n] = '\0';
-    slash = strchr(text, '/');
-    if (slash != NULL)
-        text[slash - text] = '\0';
-    if (key_parse(text, c->ip) != 0)
-        return SK_EINVAL;
-    v4 = strchr(text, ':') == NULL;
-    c->bits = 128;
-    if (slash != NULL) {
-        if (sk_slice_to_u64(sk_slice_cstr(slash + 1), v4 ? 32 : 128, &bits) != 0)
-            return SK_EINVAL;
-        c->bits = (unsigned)bits + (v4 ? 96 : 0);
-    }
-    return 0;
-}
-
-static int parse_trusted(const char *list, struct cidr *out, size_t *n, char *err, size_t errsz)
-{
-    const char *p = list;
-
-    *n = 0;
-    while (*p != '\0') {
-        size_t len;
-        p += strspn(p, " \t,");
-        len = strcspn(p, " \t,");
-        if (len == 0)
-            break;
-        if (*n == MAX_TRUSTED) {
-            snprintf(err, errsz, "trusted: at most %d networks", MAX_TRUSTED);
-            return SK_EINVAL;
-        }
-        if (parse_cidr(p, len, &out[*n]) != 0) {
-            snprintf(err, errsz, "trusted: '%.*s' is not an address or ADDR/BITS", (int)len, p);
-            return SK_EINVAL;
-        }
-        (*n)++;
-        p += len;
-    }
-    return 0;
-}
-
-static bool in_cidr(const struct cidr *c, const unsigned char *ip)
-{
-    unsigned full = c->bits / 8, rest = c->bits % 8;
-
-    if (memcmp(c->ip, ip, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (c->ip[full] & mask) == (ip[full] & mask);
-}
-
 static bool trusted_ip(const struct sk__guard *g, const unsigned char *ip)
 {
-    for (size_t i = 0; i < g->ntrusted; i++) {
-        if (in_cidr(&g->trusted[i], ip))
-            return true;
-    }
-    return false;
+    return sk__cidrs_match(g->trusted, g->ntrusted, ip);
 }
 
 bool sk__guard_trusted(const struct sk__guard *g, const struct sk_addr *src)
 {
     unsigned char ip[16];
 
-    key_of(src, ip);
+    sk__ip_key(src, ip);
     return trusted_ip(g, ip);
 }
 
 int sk__guard_check_config(const struct sk_server_config *cfg, char *err, size_t errsz)
 {
-    struct cidr c[MAX_TRUSTED];
+    struct sk__cidr c[SK__GUARD_MAX_TRUSTED];
     size_t n;
 
-    return parse_trusted(cfg->sec_trusted, c, &n, err, errsz);
+    return sk__cidrs_parse(cfg->sec_trusted, c, &n, err, errsz);
 }
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -248,7 +136,7 @@ int sk__guard_new(struct sk__guard **out, const struct sk_server_config *cfg)
     if (g == NULL)
         return SK_ENOMEM;
     g->cfg = *cfg;
-    if (parse_trusted(cfg->sec_trusted, g->trusted, &g->ntrusted, err, sizeof(err)) != 0) {
+    if (sk__cidrs_parse(cfg->sec_trusted, g->trusted, &g->ntrusted, err, sizeof(err)) != 0) {
         SK_LOG(SK_LOG_ERROR, "guard", "event=config_failed error=\"%s\"", err);
         sk_free(g);
         return SK_EINVAL;
@@ -345,7 +233,7 @@ static void ban(struct sk__guard *g, struct aentry *e, uint64_t now, bool flood)
     e->flood = flood;
     e->fails = 0;
     e->over = 0;
-    key_text(e->ip, ip, sizeof(ip));
+    sk__ip_text(e->ip, ip, sizeof(ip));
     SK_LOG(SK_LOG_WARN, "guard",
            "event=ban src=%s reason=%s ban_s=%llu level=%u failures=%u window_s=%u", ip,
            flood ? "flood" : "auth_failures", (unsigned long long)(t / 1000), e->level,
@@ -387,7 +275,7 @@ bool sk__guard_admit(struct sk__guard *g, const struct sk_addr *src, uint64_t no
     struct aentry *e;
     bool ok;
 
-    key_of(src, ip);
+    sk__ip_key(src, ip);
     if (trusted_ip(g, ip))
         return true;
     h = hash_bytes(ip, 16);
@@ -558,7 +446,7 @@ bool sk__guard_auth_failed(struct sk__guard *g, const struct sk_addr *src, const
     struct aentry *e;
     bool log_it = true;
 
-    key_of(src, ip);
+    sk__ip_key(src, ip);
     if (trusted_ip(g, ip))
         return true;
     user_failed(g, user, now);
@@ -667,7 +555,7 @@ static void summarise(struct sk__guard *g, struct aentry *e, uint64_t now, bool 
     uint64_t iv = (uint64_t)g->cfg.sec_summary_interval * 1000;
 
     if (e->log_quiet > 0 && (force || now - e->log_start_ms >= iv)) {
-        key_text(e->ip, ip, sizeof(ip));
+        sk__ip_text(e->ip, ip, sizeof(ip));
         SK_LOG(SK_LOG_INFO, "guard",
                "event=auth_failed_summary src=%s count=%u interval_s=%u last_user=\"%s\" "
                "last_cause=%s",
@@ -677,7 +565,7 @@ static void summarise(struct sk__guard *g, struct aentry *e, uint64_t now, bool 
         e->log_start_ms = 0;
     }
     if (e->dropped > 0) {
-        key_text(e->ip, ip, sizeof(ip));
+        sk__ip_text(e->ip, ip, sizeof(ip));
         SK_LOG(SK_LOG_INFO, "guard", "event=dropped_summary src=%s count=%u reason=%s", ip,
                e->dropped, e->drop_why == DROP_BANNED ? "banned" : "rate_limit");
         e->dropped = 0;
@@ -740,7 +628,7 @@ static int on_stored_ban(void *arg, const struct sk_store_ban *b)
     struct shard *sh;
     struct aentry *e;
 
-    if (key_parse(b->addr, ip) != 0)
+    if (sk__ip_parse(b->addr, ip) != 0)
         return 0;
     if (x->nseen < x->cap)
         memcpy(x->seen[x->nseen++], ip, 16);
@@ -785,7 +673,7 @@ static void lift_deleted(struct sk__guard *g, const struct sync_ctx *x)
             e->fails = 0;
             e->over = 0;
             e->level = 0;
-            key_text(e->ip, ip, sizeof(ip));
+            sk__ip_text(e->ip, ip, sizeof(ip));
             SK_LOG(SK_LOG_WARN, "guard", "event=unban src=%s by=store", ip);
         }
         pthread_mutex_unlock(&sh->lock);
@@ -802,7 +690,7 @@ static void sync_store(struct sk__guard *g, uint64_t now, struct sk_store *store
     for (size_t i = 0; i < n && store != NULL; i++) {
         struct sk_store_ban b;
         memset(&b, 0, sizeof(b));
-        key_text(p[i].ip, ip, sizeof(ip));
+        sk__ip_text(p[i].ip, ip, sizeof(ip));
         snprintf(b.addr, sizeof(b.addr), "%s", ip);
         b.until = x.wall + (int64_t)((p[i].until_ms - now + 999) / 1000);
         b.level = p[i].level;

@@ -81,4 +81,22 @@ uint64_t sk__guard_next_due(struct sk__guard *g);
 /* Bans currently in force (tests). */
 size_t sk__guard_ban_count(struct sk__guard *g, uint64_t now_ms);
 
+/* ---- guard_addr.c: address keys and trusted networks ---- */
+
+#define SK__GUARD_MAX_TRUSTED 32
+struct sk__cidr {
+    unsigned char ip[16];
+    unsigned bits; /* of the 128 */
+};
+/* The 16-octet key of an address (IPv4-mapped for IPv4; zero otherwise). */
+void sk__ip_key(const struct sk_addr *a, unsigned char *ip);
+/* "192.0.2.7" or "2001:db8::1". */
+void sk__ip_text(const unsigned char *ip, char *out, size_t outsz);
+/* The reverse; 0 or SK_EINVAL. */
+int sk__ip_parse(const char *text, unsigned char *ip);
+/* A list of ADDR or ADDR/BITS separated by spaces or commas, at most
+ * SK__GUARD_MAX_TRUSTED. Returns 0 or SK_EINVAL with err set. */
+int sk__cidrs_parse(const char *list, struct sk__cidr *out, size_t *n, char *err, size_t errsz);
+bool sk__cidrs_match(const struct sk__cidr *list, size_t n, const unsigned char *ip);
+
 #endif
