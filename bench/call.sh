@@ -119,7 +119,7 @@ bench_sipkit() {
             --domain $DOMAIN >/dev/null 2>&1 || exit 1
     done
     "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/sk" --domain $DOMAIN \
-        --workers "$WORKERS" --auth-algorithms MD5 --log-level warn 2>"$TMP/sipkit.log" &
+        --workers "$WORKERS" --trusted 127.0.0.1 --auth-algorithms MD5 --log-level warn 2>"$TMP/sipkit.log" &
     local pid=$!; PIDS="$PIDS $pid"
     bench_server sipkit $SK_PORT $pid || tail "$TMP/sipkit.log"
     kill -TERM $pid

@@ -17,6 +17,7 @@
  * location service, auth state, merge table and address list;
  * sk_server_free() releases them.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
@@ -124,6 +125,12 @@ static void timer_wait(struct sk_server *s, uint64_t ms)
     pthread_cond_timedwait(&s->timer_cond, &s->timer_lock, &ts);
 }
 
+/* The guard's delayed answers leave as the transaction layer's would. */
+static int guard_send(void *arg, const struct sk_addr *dst, const char *data, size_t len)
+{
+    return sk__send_to(arg, dst, data, len);
+}
+
 static void *timer_main(void *arg)
 {
     struct sk_server *s = arg;
@@ -135,6 +142,7 @@ static void *timer_main(void *arg)
 
         pthread_mutex_unlock(&s->timer_lock);
         sk_txn_table_tick(s->txns, now);
+        sk__guard_tick(s->guard, now, s->store, guard_send, s);
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
@@ -186,6 +194,9 @@ static int open_state(struct sk_server *s)
     struct sk_location_options lo = {0};
     int err;
 
+    if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0 ||
+        (err = sk__rechallenge_new(&s->rechallenge)) != 0)
+        return err;
     sk__pipeline_hooks(s, &hooks);
     if ((err = sk_txn_table_new(&s->txns, NULL, &hooks)) != 0)
         return err;
@@ -213,6 +224,10 @@ static int open_state(struct sk_server *s)
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
     sk_auth_algos_parse(s->cfg.auth_algorithms, false, &ac.algorithms); /* checked by finish */
+    /* RFC 7616 §3.3 lets the server offer auth, auth-int or both. Phones
+     * answer with auth; a qop list trips some parsers (sipvicious 0.3.3
+     * crashes on it), so auth-int is opt-in. */
+    ac.offer_auth_int = s->cfg.auth_int;
     if ((err = sk__authwatch_new(&s->authwatch)) != 0)
         return err;
     if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
@@ -232,6 +247,8 @@ static void close_state(struct sk_server *s)
     sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
+    sk__guard_free(s->guard);
+    sk__rechallenge_free(s->rechallenge);
 }
 
 void sk__server_purge(struct sk_server *s)
