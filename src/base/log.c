@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 _Atomic(enum sk_log_level) sk__log_max = SK_LOG_INFO;
-_Atomic(sk_log_cb) sk__log_cb = NULL;
+_Atomic(sk_log_cb) sk__log_cb; /* zero: no sink */
 static sk_log_cb log_cb = NULL;
 static void *log_arg = NULL;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
