@@ -19,6 +19,8 @@
  */
 #include "server/internal.h"
 
+#include <sipkit/containers.h>
+
 #include <string.h>
 
 #define SLOTS    4096
@@ -61,16 +63,14 @@ static uint64_t key_of(const struct sk_msg *m)
 {
     const struct sk_slice parts[] = {m->call_id, m->from.tag, m->via.branch, m->cseq.method,
                                      m->src_ip};
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher hs;
 
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        for (size_t j = 0; j < parts[i].len; j++)
-            h = (h ^ (unsigned char)parts[i].p[j]) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    }
-    h = (h ^ m->cseq.num) * 1099511628211ull;
-    h = (h ^ m->src_port) * 1099511628211ull;
-    return h | 1; /* 0 marks a free slot */
+    sk_hasher_init(&hs);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        sk_hasher_field(&hs, parts[i]);
+    sk_hasher_u64(&hs, m->cseq.num);
+    sk_hasher_u64(&hs, m->src_port);
+    return sk_hasher_end(&hs) | 1; /* 0 marks a free slot */
 }
 
 bool sk__rechallenge_get(struct sk__rechallenge *c, const struct sk_msg *m, uint64_t now_ms,
