@@ -20,22 +20,23 @@ start_server --max-subs-per-user 5 --max-subs-per-address 8 --listen 127.0.0.2:0
 # sub USER [BIND]: a new presence subscription to bob; prints the status.
 # The watcher stays (answering its NOTIFYs) in the background until the
 # test ends, so the subscription lives.
-WATCHERS=""
-n=0
+# sub runs in a command substitution, a subshell: its output file comes
+# from mktemp and the watcher PIDs go to a file, not to shell variables.
 sub() {
-    n=$((n + 1))
+    out=$(mktemp "$TMP/sub.XXXXXX")
     timeout 60 python3 "$(dirname "$0")/lib/digest_uac.py" --port "$PORT" --domain "$DOMAIN" \
         --method SUBSCRIBE --uri "sip:bob@$DOMAIN" --user "$1" --password "pw-$1" \
-        --bind "${2:-127.0.0.1}" --linger 45 >"$TMP/sub$n.out" 2>&1 &
-    WATCHERS="$WATCHERS $!"
-    for _ in $(seq 1 100); do
-        grep -q '^status=' "$TMP/sub$n.out" 2>/dev/null && break
+        --bind "${2:-127.0.0.1}" --linger 45 >"$out" 2>&1 &
+    echo "$!" >>"$TMP/watchers"
+    # digest_uac.py gives up after Timer B (32 s) and prints status=timeout.
+    for _ in $(seq 1 400); do
+        grep -q '^status=' "$out" 2>/dev/null && break
         sleep 0.1
     done
-    sed -n 's/^status=//p' "$TMP/sub$n.out"
+    sed -n 's/^status=//p' "$out"
 }
 sub_cleanup() {
-    for p in $WATCHERS; do kill "$p" 2>/dev/null; done
+    [ -f "$TMP/watchers" ] && for p in $(cat "$TMP/watchers"); do kill "$p" 2>/dev/null; done
     cleanup
 }
 trap sub_cleanup EXIT
@@ -59,5 +60,8 @@ stop_server
 start_server --max-subs-per-user 5 --max-subs-per-address 8 --listen 127.0.0.2:0
 check "after a restart alice is still at her cap" "$(sub alice)" 403
 stop_server
-[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; tail -30 "$LOG"; exit 1; }
+if [ "$FAILS" -ne 0 ]; then
+    for f in "$TMP"/sub.*; do echo "== $f"; cat "$f"; done
+    echo "$FAILS check(s) failed"; tail -30 "$LOG"; exit 1
+fi
 echo "attack_subscribe: all checks passed"

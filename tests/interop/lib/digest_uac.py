@@ -50,13 +50,44 @@ def request(a, branch, cseq, extra):
     return ("\r\n".join(lines)).encode(), uri
 
 
+def answer_request(sock, msg, peer):
+    """Answer a request with 200 OK, copying the headers a response must
+    copy (RFC 3261 §8.2.6.2)."""
+    keep = [l for l in msg.split("\r\n")
+            if l.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+    resp = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
+    sock.sendto(resp.encode(), peer)
+
+
 def exchange(sock, data, port):
+    """Send a request and wait for its final response, retransmitting on
+    Timer A's schedule (RFC 3261 §17.1.2.2: 0.5 s doubling) until Timer B
+    (64*T1 = 32 s). A NOTIFY may overtake the 200 to its SUBSCRIBE
+    (RFC 6665 §4.1.2.4); it is answered and the wait goes on."""
+    import time
+    give_up = time.time() + 32
+    interval = 0.5
     sock.sendto(data, ("127.0.0.1", port))
-    while True:
-        msg = sock.recv(65535).decode(errors="replace")
+    resend = time.time() + interval
+    while time.time() < give_up:
+        sock.settimeout(max(0.01, min(resend, give_up) - time.time()))
+        try:
+            raw, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            if time.time() >= resend:
+                sock.sendto(data, ("127.0.0.1", port))
+                interval = min(interval * 2, 4)
+                resend = time.time() + interval
+            continue
+        msg = raw.decode(errors="replace")
+        if not msg.startswith("SIP/2.0 "):
+            answer_request(sock, msg, peer)
+            continue
         code = int(msg.split(" ", 2)[1])
         if code >= 200:
             return code, msg
+        interval = 4  # a provisional response: keep waiting, resend at T2
+    raise SystemExit("status=timeout")
 
 
 def challenges(msg):
@@ -81,12 +112,8 @@ def linger(sock, seconds):
         except socket.timeout:
             break
         msg = data.decode(errors="replace")
-        if msg.startswith("SIP/2.0"):
-            continue
-        keep = [l for l in msg.split("\r\n")
-                if l.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
-        resp = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
-        sock.sendto(resp.encode(), peer)
+        if not msg.startswith("SIP/2.0"):
+            answer_request(sock, msg, peer)
 
 
 def main():
