@@ -42,9 +42,10 @@ def main():
     a = p.parse_args()
     a.call_id, a.from_user, a.from_host, a.uri = os.urandom(6).hex(), None, None, None
     a.method, a.user_agent, a.expires = "REGISTER", "loop-probe/1", 600
+    a.bind = "127.0.0.1"
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((a.bind, 0))
     sock.settimeout(15)
     a.local_port = sock.getsockname()[1]
 
@@ -62,6 +63,7 @@ def main():
     if "opaque" in chal:
         cred += ', opaque="%s"' % chal["opaque"]
 
+    sock.settimeout(15)  # exchange() leaves its last, short, timeout set
     locked = threading.Event()
     t = threading.Thread(target=hold_lock, args=(a.db, a.hold, locked))
     t.start()
