@@ -2,7 +2,8 @@
  * The store's one writer: a thread that owns the SQLite connection every
  * server write goes through (location bindings, subscriptions,
  * publications), so that no event loop ever waits on a COMMIT, a busy
- * lock or a checkpoint.
+ * lock or a checkpoint. (The guard's ban rows, bans.c, are the exception:
+ * rare, written from the timer thread on the store's own connection.)
  *
  * Callers queue a struct sk__wop (its link is embedded: queueing
  * allocates nothing). The thread takes the whole queue, runs every op's
