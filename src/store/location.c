@@ -10,7 +10,7 @@
  * ended (sk_location_update_async), so no event loop waits on the disk.
  * If the COMMIT fails, the AOR's previous bindings are put back unless
  * another update changed the AOR meanwhile. Until then the AOR entry is
- * pinned (`pending`): the purge may empty it but not free it.
+ * pinned (`pending`): the purge neither changes nor frees it.
  *
  * §10.3 steps 6-8 live in update(): the Call-ID/CSeq ordering check for
  * every binding the request touches happens before anything changes, so
@@ -664,6 +664,13 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
     while ((n = sk_htab_iter_next(&it)) != NULL) {
         struct aor *a = SK_CONTAINER_OF(n, struct aor, hnode);
         size_t before_n = removed;
+        /* An update waits for its COMMIT: changing the AOR now would make
+         * its undo give up (version moved) if that COMMIT fails, and the
+         * bindings it replaced, acknowledged earlier, would be lost from
+         * memory. The next pass gets it; updates drop expired bindings
+         * themselves (apply), and lookups skip them. */
+        if (a->pending > 0)
+            continue;
         for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
             struct sk__lbind *b = *pb;
             if (b->r.expires_at > now) {
