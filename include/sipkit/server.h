@@ -47,6 +47,7 @@ struct sk_server_config {
     unsigned sub_default_expires; /* events: no Expires header */
     char watch_policy[SK_SERVER_DOMAIN_MAX]; /* events: "domain" or "self" */
     unsigned proxy_timer_c;                  /* proxy: Timer C of a forwarded INVITE, seconds */
+    unsigned proxy_max_branches;             /* proxy: targets one request is forked to */
     bool listen_from_args;                   /* internal: --listen replaced the file's list */
 };
 

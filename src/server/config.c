@@ -70,6 +70,11 @@ static const struct sk_option options[] = {
      * minutes", hence 181 at least. */
     {"proxy", "timer_c", "timer-c", SK_OPT_UINT, "181", 181, 86400, false, OFF(proxy_timer_c),
      "SECONDS", "a forwarded INVITE branch with no final response is given up after this long"},
+    /* Each branch is a transaction with its own retransmissions: a user
+     * with many bindings must not turn one request into dozens of sends. */
+    {"proxy", "max_branches", "max-branches", SK_OPT_UINT, "8", 1, 16, false,
+     OFF(proxy_max_branches), "N",
+     "a request is forked to this many contacts at most (the highest q-values)"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };
