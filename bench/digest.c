@@ -62,7 +62,7 @@ static double run_algo(struct sk_store *st, const char *dir, enum sk_auth_algo a
 
     sk_auth_config_init(&cfg);
     cfg.realm = "example.com";
-    cfg.algorithms = SK_ALGO_BIT(algo);
+    cfg.algorithms = (struct sk_auth_algos){1, {(uint8_t)algo}};
     cfg.lookup = sk_store_auth_lookup;
     cfg.lookup_arg = st;
     cfg.data_dir = dir;

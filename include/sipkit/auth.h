@@ -3,7 +3,9 @@
  * §22, RFC 8760, RFC 7616), server and client side.
  *
  * Server: struct sk_auth builds challenges (WWW-Authenticate for 401,
- * Proxy-Authenticate for 407; one per offered algorithm, strongest first)
+ * Proxy-Authenticate for 407; one per offered algorithm, in the configured
+ * order of preference, or in a user's own order when the user requires
+ * particular algorithms)
  * and verifies parsed credentials (struct sk_digest_hdr from msg.h) against
  * the request's method, Request-URI and body. Nonces are stateless
  * (timestamp, random, HMAC with a server secret persisted in the data
@@ -54,9 +56,29 @@ enum sk_auth_algo {
 };
 
 #define SK_ALGO_BIT(a) (1u << (a))
-/* Offered by default: SHA-512-256, SHA-256 and MD5 (RFC 8760 §2.4 order). */
-#define SK_ALGO_DEFAULT_SET                                                                        \
-    (SK_ALGO_BIT(SK_ALGO_SHA512_256) | SK_ALGO_BIT(SK_ALGO_SHA256) | SK_ALGO_BIT(SK_ALGO_MD5))
+
+/* An ordered list of algorithms, preferred first: RFC 8760 §2.4 has the
+ * server send one challenge per algorithm in its order of preference, and
+ * the client use the first one it supports. n == 0 means "the default" to
+ * whoever holds the list. */
+struct sk_auth_algos {
+    uint8_t n;
+    uint8_t list[SK_ALGO__COUNT]; /* enum sk_auth_algo values, each at most once */
+};
+
+/* Offered by default: MD5, then SHA-256. Most deployed phones (and sipsak,
+ * SIPp) read only the first challenge and know only MD5; a client that
+ * knows SHA-256 alone still finds it. Stronger per-user lists are opt-in. */
+#define SK_AUTH_ALGOS_DEFAULT "MD5 SHA-256"
+
+/* Parse a list such as "SHA-256 MD5" (names case-insensitive, separated by
+ * spaces or commas; the -sess variants only when allow_sess). Returns 0,
+ * or SK_EINVAL for an empty list, an unknown or repeated name. */
+int sk_auth_algos_parse(const char *s, bool allow_sess, struct sk_auth_algos *out);
+/* The list as an SK_ALGO_BIT set. */
+uint32_t sk_auth_algos_set(const struct sk_auth_algos *l);
+/* The list as "MD5 SHA-256" into out (empty for n == 0); out is cut to outsz. */
+void sk_auth_algos_format(const struct sk_auth_algos *l, char *out, size_t outsz);
 
 /* Longest hex digest (SHA-256, SHA-512/256), without the NUL. */
 #define SK_AUTH_HEX_MAX 64
@@ -137,8 +159,11 @@ enum sk_auth_decision sk_auth_cause_decision(enum sk_auth_cause c);
 
 /* The lookup callback fills ha1 (hex, NUL-terminated) for one user, realm
  * and hash. When is_userhash, username is H(user:realm) in hex (RFC 7616
- * §3.4.4) and the callback also writes the real name into user. Returns 0,
- * SK_ENOTFOUND (no such user) or another negative code (storage failure). */
+ * §3.4.4) and the callback also writes the real name into user. It sets
+ * algorithms to the user's own list when the user requires particular
+ * algorithms (left at n == 0 otherwise): credentials in any other
+ * algorithm are then refused. Returns 0, SK_ENOTFOUND (no such user) or
+ * another negative code (storage failure). */
 struct sk_auth_lookup {
     struct sk_slice username;
     struct sk_slice realm;
@@ -146,19 +171,20 @@ struct sk_auth_lookup {
     bool is_userhash;
     char ha1[SK_AUTH_HEX_MAX + 1];
     char user[SK_AUTH_NAME_MAX + 1];
+    struct sk_auth_algos algorithms;
 };
 typedef int (*sk_auth_lookup_cb)(void *arg, struct sk_auth_lookup *q);
 /* Wall clock in milliseconds since the epoch; tests inject their own. */
 typedef int64_t (*sk_auth_clock_cb)(void *arg);
 
 struct sk_auth_config {
-    const char *realm;         /* default realm; required */
-    uint32_t algorithms;       /* SK_ALGO_BIT set offered; 0 = SK_ALGO_DEFAULT_SET */
-    unsigned nonce_lifetime_s; /* 0 = 300 */
-    bool offer_auth_int;       /* qop="auth,auth-int" (true) or "auth" */
-    bool allow_rfc2069;        /* accept credentials without qop; off by default */
-    bool userhash;             /* offer userhash=true and accept hashed usernames */
-    size_t nc_slots;           /* nonce-count table entries; 0 = 65536 */
+    const char *realm;               /* default realm; required */
+    struct sk_auth_algos algorithms; /* offered, preferred first; n == 0: SK_AUTH_ALGOS_DEFAULT */
+    unsigned nonce_lifetime_s;       /* 0 = 300 */
+    bool offer_auth_int;             /* qop="auth,auth-int" (true) or "auth" */
+    bool allow_rfc2069;              /* accept credentials without qop; off by default */
+    bool userhash;                   /* offer userhash=true and accept hashed usernames */
+    size_t nc_slots;                 /* nonce-count table entries; 0 = 65536 */
     /* Directory holding the nonce secret file "auth.secret" (created with
      * mode 0600 on first use). NULL: a random secret for this process only. */
     const char *data_dir;
@@ -178,14 +204,21 @@ struct sk_auth;
 int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg);
 void sk_auth_free(struct sk_auth *a);
 
+/* The configured list, as offered to users without one of their own. */
+const struct sk_auth_algos *sk_auth_algorithms(const struct sk_auth *a);
+
 /* 401 (WWW-Authenticate) or 407 (Proxy-Authenticate). */
 enum sk_auth_kind { SK_AUTH_WWW = 0, SK_AUTH_PROXY = 1 };
 
 /* Append challenge header lines ("WWW-Authenticate: Digest ...\r\n"), one
- * per offered algorithm, strongest first, all with one fresh nonce. realm
- * empty = the configured one. Returns 0 or SK_ENOMEM (out failed). */
+ * per offered algorithm in the configured order, all with one fresh nonce.
+ * realm empty = the configured one. Returns 0 or SK_ENOMEM (out failed). */
 int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm, bool stale,
                       struct sk_buf *out);
+/* The same, offering the algorithms of list (a user's own, in its order)
+ * instead; list NULL or empty = the configured ones. */
+int sk_auth_challenge_algos(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
+                            bool stale, const struct sk_auth_algos *list, struct sk_buf *out);
 
 /* What a request offers to verification. */
 struct sk_auth_request {

@@ -45,10 +45,12 @@ struct sk_server_config {
     unsigned sub_min_expires;     /* events: shorter SUBSCRIBE / PUBLISH expiries get 423 */
     unsigned sub_max_expires;     /* events: longer ones are capped */
     unsigned sub_default_expires; /* events: no Expires header */
-    char watch_policy[SK_SERVER_DOMAIN_MAX]; /* events: "domain" or "self" */
-    unsigned proxy_timer_c;                  /* proxy: Timer C of a forwarded INVITE, seconds */
-    unsigned proxy_max_branches;             /* proxy: targets one request is forked to */
-    bool listen_from_args;                   /* internal: --listen replaced the file's list */
+    char watch_policy[SK_SERVER_DOMAIN_MAX];    /* events, presence: "domain" or "self" */
+    char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
+    unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
+    char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
+    unsigned proxy_max_branches;                /* proxy: targets one request is forked to */
+    bool listen_from_args;                      /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {
@@ -96,9 +98,6 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
  * Returns 0 or SK_EINVAL with err set. */
 int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz);
 /* The --help text for the flags, and a commented sample INI file. */
-/* The auth_algorithms option as an SK_ALGO_BIT set (out may be NULL).
- * Returns 0 or SK_EINVAL. */
-int sk_server_auth_algorithms(const struct sk_server_config *c, uint32_t *out);
 void sk_server_config_help(struct sk_buf *out);
 void sk_server_config_sample(struct sk_buf *out);
 

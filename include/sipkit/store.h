@@ -81,6 +81,17 @@ int sk_store_user_list(struct sk_store *s, const char *domain, sk_store_user_cb 
 int sk_store_user_ha1(struct sk_store *s, struct sk_slice domain, struct sk_slice user,
                       enum sk_auth_hash hash, char *out);
 
+/* The digest algorithms a user requires, in its order of preference
+ * (list->n == 0: the server's list, also for unknown users, so the answer
+ * reveals nothing about them). Cheap while no user has a list of its own.
+ * Returns 0 or SK_EIO. */
+int sk_store_user_algorithms(struct sk_store *s, struct sk_slice domain, struct sk_slice user,
+                             struct sk_auth_algos *list);
+/* Require list for a user (list->n == 0: back to the server's list).
+ * Returns 0, SK_ENOTFOUND, SK_EINVAL, SK_EIO. */
+int sk_store_user_set_algorithms(struct sk_store *s, const char *domain, const char *user,
+                                 const struct sk_auth_algos *list);
+
 /* An sk_auth_lookup_cb: pass the struct sk_store as lookup_arg. The realm
  * is the domain; hashed usernames (userhash) are resolved too. */
 int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q);

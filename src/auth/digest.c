@@ -12,6 +12,7 @@
 #include "auth/auth_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/rand.h>
@@ -67,6 +68,56 @@ int sk_auth_algo_parse(struct sk_slice s, enum sk_auth_algo *out)
         }
     }
     return SK_ENOTFOUND;
+}
+
+int sk_auth_algos_parse(const char *s, bool allow_sess, struct sk_auth_algos *out)
+{
+    struct sk_auth_algos l = {0};
+    const char *p = s != NULL ? s : "";
+
+    for (;;) {
+        enum sk_auth_algo a;
+        size_t n;
+        p += strspn(p, " \t,");
+        n = strcspn(p, " \t,");
+        if (n == 0)
+            break;
+        if (sk_auth_algo_parse(sk_slice_make(p, n), &a) != 0 ||
+            (sk_auth_algo_is_sess(a) && !allow_sess) ||
+            (sk_auth_algos_set(&l) & SK_ALGO_BIT(a)) != 0)
+            return SK_EINVAL;
+        l.list[l.n++] = (uint8_t)a;
+        p += n;
+    }
+    if (l.n == 0)
+        return SK_EINVAL;
+    *out = l;
+    return 0;
+}
+
+uint32_t sk_auth_algos_set(const struct sk_auth_algos *l)
+{
+    uint32_t set = 0;
+
+    for (size_t i = 0; i < l->n && i < SK_ALGO__COUNT; i++)
+        set |= SK_ALGO_BIT(l->list[i]);
+    return set;
+}
+
+void sk_auth_algos_format(const struct sk_auth_algos *l, char *out, size_t outsz)
+{
+    size_t used = 0;
+
+    if (outsz == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n && i < SK_ALGO__COUNT; i++) {
+        int w = snprintf(out + used, outsz - used, "%s%s", i > 0 ? " " : "",
+                         sk_auth_algo_name(l->list[i]));
+        if (w < 0 || (size_t)w >= outsz - used)
+            return;
+        used += (size_t)w;
+    }
 }
 
 enum sk_auth_hash sk_auth_algo_hash(enum sk_auth_algo a)

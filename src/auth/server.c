@@ -39,12 +39,6 @@ struct sk_auth {
     atomic_uint_fast32_t issued; /* the counter part of nonce stamps */
 };
 
-/* Strongest first (RFC 8760 §2.4: the preferred challenge comes first). */
-static const enum sk_auth_algo strength_order[SK_ALGO__COUNT] = {
-    SK_ALGO_SHA512_256, SK_ALGO_SHA512_256_SESS, SK_ALGO_SHA256, SK_ALGO_SHA256_SESS,
-    SK_ALGO_MD5,        SK_ALGO_MD5_SESS,
-};
-
 /* ---- causes ----------------------------------------------------------------- */
 
 struct cause_info {
@@ -110,7 +104,7 @@ enum sk_auth_decision sk_auth_cause_decision(enum sk_auth_cause c)
 void sk_auth_config_init(struct sk_auth_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->algorithms = SK_ALGO_DEFAULT_SET;
+    sk_auth_algos_parse(SK_AUTH_ALGOS_DEFAULT, false, &cfg->algorithms);
     cfg->nonce_lifetime_s = DEFAULT_LIFETIME;
     cfg->offer_auth_int = true;
     cfg->nc_slots = DEFAULT_NC_SLOTS;
@@ -155,15 +149,18 @@ int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
     int rc;
 
     if (cfg == NULL || cfg->realm == NULL || cfg->realm[0] == '\0' || cfg->lookup == NULL ||
-        strlen(cfg->realm) > SK_AUTH_NAME_MAX ||
-        (cfg->algorithms & ((1u << SK_ALGO__COUNT) - 1)) != cfg->algorithms)
+        strlen(cfg->realm) > SK_AUTH_NAME_MAX || cfg->algorithms.n > SK_ALGO__COUNT)
         return SK_EINVAL;
+    for (size_t i = 0; i < cfg->algorithms.n; i++) {
+        if (cfg->algorithms.list[i] >= SK_ALGO__COUNT)
+            return SK_EINVAL;
+    }
     a = sk_calloc(1, sizeof(*a));
     if (a == NULL)
         return SK_ENOMEM;
     a->cfg = *cfg;
-    if (a->cfg.algorithms == 0)
-        a->cfg.algorithms = SK_ALGO_DEFAULT_SET;
+    if (a->cfg.algorithms.n == 0)
+        sk_auth_algos_parse(SK_AUTH_ALGOS_DEFAULT, false, &a->cfg.algorithms);
     if (a->cfg.nonce_lifetime_s == 0)
         a->cfg.nonce_lifetime_s = DEFAULT_LIFETIME;
     if (a->cfg.nc_slots == 0)
@@ -200,6 +197,11 @@ void sk_auth_free(struct sk_auth *a)
     sk__nctab_free(a->nc);
     sk_free(a->realm);
     sk_free(a);
+}
+
+const struct sk_auth_algos *sk_auth_algorithms(const struct sk_auth *a)
+{
+    return &a->cfg.algorithms;
 }
 
 static struct sk_slice pick_realm(const struct sk_auth *a, struct sk_slice realm)
@@ -269,6 +271,12 @@ static int nonce_check(struct sk_auth *a, struct sk_slice nonce, struct sk_slice
 int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm, bool stale,
                       struct sk_buf *out)
 {
+    return sk_auth_challenge_algos(a, kind, realm, stale, NULL, out);
+}
+
+int sk_auth_challenge_algos(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
+                            bool stale, const struct sk_auth_algos *list, struct sk_buf *out)
+{
     char nonce[SK_AUTH_NONCE_MAX + 1], opaque_buf[24];
     const char *opaque = a->opaque;
     int rc;
@@ -281,10 +289,11 @@ int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice
     }
     if (rc != 0)
         return rc;
-    for (int i = 0; i < SK_ALGO__COUNT; i++) {
-        enum sk_auth_algo algo = strength_order[i];
-        if (!(a->cfg.algorithms & SK_ALGO_BIT(algo)))
-            continue;
+    if (list == NULL || list->n == 0)
+        list = &a->cfg.algorithms;
+    /* RFC 8760 §2.4: one challenge per algorithm, the preferred first. */
+    for (size_t i = 0; i < list->n && i < SK_ALGO__COUNT; i++) {
+        enum sk_auth_algo algo = list->list[i];
         sk_buf_append_cstr(out, kind == SK_AUTH_PROXY ? "Proxy-Authenticate: Digest realm="
                                                       : "WWW-Authenticate: Digest realm=");
         sk__buf_quoted(out, realm);
@@ -378,9 +387,6 @@ static enum sk_auth_cause read_creds(struct sk_auth *a, const struct sk_digest_h
     if ((h->present & (1u << SK_DIG_ALGORITHM)) &&
         sk_auth_algo_parse(h->f[SK_DIG_ALGORITHM], &c->algo) != 0)
         return SK_AUTH_BAD_ALGORITHM;
-    if (!(a->cfg.algorithms & SK_ALGO_BIT(c->algo)))
-        return SK_AUTH_BAD_ALGORITHM;
-
     if (h->present & (1u << SK_DIG_QOP)) {
         bool auth = sk_slice_eq(c->qop, SK_SLICE_LIT("auth"));
         bool auth_int = sk_slice_eq(c->qop, SK_SLICE_LIT("auth-int"));
@@ -421,10 +427,18 @@ static enum sk_auth_cause check_user(struct sk_auth *a, const struct creds *c,
     q->is_userhash = c->userhash;
     q->ha1[0] = '\0';
     q->user[0] = '\0';
+    q->algorithms.n = 0;
     rc = a->cfg.lookup(a->cfg.lookup_arg, q);
     if (rc == SK_ENOTFOUND)
         return SK_AUTH_UNKNOWN_USER;
-    if (rc != 0 || strlen(q->ha1) != sk_auth_hash_hexlen(hash))
+    if (rc != 0)
+        return SK_AUTH_INTERNAL;
+    /* A user who requires particular algorithms accepts no other, whatever
+     * the server offers to everyone else (no downgrade to MD5). */
+    if (!(sk_auth_algos_set(q->algorithms.n > 0 ? &q->algorithms : &a->cfg.algorithms) &
+          SK_ALGO_BIT(c->algo)))
+        return SK_AUTH_BAD_ALGORITHM;
+    if (strlen(q->ha1) != sk_auth_hash_hexlen(hash))
         return SK_AUTH_INTERNAL;
     if (c->userhash)
         sk_slice_to_cstr(sk_slice_cstr(q->user), res->user, sizeof(res->user));

@@ -2,10 +2,15 @@
  * sipkit users add|passwd|del|list: manage the digest users of a data
  * directory (the server's SQLite store, see include/sipkit/store.h).
  *
- *   sipkit users add NAME [--password-stdin] [--data-dir DIR] [--domain DOMAIN]
- *   sipkit users passwd NAME [--password-stdin] [--data-dir DIR] [--domain DOMAIN]
+ *   sipkit users add NAME [--password-stdin] [--algorithms LIST] [--data-dir DIR] [--domain DOMAIN]
+ *   sipkit users passwd NAME [--password-stdin] [--algorithms LIST] [--data-dir DIR] [--domain D]
+ *   sipkit users set NAME --algorithms LIST|default [--data-dir DIR] [--domain DOMAIN]
  *   sipkit users del NAME [--data-dir DIR] [--domain DOMAIN]
  *   sipkit users list [--data-dir DIR] [--domain DOMAIN]
+ *
+ * --algorithms makes the user require those digest algorithms (the server
+ * then offers and accepts only those, in that order, for this user);
+ * "default" returns the user to the server's list.
  *
  * The password is read from the first line of stdin with --password-stdin,
  * otherwise prompted twice on the terminal with echo off. Only HA1 values
@@ -30,18 +35,25 @@ struct opts {
     const char *name;
     const char *data_dir;
     const char *domain;
+    const char *algorithms;
     bool password_stdin;
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sipkit users add|passwd NAME [--password-stdin] [--data-dir DIR]"
+    fprintf(out, "usage: sipkit users add|passwd NAME [--password-stdin] [--algorithms LIST]"
+                 " [--data-dir DIR] [--domain DOMAIN]\n"
+                 "       sipkit users set NAME --algorithms LIST|default [--data-dir DIR]"
                  " [--domain DOMAIN]\n"
                  "       sipkit users del NAME [--data-dir DIR] [--domain DOMAIN]\n"
                  "       sipkit users list [--data-dir DIR] [--domain DOMAIN]\n"
                  "\n"
                  "  --password-stdin  read the password from the first line of stdin\n"
                  "                    (otherwise it is asked twice on the terminal)\n"
+                 "  --algorithms LIST digest algorithms this user must use, preferred first\n"
+                 "                    (e.g. \"SHA-256\"; MD5, SHA-256, SHA-512-256); the\n"
+                 "                    server offers and accepts only those for this user.\n"
+                 "                    \"default\": the server's list (auth.algorithms)\n"
                  "  --data-dir DIR    the server's data directory (default ./data)\n"
                  "  --domain DOMAIN   the users' domain, which is the digest realm\n"
                  "                    (default: this host's domain name)\n");
@@ -75,7 +87,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         if (strcmp(a, "--password-stdin") == 0) {
             o->password_stdin = true;
         } else if ((r = opt_value(argc, argv, &i, "--data-dir", &o->data_dir)) != 0 ||
-                   (r = opt_value(argc, argv, &i, "--domain", &o->domain)) != 0) {
+                   (r = opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
+                   (r = opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
             if (r < 0) {
                 sk_cli_error("users", "%s needs a value", a);
                 return -1;
@@ -217,12 +230,52 @@ static int report(int rc, const struct opts *o, const char *domain)
     }
 }
 
+/* The --algorithms value: a list, or "default" (n == 0). Returns 0, or -1
+ * after saying what is wrong. */
+static int parse_algorithms(const char *text, struct sk_auth_algos *out)
+{
+    out->n = 0;
+    if (strcmp(text, "default") == 0)
+        return 0;
+    if (sk_auth_algos_parse(text, false, out) != 0) {
+        sk_cli_error("users",
+                     "--algorithms '%s': want names from MD5, SHA-256, SHA-512-256, each once, "
+                     "or 'default'",
+                     text);
+        return -1;
+    }
+    return 0;
+}
+
+/* add, passwd or set, then the algorithm list when one was given. A new
+ * user whose list cannot be stored is removed again: add is all or nothing. */
+static int write_user(struct sk_store *st, const struct opts *o, const char *domain,
+                      struct sk_slice pw, const struct sk_auth_algos *algos)
+{
+    int rc = 0;
+
+    if (strcmp(o->sub, "add") == 0)
+        rc = sk_store_user_add(st, domain, o->name, pw);
+    else if (strcmp(o->sub, "passwd") == 0)
+        rc = sk_store_user_passwd(st, domain, o->name, pw);
+    if (rc == 0 && o->algorithms != NULL) {
+        rc = sk_store_user_set_algorithms(st, domain, o->name, algos);
+        if (rc != 0 && strcmp(o->sub, "add") == 0)
+            sk_store_user_del(st, domain, o->name);
+    }
+    return rc;
+}
+
 static int run(const struct opts *o, const char *domain)
 {
     struct sk_store *st = NULL;
+    struct sk_auth_algos algos = {0};
     char pw[PW_MAX];
     long pwlen = 0;
     int rc;
+
+    if (o->algorithms != NULL && parse_algorithms(o->algorithms, &algos) != 0)
+        return SK_EXIT_USAGE;
 
     if (strcmp(o->sub, "add") == 0 || strcmp(o->sub, "passwd") == 0) {
         pwlen = get_password(o, pw, sizeof(pw));
@@ -235,10 +288,8 @@ static int run(const struct opts *o, const char *domain)
         sk_cli_error("users", "cannot use data directory '%s': %s", o->data_dir, sk_strerror(rc));
         return SK_EXIT_SYSTEM;
     }
-    if (strcmp(o->sub, "add") == 0)
-        rc = sk_store_user_add(st, domain, o->name, sk_slice_make(pw, (size_t)pwlen));
-    else if (strcmp(o->sub, "passwd") == 0)
-        rc = sk_store_user_passwd(st, domain, o->name, sk_slice_make(pw, (size_t)pwlen));
+    if (strcmp(o->sub, "add") == 0 || strcmp(o->sub, "passwd") == 0 || strcmp(o->sub, "set") == 0)
+        rc = write_user(st, o, domain, sk_slice_make(pw, (size_t)pwlen), &algos);
     else if (strcmp(o->sub, "del") == 0)
         rc = sk_store_user_del(st, domain, o->name);
     else
@@ -265,8 +316,9 @@ int sk_cmd_users(int argc, char **argv)
         usage(stderr);
         return SK_EXIT_USAGE;
     }
-    if (o.sub == NULL || (strcmp(o.sub, "add") != 0 && strcmp(o.sub, "passwd") != 0 &&
-                          strcmp(o.sub, "del") != 0 && strcmp(o.sub, "list") != 0)) {
+    if (o.sub == NULL ||
+        (strcmp(o.sub, "add") != 0 && strcmp(o.sub, "passwd") != 0 && strcmp(o.sub, "set") != 0 &&
+         strcmp(o.sub, "del") != 0 && strcmp(o.sub, "list") != 0)) {
         if (o.sub == NULL)
             sk_cli_error("users", "missing subcommand");
         else
@@ -279,6 +331,15 @@ int sk_cmd_users(int argc, char **argv)
             sk_cli_error("users", "list takes no user name");
         else
             sk_cli_error("users", "%s needs a user name", o.sub);
+        return SK_EXIT_USAGE;
+    }
+    if (strcmp(o.sub, "set") == 0 && o.algorithms == NULL) {
+        sk_cli_error("users", "set needs --algorithms LIST (or 'default')");
+        return SK_EXIT_USAGE;
+    }
+    if (o.algorithms != NULL && strcmp(o.sub, "add") != 0 && strcmp(o.sub, "passwd") != 0 &&
+        strcmp(o.sub, "set") != 0) {
+        sk_cli_error("users", "--algorithms goes with add, passwd or set");
         return SK_EXIT_USAGE;
     }
     if (o.domain == NULL)

@@ -13,21 +13,45 @@
  * logged with its cause and the claimed user name, never with the
  * credentials themselves.
  *
+ * The algorithms offered are the configured list (auth.algorithms, in its
+ * order), or the claimed user's own list when that user requires
+ * particular ones (`sipkit users add NAME --algorithms SHA-256`); the
+ * claimed user is the From URI's user, who is the one asked to prove who
+ * it is (§22.1). Requests the server answers itself (REGISTER, SUBSCRIBE,
+ * PUBLISH) are challenged with 401, but some clients answer any challenge
+ * with Proxy-Authorization: both headers are read for them, the one the
+ * challenge named first. The digest does not cover the header's name.
+ *
  * Memory: the challenge is written into the request's response buffer.
  */
 #include "server/internal.h"
 
 #include <string.h>
 
+/* The algorithms to offer: the From user's own list, else the server's. */
+static void offered_algos(const struct sk__req *r, struct sk_auth_algos *out)
+{
+    const struct sk_uri *from = &r->m->from.uri;
+
+    out->n = 0;
+    if (from->user.len > 0)
+        sk_store_user_algorithms(r->s->store, sk_slice_cstr(r->s->cfg.domain), from->user, out);
+    if (out->n == 0)
+        *out = *sk_auth_algorithms(r->s->auth);
+}
+
 static void challenge(struct sk__req *r, enum sk_auth_kind kind, bool stale)
 {
     unsigned code = kind == SK_AUTH_WWW ? 401 : 407;
+    struct sk_auth_algos algos;
 
+    offered_algos(r, &algos);
     sk__resp_start(r, code, NULL);
-    if (sk_auth_challenge(r->s->auth, kind, SK_SLICE_NULL, stale, &r->out) != 0) {
+    if (sk_auth_challenge_algos(r->s->auth, kind, SK_SLICE_NULL, stale, &algos, &r->out) != 0) {
         sk__reply(r, 500, NULL);
         return;
     }
+    sk__authwatch_challenged(r->s->authwatch, r->m, &algos, sk_now_ms());
     sk__resp_send(r);
 }
 
@@ -69,10 +93,18 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
     struct sk_digest_hdr h;
     struct sk_auth_request q;
     struct sk_auth_result res;
-    bool malformed;
+    bool malformed, found;
 
     memset(&res, 0, sizeof(res));
-    if (!find_credentials(r, id, &h, &malformed)) {
+    found = find_credentials(r, id, &h, &malformed);
+    if (!found && kind == SK_AUTH_WWW) {
+        bool other_malformed;
+        found = find_credentials(r, SK_HDR_PROXY_AUTHORIZATION, &h, &other_malformed);
+        malformed = malformed || other_malformed;
+    }
+    if (found)
+        sk__authwatch_answered(r->s->authwatch, r->m);
+    if (!found) {
         if (malformed) {
             res.cause = SK_AUTH_MALFORMED;
             log_failure(r, &res, "challenge");

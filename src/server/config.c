@@ -43,9 +43,9 @@ static const struct sk_option options[] = {
      OFF(tcp_max_connections), "N", "open TCP connections at most, all workers together"},
     {"tcp", "max_buffer", "tcp-max-buffer", SK_OPT_UINT, "262144", 4096, 16777216, true,
      OFF(tcp_max_buffer), "BYTES", "bytes queued for sending per connection at most"},
-    {"auth", "algorithms", "auth-algorithms", SK_OPT_STRING, "SHA-512-256 SHA-256 MD5", 0, 0, false,
+    {"auth", "algorithms", "auth-algorithms", SK_OPT_STRING, SK_AUTH_ALGOS_DEFAULT, 0, 0, false,
      OFF(auth_algorithms), "LIST",
-     "digest algorithms offered in challenges, strongest first (MD5, SHA-256, SHA-512-256)"},
+     "digest algorithms offered in challenges, in this order (MD5, SHA-256, SHA-512-256)"},
     {"registrar", "min_expires", "min-expires", SK_OPT_UINT, "60", 1, 86400, false,
      OFF(min_expires), "SECONDS",
      "shortest registration accepted; shorter gets 423 Interval Too Brief"},
@@ -65,11 +65,18 @@ static const struct sk_option options[] = {
      OFF(sub_default_expires), "SECONDS", "expiry of a SUBSCRIBE or PUBLISH without Expires"},
     {"events", "watch_policy", "watch-policy", SK_OPT_STRING, "domain", 0, 0, false,
      OFF(watch_policy), "POLICY",
-     "who may watch a user's presence and dialogs: domain (any user of the domain) or self"},
+     "who may watch a user's presence: domain (any user of the domain) or self"},
+    {"events", "dialog_policy", "dialog-policy", SK_OPT_STRING, "self", 0, 0, false,
+     OFF(dialog_policy), "POLICY",
+     "who may watch a user's calls (dialog package): self (only the user) or domain"},
     /* RFC 3261 §16.6 step 11: Timer C "MUST be set to greater than 3
      * minutes", hence 181 at least. */
     {"proxy", "timer_c", "timer-c", SK_OPT_UINT, "181", 181, 86400, false, OFF(proxy_timer_c),
      "SECONDS", "a forwarded INVITE branch with no final response is given up after this long"},
+    {"proxy", "foreign_callers", "foreign-callers", SK_OPT_STRING, "allow", 0, 0, false,
+     OFF(foreign_callers), "POLICY",
+     "requests from other domains to local users: allow, challenge (a local user's credentials) "
+     "or deny"},
     /* Each branch is a transaction with its own retransmissions: a user
      * with many bindings must not turn one request into dozens of sends. */
     {"proxy", "max_branches", "max-branches", SK_OPT_UINT, "8", 1, 16, false,
@@ -329,30 +336,6 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
     return 0;
 }
 
-int sk_server_auth_algorithms(const struct sk_server_config *c, uint32_t *out)
-{
-    const char *p = c->auth_algorithms;
-    uint32_t set = 0;
-
-    while (*p != '\0') {
-        enum sk_auth_algo a;
-        size_t n;
-        p += strspn(p, " \t,");
-        n = strcspn(p, " \t,");
-        if (n == 0)
-            break;
-        if (sk_auth_algo_parse(sk_slice_make(p, n), &a) != 0 || sk_auth_algo_is_sess(a))
-            return SK_EINVAL;
-        set |= SK_ALGO_BIT(a);
-        p += n;
-    }
-    if (set == 0)
-        return SK_EINVAL;
-    if (out != NULL)
-        *out = set;
-    return 0;
-}
-
 /* The host's domain: the part of the host name after the first dot, or the
  * whole name when it has none. */
 static void host_domain(char *out, size_t outsz)
@@ -395,7 +378,8 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
                  c->tcp_max_buffer, c->max_message_size);
         return SK_EINVAL;
     }
-    if (sk_server_auth_algorithms(c, NULL) != 0) {
+    struct sk_auth_algos algos;
+    if (sk_auth_algos_parse(c->auth_algorithms, false, &algos) != 0) {
         snprintf(err, errsz, "auth algorithms: '%s' is not a list of MD5, SHA-256, SHA-512-256",
                  c->auth_algorithms);
         return SK_EINVAL;
@@ -408,6 +392,17 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (c->sub_min_expires > c->sub_max_expires) {
         snprintf(err, errsz, "events min_expires (%u) must not exceed max_expires (%u)",
                  c->sub_min_expires, c->sub_max_expires);
+        return SK_EINVAL;
+    }
+    if (strcmp(c->dialog_policy, "domain") != 0 && strcmp(c->dialog_policy, "self") != 0) {
+        snprintf(err, errsz, "events dialog_policy: '%s' is neither domain nor self",
+                 c->dialog_policy);
+        return SK_EINVAL;
+    }
+    if (strcmp(c->foreign_callers, "allow") != 0 && strcmp(c->foreign_callers, "challenge") != 0 &&
+        strcmp(c->foreign_callers, "deny") != 0) {
+        snprintf(err, errsz, "proxy foreign_callers: '%s' is not allow, challenge or deny",
+                 c->foreign_callers);
         return SK_EINVAL;
     }
     if (strcmp(c->watch_policy, "domain") != 0 && strcmp(c->watch_policy, "self") != 0) {

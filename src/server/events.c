@@ -8,14 +8,12 @@
  * 406), no body (we take no filters: 415 with an empty Accept), Expires
  * (423 with Min-Expires below the minimum, capped at the maximum). An
  * initial SUBSCRIBE names a user of the domain (404) the watcher may
- * watch (403: reg is one's own AOR only; presence and dialog follow the
- * watch_policy setting), is stored (a 200 OK is a promise) and answered
- * 200 with Expires and Contact and our To tag, and a NOTIFY with the
- * current state follows at once (§4.2.1.1). Expires: 0 on an initial
- * SUBSCRIBE is a fetch (§4.4.3): 200 and a terminated NOTIFY. A
- * SUBSCRIBE within a subscription (To tag) refreshes it (§4.2.1.2) or, with
- * Expires: 0, ends it with a terminated NOTIFY (reason timeout, §4.2.1.4);
- * one that matches none gets 481.
+ * watch (403: reg is one's own AOR only; presence follows the
+ * watch_policy setting, dialog the dialog_policy one), is stored (a 200 OK is a promise) and
+ * answered 200 with Expires and Contact and our To tag, and a NOTIFY with the current state follows
+ * at once (§4.2.1.1). Expires: 0 on an initial SUBSCRIBE is a fetch (§4.4.3): 200 and a terminated
+ * NOTIFY. A SUBSCRIBE within a subscription (To tag) refreshes it (§4.2.1.2) or, with Expires: 0,
+ * ends it with a terminated NOTIFY (reason timeout, §4.2.1.4); one that matches none gets 481.
  *
  * RFC 6665 §7.2.1 (as RFC 3265 did, for PINT) reads a SUBSCRIBE without
  * Event as asking for a package we do not serve, so it gets 489 too, with
@@ -206,12 +204,17 @@ static void resubscribe(struct sk__req *r, uint32_t expires)
     sk__ev_flush(ev, &box);
 }
 
-/* Who may watch whom: reg is one's own AOR only; presence and dialog per
- * watch_policy ("domain": any user of the domain, who authenticated in our
- * realm; "self": one's own only). */
+/* Who may watch whom: reg is one's own AOR only; presence per
+ * watch_policy, dialog per dialog_policy ("domain": any user of the domain,
+ * who authenticated in our realm; "self": one's own only). A user's calls
+ * say more than its presence (who it talks to), so dialog defaults to self. */
 static bool may_watch(struct sk__req *r, enum sk_ev_pkg pkg, const char *user)
 {
-    if (pkg != SK_EV_PKG_REG && strcmp(r->s->cfg.watch_policy, "domain") == 0)
+    const char *policy = pkg == SK_EV_PKG_PRESENCE ? r->s->cfg.watch_policy
+                         : pkg == SK_EV_PKG_DIALOG ? r->s->cfg.dialog_policy
+                                                   : "self";
+
+    if (strcmp(policy, "domain") == 0)
         return true;
     return strcmp(r->user, user) == 0;
 }

@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 
 struct sk__merge;
+struct sk__authwatch;
 struct sk__events;
 struct sk__proxy;
 
@@ -42,6 +43,7 @@ struct sk_server {
     struct sk_store *store;
     struct sk_location *loc;
     struct sk_auth *auth;
+    struct sk__authwatch *authwatch; /* auth_watch.c: challenges never answered */
     struct sk__merge *merge;
     struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
     struct sk__proxy *proxy;   /* running forks (proxy_run.c) */
@@ -104,6 +106,11 @@ bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u);
 bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_dialog);
 /* The domain part matches the served domain (case-insensitive). */
 bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
+/* Whether a URI's host claims to be us in any spelling: the domain in any
+ * case, with or without a trailing dot, or an IP literal (any IPv6 form)
+ * of one of our addresses, whatever the port. Identity checks use this,
+ * never an exact string match, so a spelling cannot skip authentication. */
+bool sk__claims_our_domain(const struct sk_server *s, const struct sk_uri *u);
 
 /* ---- merge.c: RFC 3261 §8.2.2.2 ----------------------------------------- */
 
@@ -122,6 +129,18 @@ bool sk__merge_check(struct sk__merge *m, const struct sk_msg *req, uint64_t now
  * fresh challenge, stale=true for a stale nonce; 403; 500), logs the cause
  * and returns false. The proxy calls it with SK_AUTH_PROXY. */
 bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind);
+
+/* ---- auth_watch.c: clients challenged that never come back ---------------- */
+
+int sk__authwatch_new(struct sk__authwatch **out);
+void sk__authwatch_free(struct sk__authwatch *w); /* NULL-safe */
+/* A challenge offering the algorithms of offered went to m's source. */
+void sk__authwatch_challenged(struct sk__authwatch *w, const struct sk_msg *m,
+                              const struct sk_auth_algos *offered, uint64_t now_ms);
+/* m carried credentials: its source and User-Agent came back. */
+void sk__authwatch_answered(struct sk__authwatch *w, const struct sk_msg *m);
+/* Once a second from the timer thread: warn about the ones that did not. */
+void sk__authwatch_tick(struct sk__authwatch *w, uint64_t now_ms);
 
 /* ---- registrar.c -------------------------------------------------------- */
 

@@ -232,6 +232,39 @@ bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host)
     return sk_slice_caseeq_cstr(host, s->cfg.domain);
 }
 
+/* Equal but for case and one trailing dot on either side (RFC 1034 §3.1:
+ * "example.com." is the same absolute name). */
+static bool same_domain_name(struct sk_slice a, const char *domain)
+{
+    struct sk_slice b = sk_slice_cstr(domain);
+
+    if (a.len > 0 && a.p[a.len - 1] == '.')
+        a.len--;
+    if (b.len > 0 && b.p[b.len - 1] == '.')
+        b.len--;
+    return a.len > 0 && sk_slice_caseeq(a, b);
+}
+
+bool sk__claims_our_domain(const struct sk_server *s, const struct sk_uri *u)
+{
+    struct sk_addr a;
+
+    if (u->host_type == SK_HOST_NAME)
+        return same_domain_name(u->host, s->cfg.domain);
+    if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
+        return false;
+    /* sk_addr_parse() reads every IPv6 spelling to the same address. */
+    if (sk_addr_parse(u->host, 5060, &a) != 0)
+        return false;
+    if (sk__is_our_domain(s, u->host))
+        return true;
+    for (size_t i = 0; i < s->nself; i++) {
+        if (sk_addr_same_host(&a, &s->self[i]))
+            return true;
+    }
+    return false;
+}
+
 bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u)
 {
     struct sk_addr a;

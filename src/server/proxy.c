@@ -9,11 +9,15 @@
  *     for this dialog and that next hop (proxy_route.c); otherwise 403.
  *   - A request for this server (its address and port, or its domain)
  *     is answered here (sk__is_for_us).
- *   - Otherwise it starts something new. A request from our domain must
- *     carry Proxy-Authorization for its own From identity (407, then 403
- *     for another identity). A request for our domain is routed by the
- *     location service (§16.5): unknown user 404, no binding 480, else
- *     forked to its bindings (at most [proxy] max_branches) through their
+ *   - Otherwise it starts something new. A request whose From claims our
+ *     domain, in any spelling (case, trailing dot, an IP literal of ours),
+ *     must carry Proxy-Authorization for its own From identity (407, then
+ *     403 for another identity). A request from another domain to a local
+ *     user follows proxy.foreign_callers (allow, challenge, deny). A
+ *     request for our domain is routed by the location service (§16.5):
+ *     unknown user 404, no binding 480 (both 480 for a caller who did not
+ *     authenticate, so users cannot be listed from outside), else
+ *     forked to its bindings (at most proxy.max_branches) through their
  *     Path, to the address the REGISTER came from (RFC 3327, NAT). Other
  *     domains are refused with 403 (no RFC 3263 forwarding yet).
  *   - An ACK for a 2xx (no transaction) is routed the same way and
@@ -118,6 +122,22 @@ static bool user_exists(struct sk_server *s, const struct sk_uri *u)
                              SK_HASH_MD5, ha1) != SK_ENOTFOUND;
 }
 
+/* proxy.foreign_callers: whether a request from another domain may go on
+ * (to a local user: anything else is refused further on). "challenge"
+ * wants the credentials of any user of ours (407). */
+static bool foreign_caller_admitted(struct sk__req *r)
+{
+    const char *policy = r->s->cfg.foreign_callers;
+
+    if (strcmp(policy, "deny") == 0) {
+        reject(r, 403, "Forbidden (Foreign Caller)", "proxy.foreign_callers is deny");
+        return false;
+    }
+    if (strcmp(policy, "challenge") == 0)
+        return sk__auth_check(r, SK_AUTH_PROXY);
+    return true;
+}
+
 /* RFC 3261 §12.1 / §16.6 step 4: record-route what may start a dialog. */
 static bool starts_dialog(enum sk_method m)
 {
@@ -216,7 +236,8 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     if (n < 0) {
         reject(r, 404, NULL, "no user in the Request-URI");
     } else if (n == 0) {
-        if (user_exists(r->s, &pre->ruri_parsed))
+        /* Only an authenticated caller learns whether the user exists. */
+        if (r->user[0] == '\0' || user_exists(r->s, &pre->ruri_parsed))
             reject(r, 480, NULL, "no binding");
         else
             reject(r, 404, NULL, "unknown user");
@@ -249,8 +270,11 @@ void sk__proxy_request(struct sk__req *r)
         sk__local_handle(r);
         return;
     }
-    /* §22.3: our users prove who they are before we forward for them. */
-    if (sk__is_our_domain(r->s, m->from.uri.host) && !from_us(r->s, m)) {
+    /* §22.3: our users prove who they are before we forward for them,
+     * however they spell our domain. */
+    bool spiral = from_us(r->s, m);
+    bool local_caller = sk__claims_our_domain(r->s, &m->from.uri);
+    if (local_caller && !spiral) {
         if (!sk__auth_check(r, SK_AUTH_PROXY) || !own_identity(r))
             return;
     }
@@ -271,6 +295,8 @@ void sk__proxy_request(struct sk__req *r)
             sk__local_handle(r);
         return;
     }
+    if (!local_caller && !spiral && !foreign_caller_admitted(r))
+        return;
     to_user(r, &pre);
 }
 

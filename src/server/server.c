@@ -117,6 +117,7 @@ static void *timer_main(void *arg)
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
+            sk__authwatch_tick(s->authwatch, now);
             sk__events_tick(s);
             sk__proxy_tick(s);
         }
@@ -192,7 +193,9 @@ static int open_state(struct sk_server *s)
     ac.data_dir = s->cfg.data_dir;
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
-    sk_server_auth_algorithms(&s->cfg, &ac.algorithms);
+    sk_auth_algos_parse(s->cfg.auth_algorithms, false, &ac.algorithms); /* checked by finish */
+    if ((err = sk__authwatch_new(&s->authwatch)) != 0)
+        return err;
     if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
@@ -205,6 +208,7 @@ static int open_state(struct sk_server *s)
 static void close_state(struct sk_server *s)
 {
     sk_auth_free(s->auth);
+    sk__authwatch_free(s->authwatch);
     sk__events_free(s);
     sk_location_close(s->loc);
     sk_store_close(s->store);

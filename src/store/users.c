@@ -7,6 +7,11 @@
  * H(user:realm) indexed for clients that hide their name. The password
  * given to add/passwd is hashed and forgotten.
  *
+ * A user may require particular digest algorithms (column algorithms, a
+ * list such as "SHA-256"; empty means the server's own list): lookups
+ * return it, and the server then offers and accepts only those for that
+ * user.
+ *
  * Lookups are answered from a cache (chained hash table keyed by kind,
  * domain and name, negative answers included so unknown names do not
  * reach SQLite every time). The cache is emptied when the store's
@@ -32,6 +37,7 @@ struct entry {
     uint64_t hash;
     int kind; /* KEY_NAME, or KEY_USERHASH + hash */
     bool found;
+    struct sk_auth_algos algos; /* n == 0: the server's list */
     char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
     char user[SK_STORE_USER_MAX + 1];
     size_t keylen;
@@ -42,6 +48,10 @@ struct sk__user_cache {
     struct entry *b[NBUCKETS];
     size_t count;
     uint64_t generation;
+    /* Users with a list of their own, counted when the generation moves:
+     * while there are none, challenges need no lookup at all. */
+    int64_t custom_algos;
+    sqlite3_stmt *count_custom;
     sqlite3_stmt *by_name;
     sqlite3_stmt *by_uh[SK_HASH__COUNT];
 };
@@ -59,6 +69,7 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS users ("
                              " uh_sha512_256 TEXT NOT NULL,"
                              " created INTEGER NOT NULL,"
                              " updated INTEGER NOT NULL,"
+                             " algorithms TEXT NOT NULL DEFAULT '',"
                              " PRIMARY KEY (domain, username));"
                              "CREATE INDEX IF NOT EXISTS users_uh_md5 ON users (uh_md5);"
                              "CREATE INDEX IF NOT EXISTS users_uh_sha256 ON users (uh_sha256);"
@@ -73,6 +84,28 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS users ("
                              "CREATE TRIGGER IF NOT EXISTS users_del AFTER DELETE ON users"
                              " BEGIN UPDATE store_version SET v = v + 1; END;";
 
+/* Databases made before per-user algorithms lack the column. */
+static int add_algorithms_column(struct sk_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = false;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT 1 FROM pragma_table_info('users')"
+                                " WHERE name = 'algorithms'",
+                                -1, &st, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        found = rc == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sk__store_err(rc);
+    if (found)
+        return 0;
+    return sk__store_exec(s, "ALTER TABLE users ADD COLUMN algorithms TEXT NOT NULL DEFAULT ''");
+}
+
 static void cache_clear(struct sk__user_cache *c)
 {
     for (size_t i = 0; i < NBUCKETS; i++) {
@@ -86,12 +119,23 @@ static void cache_clear(struct sk__user_cache *c)
     c->count = 0;
 }
 
+static int64_t count_custom(struct sk__user_cache *c)
+{
+    int64_t n = sqlite3_step(c->count_custom) == SQLITE_ROW
+                    ? sqlite3_column_int64(c->count_custom, 0)
+                    : 1; /* unknown: look users up */
+    sqlite3_reset(c->count_custom);
+    return n;
+}
+
 int sk__users_init(struct sk_store *s)
 {
     struct sk__user_cache *c;
     char sql[256];
     int rc = sk__store_exec(s, schema);
 
+    if (rc == 0)
+        rc = add_algorithms_column(s);
     if (rc != 0)
         return rc;
     c = sk_calloc(1, sizeof(*c));
@@ -99,18 +143,21 @@ int sk__users_init(struct sk_store *s)
         return SK_ENOMEM;
     s->users = c;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username FROM users"
-                           " WHERE domain = ?1 AND username = ?2",
-                           -1, &c->by_name, NULL) != SQLITE_OK)
+                           "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username, algorithms"
+                           " FROM users WHERE domain = ?1 AND username = ?2",
+                           -1, &c->by_name, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM users WHERE algorithms != ''", -1,
+                           &c->count_custom, NULL) != SQLITE_OK)
         return SK_EIO;
     for (int h = 0; h < SK_HASH__COUNT; h++) {
         snprintf(sql, sizeof(sql),
-                 "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username FROM users"
-                 " WHERE domain = ?1 AND %s = ?2",
+                 "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username, algorithms"
+                 " FROM users WHERE domain = ?1 AND %s = ?2",
                  uh_cols[h]);
         if (sqlite3_prepare_v2(s->db, sql, -1, &c->by_uh[h], NULL) != SQLITE_OK)
             return SK_EIO;
     }
+    c->custom_algos = count_custom(c);
     return 0;
 }
 
@@ -122,6 +169,7 @@ void sk__users_free(struct sk_store *s)
         return;
     cache_clear(c);
     sqlite3_finalize(c->by_name);
+    sqlite3_finalize(c->count_custom);
     for (int h = 0; h < SK_HASH__COUNT; h++)
         sqlite3_finalize(c->by_uh[h]);
     sk_free(c);
@@ -339,6 +387,10 @@ static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
         }
         const char *u = (const char *)sqlite3_column_text(st, 3);
         snprintf(e->user, sizeof(e->user), "%s", u != NULL ? u : "");
+        const char *al = (const char *)sqlite3_column_text(st, 4);
+        /* A list this version cannot read means the server's list. */
+        if (al == NULL || al[0] == '\0' || sk_auth_algos_parse(al, true, &e->algos) != 0)
+            e->algos.n = 0;
     } else if (rc != SQLITE_DONE) {
         sk_free(e);
         e = NULL;
@@ -349,8 +401,19 @@ static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
     return e;
 }
 
+/* Empty the cache when the store moved on or it is full. */
+static void cache_sync(struct sk_store *s, struct sk__user_cache *c)
+{
+    if (c->generation != s->generation || c->count >= s->opt.cache_max) {
+        if (c->generation != s->generation)
+            c->custom_algos = count_custom(c);
+        cache_clear(c);
+        c->generation = s->generation;
+    }
+}
+
 static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct sk_slice name,
-                  enum sk_auth_hash hash, char *ha1, char *user)
+                  enum sk_auth_hash hash, char *ha1, char *user, struct sk_auth_algos *algos)
 {
     struct sk__user_cache *c = s->users;
     uint64_t h = key_hash(kind, domain, name);
@@ -363,10 +426,7 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
     pthread_mutex_lock(&s->lock);
     sk__store_check_changes(s, false);
     for (int pass = 0; pass < 2; pass++) {
-        if (c->generation != s->generation || c->count >= s->opt.cache_max) {
-            cache_clear(c);
-            c->generation = s->generation;
-        }
+        cache_sync(s, c);
         for (e = c->b[h % NBUCKETS]; e != NULL; e = e->next) {
             if (e->hash == h && key_eq(e, kind, domain, name))
                 break;
@@ -391,9 +451,12 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
     if (e != NULL && !e->found)
         rc = SK_ENOTFOUND;
     else if (e != NULL) {
-        memcpy(ha1, e->ha1[hash], sizeof(e->ha1[hash]));
+        if (ha1 != NULL)
+            memcpy(ha1, e->ha1[hash], sizeof(e->ha1[hash]));
         if (user != NULL)
             memcpy(user, e->user, sizeof(e->user));
+        if (algos != NULL)
+            *algos = e->algos;
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -402,12 +465,64 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
 int sk_store_user_ha1(struct sk_store *s, struct sk_slice domain, struct sk_slice user,
                       enum sk_auth_hash hash, char *out)
 {
-    return lookup(s, KEY_NAME, domain, user, hash, out, NULL);
+    return lookup(s, KEY_NAME, domain, user, hash, out, NULL, NULL);
 }
 
 int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q)
 {
     int kind = q->is_userhash ? KEY_USERHASH + (int)q->hash : KEY_NAME;
 
-    return lookup(store, kind, q->realm, q->username, q->hash, q->ha1, q->user);
+    return lookup(store, kind, q->realm, q->username, q->hash, q->ha1, q->user, &q->algorithms);
+}
+
+int sk_store_user_algorithms(struct sk_store *s, struct sk_slice domain, struct sk_slice user,
+                             struct sk_auth_algos *out)
+{
+    struct sk__user_cache *c = s->users;
+    bool none;
+
+    out->n = 0;
+    pthread_mutex_lock(&s->lock);
+    sk__store_check_changes(s, false);
+    cache_sync(s, c);
+    none = c->custom_algos == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (none)
+        return 0;
+    int rc = lookup(s, KEY_NAME, domain, user, SK_HASH_MD5, NULL, NULL, out);
+    return rc == SK_ENOTFOUND ? 0 : rc;
+}
+
+int sk_store_user_set_algorithms(struct sk_store *s, const char *domain, const char *user,
+                                 const struct sk_auth_algos *list)
+{
+    char text[128];
+    sqlite3_stmt *st = NULL;
+    int rc = check_args(domain, user);
+
+    if (rc != 0)
+        return rc;
+    sk_auth_algos_format(list, text, sizeof(text));
+    pthread_mutex_lock(&s->lock);
+    rc = sqlite3_prepare_v2(s->db,
+                            "UPDATE users SET algorithms = ?3, updated = ?4"
+                            " WHERE domain = ?1 AND username = ?2",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, sk_wall_s());
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_DONE) {
+        rc = sqlite3_changes(s->db) > 0 ? 0 : SK_ENOTFOUND;
+        s->generation++;
+    } else {
+        SK_LOG(SK_LOG_ERROR, "store", "op=set_algorithms err=\"%s\"", sqlite3_errmsg(s->db));
+        rc = sk__store_err(rc);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }

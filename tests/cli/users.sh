@@ -73,6 +73,24 @@ stderr_has "unknown user 'bob'" "del bob again"
 expect 0 "list after del" -- "$SIPKIT" users list --data-dir "$d" --domain example.com
 stdout_is "alice" "list after del"
 
+# --algorithms: a user who must use stronger digests.
+expect 0 "add with --algorithms" -- sh -c "printf 'x\n' | '$SIPKIT' users add frank --password-stdin --algorithms 'SHA-256' --data-dir '$d' --domain example.com"
+got=$(sqlite3 "$d/sipkit.db" "SELECT algorithms FROM users WHERE username = 'frank'")
+[ "$got" = "SHA-256" ] || { echo "FAIL: frank's algorithms are '$got', want SHA-256"; fails=$((fails + 1)); }
+expect 0 "set --algorithms" -- "$SIPKIT" users set frank --algorithms 'sha-512-256,SHA-256' --data-dir "$d" --domain example.com
+got=$(sqlite3 "$d/sipkit.db" "SELECT algorithms FROM users WHERE username = 'frank'")
+[ "$got" = "SHA-512-256 SHA-256" ] || { echo "FAIL: frank's algorithms are '$got'"; fails=$((fails + 1)); }
+expect 0 "set default" -- "$SIPKIT" users set frank --algorithms default --data-dir "$d" --domain example.com
+got=$(sqlite3 "$d/sipkit.db" "SELECT algorithms FROM users WHERE username = 'frank'")
+[ -z "$got" ] || { echo "FAIL: frank's algorithms are '$got' after default"; fails=$((fails + 1)); }
+expect 2 "bad --algorithms" -- sh -c "printf 'x\n' | '$SIPKIT' users add gina --password-stdin --algorithms 'SHA-1' --data-dir '$d' --domain example.com"
+stderr_has "SHA-1" "bad --algorithms"
+expect 1 "gina not added" -- "$SIPKIT" users del gina --data-dir "$d" --domain example.com
+expect 2 "set without --algorithms" -- "$SIPKIT" users set frank --data-dir "$d" --domain example.com
+expect 1 "set unknown user" -- "$SIPKIT" users set zoe --algorithms MD5 --data-dir "$d" --domain example.com
+expect 2 "--algorithms with del" -- "$SIPKIT" users del frank --algorithms MD5 --data-dir "$d" --domain example.com
+expect 0 "del frank" -- "$SIPKIT" users del frank --data-dir "$d" --domain example.com
+
 mkdir "$tmp/ro" && chmod 0555 "$tmp/ro" && chmod 0755 "$tmp"
 # Root writes anywhere: drop to nobody when we can, else skip this check.
 as_user=""

@@ -30,7 +30,7 @@ for u in alice bob carol; do
     printf '%spw' "$u" | "$SIPKIT" users add "$u" --password-stdin --data-dir "$TMP/data" \
         --domain "$DOMAIN" >/dev/null || { echo "FAIL: users add $u"; exit 1; }
 done
-start_server --auth-algorithms MD5
+start_server --dialog-policy domain
 
 base=$(peer_port)
 A=$base; B=$((base + 1)); W=$((base + 2))

@@ -11,7 +11,7 @@ for u in alice bob carol; do
     printf 'pw-%s\n' "$u" | "$SIPKIT" users add "$u" --password-stdin --data-dir "$TMP/data" \
         --domain example.test >/dev/null 2>&1
 done
-start_server
+start_server --dialog-policy domain
 
 SIPKIT_PASSWORD=pw-carol timeout 40 "$SIPKIT" subscribe sip:bob@example.test --event dialog \
     --user sip:carol@example.test --proxy 127.0.0.1:"$PORT" --count 5 >"$TMP/carol.out" 2>&1 &

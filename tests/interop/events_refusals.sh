@@ -43,7 +43,7 @@ fetch() {
     cat "$TMP/fetch-$1.log" 2>/dev/null
 }
 
-start_server --auth-algorithms MD5 --sub-min-expires 30
+start_server --sub-min-expires 30
 
 out=$(refuse unknown 404 alice carol presence application/pidf+xml 60)
 check_match "404 for a user we do not have" "$out" 'line=SIP/2.0 404 Not Found'
@@ -53,6 +53,9 @@ check_match "403 for someone else's reg" "$out" \
 out=$(refuse accept 406 alice bob presence text/plain 60)
 check_match "406 when Accept lacks the package's type" "$out" 'line=SIP/2.0 406 Not Acceptable'
 check_match "406 names the type in Accept" "$out" 'accept=application/pidf\+xml'
+out=$(refuse dialogdefault 403 alice bob dialog application/dialog-info+xml 60)
+check_match "dialog_policy self by default: 403 for another user's calls" "$out" \
+    'line=SIP/2.0 403 Forbidden \(Watch Policy\)'
 out=$(refuse brief 423 alice bob presence application/pidf+xml 10)
 check_match "423 below the minimum" "$out" 'line=SIP/2.0 423 Interval Too Brief'
 check_match "423 carries Min-Expires" "$out" 'min-expires=30'
@@ -69,16 +72,14 @@ stop_server
 check_match "nothing stored after the fetch" \
     "$(sqlite3 "$TMP/data/sipkit.db" 'SELECT count(*) FROM subscriptions' 2>&1)" '^0$'
 
-# watch_policy self: one's own presence only.
-start_server --auth-algorithms MD5 --watch-policy self
+# watch_policy self: one's own presence only (dialogs: dialog_policy,
+# self by default, checked above).
+start_server --watch-policy self
 out=$(refuse policy 403 alice bob presence application/pidf+xml 60)
 check_match "watch_policy self: 403 for another user's presence" "$out" \
     'line=SIP/2.0 403 Forbidden \(Watch Policy\)'
 out=$(fetch self bob bob presence)
 check_match "watch_policy self: one's own presence is allowed" "$out" \
     'fetch-notify cseq=1 state=terminated;reason=timeout'
-out=$(refuse dialog 403 alice bob dialog application/dialog-info+xml 60)
-check_match "watch_policy self: 403 for another user's dialogs" "$out" \
-    'line=SIP/2.0 403 Forbidden \(Watch Policy\)'
 stop_server
 finish

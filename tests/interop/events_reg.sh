@@ -14,7 +14,7 @@ for u in alice bob; do
     printf '%spw' "$u" | "$SIPKIT" users add "$u" --password-stdin --data-dir "$TMP/data" \
         --domain example.test >/dev/null || { echo "FAIL: users add $u"; exit 1; }
 done
-start_server --auth-algorithms MD5
+start_server
 authf() { printf '[authentication username=%s password=%spw]' "$1" "$1"; }
 printf 'SEQUENTIAL\nalice;%s;alice;reg;application/reginfo+xml\n' "$(authf alice)" >"$TMP/watch.csv"
 

@@ -16,7 +16,7 @@ for u in alice bob; do
     printf '%spw' "$u" | "$SIPKIT" users add "$u" --password-stdin --data-dir "$TMP/data" \
         --domain example.test >/dev/null || { echo "FAIL: users add $u"; exit 1; }
 done
-start_server --auth-algorithms MD5 --sub-min-expires 1
+start_server --sub-min-expires 1
 authf() { printf '[authentication username=%s password=%spw]' "$1" "$1"; }
 printf 'SEQUENTIAL\nalice;%s;bob;presence;application/pidf+xml\n' "$(authf alice)" >"$TMP/watch.csv"
 printf 'SEQUENTIAL\nbob;%s\n' "$(authf bob)" >"$TMP/pub.csv"
@@ -35,7 +35,7 @@ check_match "first NOTIFY before the crash" "$(cat "$TMP/watch.log" 2>/dev/null)
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 "$SIPKIT" serve --listen 127.0.0.1:"$PORT" --data-dir "$TMP/data" --domain example.test \
-    --workers 2 --auth-algorithms MD5 --sub-min-expires 1 >"$TMP/trace2.out" 2>"$TMP/server2.log" &
+    --workers 2 --sub-min-expires 1 >"$TMP/trace2.out" 2>"$TMP/server2.log" &
 SERVER_PID=$!
 LOG=$TMP/server2.log
 for _ in $(seq 1 100); do

@@ -64,7 +64,7 @@ add_user bob bob-secret
 add_user carol carol-secret
 add_user dave dave-secret
 add_user erin erin-secret
-start_server --auth-algorithms MD5
+start_server
 
 base=$(peer_port)
 A=$base; B1=$((base + 1)); C=$((base + 3)); D=$((base + 4)); E=$((base + 5))

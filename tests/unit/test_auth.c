@@ -264,7 +264,7 @@ static void client_and_server_agree_for_every_algorithm(void **state)
     for (int algo = 0; algo < SK_ALGO__COUNT; algo++) {
         for (int with_int = 0; with_int < 2; with_int++) {
             base_config(&cfg);
-            cfg.algorithms = SK_ALGO_BIT(algo);
+            cfg.algorithms = (struct sk_auth_algos){1, {(uint8_t)algo}};
             exchange_start(&x, &cfg, "bob", "b\"ob's");
             assert_int_equal(exchange_challenge(&x, false), 0);
             assert_int_equal(x.nch, 1);
@@ -300,7 +300,7 @@ static void client_and_server_agree_for_every_algorithm(void **state)
     sk_test_alloc_unhook();
 }
 
-static void challenge_lines_strongest_first(void **state)
+static void challenge_lines_in_configured_order(void **state)
 {
     struct sk_auth_config cfg;
     struct sk_auth *a;
@@ -308,7 +308,8 @@ static void challenge_lines_strongest_first(void **state)
     struct sk_digest_hdr ch[8];
     (void)state;
     base_config(&cfg);
-    cfg.algorithms = SK_ALGO_DEFAULT_SET | SK_ALGO_BIT(SK_ALGO_SHA256_SESS);
+    assert_int_equal(
+        sk_auth_algos_parse("sha-512-256, SHA-256 SHA-256-sess,MD5", true, &cfg.algorithms), 0);
     assert_int_equal(sk_auth_new(&a, &cfg), 0);
     sk_buf_init(&b);
     assert_int_equal(sk_auth_challenge(a, SK_AUTH_PROXY, SK_SLICE_NULL, true, &b), 0);
@@ -397,7 +398,7 @@ static void malformed_missing_duplicate(void **state)
     char nonce[SK_AUTH_NONCE_MAX + 1], text[512];
     (void)state;
     base_config(&cfg);
-    cfg.algorithms = SK_ALGO_BIT(SK_ALGO_SHA256);
+    cfg.algorithms = (struct sk_auth_algos){1, {SK_ALGO_SHA256}};
     assert_int_equal(sk_auth_new(&a, &cfg), 0);
     assert_int_equal(sk_auth_nonce_make(a, SK_SLICE_NULL, nonce), 0);
     assert_int_equal(verify_text(a, "Basic YWxpY2U6eA=="), SK_AUTH_MALFORMED);
@@ -418,7 +419,7 @@ static void malformed_missing_duplicate(void **state)
     assert_int_equal(verify_text(a, text), SK_AUTH_MISSING_PARAM); /* qop without nc */
     snprintf(text, sizeof(text),
              "Digest username=\"alice\", realm=\"example.com\", nonce=\"%s\", "
-             "uri=\"sip:example.com\", response=\"%032d\"",
+             "uri=\"sip:example.com\", response=\"%032d\", qop=auth, nc=00000001, cnonce=\"c\"",
              nonce, 0);
     assert_int_equal(verify_text(a, text), SK_AUTH_BAD_ALGORITHM); /* MD5 implied, not offered */
     snprintf(text, sizeof(text),
@@ -613,7 +614,7 @@ static void client_gives_up_when_refused(void **state)
     exchange_end(&x);
 
     /* Nothing supported: only SHA-512-256 offered, client allows MD5. */
-    cfg.algorithms = SK_ALGO_BIT(SK_ALGO_SHA512_256);
+    cfg.algorithms = (struct sk_auth_algos){1, {SK_ALGO_SHA512_256}};
     exchange_start(&x, &cfg, "alice", "correct horse");
     sk_auth_client_set_algorithms(x.cli, SK_ALGO_BIT(SK_ALGO_MD5));
     assert_int_equal(exchange_challenge(&x, false), SK_EAUTH);
@@ -634,6 +635,7 @@ static void client_picks_first_supported_and_writes_lines(void **state)
     struct sk_buf lines;
     (void)state;
     base_config(&cfg);
+    assert_int_equal(sk_auth_algos_parse("SHA-512-256 SHA-256 MD5", false, &cfg.algorithms), 0);
     exchange_start(&x, &cfg, "alice", "correct horse");
     sk_auth_client_set_algorithms(x.cli, SK_ALGO_BIT(SK_ALGO_SHA256) | SK_ALGO_BIT(SK_ALGO_MD5));
     assert_int_equal(exchange_challenge(&x, false), 0);
@@ -669,7 +671,8 @@ static void userhash_and_rfc2069(void **state)
     cfg.userhash = true;
     setup_exchange(&x, &cfg, "alice", "correct horse");
     assert_slice_equal(x.h.f[SK_DIG_USERHASH], "true");
-    assert_int_equal(sk_auth_userhash(SK_HASH_SHA512_256, S("alice"), S("example.com"), uh), 0);
+    /* The client answers the first challenge it supports: MD5 by default. */
+    assert_int_equal(sk_auth_userhash(SK_HASH_MD5, S("alice"), S("example.com"), uh), 0);
     assert_slice_equal(x.h.f[SK_DIG_USERNAME], uh);
     assert_int_equal(exchange_verify(&x, "REGISTER", "sip:example.com", "", &res), SK_AUTH_OK);
     assert_string_equal(res.user, "alice");
@@ -818,7 +821,7 @@ int main(void)
         cmocka_unit_test(rfc_vectors_reproduce),
         cmocka_unit_test(qop_auth_int_and_sess_arithmetic),
         cmocka_unit_test(client_and_server_agree_for_every_algorithm),
-        cmocka_unit_test(challenge_lines_strongest_first),
+        cmocka_unit_test(challenge_lines_in_configured_order),
         cmocka_unit_test(failure_causes),
         cmocka_unit_test(malformed_missing_duplicate),
         cmocka_unit_test(forged_nonces),

@@ -200,6 +200,76 @@ static void auth_lookup_callback_and_userhash(void **state)
     sk_store_close(s);
 }
 
+static void per_user_algorithms(void **state)
+{
+    struct sk_store *s = open_store();
+    struct sk_auth_algos l, want;
+    struct sk_auth_lookup q;
+    (void)state;
+    assert_int_equal(sk_store_user_add(s, "example.com", "alice", S("pw")), 0);
+    assert_int_equal(sk_store_user_add(s, "example.com", "dave", S("pw")), 0);
+    /* Nobody has a list: the server's list for everyone, no lookup. */
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("dave"), &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(sk_auth_algos_parse("SHA-512-256 SHA-256", false, &want), 0);
+    assert_int_equal(sk_store_user_set_algorithms(s, "example.com", "dave", &want), 0);
+    assert_int_equal(sk_store_user_set_algorithms(s, "example.com", "zoe", &want), SK_ENOTFOUND);
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("dave"), &l), 0);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.list[0], SK_ALGO_SHA512_256);
+    assert_int_equal(l.list[1], SK_ALGO_SHA256);
+    /* Others and unknown users: the server's list, alike. */
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("alice"), &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("nobody"), &l), 0);
+    assert_int_equal(l.n, 0);
+    /* The auth lookup hands the list over with the HA1. */
+    memset(&q, 0, sizeof(q));
+    q.realm = S("example.com");
+    q.username = S("dave");
+    q.hash = SK_HASH_SHA256;
+    assert_int_equal(sk_store_auth_lookup(s, &q), 0);
+    assert_int_equal(q.algorithms.n, 2);
+    assert_int_equal(q.algorithms.list[0], SK_ALGO_SHA512_256);
+    sk_store_close(s);
+
+    /* It survives a reopen; n == 0 returns dave to the server's list. */
+    s = open_store();
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("dave"), &l), 0);
+    assert_int_equal(l.n, 2);
+    l.n = 0;
+    assert_int_equal(sk_store_user_set_algorithms(s, "example.com", "dave", &l), 0);
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("dave"), &l), 0);
+    assert_int_equal(l.n, 0);
+    sk_store_close(s);
+}
+
+/* A database written before per-user algorithms gains the column. */
+static void old_database_is_migrated(void **state)
+{
+    char cmd[1024];
+    struct sk_store *s;
+    struct sk_auth_algos l = {1, {SK_ALGO_SHA256}};
+    char ha1[SK_AUTH_HEX_MAX + 1];
+    (void)state;
+    snprintf(cmd, sizeof(cmd),
+             "sqlite3 '%s/sipkit.db' \"CREATE TABLE users (domain TEXT NOT NULL, username TEXT "
+             "NOT NULL, ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL, ha1_sha512_256 TEXT NOT "
+             "NULL, uh_md5 TEXT NOT NULL, uh_sha256 TEXT NOT NULL, uh_sha512_256 TEXT NOT NULL, "
+             "created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (domain, username));"
+             "INSERT INTO users VALUES ('example.com','old','%032d','%064d','%064d','a','b','c',"
+             "1,1);\"",
+             dir, 7, 7, 7);
+    assert_int_equal(system(cmd), 0);
+    s = open_store();
+    assert_int_equal(sk_store_user_ha1(s, S("example.com"), S("old"), SK_HASH_MD5, ha1), 0);
+    assert_int_equal(sk_store_user_set_algorithms(s, "example.com", "old", &l), 0);
+    l.n = 0;
+    assert_int_equal(sk_store_user_algorithms(s, S("example.com"), S("old"), &l), 0);
+    assert_int_equal(l.n, 1);
+    sk_store_close(s);
+}
+
 static void bounded_cache(void **state)
 {
     struct sk_store_options o;
@@ -261,6 +331,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_users, setup, teardown),
         cmocka_unit_test_setup_teardown(sees_other_process_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(auth_lookup_callback_and_userhash, setup, teardown),
+        cmocka_unit_test_setup_teardown(per_user_algorithms, setup, teardown),
+        cmocka_unit_test_setup_teardown(old_database_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(bounded_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(files_and_errors, setup, teardown),
     };

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""A small, independent digest client for the interop tests.
+
+Sends one request over UDP to the server, reads the 401/407, answers the
+challenge for the algorithm asked for (or the first one offered) in the
+header named by --header, and prints what happened as key=value lines:
+
+    offered=MD5 SHA-256
+    status=200
+
+It exists to check the server against a digest implementation that shares
+no code with sipkit (Python's hashlib, RFC 7616 §3.4.1 written out here),
+and to send what real clients send but sipkit's own client never does
+(credentials in Proxy-Authorization for a 401, a chosen algorithm).
+"""
+import argparse
+import hashlib
+import os
+import re
+import socket
+import sys
+
+HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
+
+
+def h(algo, text):
+    name = HASHES[algo]
+    if name == "sha512_256":
+        return hashlib.new("sha512_256", text.encode()).hexdigest()
+    return hashlib.new(name, text.encode()).hexdigest()
+
+
+def request(a, branch, cseq, extra):
+    uri = a.uri or "sip:%s" % a.domain
+    user = a.from_user or a.user
+    lines = [
+        "%s %s SIP/2.0" % (a.method, uri),
+        "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK%s" % (a.local_port, branch),
+        "Max-Forwards: 70",
+        "From: <sip:%s@%s>;tag=dg%s" % (user, a.from_host or a.domain, a.call_id),
+        "To: <sip:%s@%s>" % (user, a.domain),
+        "Call-ID: %s@digest-uac" % a.call_id,
+        "CSeq: %d %s" % (cseq, a.method),
+        "Contact: <sip:%s@127.0.0.1:%d>" % (user, a.local_port),
+        "User-Agent: %s" % a.user_agent,
+    ]
+    if a.method == "SUBSCRIBE":
+        lines += ["Event: presence", "Accept: application/pidf+xml"]
+    lines += ["Expires: %d" % a.expires] + extra + ["Content-Length: 0", "", ""]
+    return ("\r\n".join(lines)).encode(), uri
+
+
+def exchange(sock, data, port):
+    sock.sendto(data, ("127.0.0.1", port))
+    while True:
+        msg = sock.recv(65535).decode(errors="replace")
+        code = int(msg.split(" ", 2)[1])
+        if code >= 200:
+            return code, msg
+
+
+def challenges(msg):
+    out = []
+    for line in msg.split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() in ("www-authenticate", "proxy-authenticate"):
+            pairs = re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', value)
+            out.append({k: quoted or bare for k, quoted, bare in pairs})
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--domain", required=True)
+    p.add_argument("--user", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--from-user", help="From/To user when it differs from --user")
+    p.add_argument("--from-host", help="From host when it differs from --domain")
+    p.add_argument("--no-auth", action="store_true",
+                   help="print the first final response's status and stop")
+    p.add_argument("--method", default="REGISTER")
+    p.add_argument("--uri")
+    p.add_argument("--header", default="Authorization")
+    p.add_argument("--algorithm", help="answer this algorithm's challenge")
+    p.add_argument("--user-agent", default="digest-uac/1")
+    p.add_argument("--expires", type=int, default=600)
+    a = p.parse_args()
+    a.call_id = os.urandom(6).hex()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5)
+    a.local_port = sock.getsockname()[1]
+
+    data, uri = request(a, os.urandom(6).hex(), 1, [])
+    code, msg = exchange(sock, data, a.port)
+    chals = challenges(msg)
+    print("offered=%s" % " ".join(c.get("algorithm", "MD5") for c in chals))
+    if a.no_auth or code not in (401, 407) or not chals:
+        print("status=%d" % code)
+        return 0
+    want = a.algorithm or chals[0].get("algorithm", "MD5")
+    chal = next((c for c in chals if c.get("algorithm", "MD5").upper() == want.upper()), None)
+    if chal is None:
+        print("status=none-offered")
+        return 0
+    algo = want.upper()
+    cnonce, nc = os.urandom(4).hex(), "00000001"
+    ha1 = h(algo, "%s:%s:%s" % (a.user, chal["realm"], a.password))
+    ha2 = h(algo, "%s:%s" % (a.method, uri))
+    resp = h(algo, "%s:%s:%s:%s:auth:%s" % (ha1, chal["nonce"], nc, cnonce, ha2))
+    cred = ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'algorithm=%s, qop=auth, nc=%s, cnonce="%s"' %
+            (a.header, a.user, chal["realm"], chal["nonce"], uri, resp, algo, nc, cnonce))
+    if "opaque" in chal:
+        cred += ', opaque="%s"' % chal["opaque"]
+    data, _ = request(a, os.urandom(6).hex(), 2, [cred])
+    code, msg = exchange(sock, data, a.port)
+    print("status=%d" % code)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
