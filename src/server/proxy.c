@@ -382,8 +382,12 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
     if (ack->max_forwards == 0 || sk__proxy_preprocess(ack, s->self, s->nself, &pre) != 0)
         return;
     if (!sk__proxy_routed_to_us(&pre)) {
+        /* An ACK cannot be challenged: from another domain, only when
+         * foreign callers are let in without credentials. */
         if (pre.ruri_parsed.user.len > 0 && sk__proxy_routes_left(&pre) == 0 &&
-            sk__is_our_host(s, &pre.ruri_parsed))
+            sk__is_our_host(s, &pre.ruri_parsed) &&
+            (sk__claims_our_domain(s, &ack->from.uri) ||
+             strcmp(s->cfg.foreign_callers, "allow") == 0))
             ack_to_user(s, ack, &pre);
         else
             SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_relayed reason=\"not for our domain\"");

@@ -8,7 +8,8 @@
 # domain 127.0.0.1 and the callees' Contacts have no user part
 # (sip:127.0.0.1:PORT): a BYE to such a Contact shares the server's
 # address and domain but not its port, and must be forwarded, not
-# answered by the server itself.
+# answered by the server itself. An ACK for a 2xx sent without Route is
+# routed like any in-dialog request (to the callee's binding).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need sipp
@@ -67,7 +68,7 @@ register() { # name port user password transport(u1|t1)
 
 # uas_start NAME PORT SCENARIO TRANSPORT: a callee in the background (UAS_PID).
 uas_start() {
-    timeout 25 sipp -sf "$3" -t "$4" -i 127.0.0.1 -p "$2" -m 1 -timeout 20s -nostdin \
+    timeout 25 sipp -sf "$3" -t "$4" -i 127.0.0.1 -p "$2" -m 1 -s bob -timeout 20s -nostdin \
         -trace_logs -trace_err -log_file "$TMP/$1.log" -error_file "$TMP/$1.err" \
         >"$TMP/$1.out" 2>&1 &
     UAS_PID=$!
@@ -104,6 +105,14 @@ uas_wait bob1 "$UAS_PID"
 check_match "one Record-Route value when both legs are UDP over IPv4" "$(logged bob1)" \
     "callee-rr= *<sip:$V4;lr;$TOK>\$"
 check_match "bob got the caller's BYE" "$(logged bob1)" 'callee-bye'
+
+# -- an ACK for the 2xx without Route, to sip:bob@127.0.0.1:B: like the BYE
+# without Route would be, it goes to bob's binding
+uas_start bob0 "$B" "$SCEN/proxy_uas_answer.xml" u1
+uac call0 127.0.0.1 "127.0.0.1:$PORT" "$A" "$SCEN/proxy_uac_noroute_ack.xml" bob
+check "alice's ACK without Route and her BYE reach bob" "$?" 0
+uas_wait bob0 "$UAS_PID"
+check_match "bob got the ACK" "$(logged bob0)" 'callee-ack'
 
 # -- UDP caller, TCP callee --------------------------------------------------
 uas_start erin1 "$E" "$SCEN/proxy_uas_legs.xml" t1
