@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *crlf(const char *text)
 {
@@ -52,7 +53,7 @@ static int no_users(void *arg, struct sk_auth_lookup *q)
     return SK_ENOTFOUND;
 }
 
-static struct sk_auth *auth_new(void)
+static struct sk_auth *auth_in(const char *dir)
 {
     struct sk_auth_config cfg;
     struct sk_auth *a;
@@ -60,8 +61,37 @@ static struct sk_auth *auth_new(void)
     sk_auth_config_init(&cfg);
     cfg.realm = "example.test";
     cfg.lookup = no_users;
+    cfg.data_dir = dir;
     assert_int_equal(sk_auth_new(&a, &cfg), 0);
     return a;
+}
+
+static struct sk_auth *auth_new(void)
+{
+    return auth_in(NULL);
+}
+
+/* The key comes from the persisted secret: a restarted server (a new
+ * struct sk_auth on the same data directory) verifies what it minted. */
+static void tokens_survive_a_restart(void **state)
+{
+    char dir[] = "/tmp/sk-rr-XXXXXX", path[64], t1[SK__RR_TOKEN_LEN + 1], t2[SK__RR_TOKEN_LEN + 1];
+    struct sk_auth *a;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    a = auth_in(dir);
+    assert_int_equal(sk__rr_token(a, S("c"), S("t"), "udp 127.0.0.1:5060", t1), 0);
+    sk_auth_free(a);
+    a = auth_in(dir);
+    assert_int_equal(sk__rr_token(a, S("c"), S("t"), "udp 127.0.0.1:5060", t2), 0);
+    assert_string_equal(t1, t2);
+    assert_int_equal(sk__rr_token(a, S("c"), S("t"), "udp 127.0.0.1:5061", t2), 0);
+    assert_string_not_equal(t1, t2);
+    sk_auth_free(a);
+    snprintf(path, sizeof(path), "%s/auth.secret", dir);
+    unlink(path);
+    rmdir(dir);
 }
 
 static struct sk_addr addr(const char *text)
@@ -267,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(preprocess_removes_every_leading_self_route),
         cmocka_unit_test(hop_keys),
+        cmocka_unit_test(tokens_survive_a_restart),
         cmocka_unit_test(tokens_let_the_dialog_through_and_nothing_else),
         cmocka_unit_test(values_and_response_rewrite),
     };
