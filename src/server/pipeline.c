@@ -407,6 +407,17 @@ static bool sanity(struct sk__req *r)
     return false;
 }
 
+/* RFC 3261 §16.4: a strict router before us put our Record-Route URI (with
+ * its route token) in the Request-URI and the real one last in Route; the
+ * proxy follows that route set, this server has nothing to answer. */
+static bool strict_routed(const struct sk_msg *m)
+{
+    struct sk_slice tok;
+
+    return m->to.tag.len > 0 && m->first[SK_HDR_ROUTE] != 0 &&
+           sk_uri_param(&m->ruri, SK__RR_PARAM, &tok);
+}
+
 /* ---- transaction callbacks ------------------------------------------------- */
 
 static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
@@ -425,7 +436,7 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
             sk__events_handle(&r); /* SUBSCRIBE, PUBLISH: events.c */
         else if (req->method_id == SK_METHOD_REGISTER)
             sk__local_handle(&r); /* the registrar refuses other domains */
-        else if (sk__is_for_us(r.s, &req->ruri, req->to.tag.len > 0))
+        else if (sk__is_for_us(r.s, &req->ruri, req->to.tag.len > 0) && !strict_routed(req))
             sk__local_handle(&r);
         else
             sk__proxy_request(&r);

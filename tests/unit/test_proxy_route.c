@@ -203,6 +203,13 @@ static void tokens_let_the_dialog_through_and_nothing_else(void **state)
     assert_int_equal(dst.tp, SK_TP_TCP);
     /* The callee's requests carry the caller's tag as To tag. */
     assert_int_equal(check(a, "sip:y@[2001:db8::9]:5080", route, true, &dst, &why), 0);
+    /* A strict router before us: our value in the Request-URI, the real
+     * one last in Route (RFC 3261 §16.4). */
+    snprintf(route, sizeof(route), "sip:192.0.2.10;transport=tcp;lr;sk=%s", tok);
+    assert_int_equal(check(a, route, "<sip:y@[2001:db8::9]:5080>", false, &dst, &why), 0);
+    assert_true(sk_addr_equal(&dst, &want));
+    snprintf(route, sizeof(route),
+             "<sip:[2001:db8::1];lr;sk=%s>, <sip:192.0.2.10;transport=tcp;lr;sk=%s>", tok, tok);
     /* Another destination with the same token: refused. */
     assert_int_equal(check(a, "sip:y@192.0.2.99:25;transport=tcp", route, false, &dst, &why),
                      SK_EAUTH);
