@@ -92,6 +92,11 @@ static const struct sk_option options[] = {
      OFF(foreign_callers), "POLICY",
      "requests from other domains to local users: allow, challenge (a local user's credentials) "
      "or deny"},
+    /* Each branch is a transaction with its own retransmissions: a user
+     * with many bindings must not turn one request into dozens of sends. */
+    {"proxy", "max_branches", "max-branches", SK_OPT_UINT, "8", 1, 16, false,
+     OFF(proxy_max_branches), "N",
+     "a request is forked to this many contacts at most (the highest q-values)"},
     /* The guard (docs/security.md). */
     {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
      "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},

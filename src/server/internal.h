@@ -110,6 +110,12 @@ void sk__reply(struct sk__req *r, unsigned code, const char *reason);
 void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const char *cause);
 /* Whether host names this server: the served domain or a bound address. */
 bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u);
+/* Whether a Request-URI addresses this server itself, not a user nor
+ * another host: no user part, a transport we serve, and one of our
+ * addresses with its port, or our domain (with one of our ports when it
+ * has one). Outside a dialog any port of ours counts (clients get ports
+ * wrong); within one, a UA on this host is another party. */
+bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_dialog);
 /* The domain part matches the served domain (case-insensitive). */
 bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
 /* Whether a URI's host claims to be us in any spelling: the domain in any
