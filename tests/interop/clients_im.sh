@@ -5,17 +5,13 @@
 #   - MESSAGE alice -> bob, bob -> alice, carol -> bob, bob -> carol, each
 #     shown by the receiving phone;
 #   - alice sees bob Online (his PUBLISH, NOTIFYed through her SUBSCRIBE);
-#   - bob subscribes to alice and sees her Online, then Offline when she
-#     publishes closed;
+#   - bob subscribes to alice and sees her Online, Offline when she
+#     publishes closed, Online again when she publishes open;
 #   - bob quits (his PUBLISH with Expires 0) and alice sees him Offline.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/ua.sh"
 LP_PUBLISH=1 BS_PUBINT=600 BS_CONTACTS=bob phones_up udp
-# baresip's first PUBLISH says <basic>unknown</basic> (not a PIDF value):
-# replace it before anyone watches alice.
-ua_send alice /presence_online
-
 # -- MESSAGE ------------------------------------------------------------------
 ua_send alice "/message hello-bob-from-alice"
 ua_check bob "bob (linphonec) got alice's MESSAGE" \
@@ -41,12 +37,18 @@ contacts_show() {
 contacts_show 'Online +<sip:bob@' && echo "ok: alice (baresip) sees bob Online" ||
     { echo "FAIL: alice never saw bob Online"; FAILS=$((FAILS + 1)); }
 
+# baresip may publish <basic>unknown</basic> while it starts, which is not
+# a PIDF status: the server refuses it (400, unit.events_xml); relayed,
+# linphonec would answer the NOTIFY 488 and end bob's subscription.
 ua_mark bob
 ua_send bob "friend add \"alice\" sip:alice@$DOMAIN"
 ua_check bob "bob (linphonec) sees alice Online" 'Friend "alice" <sip:alice@[^>]*> is Online'
 ua_mark bob
 ua_send alice /presence_offline
 ua_check bob "bob (linphonec) sees alice go Offline" 'Friend "alice" <sip:alice@[^>]*> is Offline'
+ua_mark bob
+ua_send alice /presence_online
+ua_check bob "bob (linphonec) sees alice back Online" 'Friend "alice" <sip:alice@[^>]*> is Online'
 
 ua_send bob quit
 contacts_show 'Offline +<sip:bob@' && echo "ok: alice (baresip) sees bob Offline after he quit" ||
