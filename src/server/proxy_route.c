@@ -302,7 +302,7 @@ int sk__rr_edit_response(struct sk_auth *a, const struct sk_addr *self, size_t n
     struct rr_value v[MAX_RR];
     char tok[SK__RR_TOKEN_LEN + 1];
     struct sk_slice hop = SK_SLICE_NULL;
-    size_t top, k = 0, offs[2], lens[2], hdrs[2], nh = 0;
+    size_t top, k = 0, offs[MAX_RR], lens[MAX_RR], hdrs[MAX_RR], nh = 0;
     long n = collect(resp, v);
     bool have;
     int err;
@@ -312,9 +312,13 @@ int sk__rr_edit_response(struct sk_auth *a, const struct sk_addr *self, size_t n
     if ((size_t)n <= n_up)
         return 0;
     /* The UAS copied every value (§12.1.1) and those below ours came with
-     * the request: ours are the one or two just above them. */
+     * the request: ours are the one or two just above them. The whole run
+     * of ours there is retokened, as the caller's requests will have every
+     * leading value of ours removed in one pass and the last one checked
+     * (sk__rr_check): a spiral puts more of ours side by side, and
+     * linphonec 5.1 echoes the lower of two values in one header twice. */
     top = (size_t)n - n_up;
-    while (k < 2 && top > 0 && is_ours(v[top - 1].v, self, nself)) {
+    while (top > 0 && is_ours(v[top - 1].v, self, nself)) {
         v[--top].ours = true;
         k++;
     }

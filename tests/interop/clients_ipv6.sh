@@ -47,6 +47,6 @@ ua_send bob answer
 ua_check bob "bob (callee, IPv4) connected" 'Call [0-9]+ with sip:alice@[^ ]* connected'
 ua_check alice "alice (caller, IPv6) got the answer" "Call established: sip:bob@|sip:bob@[^ ]*: session closed: Protocol not supported"
 ua_send alice /hangup
-ua_check alice "alice's call ended" "Call with sip:bob@[^ ]* terminated|sip:bob@[^ ]*: session closed"
+ua_check alice "alice hung up" "terminate call .* with sip:bob@|Call with sip:bob@[^ ]* terminated|sip:bob@[^ ]*: session closed"
 ua_check bob "bob saw the call end normally" 'Call [0-9]+ with sip:alice@[^ ]* ended \(No error\)'
 finish

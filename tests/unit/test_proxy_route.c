@@ -299,6 +299,54 @@ static void values_and_response_rewrite(void **state)
     sk_auth_free(a);
 }
 
+/* linphonec 5.1 answers "Record-Route: <out>, <in>" with three headers,
+ * the lower value twice: every value of ours gets the caller's token, so
+ * the caller's requests pass whichever of them is removed last. */
+static void echoed_twice_still_retokened(void **state)
+{
+    struct sk_auth *a = auth_new();
+    struct sk_addr self[2] = {addr("192.0.2.10:5060"), addr("[2001:db8::1]:5060")};
+    char tok[SK__RR_TOKEN_LEN + 1], key[SK__RR_HOP_KEY_MAX], want[512];
+    struct sk_msg resp;
+    struct sk_msg_edit e;
+    struct sk_buf sc, w;
+
+    (void)state;
+    parse(&resp, "SIP/2.0 200 OK\n"
+                 "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKx\n"
+                 "Via: SIP/2.0/UDP [2001:db8::7];branch=z9hG4bKg\n"
+                 "Record-Route: <sip:192.0.2.10:5060;lr;sk=0123456789abcdef0123456789abcdef>\n"
+                 "Record-Route: <sip:[2001:db8::1]:5060;lr;sk=0123456789abcdef0123456789abcdef>\n"
+                 "Record-Route: <sip:[2001:db8::1]:5060;lr;sk=0123456789abcdef0123456789abcdef>\n"
+                 "From: <sip:x@example.test>;tag=caller\n"
+                 "To: <sip:y@example.test>;tag=callee\n"
+                 "Call-ID: call-1\n"
+                 "CSeq: 1 INVITE\n"
+                 "Contact: <sip:y@192.0.2.50>\n"
+                 "Content-Length: 0\n\n");
+    sk_msg_edit_init(&e, &resp);
+    sk_buf_init(&sc);
+    sk_buf_init(&w);
+    assert_int_equal(sk__rr_edit_response(a, self, 2, &e, 0, &sc), 0);
+    assert_int_equal(sk_msg_edit_write(&e, &w), 0);
+    sk_buf_append(&w, "", 1);
+    assert_int_equal(sk__rr_hop_key(S("sip:y@192.0.2.50"), SK_TP_UDP, key, sizeof(key)), 0);
+    assert_int_equal(sk__rr_token(a, S("call-1"), S("caller"), key, tok), 0);
+    snprintf(want, sizeof(want), "sk=%s", tok);
+    const char *p = w.p;
+    int seen = 0;
+    while ((p = strstr(p, want)) != NULL) {
+        seen++;
+        p += strlen(want);
+    }
+    if (seen != 3)
+        fail_msg("want 3 values with %s in:\n%s", want, w.p);
+    unparse(&resp);
+    sk_buf_free(&w);
+    sk_buf_free(&sc);
+    sk_auth_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +355,7 @@ int main(void)
         cmocka_unit_test(tokens_survive_a_restart),
         cmocka_unit_test(tokens_let_the_dialog_through_and_nothing_else),
         cmocka_unit_test(values_and_response_rewrite),
+        cmocka_unit_test(echoed_twice_still_retokened),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
