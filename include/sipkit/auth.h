@@ -247,6 +247,16 @@ int sk_auth_verify(struct sk_auth *a, const struct sk_digest_hdr *h,
 #define SK_AUTH_NONCE_MAX 64
 int sk_auth_nonce_make(struct sk_auth *a, struct sk_slice realm, char *out);
 
+/* HMAC-SHA-256 keyed with the server secret (DATA_DIR/auth.secret, so a
+ * value outlives a restart and every worker agrees) for tokens that other
+ * layers mint, such as the proxy's Record-Route tokens. label names the
+ * use and is hashed first with its NUL, so no two uses (nor the nonces)
+ * share inputs; then the n parts (at most SK_AUTH_MAC_PARTS). Writes 32
+ * bytes to out. Returns 0, SK_EINVAL, SK_ENOMEM or SK_EIO. Any thread. */
+#define SK_AUTH_MAC_PARTS 15
+int sk_auth_mac(struct sk_auth *a, const char *label, const struct sk_slice *parts, size_t n,
+                unsigned char *out);
+
 /* ---- client ------------------------------------------------------------- */
 
 struct sk_auth_client;
