@@ -26,6 +26,7 @@
  * ends); forwarded bytes are built in local buffers.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <pthread.h>
@@ -97,16 +98,51 @@ static bool from_us(const struct sk_server *s, const struct sk_msg *m)
 
 /* ---- requests within a dialog we record-routed ------------------------------ */
 
+/* The value of ours that routed m here: the first Route value removed,
+ * or the Request-URI a strict router put ours in. */
+static const struct sk_uri *ours_of(const struct sk__route_pre *pre, const struct sk_msg *m)
+{
+    if (pre->drop_first)
+        return &pre->routes[0].uri;
+    return pre->strict_prev ? &m->ruri : NULL;
+}
+
+/* Where a request within a dialog goes: the flow our Record-Route named
+ * for a UA behind NAT (nat.c), else its next hop. Returns 0 or the error
+ * (with *why for the log). */
+static int indialog_dest(struct sk_server *s, const struct sk_msg *m,
+                         const struct sk__route_pre *pre, const struct sk_addr *src,
+                         struct sk_addr *dst, const char **why)
+{
+    int err = sk__nat_route(s->auth, ours_of(pre, m), src, dst);
+
+    if (err == 1)
+        return 0;
+    if (err != 0) {
+        *why = "flow token invalid";
+        return err;
+    }
+    err = sk__proxy_resolve(next_hop(pre), dst);
+    if (err != 0)
+        *why = err == SK_ENOTFOUND ? "next hop is not numeric" : "bad next hop";
+    return err;
+}
+
 static void relay(struct sk__req *r, const struct sk__route_pre *pre)
 {
     struct sk__target t;
+    const char *why = NULL;
     int err;
 
     memset(&t, 0, sizeof(t));
     t.q = -1;
-    err = sk__proxy_resolve(next_hop(pre), &t.dst);
+    err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
+    if (err == SK_EAUTH) {
+        reject(r, 403, "Forbidden (Flow Token)", why);
+        return;
+    }
     if (err != 0) {
-        reject(r, 503, NULL, err == SK_ENOTFOUND ? "next hop is not numeric" : "bad next hop");
+        reject(r, 503, NULL, why);
         return;
     }
     if (sk__proxy_start(r, pre, &t, 1, false) != 0)
@@ -322,13 +358,13 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
     struct sk_slice hop;
     struct sk_addr dst;
     struct sk_buf sc, out;
+    const char *why = NULL;
 
-    (void)from;
     if (ack->max_forwards == 0 || sk__proxy_preprocess(ack, s->self, s->nself, &pre) != 0)
         return;
     if (!pre.drop_first && !pre.strict_prev)
         return; /* not through us: an ACK for a 2xx we never forwarded */
-    if (sk__proxy_resolve(next_hop(&pre), &dst) != 0 ||
+    if (indialog_dest(s, ack, &pre, from, &dst, &why) != 0 ||
         (host = sk__proxy_self_text(s, &dst)) == NULL)
         return;
     sk__proxy_stateless_branch(ack, next_hop(&pre), branch, sizeof(branch));

@@ -21,6 +21,7 @@
  * transactions.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <stdio.h>
@@ -366,16 +367,48 @@ static void make_branch(char *out)
     out[n] = '\0';
 }
 
+/* The first Contact URI of m (empty when there is none). */
+static struct sk_slice contact_uri(const struct sk_msg *m)
+{
+    struct sk_hdr_iter it;
+    struct sk_nameaddr na;
+
+    sk_hdr_iter_init(&it, m, SK_HDR_CONTACT);
+    return sk_msg_nameaddr_next(&it, &na) == 1 ? na.uri.raw : SK_SLICE_NULL;
+}
+
+/* Our Record-Route value for branch b of req: with the flows of a caller
+ * and a callee behind NAT or on TCP (nat.c), so that requests within the
+ * dialog reach them where they are. */
+static int record_route(struct fctx *fc, const struct pbranch *b, const struct sk_msg *req,
+                        const char *host, struct sk_buf *rr)
+{
+    const struct sk_addr *src = sk_txn_peer(fc->stx);
+    int err = 0;
+
+    sk_buf_append_cstr(rr, "<sip:");
+    sk_buf_append_cstr(rr, host);
+    sk_buf_append_cstr(rr, ";lr");
+    if (src != NULL && sk__nat_flow_needed(contact_uri(req), src))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLER, src, rr);
+    if (err == 0 && b->uri != NULL && sk__nat_flow_needed(sk_slice_cstr(b->uri), &b->dst))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLEE, &b->dst, rr);
+    sk_buf_append_cstr(rr, ">");
+    if (err == 0 && !sk_buf_ok(rr))
+        err = SK_ENOMEM;
+    return err;
+}
+
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES];
     const struct sk_msg *req = sk_txn_request(fc->stx);
     struct sk__route_pre pre;
-    char via[160], rr[128], branch[40];
+    char via[160], branch[40];
     const char *host = sk__proxy_self_text(fc->s, &b->dst);
     struct sk__fwd_plan plan;
     struct sk_slice hop, cur, v;
-    struct sk_buf sc;
+    struct sk_buf sc, rr;
     int err;
 
     if (host == NULL)
@@ -393,11 +426,16 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
              branch, fc->loop_tag);
     plan.via = sk_slice_cstr(via);
     plan.realm = sk_slice_cstr(fc->s->cfg.domain);
+    sk_buf_init(&rr);
     if (fc->record_route) {
         /* §16.6 step 4: so that later requests of the dialog come through
          * us; ;lr marks us a loose router (§19.1.1). */
-        snprintf(rr, sizeof(rr), "<sip:%s;lr>", host);
-        plan.rr = sk_slice_cstr(rr);
+        err = record_route(fc, b, req, host, &rr);
+        if (err != 0) {
+            sk_buf_free(&rr);
+            return err;
+        }
+        plan.rr = sk_slice_make(rr.p, rr.len);
     }
     if (b->uri != NULL)
         plan.target = sk_slice_cstr(b->uri);
@@ -412,6 +450,7 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     sk_buf_reserve(out, req->raw.len + 512);
     err = sk__proxy_forward(req, &pre, &plan, &sc, out, &hop);
     sk_buf_free(&sc);
+    sk_buf_free(&rr);
     return err;
 }
 
