@@ -49,7 +49,8 @@ struct sk_server_config {
     char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
-    bool listen_from_args;                      /* internal: --listen replaced the file's list */
+    unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
+    bool listen_from_args;           /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {
