@@ -195,22 +195,43 @@ static bool starts_dialog(enum sk_method m)
            m == SK_METHOD_NOTIFY;
 }
 
+/* RFC 5626 §5.3: whether binding i is another flow of an Outbound
+ * instance that an earlier (more preferred, more recent) binding already
+ * reaches. */
+static bool other_flow(const struct sk_binding *b, size_t i)
+{
+    if (b[i].instance[0] == '\0' || b[i].reg_id == 0)
+        return false;
+    for (size_t j = 0; j < i; j++) {
+        if (b[j].reg_id != 0 && strcmp(b[j].instance, b[i].instance) == 0)
+            return true;
+    }
+    return false;
+}
+
 static size_t to_targets(const struct sk_binding *b, size_t n, struct sk__target *t)
 {
     size_t k = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        memset(&t[k], 0, sizeof(t[k]));
-        /* The REGISTER's source: a UA behind NAT is reached the way it
-         * came in, on its TCP connection when it has one. */
-        if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
-            continue;
-        t[k].dst.tp = b[i].transport;
-        t[k].dst.conn_id = b[i].conn_id;
-        t[k].uri = b[i].contact;
-        t[k].path = b[i].path;
-        t[k].q = b[i].q;
-        k++;
+    /* Each instance's first flow, then (pass 1) its other flows, one at a
+     * time, as failover. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (other_flow(b, i) != (pass == 1))
+                continue;
+            memset(&t[k], 0, sizeof(t[k]));
+            /* The REGISTER's source: a UA behind NAT is reached the way it
+             * came in, on its TCP connection when it has one. */
+            if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
+                continue;
+            t[k].dst.tp = b[i].transport;
+            t[k].dst.conn_id = b[i].conn_id;
+            t[k].uri = b[i].contact;
+            t[k].path = b[i].path;
+            t[k].q = b[i].q;
+            t[k].backup = pass == 1;
+            k++;
+        }
     }
     return k;
 }

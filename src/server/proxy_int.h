@@ -211,6 +211,9 @@ struct sk__target {
     const char *path;   /* Route values to put first, joined with ", "; NULL for none */
     struct sk_addr dst; /* where to send: address, transport, connection */
     int q;              /* thousandths; -1 counts as 1000 */
+    /* RFC 5626 §5.3: another flow of an instance already targeted, tried
+     * on its own only after every earlier target failed. */
+    bool backup;
 };
 
 int sk__proxy_new(struct sk__proxy **out);

@@ -538,8 +538,9 @@ static int fill_targets(struct fctx *fc, const struct sk__target *t, size_t n)
         int q = t[i].q < 0 ? 1000 : t[i].q;
         int prev = i == 0 ? q : (t[i - 1].q < 0 ? 1000 : t[i - 1].q);
         struct pbranch *b = &fc->br[i];
-        /* Equal q-values fork in parallel; a lower one waits (§16.6). */
-        if (q < prev)
+        /* Equal q-values fork in parallel; a lower one waits (§16.6);
+         * so does each backup flow of an Outbound instance. */
+        if (q < prev || t[i].backup)
             group++;
         if (sk__fork_add(&fc->f, group) < 0)
             return SK_EINVAL;
