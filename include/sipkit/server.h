@@ -67,7 +67,8 @@ struct sk_server_config {
     unsigned sec_user_delay_max;            /* longest delay, milliseconds */
     unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
     unsigned proxy_max_branches;            /* proxy: targets one request is forked to */
-    bool listen_from_args;                  /* internal: --listen replaced the file's list */
+    unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
+    bool listen_from_args;           /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {

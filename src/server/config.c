@@ -126,6 +126,12 @@ static const struct sk_option options[] = {
     {"security", "summary_interval", "log-summary-interval", SK_OPT_UINT, "10", 1, 3600, false,
      OFF(sec_summary_interval), "SECONDS",
      "repeated failures and drops of one address are logged once, then summed this often"},
+    /* RFC 5626 §3.5.1 puts UDP keep-alives at 20-30 s: typical NAT UDP
+     * timeouts are 30 s or more. */
+    {"nat", "keepalive_interval", "nat-keepalive-interval", SK_OPT_UINT, "25", 0, 3600, false,
+     OFF(nat_keepalive_interval), "SECONDS",
+     "send a keep-alive (CRLF CRLF) this often to each UDP binding behind NAT, so its mapping "
+     "stays open; 0 sends none"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
 };

@@ -65,6 +65,7 @@ struct sk_server {
     pthread_cond_t timer_cond;
     bool timer_started;
     bool timer_stop;
+    uint64_t nat_next_keepalive; /* nat_keepalive.c, timer thread only: ms */
 };
 
 /* One request handled by the server core: a new server transaction. */
@@ -83,6 +84,12 @@ struct sk__req {
 
 /* Purge expired bindings (the timer thread calls it every second). */
 void sk__server_purge(struct sk_server *s);
+
+/* ---- nat_keepalive.c ------------------------------------------------------ */
+
+/* Every nat.keepalive_interval seconds, a keep-alive to each UDP binding
+ * whose REGISTER came from behind a NAT. Timer thread only. */
+void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 

@@ -50,8 +50,9 @@ struct method_handler {
 };
 
 /* Option tags this server implements (Require / Supported, §19.2):
- * RFC 3327 Path. */
-static const char *const supported_tags[] = {"path", NULL};
+ * RFC 3327 Path, RFC 5626 Outbound (the registrar and edge proxy side:
+ * registrar.c, nat.c). */
+static const char *const supported_tags[] = {"path", "outbound", NULL};
 
 /* ---- building and sending responses ------------------------------------- */
 

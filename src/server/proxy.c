@@ -29,6 +29,7 @@
  * ends); forwarded bytes are built in local buffers.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <pthread.h>
@@ -75,9 +76,31 @@ static bool from_us(const struct sk_server *s, const struct sk_msg *m)
 
 /* ---- requests within a dialog we record-routed ------------------------------ */
 
-/* §16.4 / §16.12: the route set leads, when its token says that we minted
- * it for this dialog and this next hop (proxy_route.c); anything else is
- * refused, so that a Route header alone cannot make us send anywhere. */
+/* §16.4 / §16.12: where a request within a dialog goes. The route set
+ * leads only when its token says that we minted it for this dialog and
+ * this next hop (proxy_route.c), so that a Route header alone cannot make
+ * us send anywhere; a UA behind NAT is then reached over the flow our value
+ * names (nat.c, RFC 5626 §5.3). src is where the request came from.
+ * Returns 0, or the error with *why for the reason phrase. */
+static int indialog_dest(struct sk_server *s, const struct sk_msg *m,
+                         const struct sk__route_pre *pre, const struct sk_addr *src,
+                         struct sk_addr *dst, const char **why)
+{
+    int err = sk__rr_check(s->auth, m, pre, dst, why);
+    int flow;
+
+    if (err != 0 && err != SK_ENOTFOUND)
+        return err;
+    flow = sk__nat_route(s->auth, sk__proxy_last_self(pre, m), src, dst);
+    if (flow == 1)
+        return 0;
+    if (flow != 0) {
+        *why = "Flow Token Invalid";
+        return SK_EAUTH;
+    }
+    return err;
+}
+
 static void relay(struct sk__req *r, const struct sk__route_pre *pre)
 {
     struct sk__target t;
@@ -86,7 +109,7 @@ static void relay(struct sk__req *r, const struct sk__route_pre *pre)
 
     memset(&t, 0, sizeof(t));
     t.q = -1;
-    err = sk__rr_check(r->s->auth, r->m, pre, &t.dst, &why);
+    err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
     if (err == SK_ENOTFOUND) {
         reject(r, 503, NULL, "next hop is not numeric");
         return;
@@ -145,6 +168,19 @@ static bool starts_dialog(enum sk_method m)
            m == SK_METHOD_NOTIFY;
 }
 
+/* RFC 5626 §5.3: whether binding i is another flow of an Outbound
+ * instance that an earlier (more preferred, more recent) binding already
+ * reaches. */
+static bool other_flow(const struct sk_binding *b, size_t i)
+{
+    if (b[i].instance[0] == '\0' || b[i].reg_id == 0)
+        return false;
+    for (size_t j = 0; j < i; j++) {
+        if (b[j].reg_id != 0 && strcmp(b[j].instance, b[i].instance) == 0)
+            return true;
+    }
+    return false;
+}
 /* A binding made over a stream is reached on its connection (the flow
  * of RFC 5626 §5.3). Once that connection is gone, its source port is
  * usually an ephemeral one nothing listens on (twinkle, linphone), so a new
@@ -176,20 +212,27 @@ static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t
 {
     size_t k = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        memset(&t[k], 0, sizeof(t[k]));
-        /* The REGISTER's source: a UA behind NAT is reached the way it
-         * came in, on its TCP connection when it has one. */
-        if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
-            continue;
-        t[k].dst.tp = b[i].transport;
-        t[k].dst.conn_id = b[i].conn_id;
-        if (!reachable(s, &b[i], &t[k].dst))
-            continue;
-        t[k].uri = b[i].contact;
-        t[k].path = b[i].path;
-        t[k].q = b[i].q;
-        k++;
+    /* Each instance's first flow, then (pass 1) its other flows, one at a
+     * time, as failover. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (other_flow(b, i) != (pass == 1))
+                continue;
+            memset(&t[k], 0, sizeof(t[k]));
+            /* The REGISTER's source: a UA behind NAT is reached the way it
+             * came in, on its TCP connection when it has one. */
+            if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
+                continue;
+            t[k].dst.tp = b[i].transport;
+            t[k].dst.conn_id = b[i].conn_id;
+            if (!reachable(s, &b[i], &t[k].dst))
+                continue;
+            t[k].uri = b[i].contact;
+            t[k].path = b[i].path;
+            t[k].q = b[i].q;
+            t[k].backup = pass == 1;
+            k++;
+        }
     }
     return k;
 }
@@ -415,7 +458,6 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
     struct sk__target t;
     const char *why = NULL;
 
-    (void)from;
     if (ack->max_forwards == 0 || sk__proxy_preprocess(ack, s->self, s->nself, &pre) != 0)
         return;
     if (!sk__proxy_routed_to_us(&pre)) {
@@ -431,7 +473,7 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
         return;
     }
     memset(&t, 0, sizeof(t));
-    if (sk__rr_check(s->auth, ack, &pre, &t.dst, &why) != 0) {
+    if (indialog_dest(s, ack, &pre, from, &t.dst, &why) != 0) {
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_relayed reason=\"%s\"", why);
         return;
     }

@@ -158,6 +158,7 @@ int sk__rr_token(struct sk_auth *a, struct sk_slice call_id, struct sk_slice tag
 struct sk__rr_side {
     const char *host;
     enum sk_transport tp;
+    const char *params; /* more URI parameters (";skfa=..."), or NULL */
 };
 /* Append the Record-Route value(s) for dialog-creating request req,
  * received on side in and sent on side out: one value, or two when the
@@ -283,6 +284,9 @@ struct sk__target {
     const char *path;   /* Route values to put first, joined with ", "; NULL for none */
     struct sk_addr dst; /* where to send: address, transport, connection */
     int q;              /* thousandths; -1 counts as 1000 */
+    /* RFC 5626 §5.3: another flow of an instance already targeted, tried
+     * on its own only after every earlier target failed. */
+    bool backup;
 };
 
 int sk__proxy_new(struct sk__proxy **out);

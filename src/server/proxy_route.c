@@ -163,6 +163,8 @@ static void append_value(struct sk_buf *b, const struct sk__rr_side *leg, const 
     /* §19.1.1: ;lr, we are a loose router. */
     sk_buf_append_cstr(b, ";lr;" SK__RR_PARAM "=");
     sk_buf_append_cstr(b, tok);
+    if (leg->params != NULL)
+        sk_buf_append_cstr(b, leg->params);
     sk_buf_append_cstr(b, ">");
 }
 

@@ -21,6 +21,7 @@
  * transactions.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <sipkit/containers.h>
@@ -376,6 +377,48 @@ static void make_branch(char *out)
     out[n] = '\0';
 }
 
+/* The first Contact URI of m (empty when there is none). */
+static struct sk_slice contact_uri(const struct sk_msg *m)
+{
+    struct sk_hdr_iter it;
+    struct sk_nameaddr na;
+
+    sk_hdr_iter_init(&it, m, SK_HDR_CONTACT);
+    return sk_msg_nameaddr_next(&it, &na) == 1 ? na.uri.raw : SK_SLICE_NULL;
+}
+
+/* Our Record-Route value(s) for branch b of req (proxy_route.c), with
+ * the flows of a caller and a callee behind NAT or on TCP (nat.c) in each,
+ * so that requests within the dialog reach them where they are. */
+static int record_route(struct fctx *fc, const struct pbranch *b, const struct sk_msg *req,
+                        const char *host, struct sk_buf *rr)
+{
+    const struct sk_addr *src = sk_txn_peer(fc->stx);
+    struct sk__rr_side to = {host, b->dst.tp, NULL}, from = {NULL, src->tp, NULL};
+    struct sk_buf flows;
+    int err = 0;
+
+    sk_buf_init(&flows);
+    if (sk__nat_flow_needed(contact_uri(req), src))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLER, src, &flows);
+    if (err == 0 && b->uri != NULL && sk__nat_flow_needed(sk_slice_cstr(b->uri), &b->dst))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLEE, &b->dst, &flows);
+    if (err == 0 && flows.len > 0) {
+        sk_buf_append(&flows, "", 1);
+        if (!sk_buf_ok(&flows))
+            err = SK_ENOMEM;
+        to.params = flows.p;
+    }
+    from.host = sk__proxy_self_text(fc->s, src);
+    from.params = to.params;
+    if (from.host == NULL)
+        from = to;
+    if (err == 0)
+        err = sk__rr_values(fc->s->auth, req, &to, &from, rr);
+    sk_buf_free(&flows);
+    return err;
+}
+
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES];
@@ -407,13 +450,9 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     if (fc->record_route) {
         /* §16.6 step 4: so that later requests of the dialog come through
          * us, on the leg each side knows (RFC 5658), with the token that
-         * lets them through (proxy_route.c). */
-        const struct sk_addr *peer = sk_txn_peer(fc->stx);
-        struct sk__rr_side to = {host, b->dst.tp}, from = {NULL, peer->tp};
-        from.host = sk__proxy_self_text(fc->s, peer);
-        if (from.host == NULL)
-            from = to;
-        err = sk__rr_values(fc->s->auth, req, &to, &from, &rr);
+         * lets them through (proxy_route.c) and the flows of UAs behind
+         * NAT (nat.c). */
+        err = record_route(fc, b, req, host, &rr);
         if (err != 0) {
             sk_buf_free(&rr);
             return err;
@@ -516,8 +555,9 @@ static int fill_targets(struct fctx *fc, const struct sk__target *t, size_t n)
         int q = t[i].q < 0 ? 1000 : t[i].q;
         int prev = i == 0 ? q : (t[i - 1].q < 0 ? 1000 : t[i - 1].q);
         struct pbranch *b = &fc->br[i];
-        /* Equal q-values fork in parallel; a lower one waits (§16.6). */
-        if (q < prev)
+        /* Equal q-values fork in parallel; a lower one waits (§16.6);
+         * so does each backup flow of an Outbound instance. */
+        if (q < prev || t[i].backup)
             group++;
         if (sk__fork_add(&fc->f, group) < 0)
             return SK_EINVAL;

@@ -236,7 +236,8 @@ static void values_and_response_rewrite(void **state)
 {
     struct sk_auth *a = auth_new();
     struct sk_addr self[2] = {addr("192.0.2.10:5060"), addr("[2001:db8::1]:5060")};
-    struct sk__rr_side out = {"192.0.2.10:5060", SK_TP_TCP}, in = {"[2001:db8::1]:5060", SK_TP_UDP};
+    struct sk__rr_side out = {"192.0.2.10:5060", SK_TP_TCP, NULL},
+                       in = {"[2001:db8::1]:5060", SK_TP_UDP, NULL};
     char text[2048], tok[SK__RR_TOKEN_LEN + 1], key[SK__RR_HOP_KEY_MAX], want[512];
     struct sk_msg req, resp;
     struct sk_msg_edit e;
