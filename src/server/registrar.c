@@ -104,8 +104,42 @@ void sk__reg_write_contacts(struct sk_buf *out, const struct sk_binding *b, size
     }
 }
 
+/* Whether a header of m lists option tag. */
+static bool has_tag(const struct sk_msg *m, enum sk_hdr_id id, const char *tag)
+{
+    struct sk_hdr_iter it;
+    struct sk_slice tok;
+
+    sk_hdr_iter_init(&it, m, id);
+    while (sk_msg_token_next(&it, &tok) == 1) {
+        if (sk_slice_caseeq_cstr(tok, tag))
+            return true;
+    }
+    return false;
+}
+
+/* RFC 5626 §5.2: a REGISTER uses Outbound when the UA supports it and a
+ * Contact carries +sip.instance and reg-id; we are its first hop (one
+ * Via, no Path from an edge proxy before us), so the flow is ours. */
+static bool uses_outbound(const struct sk_msg *m, const struct sk__reg_contacts *k)
+{
+    struct sk_hdr_iter it;
+    struct sk_via v;
+    size_t vias = 0;
+    bool flow = false;
+
+    if (!has_tag(m, SK_HDR_SUPPORTED, "outbound") && !has_tag(m, SK_HDR_REQUIRE, "outbound"))
+        return false;
+    for (size_t i = 0; i < k->n && !flow; i++)
+        flow = k->c[i].instance.len > 0 && k->c[i].reg_id != 0;
+    sk_hdr_iter_init(&it, m, SK_HDR_VIA);
+    while (sk_msg_via_next(&it, &v) == 1)
+        vias++;
+    return flow && vias == 1 && sk_msg_find(m, SK_HDR_PATH) == NULL;
+}
+
 static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, int64_t now,
-                     struct sk_slice path)
+                     struct sk_slice path, bool outbound)
 {
     sk__resp_start(r, 200, NULL);
     sk__reg_write_contacts(&r->out, b, n, now);
@@ -113,7 +147,15 @@ static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, in
     /* RFC 3327 §5.3: the stored Path is returned to the UA. */
     if (path.len > 0)
         sk_msg_add_header(&r->out, "Path", path);
-    sk_msg_add_header(&r->out, "Supported", SK_SLICE_LIT("path"));
+    sk_msg_add_header(&r->out, "Supported", SK_SLICE_LIT("path, outbound"));
+    if (outbound) {
+        /* RFC 5626 §5.2: the registrar tells the UA that Outbound is in
+         * use; §4.4.1: Flow-Timer, how often the UA should send its
+         * keep-alives on the flow. */
+        sk_msg_add_header(&r->out, "Require", SK_SLICE_LIT("outbound"));
+        if (r->s->cfg.nat_keepalive_interval > 0)
+            sk_msg_add_headerf(&r->out, "Flow-Timer", "%u", r->s->cfg.nat_keepalive_interval);
+    }
     sk__resp_send(r);
 }
 
@@ -133,6 +175,7 @@ struct regjob {
     struct sk_addr to;
     struct regctx x;
     int64_t now;
+    bool outbound; /* RFC 5626 §5.2: the 200 says Require: outbound */
     char aor[SK_LOC_AOR_MAX + 1];
     struct sk_binding b[];
 };
@@ -291,7 +334,7 @@ static void update_done(void *arg, int rc, size_t n)
     } else {
         SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s",
                j->aor, j->x.k.n, n, j->x.k.star ? " remove_all=true" : "");
-        reply_ok(&j->r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen));
+        reply_ok(&j->r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen), j->outbound);
     }
     job_free(j);
 }
@@ -380,7 +423,7 @@ void sk__registrar_handle(struct sk__req *r)
         /* A query: the current bindings. */
         sk_location_lookup(r->s->loc, sk_slice_cstr(j->aor), j->now, j->b, r->s->cfg.max_contacts,
                            &n);
-        reply_ok(r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen));
+        reply_ok(r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen), false);
         goto out;
     }
     if (m->call_id.len > SK_LOC_CALLID_MAX) {
@@ -391,6 +434,7 @@ void sk__registrar_handle(struct sk__req *r)
         sk__reply(r, 500, "No Transaction"); /* the pipeline always makes one */
         goto out;
     }
+    j->outbound = uses_outbound(m, &j->x.k);
     update(r, j);
     return; /* j is update_done()'s now */
 out:
