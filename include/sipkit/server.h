@@ -17,8 +17,12 @@
 #ifndef SIPKIT_SERVER_H
 #define SIPKIT_SERVER_H
 
+#include <sipkit/auth.h>
 #include <sipkit/base.h>
+#include <sipkit/events.h>
+#include <sipkit/msg.h>
 #include <sipkit/transport.h>
+#include <sipkit/txn.h>
 
 #define SK_SERVER_MAX_LISTENERS 16
 #define SK_SERVER_PATH_MAX      1024
@@ -49,6 +53,8 @@ struct sk_server_config {
     char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
+    char admin_listen[SK_SERVER_DOMAIN_MAX];    /* admin HTTP ADDR:PORT; empty: off */
+    char admin_token_file[SK_SERVER_PATH_MAX];  /* admin: file holding the bearer token */
     bool listen_from_args;                      /* internal: --listen replaced the file's list */
 };
 
@@ -116,5 +122,49 @@ void sk_server_stop(struct sk_server *s);
 void sk_server_free(struct sk_server *s);
 /* The bound address of listener i (after port 0 was resolved). */
 int sk_server_listener_addr(const struct sk_server *s, unsigned i, struct sk_addr *out);
+
+/* ---- what an operator sees (the admin layer, include/sipkit/admin.h) ------
+ *
+ * Counters are kept on the hot path with relaxed atomic increments (no
+ * lock per request); gauges are computed when asked, by walking the
+ * tables shard by shard. Any thread may call these while the server
+ * runs; the values are a racy but consistent-enough snapshot. */
+
+/* Response classes 1xx..6xx, index = code / 100 - 1. */
+#define SK_SERVER_CLASSES 6
+
+struct sk_server_stats {
+    uint64_t uptime_s;
+    unsigned workers;
+    /* New requests by method (retransmissions absorbed by the transaction
+     * layer are not counted; SK_METHOD_OTHER for extension methods). */
+    uint64_t requests[SK_METHOD__COUNT];
+    /* Responses the server sent, by class: its own and the ones it
+     * relayed as a proxy (retransmissions included). */
+    uint64_t responses[SK_SERVER_CLASSES];
+    /* Requests refused before any handler (unparseable, stateless 4xx). */
+    uint64_t rejected;
+    /* Failed digest verifications by cause (SK_AUTH_OK: none). */
+    uint64_t auth_failures[SK_AUTH_CAUSE__COUNT];
+    size_t txns[SK_TXN_KINDS][SK_TXN_STATES];
+    size_t bindings;                        /* in memory, not yet purged included */
+    size_t subscriptions[SK_EV_PKG__COUNT]; /* live, by package */
+    size_t publications;                    /* live presence publications */
+    struct sk_tp_stats tp;
+};
+
+void sk_server_get_stats(struct sk_server *s, struct sk_server_stats *out);
+/* Latency histograms: each group COMMIT of the location store; how late
+ * the workers' event loops run (see sk_tp_loop_lag). */
+const struct sk_histo *sk_server_commit_times(const struct sk_server *s);
+const struct sk_histo *sk_server_loop_lag(const struct sk_server *s);
+/* The configuration in force (after reloads). The pointer stays valid
+ * until sk_server_free(); reloadable fields may change under a reader. */
+const struct sk_server_config *sk_server_current_config(const struct sk_server *s);
+/* The store and location service the server runs on (for the admin API:
+ * users, bindings, subscriptions). Valid until sk_server_free(); their
+ * own headers say which threads may call them (any). */
+struct sk_store *sk_server_store(struct sk_server *s);
+struct sk_location *sk_server_location(struct sk_server *s);
 
 #endif

@@ -80,6 +80,8 @@ static void log_failure(struct sk__req *r, const struct sk_auth_result *res, con
 {
     const struct sk_msg *m = r->m;
 
+    if ((unsigned)res->cause < SK_AUTH_CAUSE__COUNT)
+        atomic_fetch_add_explicit(&r->s->n_auth_failures[res->cause], 1, memory_order_relaxed);
     SK_LOG(SK_LOG_INFO, "auth",
            "event=auth_failed cause=%s user=\"%s\" method=%.*s peer=%.*s:%u outcome=%s why=\"%s\"",
            sk_auth_cause_name(res->cause), res->user,

@@ -496,3 +496,19 @@ void sk__events_free(struct sk_server *s)
     sk_free(ev);
     s->events = NULL;
 }
+
+void sk__events_counts(struct sk_server *s, size_t subs[SK_EV_PKG__COUNT], size_t *pubs)
+{
+    struct sk__events *ev = s->events;
+
+    memset(subs, 0, sizeof(size_t) * SK_EV_PKG__COUNT);
+    pthread_mutex_lock(&ev->lock);
+    for (size_t i = 0; i < SK__EV_BUCKETS; i++) {
+        for (const struct esub *e = ev->bykey[i]; e != NULL; e = e->next) {
+            if ((unsigned)e->pkg < SK_EV_PKG__COUNT)
+                subs[e->pkg]++;
+        }
+    }
+    pthread_mutex_unlock(&ev->lock);
+    *pubs = sk_pubstate_count(ev->pubs);
+}

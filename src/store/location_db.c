@@ -46,6 +46,7 @@ struct sk__locdb {
     pthread_cond_t done;
     struct sk__locop *head, *tail;
     bool leader;
+    struct sk_histo commit_us; /* each group COMMIT, BEGIN to COMMIT (admin metrics) */
 };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS location ("
@@ -246,6 +247,7 @@ static int write_op(struct sk__locdb *d, const struct sk__locop *op)
 /* The leader's work: one transaction for the whole batch. */
 static int commit_batch(struct sk__locdb *d, struct sk__locop *batch)
 {
+    uint64_t t0 = sk_now_us();
     int rc = exec(d->db, "BEGIN IMMEDIATE");
 
     for (struct sk__locop *op = batch; rc == 0 && op != NULL; op = op->next)
@@ -257,7 +259,13 @@ static int commit_batch(struct sk__locdb *d, struct sk__locop *batch)
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         rc = SK_EIO;
     }
+    sk_histo_observe(&d->commit_us, sk_now_us() - t0);
     return rc;
+}
+
+const struct sk_histo *sk__locdb_commit_times(const struct sk__locdb *d)
+{
+    return &d->commit_us;
 }
 
 void sk__locdb_enqueue(struct sk__locdb *d, struct sk__locop *op)

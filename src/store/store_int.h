@@ -104,5 +104,7 @@ int sk__locdb_load(struct sk__locdb *db, sk__locdb_row_cb cb, void *arg);
  * COMMIT containing it ended. Returns op->result: 0 or SK_EIO. */
 void sk__locdb_enqueue(struct sk__locdb *db, struct sk__locop *op);
 int sk__locdb_wait(struct sk__locdb *db, struct sk__locop *op);
+/* How long each group COMMIT took (for sk_location_commit_times). */
+const struct sk_histo *sk__locdb_commit_times(const struct sk__locdb *db);
 
 #endif

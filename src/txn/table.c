@@ -162,6 +162,22 @@ size_t sk_txn_table_count(struct sk_txn_table *t)
     return atomic_load(&t->live);
 }
 
+void sk_txn_table_census(struct sk_txn_table *t, size_t counts[SK_TXN_KINDS][SK_TXN_STATES])
+{
+    memset(counts, 0, sizeof(size_t) * SK_TXN_KINDS * SK_TXN_STATES);
+    for (unsigned i = 0; i < t->nshards; i++) {
+        struct sk__shard *sh = &t->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        for (size_t b = 0; b < sh->nbuckets; b++) {
+            for (const struct sk_txn *x = sh->buckets[b]; x != NULL; x = x->hnext) {
+                if ((unsigned)x->kind < SK_TXN_KINDS && (unsigned)x->state < SK_TXN_STATES)
+                    counts[x->kind][x->state]++;
+            }
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+}
+
 /* ---- hashing and matching ------------------------------------------------ */
 
 /* FNV-1a over the key bytes, started from the table's secret seed. */
