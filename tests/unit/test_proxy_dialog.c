@@ -136,10 +136,11 @@ static void states_of_statuses(void **state)
 
 static size_t count(const char *hay, const char *needle)
 {
-    size_t n = 0;
+    size_t n = 0, len = strlen(needle);
 
-    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
-        n++;
+    /* Not strstr in a loop: sanitizers measure the whole haystack each call. */
+    for (const char *p = hay; *p != '\0'; p++)
+        n += *p == *needle && strncmp(p, needle, len) == 0;
     return n;
 }
 
@@ -203,12 +204,123 @@ static void tracker_takes_the_callee_tag(void **state)
     sk_test_alloc_unhook();
 }
 
+/* One callee with thousands of calls: each is its own dialog, a document
+ * lists only its AOR's dialogs, and purge forgets ended ones oldest first. */
+static void tracker_many_calls_to_one_user(void **state)
+{
+    enum { N = 10000 };
+    struct sk_dlgtrack *t;
+    struct sk_buf b;
+    char cid[32], tag[32];
+    struct sk_dlg_event e = {.aor = "bob@example.test", .remote_tag = "at", .call_id = cid};
+
+    (void)state;
+    sk_test_alloc_hook();
+    sk_buf_init(&b);
+    assert_int_equal(sk_dlgtrack_new(&t), 0);
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(cid, sizeof(cid), "call-%u", i);
+        e.local_tag = "";
+        e.state = SK_DLG_TRYING;
+        e.now_ms = i;
+        assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+        snprintf(tag, sizeof(tag), "bt%u", i);
+        e.local_tag = tag;
+        e.state = SK_DLG_CONFIRMED;
+        e.remote_uri = "sip:alice@example.test";
+        assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+        e.remote_uri = NULL;
+    }
+    /* Alice's own call is hers alone. */
+    struct sk_dlg_event a = {.aor = "alice@example.test", .call_id = "x", .local_tag = "at"};
+    assert_int_equal(sk_dlgtrack_update(t, &a), 0);
+    assert_int_equal(sk_dlgtrack_build(t, "alice@example.test", 1, &b), 1);
+    assert_int_equal(count(b.p, "<dialog id="), 1);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "carol@example.test", 1, &b), 0);
+    /* End every other call: at ms N + i. */
+    for (unsigned i = 0; i < N; i += 2) {
+        snprintf(cid, sizeof(cid), "call-%u", i);
+        snprintf(tag, sizeof(tag), "bt%u", i);
+        e.local_tag = tag;
+        e.state = SK_DLG_TERMINATED;
+        e.event = "remote-bye";
+        e.now_ms = N + i;
+        e.known_only = true;
+        assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    }
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.test", 2, &b), N);
+    assert_int_equal(count(b.p, "terminated</state>"), N / 2);
+    assert_int_equal(count(b.p, "<identity>sip:alice@example.test</identity>"), N);
+    assert_int_equal(sk_dlgtrack_purge(t, N - 1), 0);
+    assert_int_equal(sk_dlgtrack_purge(t, N + 99), 50);
+    assert_int_equal(sk_dlgtrack_purge(t, 3 * N), N / 2 - 50);
+    sk_buf_reset(&b);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.test", 3, &b), N / 2);
+    assert_null(strstr(b.p, "terminated"));
+    sk_buf_free(&b);
+    sk_dlgtrack_free(t);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+/* A dialog block grows with what it learns and keeps its id; running out
+ * of memory on the way changes nothing. */
+static void tracker_resizes_and_survives_oom(void **state)
+{
+    struct sk_dlgtrack *t;
+    struct sk_buf b, b2;
+    struct sk_dlg_event e = {.aor = "bob@example.test",
+                             .call_id = "c1",
+                             .local_tag = "",
+                             .remote_tag = "at",
+                             .state = SK_DLG_TRYING};
+    (void)state;
+    sk_test_alloc_hook();
+    sk_buf_init(&b);
+    sk_buf_init(&b2);
+    assert_int_equal(sk_dlgtrack_new(&t), 0);
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.test", 1, &b), 1);
+    e.local_tag = "bt";
+    e.state = SK_DLG_EARLY;
+    e.local_uri = "sip:bob@example.test";
+    sk_test_alloc_fail_at(1);
+    assert_int_equal(sk_dlgtrack_update(t, &e), SK_ENOMEM);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.test", 1, &b2), 1);
+    assert_string_equal(b.p, b2.p);
+    assert_int_equal(sk_dlgtrack_update(t, &e), 0);
+    sk_buf_reset(&b2);
+    assert_int_equal(sk_dlgtrack_build(t, "bob@example.test", 2, &b2), 1);
+    char id[40];
+    assert_non_null(strstr(b.p, "<dialog id=\""));
+    memcpy(id, strstr(b.p, "<dialog id=\""), 30);
+    id[30] = '\0';
+    assert_non_null(strstr(b2.p, id));
+    assert_non_null(strstr(b2.p, "local-tag=\"bt\""));
+    assert_non_null(strstr(b2.p, "<identity>sip:bob@example.test</identity>"));
+    /* Over a limit: refused before anything changes. */
+    char longtag[SK_SUB_TAG_MAX + 2];
+    memset(longtag, 't', sizeof(longtag) - 1);
+    longtag[sizeof(longtag) - 1] = '\0';
+    e.local_tag = longtag;
+    assert_int_equal(sk_dlgtrack_update(t, &e), SK_ETOOBIG);
+    sk_buf_free(&b);
+    sk_buf_free(&b2);
+    sk_dlgtrack_free(t);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(views_of_an_invite),
         cmocka_unit_test(states_of_statuses),
         cmocka_unit_test(tracker_takes_the_callee_tag),
+        cmocka_unit_test(tracker_many_calls_to_one_user),
+        cmocka_unit_test(tracker_resizes_and_survives_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
