@@ -402,6 +402,7 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
 
 static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *from)
 {
+    sk__count_request(arg, SK_METHOD_ACK); /* a 2xx ACK: outside the INVITE transaction (§17) */
     sk__proxy_ack(arg, msg, from);
 }
 
