@@ -67,6 +67,26 @@ check "the admin token: root:sipkit 640" "$(stat -c '%U:%G %a' /etc/sipkit/admin
 check "the admin token is long enough" "$([ "$(wc -c </etc/sipkit/admin.token)" -ge 17 ] && echo yes)" yes
 man -l /usr/share/man/man1/sipkit.1.gz 2>/dev/null | grep -q -- '--admin-token-file'
 check "the man page lists the serve options" "$?" 0
+# The service's user can run the server with the installed files: its
+# data directory, the token (root:sipkit 640), the admin API on loopback
+# (ports 0: free ones, so nothing already on 5060 or 9060 matters).
+runuser -u sipkit -- /usr/bin/sipkit serve --config /etc/sipkit/sipkit.conf \
+    --listen 127.0.0.1:0 --admin 127.0.0.1:0 --workers 1 >/dev/null 2>"$TMP/serve.log" &
+SPID=$!
+APORT=
+for _ in $(seq 1 100); do
+    APORT=$(sed -n 's/.*event=listening transport=http addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/serve.log")
+    [ -n "$APORT" ] && break
+    sleep 0.1
+done
+timeout 20 /usr/bin/sipkit status --server "http://127.0.0.1:$APORT" >"$TMP/status.out" 2>&1
+check "the sipkit user serves; sipkit status --server answers with the installed token" "$?" 0
+kill -TERM "$SPID" 2>/dev/null
+for _ in $(seq 1 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+[ -e /var/lib/sipkit/sipkit.db ]
+check "its data lands in /var/lib/sipkit" "$?" 0
 systemd-analyze verify /lib/systemd/system/sipkit.service >"$TMP/verify.out" 2>&1
 check "systemd-analyze verify sipkit.service" "$?" 0
 [ -s "$TMP/verify.out" ] && sed 's/^/    systemd-analyze: /' "$TMP/verify.out"
