@@ -3,9 +3,11 @@
 # serve` and, in the same run, Kamailio configured for the same job
 # (bench/kamailio/proxy.cfg: auth_db on SQLite, usrloc in memory, tm, rr).
 # A callee SIPp registers bob (401 -> 200) from its own port and answers
-# there (180, 200, takes ACK and BYE); a caller SIPp sends alice's calls:
-# INVITE, 407, ACK, INVITE with Proxy-Authorization, 100/180/200, ACK and
-# BYE along the Record-Route. Prints for each server and rate: calls
+# there (180, 200, takes ACK and BYE); a caller SIPp sends alice's calls
+# (or, with CALLERS=N, calls from N users caller1..callerN in turn, all to
+# bob): INVITE, 407, ACK, INVITE with Proxy-Authorization, 100/180/200, ACK
+# and BYE along the Record-Route. Either way bob, one callee, takes every
+# call, as one PBX user does. Prints for each server and rate: calls
 # attempted, succeeded, failed (and the failure ratio), the achieved call
 # rate, and the server's CPU seconds (utime+stime from /proc, all threads
 # and children, over the load only) per 10,000 calls.
@@ -13,6 +15,7 @@
 #   bench/call.sh [RATES] [SECONDS]     defaults: 200 calls/s, 20 s
 #   bench/call.sh 100,200,400 10        several rates in turn, same servers
 #   SIPKIT=build/sipkit WORKERS=2 HOLD=100 ONLY=sipkit bench/call.sh
+#   CALLERS=200 bench/call.sh 800 10   200 distinct callers, one callee
 #
 # HOLD: milliseconds between the ACK and the BYE (default 100). ONLY:
 # sipkit or kamailio. KEEP=1 keeps the SIPp output and server logs (the
@@ -27,6 +30,7 @@ WORKERS=${WORKERS:-2}
 HOLD=${HOLD:-100}
 SIPKIT=${SIPKIT:-build/sipkit}
 ONLY=${ONLY:-}
+CALLERS=${CALLERS:-0}
 DOMAIN=bench.test
 SK_PORT=${SK_PORT:-15260}
 KAM_PORT=${KAM_PORT:-15270}
@@ -59,6 +63,18 @@ register_bob() {
     return 1
 }
 
+# The callers: alice alone, or caller1..callerN.
+callers() {
+    if [ "$CALLERS" -gt 0 ]; then seq -f 'caller%g' 1 "$CALLERS"; else echo alice; fi
+}
+# SIPp's injection file: each call takes the next caller and its credentials.
+{
+    echo SEQUENTIAL
+    for u in $(callers); do
+        printf '%s;[authentication username=%s password=pw-%s]\n' "$u" "$u" "$u"
+    done
+} >"$TMP/callers.csv"
+
 run_load() { # name port pid rate
     local name=$1 port=$2 pid=$3 rate=$4 hz before after n ok fail cpu t0 t1
     hz=$(getconf CLK_TCK)
@@ -66,7 +82,7 @@ run_load() { # name port pid rate
     before=$(tree_ticks "$pid")
     t0=$(date +%s.%N)
     timeout $((SECS + 60)) sipp 127.0.0.1:"$port" -sf bench/scenarios/call_uac.xml \
-        -set domain $DOMAIN -set hold "$HOLD" -s bob -au alice -ap pw-alice \
+        -set domain $DOMAIN -set hold "$HOLD" -s bob -inf "$TMP/callers.csv" \
         -auth_uri bob@$DOMAIN -t u1 -i 127.0.0.1 -p $((port + 200)) -r "$rate" -m "$n" \
         -l 20000 -nostdin -timeout $((SECS + 50))s -recv_timeout 8000 \
         -trace_err -error_file "$TMP/$name-$rate.err" >"$TMP/$name-$rate.out" 2>&1
@@ -98,12 +114,12 @@ bench_server() {
 
 bench_sipkit() {
     mkdir -p "$TMP/sk"
-    for u in alice bob; do
+    for u in $(callers) bob; do
         printf 'pw-%s\n' $u | "$SIPKIT" users add $u --password-stdin --data-dir "$TMP/sk" \
             --domain $DOMAIN >/dev/null 2>&1 || exit 1
     done
     "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/sk" --domain $DOMAIN \
-        --workers "$WORKERS" --auth-algorithms MD5 --log-level warn 2>"$TMP/sipkit.log" &
+        --workers "$WORKERS" --trusted 127.0.0.1 --auth-algorithms MD5 --log-level warn 2>"$TMP/sipkit.log" &
     local pid=$!; PIDS="$PIDS $pid"
     bench_server sipkit $SK_PORT $pid || tail "$TMP/sipkit.log"
     kill -TERM $pid
@@ -112,7 +128,7 @@ bench_sipkit() {
 bench_kamailio() {
     local db="$TMP/kam.db"
     for f in standard auth_db; do sqlite3 "$db" < "$KAM_SQL/$f-create.sql"; done
-    for u in alice bob; do
+    for u in $(callers) bob; do
         ha1=$(printf '%s:%s:pw-%s' $u $DOMAIN $u | md5sum | cut -d' ' -f1)
         echo "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ('$u', '$DOMAIN', '', '$ha1', '');"
     done | sqlite3 "$db"
@@ -124,6 +140,6 @@ bench_kamailio() {
     kill -TERM $pid
 }
 
-echo "Authenticated calls through the proxy: ${RATES} calls/s for ${SECS}s each, hold ${HOLD} ms, UDP over loopback, $WORKERS workers/children"
+echo "Authenticated calls through the proxy: ${RATES} calls/s for ${SECS}s each, hold ${HOLD} ms, UDP over loopback, $WORKERS workers/children, callers: $(callers | wc -l) to one callee"
 [ "$ONLY" = kamailio ] || bench_sipkit
 [ "$ONLY" = sipkit ] || bench_kamailio

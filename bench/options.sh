@@ -68,7 +68,7 @@ run_load() { # name port pid
 echo "OPTIONS load: $RATE requests/s for ${SECS}s each, UDP over loopback, $WORKERS workers/children"
 
 "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/data" --domain bench.test \
-    --workers "$WORKERS" --log-level warn 2>"$TMP/sipkit.log" &
+    --workers "$WORKERS" --trusted 127.0.0.1 --log-level warn 2>"$TMP/sipkit.log" &
 SK_PID=$!; PIDS="$PIDS $SK_PID"
 wait_udp $SK_PORT || { echo "sipkit did not answer"; cat "$TMP/sipkit.log"; exit 1; }
 run_load sipkit $SK_PORT $SK_PID

@@ -99,7 +99,7 @@ bench_sipkit() {
     done
     # SIPp 3.6 answers MD5 challenges only.
     "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/sk" --domain $DOMAIN \
-        --workers "$WORKERS" --log-level warn --auth-algorithms MD5 $SK_ARGS \
+        --workers "$WORKERS" --trusted 127.0.0.1 --log-level warn --auth-algorithms MD5 $SK_ARGS \
         2>"$TMP/sipkit.log" &
     local pid=$!; PIDS="$PIDS $pid"
     wait_port $SK_PORT || { echo "sipkit did not register a user"; tail "$TMP/sipkit.log"; return 1; }

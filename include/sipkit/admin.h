@@ -62,10 +62,10 @@ int sk_admin_reload_token(struct sk_admin *a);
 
 /* A source of extra metrics appended to /metrics: it writes complete
  * Prometheus text (# HELP, # TYPE and samples) to out. This is the hook
- * for layers the admin does not know, e.g. bans (`sipkit_bans_active`,
- * `sipkit_bans_total{cause=...}`): the code that owns them registers a
- * collector after sk_admin_new(). Called on the admin thread, once per
- * scrape, with no admin lock held. */
+ * for layers the admin does not know (the server's own counters, the
+ * guard's included, are in sk_admin_metrics()): the code that owns them
+ * registers a collector after sk_admin_new(). Called on the admin
+ * thread, once per scrape, with no admin lock held. */
 typedef void (*sk_admin_collect_cb)(void *arg, struct sk_buf *out);
 /* At most SK_ADMIN_COLLECTORS. Returns 0 or SK_ENOMEM (table full). */
 #define SK_ADMIN_COLLECTORS 8

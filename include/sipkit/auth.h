@@ -219,6 +219,12 @@ int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice
  * instead; list NULL or empty = the configured ones. */
 int sk_auth_challenge_algos(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
                             bool stale, const struct sk_auth_algos *list, struct sk_buf *out);
+/* The same with a nonce made earlier by sk_auth_nonce_make() for this
+ * realm (NULL: a fresh one), so that a retransmitted request can get the
+ * very challenge it got before without the server keeping a transaction. */
+int sk_auth_challenge_nonce(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
+                            bool stale, const struct sk_auth_algos *list, const char *nonce,
+                            struct sk_buf *out);
 
 /* What a request offers to verification. */
 struct sk_auth_request {

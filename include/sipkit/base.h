@@ -8,13 +8,14 @@
  * sk_buf_free() / sk_arena_free(). All heap memory goes through sk_malloc(),
  * sk_realloc() and sk_free(), so tests can count or fail allocations.
  *
- * Threads: everything here is reentrant. sk_set_allocator() and
- * sk_log_set() must be called before other threads start.
+ * Threads: everything here is reentrant. sk_set_allocator() must be
+ * called before other threads start; sk_log_set() may be called any time.
  */
 #ifndef SIPKIT_BASE_H
 #define SIPKIT_BASE_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -160,9 +161,11 @@ enum sk_log_level {
  * key=value fields without a trailing newline. */
 typedef void (*sk_log_cb)(void *arg, enum sk_log_level level, const char *module, const char *text);
 
+/* Any thread, at any time: a line being logged goes to the old or the new
+ * callback with its own argument. The old argument must stay valid. */
 void sk_log_set(sk_log_cb cb, void *arg, enum sk_log_level max_level);
-extern enum sk_log_level sk__log_max;
-extern sk_log_cb sk__log_cb;
+extern _Atomic(enum sk_log_level) sk__log_max;
+extern _Atomic(sk_log_cb) sk__log_cb;
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -172,13 +175,14 @@ const char *sk_log_level_name(enum sk_log_level level);
 /* Checks the level before any formatting happens. */
 #define SK_LOG(level, module, ...)                                                                 \
     do {                                                                                           \
-        if (sk__log_cb != NULL && (level) <= sk__log_max)                                          \
+        if (atomic_load_explicit(&sk__log_cb, memory_order_relaxed) != NULL &&                     \
+            (level) <= atomic_load_explicit(&sk__log_max, memory_order_relaxed))                   \
             sk__log((level), (module), __VA_ARGS__);                                               \
     } while (0)
 
 /* ---- time ------------------------------------------------------------ */
 
-/* Milliseconds from CLOCK_MONOTONIC. */
+/* Milliseconds from CLOCK_MONOTONIC (never steps with the wall clock). */
 uint64_t sk_now_ms(void);
 /* Seconds since the Unix epoch (wall clock). */
 int64_t sk_wall_s(void);
@@ -201,5 +205,12 @@ struct sk_histo {
 };
 extern const uint64_t sk_histo_bounds_us[SK_HISTO_BUCKETS];
 void sk_histo_observe(struct sk_histo *h, uint64_t us);
+
+/* ---- process limits ---------------------------------------------------- */
+
+/* Raise the soft limit on open descriptors (RLIMIT_NOFILE) to the hard
+ * limit; *soft and *hard get the limits in force afterwards
+ * (UINT64_MAX: unlimited). Returns 0 or -errno. */
+int sk_fd_limit_raise(uint64_t *soft, uint64_t *hard);
 
 #endif

@@ -20,6 +20,9 @@
 
 /* The struct of type `type` whose member `member` is at `ptr`. */
 #define SK_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+/* The same, or NULL when ptr is NULL (the end of a chain or list). */
+#define SK_CONTAINER_OR_NULL(ptr, type, member)                                                    \
+    ((ptr) != NULL ? SK_CONTAINER_OF(ptr, type, member) : NULL)
 
 /* ---- keyed hash ------------------------------------------------------ */
 
@@ -42,6 +45,10 @@ struct sk_hasher {
     size_t len;    /* total bytes fed */
 };
 void sk_hasher_init(struct sk_hasher *h);
+/* The same hash under a fixed, public key: equal in every process, for
+ * identifiers that must outlive a restart (a reginfo contact id). Never
+ * for a table whose keys a peer chooses. */
+void sk_hasher_init_stable(struct sk_hasher *h);
 void sk_hasher_bytes(struct sk_hasher *h, const void *p, size_t len);
 /* The bytes of s, then its length. */
 void sk_hasher_field(struct sk_hasher *h, struct sk_slice s);

@@ -38,10 +38,13 @@ struct sk_server_config {
     bool trace;
     unsigned tcp_idle_timeout; /* seconds */
     unsigned tcp_max_connections;
-    unsigned tcp_max_buffer;                    /* bytes per connection */
-    unsigned max_message_size;                  /* bytes; larger requests get 513 */
-    unsigned drain_timeout;                     /* seconds */
+    unsigned tcp_max_per_address; /* accepted connections per IPv4 address / IPv6 /64 */
+    unsigned tcp_message_timeout; /* seconds from a message's first byte to its last */
+    unsigned tcp_max_buffer;      /* bytes per connection */
+    unsigned max_message_size;    /* bytes; larger requests get 513 */
+    unsigned drain_timeout;       /* seconds */
     char auth_algorithms[SK_SERVER_DOMAIN_MAX]; /* digest algorithms offered, by preference */
+    bool auth_int;                              /* offer qop auth-int besides auth */
     unsigned min_expires;                       /* registrar: shorter non-zero expiries get 423 */
     unsigned max_expires;                       /* registrar: longer ones are capped */
     unsigned default_expires;                   /* registrar: no expires parameter, no Expires */
@@ -51,11 +54,25 @@ struct sk_server_config {
     unsigned sub_default_expires; /* events: no Expires header */
     char watch_policy[SK_SERVER_DOMAIN_MAX];    /* events, presence: "domain" or "self" */
     char dialog_policy[SK_SERVER_DOMAIN_MAX];   /* events, dialog: "domain" or "self" */
+    unsigned max_subs_per_user;                 /* events: subscriptions one watcher holds */
+    unsigned max_subs_per_address;              /* events: subscriptions one address holds */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
     char admin_listen[SK_SERVER_DOMAIN_MAX];    /* admin HTTP ADDR:PORT; empty: off */
     char admin_token_file[SK_SERVER_PATH_MAX];  /* admin: file holding the bearer token */
-    bool listen_from_args;                      /* internal: --listen replaced the file's list */
+    /* [security]: the guard (src/server/guard.h, docs/security.md) */
+    char sec_trusted[SK_SERVER_DOMAIN_MAX]; /* CIDRs exempt from bans and limits */
+    unsigned sec_auth_fail_limit;           /* failed authentications before a ban; 0 = off */
+    unsigned sec_auth_fail_window;          /* seconds they are counted over */
+    unsigned sec_ban_time;                  /* first ban, seconds; 0 = never ban */
+    unsigned sec_ban_time_max;              /* doubling stops here, seconds */
+    unsigned sec_rate_limit;                /* messages per second per address; 0 = off */
+    unsigned sec_rate_window;               /* seconds the rate is averaged over */
+    unsigned sec_rate_ban_windows;          /* windows over the limit in a row -> ban; 0 = never */
+    unsigned sec_user_delay_after;          /* failures of one user before answers slow; 0 = off */
+    unsigned sec_user_delay_max;            /* longest delay, milliseconds */
+    unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
+    bool listen_from_args;                  /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {
@@ -144,8 +161,20 @@ struct sk_server_stats {
     uint64_t responses[SK_SERVER_CLASSES];
     /* Requests refused before any handler (unparseable, stateless 4xx). */
     uint64_t rejected;
-    /* Failed digest verifications by cause (SK_AUTH_OK: none). */
+    /* Failed digest verifications by cause (SK_AUTH_OK: none), every one
+     * whether logged in full or summarised. */
     uint64_t auth_failures[SK_AUTH_CAUSE__COUNT];
+    /* Guesses the per-user slow-down answered without checking them
+     * (also counted above as wrong_password, the answer they got). */
+    uint64_t auth_throttled;
+    /* The guard (docs/security.md): messages dropped unparsed because
+     * their address is banned or over the flood limit; bans decided by
+     * this process, by reason; bans in force now. */
+    uint64_t dropped_banned;
+    uint64_t dropped_rate_limited;
+    uint64_t bans_auth_failures;
+    uint64_t bans_flood;
+    size_t bans_active;
     size_t txns[SK_TXN_KINDS][SK_TXN_STATES];
     size_t bindings;                        /* in memory, not yet purged included */
     size_t subscriptions[SK_EV_PKG__COUNT]; /* live, by package */

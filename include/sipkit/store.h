@@ -350,4 +350,29 @@ int sk_store_pub_del(struct sk_store *s, const char *etag);
 typedef int (*sk_store_pub_cb)(void *arg, const struct sk_publication *p);
 int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg);
 
+/* ---- bans (the server's guard) -------------------------------------------- */
+
+/* One banned address ("192.0.2.7", "2001:db8::1"), until a wall-clock
+ * time (seconds since the epoch). level counts the bans in a row (each
+ * doubles the time); reason is "auth_failures" or "flood". */
+struct sk_store_ban {
+    char addr[64];
+    int64_t until;
+    unsigned level;
+    char reason[32];
+    int64_t created;
+};
+
+/* Insert or replace the ban of b->addr. Returns 0 or SK_EIO. */
+int sk_store_ban_put(struct sk_store *s, const struct sk_store_ban *b);
+/* Lift a ban ("all": every ban). Returns 0, SK_ENOTFOUND or SK_EIO. A
+ * running server notices within seconds. */
+int sk_store_ban_del(struct sk_store *s, const char *addr);
+/* Remove bans that ended at or before now. */
+int sk_store_ban_purge(struct sk_store *s, int64_t now);
+/* Bans in force at now, ordered by address; a non-zero return of cb stops
+ * the listing and is returned. cb must not call into the store. */
+typedef int (*sk_store_ban_cb)(void *arg, const struct sk_store_ban *b);
+int sk_store_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg);
+
 #endif

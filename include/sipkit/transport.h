@@ -97,7 +97,8 @@ bool sk_addr_equal(const struct sk_addr *a, const struct sk_addr *b);
 /* Same family and address, ports ignored. */
 bool sk_addr_same_host(const struct sk_addr *a, const struct sk_addr *b);
 bool sk_addr_is_any(const struct sk_addr *a);
-uint32_t sk_addr_hash(const struct sk_addr *a);
+/* The keyed hash (sk_hash) of the address and port, for tables keyed by peer. */
+uint64_t sk_addr_hash(const struct sk_addr *a);
 
 /* One listening address; each listener serves UDP and TCP. */
 struct sk_listener {
@@ -107,10 +108,17 @@ struct sk_listener {
 
 /* Settings that may change while running (SIGHUP). */
 struct sk_tp_runtime {
-    unsigned tcp_idle_timeout_s;  /* close a TCP connection idle this long */
-    unsigned tcp_max_connections; /* per transport, all workers together */
-    size_t tcp_max_buffer;        /* bytes buffered per connection, each way */
-    bool trace;                   /* call the trace callback */
+    unsigned tcp_idle_timeout_s; /* close a TCP connection idle this long */
+    /* A message must arrive whole within this long of its first byte, or
+     * its connection is closed (slowloris); 0: the idle timeout. */
+    unsigned tcp_message_timeout_s;
+    /* Per transport, all workers together; lowered to what the descriptor
+     * limit allows (logged). */
+    unsigned tcp_max_connections;
+    /* Accepted connections from one IPv4 address or IPv6 /64; 0: no cap. */
+    unsigned tcp_max_per_address;
+    size_t tcp_max_buffer; /* bytes buffered per connection, each way */
+    bool trace;            /* call the trace callback */
 };
 
 struct sk_rx;
@@ -155,10 +163,14 @@ struct sk_tp_config {
     /* The path MTU towards peers, when known; 0: unknown, so requests
      * over 1300 bytes leave UDP for TCP (RFC 3261 §18.1.1). */
     unsigned path_mtu;
+    /* Descriptors the application keeps for itself (store, logs); the
+     * transport keeps room for them when it caps TCP connections. */
+    unsigned fd_reserve;
 };
 
 /* Create the transport and bind every listener on every worker (so bind
- * errors show up here). Returns 0 or a negative error; *out set only on
+ * errors show up here). Returns 0 or a negative error (-EMFILE when the
+ * descriptor limit leaves no room for connections); *out set only on
  * success. */
 int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg);
 /* Start the worker threads; returns once they are all running. */
@@ -201,6 +213,10 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
  * refused (the peer has no TCP), the request is sent over UDP unchanged.
  * Responses never change transport: send them with sk_tp_send(). */
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
+
+/* Whether a stream connection to peer (address and port) is open, so that
+ * a message for it can go without opening a new one. Any thread. */
+bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer);
 
 /* RFC 3261 §18.2.2 / RFC 3581 §5: the destination of a response to rx. */
 void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out);

@@ -246,6 +246,16 @@ void sk_txn_make_branch(char out[SK_TXN_BRANCH_LEN + 1]);
  * second final response); SK_EPARSE when resp has no valid status line;
  * the send error (after on_transport_error and on_terminated). */
 int sk_txn_respond(struct sk_txn *txn, const char *resp, size_t len);
+/* The TU answers this request statelessly (RFC 3261 §8.2.7 for a UAS,
+ * §16.11 for a proxy) or not at all: the server transaction terminates
+ * now, sends nothing (not even the pending 100 Trying) and keeps nothing.
+ * A retransmission of the request then makes a new transaction and gets a
+ * fresh answer; the ACK for a non-2xx the TU sent matches nothing and goes
+ * to on_ack. This is how challenges cost no memory: a 401/407 is not held
+ * 32 s for Timer J or retransmitted by Timer G to a peer that never
+ * answers. Returns 0, SK_EINVAL (not a server transaction) or SK_ESTATE (a
+ * final response was already sent through the machine). */
+int sk_txn_forget(struct sk_txn *txn);
 /* Build a response to the transaction's request (§8.2.6: Via, From, To with
  * to_tag added when the request had none and to_tag is not empty, Call-ID,
  * CSeq; Content-Length 0) and send it with sk_txn_respond(). */

@@ -244,6 +244,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages: its format and arguments (clang checks
+ * the va_list use only with the attribute). */
+#if defined(__GNUC__)
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+#endif
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char text[256];

@@ -160,9 +160,32 @@ static void transport_counters(struct sk_buf *b, const struct sk_server_stats *s
     sk_buf_printf(b, "sipkit_tcp_connections_accepted_total %llu\n",
                   (unsigned long long)st->tp.tcp_accepted);
     family(b, "sipkit_tcp_connections_refused_total", "counter",
-           "TCP connections closed at once because max_connections was reached.");
+           "TCP connections closed as soon as accepted: max_connections or max_per_address "
+           "reached, or no descriptor left.");
     sk_buf_printf(b, "sipkit_tcp_connections_refused_total %llu\n",
                   (unsigned long long)st->tp.tcp_refused);
+}
+
+/* The guard (docs/security.md): what it dropped, the bans it decided. */
+static void guard_counters(struct sk_buf *b, const struct sk_server_stats *st)
+{
+    family(b, "sipkit_guard_dropped_total", "counter",
+           "Messages dropped unparsed and unanswered, by reason: the address is banned, or "
+           "over the flood limit (security.rate_limit).");
+    sk_buf_printf(b, "sipkit_guard_dropped_total{reason=\"banned\"} %llu\n",
+                  (unsigned long long)st->dropped_banned);
+    sk_buf_printf(b, "sipkit_guard_dropped_total{reason=\"rate_limit\"} %llu\n",
+                  (unsigned long long)st->dropped_rate_limited);
+    family(b, "sipkit_guard_bans_total", "counter", "Addresses banned by this process, by reason.");
+    sk_buf_printf(b, "sipkit_guard_bans_total{reason=\"auth_failures\"} %llu\n",
+                  (unsigned long long)st->bans_auth_failures);
+    sk_buf_printf(b, "sipkit_guard_bans_total{reason=\"flood\"} %llu\n",
+                  (unsigned long long)st->bans_flood);
+    family(b, "sipkit_guard_bans_active", "gauge", "Bans in force now.");
+    sk_buf_printf(b, "sipkit_guard_bans_active %zu\n", st->bans_active);
+    family(b, "sipkit_auth_throttled_total", "counter",
+           "Guesses of a user under the per-user slow-down answered without being checked.");
+    sk_buf_printf(b, "sipkit_auth_throttled_total %llu\n", (unsigned long long)st->auth_throttled);
 }
 
 void sk_admin_metrics(struct sk_server *s, const char *version, struct sk_buf *out)
@@ -181,6 +204,7 @@ void sk_admin_metrics(struct sk_server *s, const char *version, struct sk_buf *o
     sip_counters(out, &st);
     gauges(out, &st);
     transport_counters(out, &st);
+    guard_counters(out, &st);
     histogram(out, "sipkit_store_commit_seconds",
               "Duration of each group COMMIT of registrar bindings to SQLite.",
               sk_server_commit_times(s));

@@ -35,8 +35,9 @@ int sk__random(void *p, size_t n);
 
 /* ---- nonces (nonce.c) ---- */
 
-#define SK__SECRET_LEN 32
-#define SK__NONCE_BIN  32 /* stamp 8, random 8, MAC 16 */
+#define SK__SECRET_LEN    32
+#define SK__NONCE_BIN     32 /* AES(stamp 8, random 8) 16, MAC 16 */
+#define SK__NONCE_KEY_LEN 16 /* AES-128 */
 /* A nonce's stamp orders issues: milliseconds << 20 | issue counter. */
 #define SK__STAMP_SHIFT     20
 #define SK__STAMP_MS(stamp) ((int64_t)((uint64_t)(stamp) >> SK__STAMP_SHIFT))
@@ -47,6 +48,11 @@ int sk__mac_new(struct sk__mac **out, const unsigned char *key, size_t keylen);
 void sk__mac_free(struct sk__mac *m);
 /* HMAC over parts concatenated; writes 32 bytes. */
 int sk__mac_compute(struct sk__mac *m, const struct sk_slice *parts, size_t n, unsigned char *out);
+
+/* One AES-128 block (16 bytes) in -> out, encrypting or decrypting.
+ * Returns 0 or SK_EIO. */
+int sk__block_crypt(const unsigned char *key, const unsigned char *in, unsigned char *out,
+                    bool encrypt);
 
 /* Load DIR/auth.secret, creating it on first use. */
 int sk__secret_load(const char *dir, unsigned char *secret);

@@ -1,6 +1,7 @@
 /*
- * Nonce machinery: the persisted server secret, HMAC, base64url, and the
- * bounded nonce-count table that refuses replays.
+ * Nonce machinery: the persisted server secret, HMAC, the block cipher
+ * that hides a nonce's stamp, base64url, and the bounded nonce-count
+ * table that refuses replays.
  *
  * RFC 7616 §3.3 and §5.4-5.5 suggest a nonce of a timestamp and a keyed
  * hash so that it can be validated without per-request state; the server
@@ -91,6 +92,26 @@ int sk__mac_compute(struct sk__mac *m, const struct sk_slice *parts, size_t n, u
         rc = 0;
 done:
     EVP_MAC_CTX_free(c);
+    return rc;
+}
+
+/* ---- the nonce block cipher ---------------------------------------------- */
+
+/* One block, no padding: each nonce's plaintext is unique (its stamp), so
+ * a single-block permutation hides it without an IV. */
+int sk__block_crypt(const unsigned char *key, const unsigned char *in, unsigned char *out,
+                    bool encrypt)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0, rc = SK_EIO;
+
+    if (c == NULL)
+        return SK_ENOMEM;
+    if (EVP_CipherInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL, encrypt ? 1 : 0) == 1 &&
+        EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_CipherUpdate(c, out, &outl, in, 16) == 1 &&
+        outl == 16)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
     return rc;
 }
 

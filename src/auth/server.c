@@ -8,11 +8,16 @@
  * target), §5.5 (replay protection with nc), RFC 2069 (no qop; only when
  * the configuration allows it).
  *
- * Nonce: base64url of 32 octets: issue stamp (8, big-endian: milliseconds
- * since the epoch << 20 | a process-wide issue counter), random (8),
- * HMAC-SHA-256(secret, stamp | random | realm) cut to 16.
- * A nonce therefore names its realm and age and cannot be made without
- * the secret. opaque is HMAC(secret, "opaque" | realm), also stateless.
+ * Nonce: base64url of 32 octets: a block E (16) = AES-128(k_enc, issue
+ * stamp (8, big-endian: milliseconds since the epoch << 20 | a
+ * process-wide issue counter) | random (8)), then
+ * HMAC-SHA-256(secret, E | realm) cut to 16. A nonce therefore carries its
+ * realm and age for the server alone: the block is encrypted so that a
+ * client reads neither our clock nor how many challenges we issued (RFC
+ * 7616 §5.10 asks nonces to be opaque); the MAC means it cannot be made
+ * or altered without the secret. k_enc is derived from the secret, so a
+ * restart with the same data directory still recognises old nonces.
+ * opaque is HMAC(secret, "opaque" | realm), also stateless.
  *
  * Memory: struct sk_auth owns a copy of the configuration strings, the MAC
  * template and the nonce-count table. Verification allocates only an EVP
@@ -35,6 +40,7 @@ struct sk_auth {
     char *realm;
     char opaque[24]; /* for the configured realm */
     struct sk__mac *mac;
+    unsigned char enc_key[SK__NONCE_KEY_LEN]; /* nonce block cipher key */
     struct sk__nctab *nc;
     atomic_uint_fast32_t issued; /* the counter part of nonce stamps */
 };
@@ -142,6 +148,20 @@ static int make_opaque(struct sk_auth *a, struct sk_slice realm, char *out)
     return rc;
 }
 
+/* A key of its own for the nonce cipher, derived from the secret (never
+ * the MAC key itself: one key, one purpose). */
+static int derive_enc_key(struct sk_auth *a)
+{
+    unsigned char k[32];
+    struct sk_slice parts[1] = {SK_SLICE_LIT("nonce-block-key")};
+    int rc = sk__mac_compute(a->mac, parts, 1, k);
+
+    if (rc == 0)
+        memcpy(a->enc_key, k, sizeof(a->enc_key));
+    OPENSSL_cleanse(k, sizeof(k));
+    return rc;
+}
+
 int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
 {
     unsigned char secret[SK__SECRET_LEN];
@@ -176,6 +196,8 @@ int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
         rc = sk__mac_new(&a->mac, secret, sizeof(secret));
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc == 0)
+        rc = derive_enc_key(a);
+    if (rc == 0)
         /* Everything stamped before this millisecond came from an earlier
          * process whose nonce-counts are lost. */
         rc = sk__nctab_new(&a->nc, a->cfg.nc_slots, ((uint64_t)now_ms(a) << SK__STAMP_SHIFT) - 1);
@@ -194,6 +216,7 @@ void sk_auth_free(struct sk_auth *a)
     if (a == NULL)
         return;
     sk__mac_free(a->mac);
+    OPENSSL_cleanse(a->enc_key, sizeof(a->enc_key));
     sk__nctab_free(a->nc);
     sk_free(a->realm);
     sk_free(a);
@@ -238,11 +261,13 @@ static int nonce_mac(struct sk_auth *a, const unsigned char *bin, struct sk_slic
 
 int sk_auth_nonce_make(struct sk_auth *a, struct sk_slice realm, char *out)
 {
-    unsigned char bin[SK__NONCE_BIN], mac[32];
+    unsigned char plain[16], bin[SK__NONCE_BIN], mac[32];
     int rc;
 
-    put_be64(bin, next_stamp(a));
-    rc = sk__random(bin + 8, 8);
+    put_be64(plain, next_stamp(a));
+    rc = sk__random(plain + 8, 8);
+    if (rc == 0)
+        rc = sk__block_crypt(a->enc_key, plain, bin, true);
     if (rc == 0)
         rc = nonce_mac(a, bin, pick_realm(a, realm), mac);
     if (rc != 0)
@@ -256,13 +281,15 @@ int sk_auth_nonce_make(struct sk_auth *a, struct sk_slice realm, char *out)
 static int nonce_check(struct sk_auth *a, struct sk_slice nonce, struct sk_slice realm,
                        unsigned char *bin, uint64_t *stamp)
 {
-    unsigned char mac[32];
+    unsigned char mac[32], plain[16];
 
     if (sk__b64url_decode(nonce, bin, SK__NONCE_BIN) != SK__NONCE_BIN)
         return -1;
     if (nonce_mac(a, bin, realm, mac) != 0 || CRYPTO_memcmp(mac, bin + 16, 16) != 0)
         return -1;
-    *stamp = get_be64(bin);
+    if (sk__block_crypt(a->enc_key, bin, plain, false) != 0)
+        return -1;
+    *stamp = get_be64(plain);
     return *stamp == 0 ? -1 : 0;
 }
 
@@ -277,12 +304,22 @@ int sk_auth_challenge(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice
 int sk_auth_challenge_algos(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
                             bool stale, const struct sk_auth_algos *list, struct sk_buf *out)
 {
+    return sk_auth_challenge_nonce(a, kind, realm, stale, list, NULL, out);
+}
+
+int sk_auth_challenge_nonce(struct sk_auth *a, enum sk_auth_kind kind, struct sk_slice realm,
+                            bool stale, const struct sk_auth_algos *list, const char *given,
+                            struct sk_buf *out)
+{
     char nonce[SK_AUTH_NONCE_MAX + 1], opaque_buf[24];
     const char *opaque = a->opaque;
-    int rc;
+    int rc = 0;
 
     realm = pick_realm(a, realm);
-    rc = sk_auth_nonce_make(a, realm, nonce);
+    if (given != NULL && strlen(given) <= SK_AUTH_NONCE_MAX)
+        memcpy(nonce, given, strlen(given) + 1);
+    else
+        rc = sk_auth_nonce_make(a, realm, nonce);
     if (rc == 0 && !sk_slice_eq(realm, sk_slice_cstr(a->realm))) {
         rc = make_opaque(a, realm, opaque_buf);
         opaque = opaque_buf;

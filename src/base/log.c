@@ -2,33 +2,53 @@
  * Logging: the library never prints. It formats one key=value line per
  * event and hands it to the application's callback, after SK_LOG has
  * checked the level so that disabled levels cost one comparison.
+ *
+ * Threads: sk_log_set() may run while other threads log (the server calls
+ * it on SIGHUP). The level and the "is there a sink" test are atomics read
+ * without a lock; the callback and its argument change together under a
+ * mutex, and a logging thread copies the pair under it, so a line never
+ * goes to one callback with the other's argument. The call itself runs
+ * outside the lock: an old argument must stay valid after sk_log_set()
+ * replaces it (ours are static or NULL).
  */
 #include <sipkit/base.h>
 
+#include <pthread.h>
 #include <stdio.h>
 
-enum sk_log_level sk__log_max = SK_LOG_INFO;
-sk_log_cb sk__log_cb = NULL;
+_Atomic(enum sk_log_level) sk__log_max = SK_LOG_INFO;
+_Atomic(sk_log_cb) sk__log_cb; /* zero: no sink */
+static sk_log_cb log_cb = NULL;
 static void *log_arg = NULL;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void sk_log_set(sk_log_cb cb, void *arg, enum sk_log_level max_level)
 {
-    sk__log_cb = cb;
+    pthread_mutex_lock(&log_lock);
+    log_cb = cb;
     log_arg = arg;
-    sk__log_max = max_level;
+    atomic_store(&sk__log_cb, cb);
+    atomic_store(&sk__log_max, max_level);
+    pthread_mutex_unlock(&log_lock);
 }
 
 void sk__log(enum sk_log_level level, const char *module, const char *fmt, ...)
 {
     char line[1024];
+    sk_log_cb cb;
+    void *arg;
     va_list ap;
 
-    if (sk__log_cb == NULL)
+    pthread_mutex_lock(&log_lock);
+    cb = log_cb;
+    arg = log_arg;
+    pthread_mutex_unlock(&log_lock);
+    if (cb == NULL)
         return;
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    sk__log_cb(log_arg, level, module, line);
+    cb(arg, level, module, line);
 }
 
 const char *sk_log_level_name(enum sk_log_level level)

@@ -33,6 +33,7 @@ int sk_cmd_serve(int argc, char **argv);
 int sk_cmd_status(int argc, char **argv);
 int sk_cmd_subscribe(int argc, char **argv);
 int sk_cmd_users(int argc, char **argv);
+int sk_cmd_bans(int argc, char **argv);
 
 /* Print "sipkit CMD: <message>" to stderr. */
 #if defined(__GNUC__)

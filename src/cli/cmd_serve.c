@@ -16,6 +16,15 @@
  *
  * With --admin ADDR:PORT the HTTP admin listener (include/sipkit/admin.h)
  * runs beside the server; SIGHUP rereads its token file.
+ *
+ * SIGTERM always ends the process: a watchdog thread started with the
+ * drain exits the process when the drain and the stop have not finished
+ * within drain_timeout plus STOP_GRACE_S seconds, or at a second SIGTERM /
+ * SIGINT. Nothing acknowledged is lost by that exit: bindings and
+ * subscriptions are durable before their 200 OK goes out.
+ *
+ * Descriptors: the soft RLIMIT_NOFILE is raised to the hard limit first;
+ * the transport keeps tcp_max_connections below what it allows.
  */
 #include "cli/cli.h"
 
@@ -25,6 +34,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sipkit/admin.h>
 #include <sipkit/server.h>
@@ -122,6 +132,76 @@ static bool has_flag(int argc, char **argv, const char *flag)
             return true;
     }
     return false;
+}
+
+/* Seconds past drain_timeout that closing connections and joining the
+ * threads may take before the watchdog ends the process. */
+#define STOP_GRACE_S 5
+
+struct watchdog {
+    sigset_t set;
+    unsigned limit_s;
+};
+
+static struct watchdog dog;
+
+static void *watchdog_main(void *arg)
+{
+    struct watchdog *d = arg;
+    struct timespec until, now, left;
+    int sig;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += d->limit_s;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > until.tv_sec ||
+            (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+            sig = 0;
+            break;
+        }
+        left.tv_sec = until.tv_sec - now.tv_sec;
+        left.tv_nsec = until.tv_nsec - now.tv_nsec;
+        if (left.tv_nsec < 0) {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L;
+        }
+        sig = sigtimedwait(&d->set, NULL, &left);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+    }
+    SK_LOG(SK_LOG_ERROR, "server", "event=exit status=1 reason=\"%s\"",
+           sig == 0 ? "stop took longer than drain_timeout plus 5 s" : "second signal");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(SK_EXIT_FAIL);
+}
+
+static void start_watchdog(const sigset_t *set, unsigned drain_timeout_s)
+{
+    pthread_t t;
+
+    dog.set = *set;
+    dog.limit_s = drain_timeout_s + STOP_GRACE_S;
+    if (pthread_create(&t, NULL, watchdog_main, &dog) == 0)
+        pthread_detach(t);
+    else
+        SK_LOG(SK_LOG_WARN, "server", "event=watchdog_failed");
+}
+
+/* The soft descriptor limit up to the hard one: a TCP peer holds one. */
+static void raise_fd_limit(void)
+{
+    uint64_t soft = 0, hard = 0;
+    int err = sk_fd_limit_raise(&soft, &hard);
+
+    if (err != 0)
+        SK_LOG(SK_LOG_WARN, "server",
+               "event=fd_limit_raise_failed soft=%llu hard=%llu error=\"%s\"",
+               (unsigned long long)soft, (unsigned long long)hard, sk_strerror(err));
+    else
+        SK_LOG(SK_LOG_INFO, "server", "event=fd_limit soft=%llu hard=%llu",
+               (unsigned long long)soft, (unsigned long long)hard);
 }
 
 /* systemd's STATUS= line: what `systemctl status` shows. */
@@ -225,6 +305,7 @@ int sk_cmd_serve(int argc, char **argv)
     /* Before any thread starts, so every worker inherits the mask. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     rc = sk_server_new(&s, &cfg, trace_msg, NULL);
     if (rc == 0)
         rc = sk_server_start(s);
@@ -239,6 +320,7 @@ int sk_cmd_serve(int argc, char **argv)
     sd_notify(0, "READY=1");
     notify_status(s);
     run_until_term(s, admin, &set, argc, argv);
+    start_watchdog(&set, cfg.drain_timeout);
     sk_admin_free(admin); /* before the server it reads */
     sk_server_stop(s);
     sk_server_free(s);

@@ -33,6 +33,7 @@ static int cmd_version(int argc, char **argv)
 /* One line per subcommand; keep sorted by name. */
 static const struct command commands[] = {
     {"answer", sk_cmd_answer, "wait for one incoming call, answer it, hang up when told"},
+    {"bans", sk_cmd_bans, "list or lift the addresses the server banned"},
     {"call", sk_cmd_call, "place a call (INVITE, ACK, BYE; Ctrl-C while ringing cancels)"},
     {"explain", sk_cmd_explain, "explain SIP response codes (one, two side by side, --list)"},
     {"location", sk_cmd_location, "list the bindings the registrar holds"},

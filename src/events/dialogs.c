@@ -10,6 +10,12 @@
  * wait in a list ordered by when they ended, which purge eats from the
  * front.
  *
+ * Every call is tracked whether anyone watches its parties or not: a
+ * watcher who subscribes in the middle of a call must get the call's
+ * current state in its first full-state document, which skipping
+ * unwatched users would lose; with the work per event constant, the
+ * saving would be small (bench/README.md, calls).
+ *
  * Memory: each dialog is one heap block sized to its strings, replaced by
  * a new block when an update changes them; each AOR with dialogs has one
  * block holding the list head. All owned by the tracker. Threads: one

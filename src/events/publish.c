@@ -16,6 +16,7 @@
  * of its body; the table owns them. Threads: one mutex around the table;
  * the purge callback runs without it.
  */
+#include <sipkit/containers.h>
 #include <sipkit/events.h>
 
 #include <pthread.h>
@@ -24,10 +25,9 @@
 
 #include <openssl/rand.h>
 
-#define NBUCKETS 1024
-
 struct pub {
-    struct pub *next;
+    struct sk_hnode hnode;     /* by resource and package */
+    struct pub *next_gone;     /* purge's list of what it removed */
     struct sk_publication rec; /* rec.body points at body[] */
     char body[];
 };
@@ -35,22 +35,24 @@ struct pub {
 struct sk_pubstate {
     pthread_mutex_t lock;
     struct sk_pubstate_options opt;
-    struct pub *b[NBUCKETS];
-    size_t count;
+    struct sk_htab pubs;
     uint64_t seq;
 };
 
-static uint32_t bucket(struct sk_slice resource, struct sk_slice package)
+/* Keyed: publishers choose resources. */
+static uint64_t key_hash(struct sk_slice resource, struct sk_slice package)
 {
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher h;
 
-    for (size_t i = 0; i < resource.len; i++)
-        h = (h ^ (unsigned char)resource.p[i]) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (size_t i = 0; i < package.len; i++)
-        h = (h ^ (unsigned char)package.p[i]) * 1099511628211ull;
-    return (uint32_t)(h % NBUCKETS);
+    sk_hasher_init(&h);
+    sk_hasher_field(&h, resource);
+    sk_hasher_field(&h, package);
+    return sk_hasher_end(&h);
 }
+
+/* The publications of one resource and package hash to one value. */
+#define FIRST(ps, h) SK_CONTAINER_OR_NULL(sk_htab_first(&(ps)->pubs, (h)), struct pub, hnode)
+#define NEXT(p)      SK_CONTAINER_OR_NULL(sk_htab_next(&(p)->hnode), struct pub, hnode)
 
 static bool same_key(const struct pub *p, struct sk_slice resource, struct sk_slice package)
 {
@@ -74,6 +76,11 @@ int sk_pubstate_new(struct sk_pubstate **out, const struct sk_pubstate_options *
         ps->opt.default_expires = 3600;
     if (ps->opt.max_expires < ps->opt.min_expires)
         ps->opt.max_expires = ps->opt.min_expires;
+    /* Inserts cannot fail once the table has buckets. */
+    if (sk_htab_reserve(&ps->pubs, 64) != 0) {
+        sk_free(ps);
+        return SK_ENOMEM;
+    }
     pthread_mutex_init(&ps->lock, NULL);
     *out = ps;
     return 0;
@@ -81,15 +88,15 @@ int sk_pubstate_new(struct sk_pubstate **out, const struct sk_pubstate_options *
 
 void sk_pubstate_free(struct sk_pubstate *ps)
 {
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
+
     if (ps == NULL)
         return;
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        while (ps->b[i] != NULL) {
-            struct pub *p = ps->b[i];
-            ps->b[i] = p->next;
-            sk_free(p);
-        }
-    }
+    sk_htab_iter_init(&it, &ps->pubs);
+    while ((n = sk_htab_iter_next(&it)) != NULL)
+        sk_free(SK_CONTAINER_OF(n, struct pub, hnode));
+    sk_htab_free(&ps->pubs);
     pthread_mutex_destroy(&ps->lock);
     sk_free(ps);
 }
@@ -101,7 +108,7 @@ static struct pub *pub_new(const struct sk_publication *rec)
 
     if (p == NULL)
         return NULL;
-    p->next = NULL;
+    p->next_gone = NULL;
     p->rec = *rec;
     if (rec->body.len > 0)
         memcpy(p->body, rec->body.p, rec->body.len);
@@ -112,21 +119,15 @@ static struct pub *pub_new(const struct sk_publication *rec)
 
 static void link_pub(struct sk_pubstate *ps, struct pub *p)
 {
-    uint32_t h = bucket(sk_slice_cstr(p->rec.resource), sk_slice_cstr(p->rec.package));
+    uint64_t h = key_hash(sk_slice_cstr(p->rec.resource), sk_slice_cstr(p->rec.package));
 
-    p->next = ps->b[h];
-    ps->b[h] = p;
-    ps->count++;
+    (void)sk_htab_insert(&ps->pubs, &p->hnode, h); /* has buckets: cannot fail */
 }
 
-/* Unlink the publication *pp points at and return it. */
-static struct pub *unlink_pub(struct sk_pubstate *ps, struct pub **pp)
+/* Unlink p and return it. */
+static struct pub *unlink_pub(struct sk_pubstate *ps, struct pub *p)
 {
-    struct pub *p = *pp;
-
-    *pp = p->next;
-    p->next = NULL;
-    ps->count--;
+    sk_htab_remove(&ps->pubs, &p->hnode);
     return p;
 }
 
@@ -153,17 +154,19 @@ int sk_pubstate_load(struct sk_pubstate *ps, int64_t now)
 {
     struct load_ctx ctx = {ps, now};
     uint64_t max_seq = 0;
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
     int rc;
 
     if (ps->opt.store == NULL)
         return 0;
     pthread_mutex_lock(&ps->lock);
     rc = sk_store_pub_foreach(ps->opt.store, load_one, &ctx);
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        for (struct pub *p = ps->b[i]; p != NULL; p = p->next) {
-            if (p->rec.seq > max_seq)
-                max_seq = p->rec.seq;
-        }
+    sk_htab_iter_init(&it, &ps->pubs);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        const struct pub *p = SK_CONTAINER_OF(n, struct pub, hnode);
+        if (p->rec.seq > max_seq)
+            max_seq = p->rec.seq;
     }
     ps->seq = max_seq;
     pthread_mutex_unlock(&ps->lock);
@@ -185,15 +188,12 @@ static void make_etag(char out[SK_PUB_ETAG_MAX + 1])
     out[sizeof(raw)] = '\0';
 }
 
-static struct pub **find_etag(struct sk_pubstate *ps, const struct sk_pub_request *rq)
+static struct pub *find_etag(struct sk_pubstate *ps, const struct sk_pub_request *rq)
 {
-    struct pub **pp = &ps->b[bucket(rq->resource, rq->package)];
-
-    for (; *pp != NULL; pp = &(*pp)->next) {
-        if (same_key(*pp, rq->resource, rq->package) &&
-            sk_slice_eq(sk_slice_cstr((*pp)->rec.etag), rq->if_match) &&
-            (*pp)->rec.expires_at > rq->now)
-            return pp;
+    for (struct pub *p = FIRST(ps, key_hash(rq->resource, rq->package)); p != NULL; p = NEXT(p)) {
+        if (same_key(p, rq->resource, rq->package) &&
+            sk_slice_eq(sk_slice_cstr(p->rec.etag), rq->if_match) && p->rec.expires_at > rq->now)
+            return p;
     }
     return NULL;
 }
@@ -205,12 +205,11 @@ static void answer(struct sk_pub_result *res, unsigned status, const char *reaso
 }
 
 /* Initial publication (§6 step 5: no SIP-If-Match) or modify/refresh of
- * *pp: write the new record to the store, then replace in memory. */
-static int store_new(struct sk_pubstate *ps, const struct sk_pub_request *rq, struct pub **pp,
+ * old: write the new record to the store, then replace in memory. */
+static int store_new(struct sk_pubstate *ps, const struct sk_pub_request *rq, struct pub *old,
                      uint32_t expires, struct sk_pub_result *res)
 {
     struct sk_publication rec;
-    struct pub *old = pp != NULL ? *pp : NULL;
     struct pub *p;
     bool modify = old == NULL || rq->body.len > 0;
     int rc;
@@ -246,7 +245,7 @@ static int store_new(struct sk_pubstate *ps, const struct sk_pub_request *rq, st
     if (modify)
         ps->seq = rec.seq;
     if (old != NULL)
-        sk_free(unlink_pub(ps, pp));
+        sk_free(unlink_pub(ps, old));
     link_pub(ps, p);
     answer(res, 200, "OK");
     memcpy(res->etag, p->rec.etag, sizeof(res->etag));
@@ -259,7 +258,7 @@ static int apply_locked(struct sk_pubstate *ps, const struct sk_pub_request *rq,
                         struct sk_pub_result *res)
 {
     uint32_t expires = ps->opt.default_expires;
-    struct pub **pp = NULL;
+    struct pub *old;
     int rc;
 
     if (rq->expires >= 0)
@@ -284,24 +283,24 @@ static int apply_locked(struct sk_pubstate *ps, const struct sk_pub_request *rq,
         return store_new(ps, rq, NULL, expires, res);
     }
     /* §6 step 4: an entity-tag we do not hold for this resource. */
-    pp = find_etag(ps, rq);
-    if (pp == NULL) {
+    old = find_etag(ps, rq);
+    if (old == NULL) {
         answer(res, 412, "Conditional Request Failed");
         return 0;
     }
     if (expires == 0) {
         if (ps->opt.store != NULL) {
-            rc = sk_store_pub_del(ps->opt.store, (*pp)->rec.etag);
+            rc = sk_store_pub_del(ps->opt.store, old->rec.etag);
             if (rc != 0 && rc != SK_ENOTFOUND)
                 return rc;
         }
-        sk_free(unlink_pub(ps, pp));
+        sk_free(unlink_pub(ps, old));
         answer(res, 200, "OK");
         res->expires = 0;
         res->changed = true;
         return 0;
     }
-    return store_new(ps, rq, pp, expires, res);
+    return store_new(ps, rq, old, expires, res);
 }
 
 int sk_pubstate_apply(struct sk_pubstate *ps, const struct sk_pub_request *rq,
@@ -323,7 +322,7 @@ int sk_pubstate_current(struct sk_pubstate *ps, struct sk_slice resource, struct
     int rc = 0;
 
     pthread_mutex_lock(&ps->lock);
-    for (const struct pub *p = ps->b[bucket(resource, package)]; p != NULL; p = p->next) {
+    for (const struct pub *p = FIRST(ps, key_hash(resource, package)); p != NULL; p = NEXT(p)) {
         if (same_key(p, resource, package) && p->rec.expires_at > now &&
             (best == NULL || p->rec.seq > best->rec.seq))
             best = p;
@@ -341,28 +340,27 @@ int sk_pubstate_current(struct sk_pubstate *ps, struct sk_slice resource, struct
 int sk_pubstate_purge(struct sk_pubstate *ps, int64_t now, sk_pubstate_change_cb cb, void *arg)
 {
     struct pub *gone = NULL;
+    struct sk_htab_iter it;
+    struct sk_hnode *hn;
     int n = 0;
 
     pthread_mutex_lock(&ps->lock);
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        struct pub **pp = &ps->b[i];
-        while (*pp != NULL) {
-            if ((*pp)->rec.expires_at > now) {
-                pp = &(*pp)->next;
-                continue;
-            }
-            struct pub *p = unlink_pub(ps, pp);
-            if (ps->opt.store != NULL)
-                (void)sk_store_pub_del(ps->opt.store, p->rec.etag);
-            p->next = gone;
-            gone = p;
-            n++;
-        }
+    sk_htab_iter_init(&it, &ps->pubs);
+    while ((hn = sk_htab_iter_next(&it)) != NULL) {
+        struct pub *p = SK_CONTAINER_OF(hn, struct pub, hnode);
+        if (p->rec.expires_at > now)
+            continue;
+        unlink_pub(ps, p);
+        if (ps->opt.store != NULL)
+            (void)sk_store_pub_del(ps->opt.store, p->rec.etag);
+        p->next_gone = gone;
+        gone = p;
+        n++;
     }
     pthread_mutex_unlock(&ps->lock);
     while (gone != NULL) {
         struct pub *p = gone;
-        gone = p->next;
+        gone = p->next_gone;
         if (cb != NULL)
             cb(arg, p->rec.resource, p->rec.package);
         sk_free(p);
@@ -375,7 +373,7 @@ size_t sk_pubstate_count(struct sk_pubstate *ps)
     size_t n;
 
     pthread_mutex_lock(&ps->lock);
-    n = ps->count;
+    n = sk_htab_count(&ps->pubs);
     pthread_mutex_unlock(&ps->lock);
     return n;
 }

@@ -12,6 +12,7 @@
  * Memory: output entries point into the caller's binding arrays and ids
  * buffer; nothing is allocated.
  */
+#include <sipkit/containers.h>
 #include <sipkit/events.h>
 
 #include <string.h>
@@ -27,11 +28,14 @@ static void contact_id(const struct sk_binding *b, char out[17])
 {
     static const char hex[] = "0123456789abcdef";
     const char *key = b->instance[0] != '\0' ? b->instance : b->contact;
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher hs;
+    uint64_t h;
 
-    for (const char *p = key; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ b->reg_id) * 1099511628211ull;
+    /* RFC 3680 §5.3: a contact keeps its id, restarts included. */
+    sk_hasher_init_stable(&hs);
+    sk_hasher_cstr(&hs, key);
+    sk_hasher_u64(&hs, (uint64_t)b->reg_id);
+    h = sk_hasher_end(&hs);
     for (int i = 15; i >= 0; i--, h >>= 4)
         out[i] = hex[h & 15];
     out[16] = '\0';

@@ -339,8 +339,9 @@ static int parse_headers(struct sk_msg *m, const char *p, const char *end,
         int r;
 
         if (p >= end) {
-            /* A datagram (or file) whose last header line ends the input
-             * has no body; the missing empty line is tolerated there. */
+            /* §7: the empty line is part of every message. A datagram (or
+             * file) cut after a header line is read on, so that the
+             * caller can still answer it 400, and then refused. */
             if (mode != SK_MSG_DATAGRAM)
                 return fail(m, SK_CAUSE_NO_END_OF_HEADERS);
             m->head_end = sk_slice_make(end, 0);
@@ -465,10 +466,13 @@ static int parse_essentials(struct sk_msg *m)
     m->call_id = h->value;
     if (!valid_call_id(m->call_id))
         return malformed(m, h);
+    /* §8.2.6.2: a response copies the CSeq as received, so a malformed
+     * one can still be answered (400 Malformed CSeq) rather than dropped
+     * while the client retransmits into silence. */
+    m->respondable = m->first[SK_HDR_VIA] != 0;
     h = first_hdr(m, SK_HDR_CSEQ);
     if (sk_cseq_parse(h->value, &m->cseq) != 0)
         return malformed(m, h);
-    m->respondable = m->first[SK_HDR_VIA] != 0;
     if ((h = first_hdr(m, SK_HDR_MAX_FORWARDS)) != NULL) {
         uint64_t mf;
         if (sk_slice_to_u64(h->value, 255, &mf) != 0)
@@ -544,6 +548,13 @@ int sk_msg_parse(struct sk_msg *m, const char *buf, size_t len, enum sk_msg_mode
         m->cause = SK_CAUSE_NONE;
         (void)parse_essentials(m);
         return fail_hdr(m, SK_CAUSE_DUPLICATE_HDR, dup_id, dup_name);
+    }
+    if (m->head_end.p == end && m->head_end.len == 0) {
+        /* No empty line (datagram mode): a defect in the essentials is
+         * named first; otherwise they say whether the 400 can be sent. */
+        if ((r = parse_essentials(m)) != 0)
+            return r;
+        return fail(m, SK_CAUSE_NO_END_OF_HEADERS);
     }
     if ((r = parse_essentials(m)) != 0)
         return r;

@@ -7,6 +7,8 @@
  * Memory: struct sk_server_config has fixed-size fields; nothing here
  * allocates except through sk_buf for help and sample text.
  */
+#include "server/guard.h"
+
 #include <sipkit/auth.h>
 #include <sipkit/server.h>
 
@@ -41,11 +43,19 @@ static const struct sk_option options[] = {
      OFF(tcp_idle_timeout), "SECONDS", "close a TCP connection idle this long"},
     {"tcp", "max_connections", "tcp-max-connections", SK_OPT_UINT, "4096", 1, 1000000, true,
      OFF(tcp_max_connections), "N", "open TCP connections at most, all workers together"},
+    {"tcp", "max_per_address", "tcp-max-per-address", SK_OPT_UINT, "64", 0, 1000000, true,
+     OFF(tcp_max_per_address), "N",
+     "accepted TCP connections from one IPv4 address or IPv6 /64 at most (0: no cap)"},
+    {"tcp", "message_timeout", "tcp-message-timeout", SK_OPT_UINT, "10", 1, 3600, true,
+     OFF(tcp_message_timeout), "SECONDS",
+     "close a TCP connection whose message has not arrived whole this long after its first byte"},
     {"tcp", "max_buffer", "tcp-max-buffer", SK_OPT_UINT, "262144", 4096, 16777216, true,
      OFF(tcp_max_buffer), "BYTES", "bytes queued for sending per connection at most"},
     {"auth", "algorithms", "auth-algorithms", SK_OPT_STRING, SK_AUTH_ALGOS_DEFAULT, 0, 0, false,
      OFF(auth_algorithms), "LIST",
      "digest algorithms offered in challenges, in this order (MD5, SHA-256, SHA-512-256)"},
+    {"auth", "auth_int", "auth-int", SK_OPT_BOOL, "false", 0, 0, false, OFF(auth_int), "",
+     "offer qop=\"auth,auth-int\" rather than qop=\"auth\" (integrity of the body)"},
     {"registrar", "min_expires", "min-expires", SK_OPT_UINT, "60", 1, 86400, false,
      OFF(min_expires), "SECONDS",
      "shortest registration accepted; shorter gets 423 Interval Too Brief"},
@@ -69,6 +79,11 @@ static const struct sk_option options[] = {
     {"events", "dialog_policy", "dialog-policy", SK_OPT_STRING, "self", 0, 0, false,
      OFF(dialog_policy), "POLICY",
      "who may watch a user's calls (dialog package): self (only the user) or domain"},
+    {"events", "max_subs_per_user", "max-subs-per-user", SK_OPT_UINT, "256", 1, 1000000, false,
+     OFF(max_subs_per_user), "N", "subscriptions one watcher may hold; more get 403"},
+    {"events", "max_subs_per_address", "max-subs-per-address", SK_OPT_UINT, "1024", 1, 1000000,
+     false, OFF(max_subs_per_address), "N",
+     "subscriptions one source address may hold; more get 403"},
     /* RFC 3261 §16.6 step 11: Timer C "MUST be set to greater than 3
      * minutes", hence 181 at least. */
     {"proxy", "timer_c", "timer-c", SK_OPT_UINT, "181", 181, 86400, false, OFF(proxy_timer_c),
@@ -77,6 +92,35 @@ static const struct sk_option options[] = {
      OFF(foreign_callers), "POLICY",
      "requests from other domains to local users: allow, challenge (a local user's credentials) "
      "or deny"},
+    /* The guard (docs/security.md). */
+    {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
+     "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},
+    {"security", "auth_fail_limit", "auth-fail-limit", SK_OPT_UINT, "10", 0, 100000, false,
+     OFF(sec_auth_fail_limit), "N",
+     "failed authentications from one address that ban it (0: never)"},
+    {"security", "auth_fail_window", "auth-fail-window", SK_OPT_UINT, "60", 1, 86400, false,
+     OFF(sec_auth_fail_window), "SECONDS",
+     "period over which failures of an address (and of a user name) are counted"},
+    {"security", "ban_time", "ban-time", SK_OPT_UINT, "600", 0, 31536000, false, OFF(sec_ban_time),
+     "SECONDS", "first ban of an address; each repeat doubles it (0: never ban)"},
+    {"security", "ban_time_max", "ban-time-max", SK_OPT_UINT, "86400", 1, 31536000, false,
+     OFF(sec_ban_time_max), "SECONDS", "longest ban the doubling reaches"},
+    {"security", "rate_limit", "rate-limit", SK_OPT_UINT, "200", 0, 10000000, false,
+     OFF(sec_rate_limit), "N",
+     "messages per second one address may send, averaged over rate_window (0: no limit)"},
+    {"security", "rate_window", "rate-window", SK_OPT_UINT, "2", 1, 3600, false,
+     OFF(sec_rate_window), "SECONDS", "period the rate limit is counted over"},
+    {"security", "rate_ban_windows", "rate-ban-windows", SK_OPT_UINT, "3", 0, 1000, false,
+     OFF(sec_rate_ban_windows), "N",
+     "rate windows over the limit in a row that ban the address (0: drop only)"},
+    {"security", "user_delay_after", "user-delay-after", SK_OPT_UINT, "5", 0, 100000, false,
+     OFF(sec_user_delay_after), "N",
+     "failures of one user name (any address) after which answers slow down (0: never)"},
+    {"security", "user_delay_max", "user-delay-max", SK_OPT_UINT, "8000", 1, 600000, false,
+     OFF(sec_user_delay_max), "MS", "longest delay before a failed authentication is answered"},
+    {"security", "summary_interval", "log-summary-interval", SK_OPT_UINT, "10", 1, 3600, false,
+     OFF(sec_summary_interval), "SECONDS",
+     "repeated failures and drops of one address are logged once, then summed this often"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
     {"admin", "listen", "admin", SK_OPT_STRING, "", 0, 0, false, OFF(admin_listen), "ADDR:PORT",
@@ -385,6 +429,13 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (sk_auth_algos_parse(c->auth_algorithms, false, &algos) != 0) {
         snprintf(err, errsz, "auth algorithms: '%s' is not a list of MD5, SHA-256, SHA-512-256",
                  c->auth_algorithms);
+        return SK_EINVAL;
+    }
+    if (sk__guard_check_config(c, err, errsz) != 0)
+        return SK_EINVAL;
+    if (c->sec_ban_time > c->sec_ban_time_max) {
+        snprintf(err, errsz, "security ban_time (%u) must not exceed ban_time_max (%u)",
+                 c->sec_ban_time, c->sec_ban_time_max);
         return SK_EINVAL;
     }
     if (c->min_expires > c->max_expires) {

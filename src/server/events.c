@@ -219,6 +219,25 @@ static bool may_watch(struct sk__req *r, enum sk_ev_pkg pkg, const char *user)
     return strcmp(r->user, user) == 0;
 }
 
+/* RFC 6665 §5.2: one watcher or one address cannot hold state without
+ * bound. Checked before the store write; two SUBSCRIBEs racing may pass a
+ * cap by one each, which is as good as a bound needs to be. */
+static bool under_caps(struct sk__req *r, const char *watcher)
+{
+    struct sk__events *ev = r->s->events;
+    char src[SK_LOC_IP_MAX + 1];
+    const char *why;
+
+    sk_slice_to_cstr(r->m->src_ip, src, sizeof(src));
+    pthread_mutex_lock(&ev->lock);
+    why = sk__evcaps_refuse(ev, watcher, src);
+    pthread_mutex_unlock(&ev->lock);
+    if (why == NULL)
+        return true;
+    sk__reply(r, 403, why);
+    return false;
+}
+
 static void subscribe(struct sk__req *r, enum sk_ev_pkg pkg)
 {
     struct sk__events *ev = r->s->events;
@@ -262,6 +281,8 @@ static void subscribe(struct sk__req *r, enum sk_ev_pkg pkg)
         sk__reply(r, 400, "Watcher Name Too Long");
         return;
     }
+    if (expires > 0 && !under_caps(r, watcher))
+        return;
     e = sk_calloc(1, sizeof(*e));
     if (e == NULL) {
         sk__reply(r, 500, NULL);

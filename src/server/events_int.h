@@ -17,9 +17,8 @@
 
 #include "server/internal.h"
 
+#include <sipkit/containers.h>
 #include <sipkit/events.h>
-
-#define SK__EV_BUCKETS 4096
 
 /* The store keeps each subscription's NOTIFY CSeq and body version this
  * far ahead of what was sent, and is written again only when NOTIFYs
@@ -31,8 +30,8 @@
 #define SK__EV_SEQ_BLOCK 64u
 
 struct esub {
-    struct esub *next;  /* chain by key */
-    struct esub *rnext; /* chain by resource */
+    struct sk_hnode bykey; /* by subscription key */
+    struct sk_hnode byres; /* by resource and package */
     struct sk_subscription sub;
     enum sk_ev_pkg pkg;
     bool linked;    /* in the table (a fetch is not) */
@@ -51,11 +50,12 @@ struct esub {
 struct sk__events {
     pthread_mutex_t lock;
     struct sk_server *s;
-    struct esub *bykey[SK__EV_BUCKETS];
-    struct esub *byres[SK__EV_BUCKETS];
-    size_t count;
+    struct sk_htab bykey;
+    struct sk_htab byres;
     struct sk_pubstate *pubs;
     struct sk_dlgtrack *dialogs;
+    /* events_caps.c: linked subscriptions per watcher and per address */
+    struct sk_htab subs_by_watcher, subs_by_addr;
     char local[SK_ADDR_STRLEN]; /* our host:port for Via and Contact, found lazily */
 };
 
@@ -83,5 +83,13 @@ int sk__ev_store(struct sk__events *ev, struct esub *e);
 const char *sk__ev_local(struct sk__events *ev);
 /* Without the lock: send and free what the outbox holds. */
 void sk__ev_flush(struct sk__events *ev, struct sk__outbox *box);
+
+/* events_caps.c, with the lock held: count what sk__ev_link links and
+ * sk__ev_drop unlinks; the reason phrase of a 403 when a new subscription
+ * would pass a cap, else NULL. */
+void sk__evcaps_added(struct sk__events *ev, const struct esub *e);
+void sk__evcaps_removed(struct sk__events *ev, const struct esub *e);
+const char *sk__evcaps_refuse(const struct sk__events *ev, const char *watcher, const char *src_ip);
+void sk__evcaps_free(struct sk__events *ev);
 
 #endif

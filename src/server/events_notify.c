@@ -42,16 +42,20 @@ struct sk__outmsg {
     char data[];
 };
 
-static uint32_t hash(const char *a, const char *b)
+/* Keyed: watchers choose keys and resources. */
+static uint64_t key_hash(const char *key)
 {
-    uint64_t h = 1469598103934665603ull;
+    return sk_hash(key, strlen(key));
+}
 
-    for (; *a != '\0'; a++)
-        h = (h ^ (unsigned char)*a) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (; b != NULL && *b != '\0'; b++)
-        h = (h ^ (unsigned char)*b) * 1099511628211ull;
-    return (uint32_t)(h % SK__EV_BUCKETS);
+static uint64_t res_hash(const char *resource, const char *package)
+{
+    struct sk_hasher h;
+
+    sk_hasher_init(&h);
+    sk_hasher_cstr(&h, resource);
+    sk_hasher_cstr(&h, package);
+    return sk_hasher_end(&h);
 }
 
 struct esub *sk__ev_find(struct sk__events *ev, struct sk_slice key)
@@ -61,7 +65,9 @@ struct esub *sk__ev_find(struct sk__events *ev, struct sk_slice key)
     if (key.len == 0 || key.len > SK_SUB_KEY_MAX)
         return NULL;
     sk_slice_to_cstr(key, k, sizeof(k));
-    for (struct esub *e = ev->bykey[hash(k, NULL)]; e != NULL; e = e->next) {
+    for (struct sk_hnode *n = sk_htab_first(&ev->bykey, key_hash(k)); n != NULL;
+         n = sk_htab_next(n)) {
+        struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);
         if (strcmp(e->sub.key, k) == 0)
             return e;
     }
@@ -70,28 +76,19 @@ struct esub *sk__ev_find(struct sk__events *ev, struct sk_slice key)
 
 void sk__ev_link(struct sk__events *ev, struct esub *e)
 {
-    uint32_t hk = hash(e->sub.key, NULL), hr = hash(e->sub.resource, e->sub.package);
-
-    e->next = ev->bykey[hk];
-    ev->bykey[hk] = e;
-    e->rnext = ev->byres[hr];
-    ev->byres[hr] = e;
+    /* Cannot fail: sk__events_new reserved the buckets. */
+    (void)sk_htab_insert(&ev->bykey, &e->bykey, key_hash(e->sub.key));
+    (void)sk_htab_insert(&ev->byres, &e->byres, res_hash(e->sub.resource, e->sub.package));
     e->linked = true;
-    ev->count++;
+    sk__evcaps_added(ev, e);
 }
 
 void sk__ev_drop(struct sk__events *ev, struct esub *e)
 {
     if (e->linked) {
-        struct esub **pp = &ev->bykey[hash(e->sub.key, NULL)];
-        while (*pp != e)
-            pp = &(*pp)->next;
-        *pp = e->next;
-        pp = &ev->byres[hash(e->sub.resource, e->sub.package)];
-        while (*pp != e)
-            pp = &(*pp)->rnext;
-        *pp = e->rnext;
-        ev->count--;
+        sk_htab_remove(&ev->bykey, &e->bykey);
+        sk_htab_remove(&ev->byres, &e->byres);
+        sk__evcaps_removed(ev, e);
         int rc = sk_store_sub_del(ev->s->store, e->sub.key);
         if (rc != 0 && rc != SK_ENOTFOUND)
             SK_LOG(SK_LOG_ERROR, "events", "event=store_failed op=del error=\"%s\"",
@@ -300,13 +297,14 @@ void sk__ev_notify_resource(struct sk__events *ev, const char *resource, enum sk
                             struct sk__outbox *box)
 {
     const char *name = sk_ev_pkg_name(pkg);
-    struct esub *e = ev->byres[hash(resource, name)];
+    struct sk_hnode *n = sk_htab_first(&ev->byres, res_hash(resource, name));
 
-    while (e != NULL) {
-        struct esub *next = e->rnext; /* e may be dropped */
+    while (n != NULL) {
+        struct sk_hnode *next = sk_htab_next(n); /* n may be dropped */
+        struct esub *e = SK_CONTAINER_OF(n, struct esub, byres);
         if (e->pkg == pkg && strcmp(e->sub.resource, resource) == 0)
             sk__ev_notify(ev, e, box);
-        e = next;
+        n = next;
     }
 }
 
@@ -405,6 +403,8 @@ void sk__events_tick(struct sk_server *s)
     struct sk__outbox box = {NULL};
     int64_t now = sk_wall_s();
     uint64_t now_ms = sk_now_ms();
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
 
     if (ev == NULL)
         return;
@@ -412,16 +412,13 @@ void sk__events_tick(struct sk_server *s)
     if (now_ms > DIALOG_LINGER_MS)
         sk_dlgtrack_purge(ev->dialogs, now_ms - DIALOG_LINGER_MS);
     pthread_mutex_lock(&ev->lock);
-    for (size_t i = 0; i < SK__EV_BUCKETS; i++) {
-        struct esub *e = ev->bykey[i];
-        while (e != NULL) {
-            struct esub *next = e->next;
-            if (!e->ending && e->sub.expires_at <= now) {
-                e->ending = true;
-                e->end_reason = "timeout";
-                sk__ev_notify(ev, e, &box);
-            }
-            e = next;
+    sk_htab_iter_init(&it, &ev->bykey);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);
+        if (!e->ending && e->sub.expires_at <= now) {
+            e->ending = true;
+            e->end_reason = "timeout";
+            sk__ev_notify(ev, e, &box);
         }
     }
     pthread_mutex_unlock(&ev->lock);
@@ -464,6 +461,9 @@ int sk__events_new(struct sk_server *s)
     pthread_mutex_init(&ev->lock, NULL);
     ev->s = s;
     s->events = ev;
+    if ((rc = sk_htab_reserve(&ev->bykey, 256)) != 0 ||
+        (rc = sk_htab_reserve(&ev->byres, 256)) != 0)
+        return rc;
     if ((rc = sk_pubstate_new(&ev->pubs, &po)) != 0 || (rc = sk_dlgtrack_new(&ev->dialogs)) != 0)
         return rc;
     if ((rc = sk_pubstate_load(ev->pubs, sk_wall_s())) != 0 ||
@@ -471,27 +471,30 @@ int sk__events_new(struct sk_server *s)
         SK_LOG(SK_LOG_ERROR, "events", "event=load_failed error=\"%s\"", sk_strerror(rc));
         return rc;
     }
-    SK_LOG(SK_LOG_INFO, "events", "event=loaded subscriptions=%zu publications=%zu", ev->count,
-           sk_pubstate_count(ev->pubs));
+    SK_LOG(SK_LOG_INFO, "events", "event=loaded subscriptions=%zu publications=%zu",
+           sk_htab_count(&ev->bykey), sk_pubstate_count(ev->pubs));
     return 0;
 }
 
 void sk__events_free(struct sk_server *s)
 {
     struct sk__events *ev = s->events;
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
 
     if (ev == NULL)
         return;
-    for (size_t i = 0; i < SK__EV_BUCKETS; i++) {
-        while (ev->bykey[i] != NULL) {
-            struct esub *e = ev->bykey[i];
-            ev->bykey[i] = e->next;
-            sk_free(e->reg_last);
-            sk_free(e);
-        }
+    sk_htab_iter_init(&it, &ev->bykey);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);
+        sk_free(e->reg_last);
+        sk_free(e);
     }
+    sk_htab_free(&ev->bykey);
+    sk_htab_free(&ev->byres);
     sk_pubstate_free(ev->pubs);
     sk_dlgtrack_free(ev->dialogs);
+    sk__evcaps_free(ev);
     pthread_mutex_destroy(&ev->lock);
     sk_free(ev);
     s->events = NULL;
@@ -500,14 +503,16 @@ void sk__events_free(struct sk_server *s)
 void sk__events_counts(struct sk_server *s, size_t subs[SK_EV_PKG__COUNT], size_t *pubs)
 {
     struct sk__events *ev = s->events;
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
 
     memset(subs, 0, sizeof(size_t) * SK_EV_PKG__COUNT);
     pthread_mutex_lock(&ev->lock);
-    for (size_t i = 0; i < SK__EV_BUCKETS; i++) {
-        for (const struct esub *e = ev->bykey[i]; e != NULL; e = e->next) {
-            if ((unsigned)e->pkg < SK_EV_PKG__COUNT)
-                subs[e->pkg]++;
-        }
+    sk_htab_iter_init(&it, &ev->bykey);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        const struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);
+        if ((unsigned)e->pkg < SK_EV_PKG__COUNT)
+            subs[e->pkg]++;
     }
     pthread_mutex_unlock(&ev->lock);
     *pubs = sk_pubstate_count(ev->pubs);

@@ -35,6 +35,8 @@ struct sk__merge;
 struct sk__authwatch;
 struct sk__events;
 struct sk__proxy;
+struct sk__guard;
+struct sk__rechallenge;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -45,8 +47,10 @@ struct sk_server {
     struct sk_auth *auth;
     struct sk__authwatch *authwatch; /* auth_watch.c: challenges never answered */
     struct sk__merge *merge;
-    struct sk__events *events; /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
-    struct sk__proxy *proxy;   /* running forks (proxy_run.c) */
+    struct sk__events *events;           /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
+    struct sk__proxy *proxy;             /* running forks (proxy_run.c) */
+    struct sk__guard *guard;             /* bans, rate limits, slow-downs (guard.c) */
+    struct sk__rechallenge *rechallenge; /* nonces of recent challenges (rechallenge.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
      * Request-URI: every bound listener, wildcards expanded to the host's
      * interfaces. */
@@ -57,6 +61,7 @@ struct sk_server {
     _Atomic uint64_t n_requests[SK_METHOD__COUNT];
     _Atomic uint64_t n_responses[SK_SERVER_CLASSES];
     _Atomic uint64_t n_auth_failures[SK_AUTH_CAUSE__COUNT];
+    _Atomic uint64_t n_auth_throttled;
     uint64_t started_ms;
     _Atomic bool draining; /* SIGTERM: new requests get 503 */
     /* The timer thread ticks the transaction table and purges expired
@@ -97,6 +102,14 @@ void sk__pipeline_hooks(struct sk_server *s, struct sk_txn_hooks *h);
 void sk__resp_start(struct sk__req *r, unsigned code, const char *reason);
 /* Content-Length, the empty line, send on the transaction. */
 int sk__resp_send(struct sk__req *r);
+/* Send the response without keeping state (RFC 3261 §8.2.7, §16.11):
+ * the transaction, if any, is forgotten (sk_txn_forget), so nothing holds
+ * or retransmits it; a retransmitted request gets a new answer. For
+ * challenges and refusals an attacker can ask for at will. */
+int sk__resp_send_stateless(struct sk__req *r);
+/* Send bytes to an address as the transaction layer would (requests may
+ * leave UDP for TCP, §18.1.1; responses keep their transport). */
+int sk__send_to(struct sk_server *s, const struct sk_addr *dst, const char *data, size_t len);
 /* A response with no extra headers; >= 300 is logged as a rejection. */
 void sk__reply(struct sk__req *r, unsigned code, const char *reason);
 /* Log a refusal: status, reason and a cause for the log only. */
@@ -117,6 +130,9 @@ bool sk__claims_our_domain(const struct sk_server *s, const struct sk_uri *u);
 void sk__count_request(struct sk_server *s, enum sk_method m);
 /* The server sent bytes: counted when they are a response. */
 void sk__count_sent(struct sk_server *s, const char *data, size_t len);
+/* A request refused with an error response (sk__log_reject does it for
+ * those it logs). */
+void sk__count_rejected(struct sk_server *s);
 /* Subscriptions by package and publications, under the events lock. */
 void sk__events_counts(struct sk_server *s, size_t subs[SK_EV_PKG__COUNT], size_t *pubs);
 
@@ -149,6 +165,17 @@ void sk__authwatch_challenged(struct sk__authwatch *w, const struct sk_msg *m,
 void sk__authwatch_answered(struct sk__authwatch *w, const struct sk_msg *m);
 /* Once a second from the timer thread: warn about the ones that did not. */
 void sk__authwatch_tick(struct sk__authwatch *w, uint64_t now_ms);
+
+/* ---- rechallenge.c: the same challenge for a retransmission ---------------- */
+
+int sk__rechallenge_new(struct sk__rechallenge **out);
+void sk__rechallenge_free(struct sk__rechallenge *c);
+/* The nonce (SK_AUTH_NONCE_MAX + 1 bytes) this request was challenged with
+ * within 64*T1; false when none is remembered. */
+bool sk__rechallenge_get(struct sk__rechallenge *c, const struct sk_msg *m, uint64_t now_ms,
+                         char *nonce);
+void sk__rechallenge_put(struct sk__rechallenge *c, const struct sk_msg *m, uint64_t now_ms,
+                         const char *nonce);
 
 /* ---- registrar.c -------------------------------------------------------- */
 

@@ -16,6 +16,8 @@
  */
 #include "server/internal.h"
 
+#include <sipkit/containers.h>
+
 #define SLOTS   16384u
 #define STRIPES 64u
 
@@ -29,13 +31,6 @@ struct sk__merge {
     pthread_mutex_t locks[STRIPES];
     struct slot slots[SLOTS];
 };
-
-static uint64_t fnv(uint64_t h, struct sk_slice s)
-{
-    for (size_t i = 0; i < s.len; i++)
-        h = (h ^ (unsigned char)s.p[i]) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull;
-}
 
 int sk__merge_new(struct sk__merge **out)
 {
@@ -61,19 +56,26 @@ void sk__merge_free(struct sk__merge *m)
 bool sk__merge_check(struct sk__merge *m, const struct sk_msg *req, uint64_t now_ms,
                      uint64_t lifetime_ms)
 {
-    uint64_t key = 1469598103934665603ull, br = 1469598103934665603ull;
+    struct sk_hasher h;
+    uint64_t key, br;
     struct slot *sl;
     bool merged = false;
 
-    key = fnv(key, req->from.tag);
-    key = fnv(key, req->call_id);
-    key = (key ^ req->cseq.num) * 1099511628211ull;
-    key = fnv(key, req->cseq.method);
+    /* Keyed: a peer must not be able to make its request's fingerprint
+     * equal another's, which would make ours look merged (§8.2.2.2). */
+    sk_hasher_init(&h);
+    sk_hasher_field(&h, req->from.tag);
+    sk_hasher_field(&h, req->call_id);
+    sk_hasher_u64(&h, req->cseq.num);
+    sk_hasher_field(&h, req->cseq.method);
+    key = sk_hasher_end(&h);
     if (key == 0)
         key = 1; /* 0 marks an empty slot */
-    br = fnv(br, req->via.branch);
-    br = fnv(br, req->via.host);
-    br ^= req->via.port;
+    sk_hasher_init(&h);
+    sk_hasher_field(&h, req->via.branch);
+    sk_hasher_field(&h, req->via.host);
+    sk_hasher_u64(&h, req->via.port);
+    br = sk_hasher_end(&h);
     sl = &m->slots[key % SLOTS];
     pthread_mutex_lock(&m->locks[(key % SLOTS) % STRIPES]);
     if (sl->key == key && sl->until_ms > now_ms && sl->branch != br) {

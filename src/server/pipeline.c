@@ -2,6 +2,8 @@
  * The request pipeline: what the server does with each message the
  * transport hands up. Stages, in order:
  *
+ *   0. the guard (guard.c): a message from a banned address, or over its
+ *      address's rate limit, is dropped before anything else;
  *   1. parse (in the transport) and the typed-header check: a request that
  *      cannot form a transaction is answered statelessly here (400 naming
  *      the defect, 505, 416, 513) or dropped when no response can be
@@ -30,10 +32,12 @@
  * Memory: responses are built in the struct sk__req's buffer, freed when
  * the callback returns; the request is the transaction's copy.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
 #include <sipkit/codes.h>
+#include <sipkit/containers.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -52,22 +56,40 @@ static const char *const supported_tags[] = {"path", NULL};
 /* ---- building and sending responses ------------------------------------- */
 
 /* §8.2.6.2: a UAS adds a To tag. Derive it from what identifies the
- * request, so a stateless answer to a retransmission gets the same tag. */
-static void make_tag(const struct sk_msg *m, char *tag, size_t tagsz)
+ * request, so a stateless answer to a retransmission gets the same tag,
+ * and the ACK for a stateless final response (same Call-ID, From tag,
+ * branch and CSeq number, §17.1.1.3) is recognised by it. */
+static void make_tag_for(const struct sk_msg *m, struct sk_slice method, char *tag, size_t tagsz)
 {
-    uint64_t h = 1469598103934665603ull;
-    const struct sk_slice parts[] = {m->call_id, m->from.tag, m->via.branch, m->cseq.method};
+    const struct sk_slice parts[] = {m->call_id, m->from.tag, m->via.branch, method};
     static const char hex[] = "0123456789abcdef";
+    struct sk_hasher hs;
+    uint64_t h;
 
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        for (size_t j = 0; j < parts[i].len; j++)
-            h = (h ^ (unsigned char)parts[i].p[j]) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    }
-    h ^= m->cseq.num;
+    sk_hasher_init(&hs);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        sk_hasher_field(&hs, parts[i]);
+    sk_hasher_u64(&hs, m->cseq.num);
+    h = sk_hasher_end(&hs);
     for (size_t i = 0; i < 16 && i + 1 < tagsz; i++, h >>= 4)
         tag[i] = hex[h & 15];
     tag[tagsz < 17 ? tagsz - 1 : 16] = '\0';
+}
+
+static void make_tag(const struct sk_msg *m, char *tag, size_t tagsz)
+{
+    make_tag_for(m, m->cseq.method, tag, tagsz);
+}
+
+/* An ACK for a final response we sent without keeping a transaction
+ * (a challenge, an authentication refusal): its To tag is the one we
+ * derived from the INVITE. */
+static bool acks_stateless_final(const struct sk_msg *ack)
+{
+    char tag[17];
+
+    make_tag_for(ack, SK_SLICE_LIT("INVITE"), tag, sizeof(tag));
+    return sk_slice_eq(ack->to.tag, sk_slice_cstr(tag));
 }
 
 static void start_on(struct sk_buf *out, const struct sk_msg *m, unsigned code, const char *reason)
@@ -110,11 +132,30 @@ int sk__resp_send(struct sk__req *r)
     return err;
 }
 
+int sk__resp_send_stateless(struct sk__req *r)
+{
+    int err;
+
+    if (r->txn == NULL)
+        return sk__resp_send(r);
+    sk_msg_finish(&r->out, SK_SLICE_NULL, SK_SLICE_NULL);
+    if (!sk_buf_ok(&r->out)) {
+        SK_LOG(SK_LOG_ERROR, "server", "event=response_failed error=\"out of memory\"");
+        err = SK_ENOMEM;
+    } else {
+        err = sk__send_to(r->s, r->to, r->out.p, r->out.len);
+        if (err != 0)
+            SK_LOG(SK_LOG_WARN, "server", "event=response_not_sent error=\"%s\"", sk_strerror(err));
+    }
+    sk_txn_forget(r->txn);
+    return err;
+}
+
 void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const char *cause)
 {
     const struct sk_msg *m = r->m;
 
-    atomic_fetch_add_explicit(&r->s->rejected, 1, memory_order_relaxed);
+    sk__count_rejected(r->s);
     SK_LOG(SK_LOG_INFO, "server",
            "event=rejected status=%u reason=\"%s\" method=%.*s transport=%s peer=%.*s:%u%s%s%s",
            code, reason != NULL ? reason : sk_code_phrase(code),
@@ -402,6 +443,13 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
 
 static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *from)
 {
+    /* §17.2.1 has the transaction absorb the ACK of a non-2xx; for the
+     * finals we sent statelessly the tag does it (and there is nothing to
+     * stop: nothing retransmits them). */
+    if (acks_stateless_final(msg)) {
+        SK_LOG(SK_LOG_DEBUG, "server", "event=ack_absorbed stateless=true");
+        return;
+    }
     sk__count_request(arg, SK_METHOD_ACK); /* a 2xx ACK: outside the INVITE transaction (§17) */
     sk__proxy_ack(arg, msg, from);
 }
@@ -449,7 +497,11 @@ static void on_terminated(void *arg, struct sk_txn *txn)
  * for another worker's connection are queued to it). */
 static int txn_send(void *arg, const struct sk_addr *dst, const char *data, size_t len)
 {
-    struct sk_server *s = arg;
+    return sk__send_to(arg, dst, data, len);
+}
+
+int sk__send_to(struct sk_server *s, const struct sk_addr *dst, const char *data, size_t len)
+{
     struct sk_dest d;
 
     memset(&d, 0, sizeof(d));
@@ -545,6 +597,10 @@ void sk__pipeline_recv(void *arg, struct sk_rx *rx)
     struct sk_dest dst;
     int err;
 
+    /* Limits and bans first (DESIGN): a banned or flooding address costs
+     * no parsing, no answer and no state. */
+    if (!sk__guard_admit(s->guard, &rx->peer, sk_now_ms()))
+        return;
     /* sk_msg_parse() checked what every transaction needs; the typed
      * headers (all Vias, Contact, Route, Require, ...) are checked here,
      * before any stage trusts them. */

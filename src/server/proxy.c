@@ -159,7 +159,34 @@ static bool starts_dialog(enum sk_method m)
            m == SK_METHOD_NOTIFY;
 }
 
-static size_t to_targets(const struct sk_binding *b, size_t n, struct sk__target *t)
+/* A binding made over a stream is reached on its connection (the flow
+ * of RFC 5626 §5.3). Once that connection is gone, its source port is
+ * usually an ephemeral one nothing listens on (twinkle, linphone), so a new
+ * connection goes to the Contact instead, when the Contact names the host
+ * the REGISTER came from (no NAT in between that would refuse it). Through
+ * a Path the source is a proxy, reached at its address as before. Returns
+ * false when the binding cannot be reached: it counts as none, and the
+ * caller gets 480 at once rather than 408 when Timer B fires. */
+static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk_addr *dst)
+{
+    struct sk_addr c;
+
+    if (!sk_transport_reliable(b->transport) || b->path[0] != '\0' || s->tp == NULL ||
+        sk_tp_stream_open(s->tp, dst))
+        return true;
+    if (sk__proxy_resolve(sk_slice_cstr(b->contact), &c) != 0 || !sk_addr_same_host(&c, dst) ||
+        sk_addr_port(&c) == 0) {
+        SK_LOG(SK_LOG_INFO, "proxy",
+               "event=binding_unreachable aor=\"%s\" contact=\"%s\" reason=\"connection closed\"",
+               b->aor, b->contact);
+        return false;
+    }
+    *dst = c;
+    return true;
+}
+
+static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t n,
+                         struct sk__target *t)
 {
     size_t k = 0;
 
@@ -171,6 +198,8 @@ static size_t to_targets(const struct sk_binding *b, size_t n, struct sk__target
             continue;
         t[k].dst.tp = b[i].transport;
         t[k].dst.conn_id = b[i].conn_id;
+        if (!reachable(s, &b[i], &t[k].dst))
+            continue;
         t[k].uri = b[i].contact;
         t[k].path = b[i].path;
         t[k].q = b[i].q;
@@ -216,7 +245,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     struct sk_uri u = pre->ruri_parsed;
     struct sk_binding *b;
     bool owned;
-    size_t n = 0;
+    size_t n = 0, found;
 
     /* A Request-URI naming us by address means the user of our domain. */
     if (!sk__is_our_domain(r->s, u.host)) {
@@ -234,10 +263,13 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     }
     if (sk_location_lookup(r->s->loc, sk_slice_cstr(aor), sk_wall_s(), b, SK__FORK_MAX, &n) != 0)
         n = 0;
-    n = to_targets(b, n, t);
+    found = n;
+    n = to_targets(r->s, b, n, t);
     if (n == 0) {
+        if (found > 0)
+            reject(r, 480, NULL, "no binding reachable");
         /* Only an authenticated caller learns whether the user exists. */
-        if (r->user[0] == '\0' || user_exists(r->s, &pre->ruri_parsed))
+        else if (r->user[0] == '\0' || user_exists(r->s, &pre->ruri_parsed))
             reject(r, 480, NULL, "no binding");
         else
             reject(r, 404, NULL, "unknown user");
@@ -298,7 +330,7 @@ void sk__proxy_request(struct sk__req *r)
 
 /* ---- stateless forwarding ----------------------------------------------------- */
 
-static int send_to(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b)
+int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b)
 {
     struct sk_dest d;
 
@@ -341,7 +373,8 @@ void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct s
     sk_buf_init(&out);
     sk_buf_reserve(&sc, 256);
     sk_buf_reserve(&out, ack->raw.len + 256);
-    if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 && send_to(s, &dst, &out) != 0)
+    if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 &&
+        sk__proxy_send(s, &dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);
     sk_buf_free(&out);
@@ -387,7 +420,7 @@ void sk__proxy_stray_response(struct sk_server *s, const struct sk_msg *resp,
         return;
     }
     sk_buf_init(&out);
-    if (sk__proxy_strip_via(resp, &out) == 0 && send_to(s, &dst, &out) != 0)
+    if (sk__proxy_strip_via(resp, &out) == 0 && sk__proxy_send(s, &dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
     sk_buf_free(&out);
 }

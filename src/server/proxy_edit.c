@@ -15,6 +15,8 @@
  */
 #include "server/proxy_int.h"
 
+#include <sipkit/containers.h>
+
 #include <string.h>
 
 bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself)
@@ -245,6 +247,16 @@ static int apply(struct sk_msg_edit *e, const struct sk_msg *m, const struct sk_
     return err;
 }
 
+/* RFC 3261 §18.3 / §20.14: Content-Length is mandatory over a stream and
+ * optional over UDP, where the datagram's end frames the body. What we pass
+ * on may go out over TCP though it came in over UDP (twinkle over TCP
+ * refused such an INVITE with 400), so it always leaves with one. */
+static void keep_length(struct sk_msg_edit *e)
+{
+    if (e->m->content_length < 0 && !e->replace_body)
+        sk_msg_edit_set_body(e, e->m->body);
+}
+
 int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
                       const struct sk__fwd_plan *plan, struct sk_buf *scratch, struct sk_buf *out,
                       struct sk_slice *next_hop)
@@ -267,14 +279,8 @@ int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
     /* The next hop may point into scratch (a strict Request-URI never
      * does: it is a Route value's URI). */
     *next_hop = fs.next_hop;
+    keep_length(&e);
     return sk_msg_edit_write(&e, out);
-}
-
-static uint64_t fnv(uint64_t h, struct sk_slice s)
-{
-    for (size_t i = 0; i < s.len; i++)
-        h = (h ^ (unsigned char)s.p[i]) * 1099511628211ull;
-    return (h ^ 0xff) * 1099511628211ull;
 }
 
 void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, char *out,
@@ -282,21 +288,24 @@ void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, 
 {
     static const char hex[] = "0123456789abcdef";
     static const char magic[] = "z9hG4bKsl";
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher hs;
+    uint64_t h;
     size_t n = 0;
 
+    sk_hasher_init(&hs);
     if (m->via.branch.len > 7 && memcmp(m->via.branch.p, "z9hG4bK", 7) == 0) {
-        h = fnv(h, m->via.branch);
+        sk_hasher_field(&hs, m->via.branch);
     } else {
         /* RFC 2543 peers: what identifies the request instead (§16.11). */
-        h = fnv(h, m->call_id);
-        h = fnv(h, m->from.tag);
-        h = fnv(h, m->to.tag);
-        h = fnv(h, m->ruri_raw);
-        h = fnv(h, m->via.raw);
-        h ^= m->cseq.num;
+        sk_hasher_field(&hs, m->call_id);
+        sk_hasher_field(&hs, m->from.tag);
+        sk_hasher_field(&hs, m->to.tag);
+        sk_hasher_field(&hs, m->ruri_raw);
+        sk_hasher_field(&hs, m->via.raw);
+        sk_hasher_u64(&hs, m->cseq.num);
     }
-    h = fnv(h, target);
+    sk_hasher_field(&hs, target);
+    h = sk_hasher_end(&hs);
     for (size_t i = 0; magic[i] != '\0' && n + 1 < outsz; i++)
         out[n++] = magic[i];
     for (size_t i = 0; i < 16 && n + 1 < outsz; i++, h >>= 4)
@@ -305,40 +314,36 @@ void sk__proxy_stateless_branch(const struct sk_msg *m, struct sk_slice target, 
         out[n] = '\0';
 }
 
-static uint64_t fnv_u64(uint64_t h, uint64_t v)
-{
-    for (int i = 0; i < 8; i++, v >>= 8)
-        h = (h ^ (v & 0xff)) * 1099511628211ull;
-    return h;
-}
-
 uint64_t sk__proxy_loop_hash(const struct sk_msg *m, const struct sk_via *below,
                              struct sk_slice realm)
 {
-    uint64_t h = 1469598103934665603ull;
+    struct sk_hasher h;
 
+    sk_hasher_init(&h);
     /* §16.6 step 8 names the fields; Route is added because with loose
      * routing the Request-URI stays the same while the route set shrinks
      * by one value per proxy, which is what makes a spiral. */
-    h = fnv(h, m->ruri_raw);
-    h = fnv(h, m->to.tag);
-    h = fnv(h, m->from.tag);
-    h = fnv(h, m->call_id);
-    h = fnv_u64(h, m->cseq.num);
+    sk_hasher_field(&h, m->ruri_raw);
+    sk_hasher_field(&h, m->to.tag);
+    sk_hasher_field(&h, m->from.tag);
+    sk_hasher_field(&h, m->call_id);
+    sk_hasher_u64(&h, m->cseq.num);
     if (below != NULL) {
         /* Only the parts of that Via that nobody changes on the way:
          * received and rport are added by the next hop (§18.2.1). */
-        h = fnv(h, below->host);
-        h = fnv_u64(h, below->has_port ? below->port : 0);
-        h = fnv(h, below->branch);
+        sk_hasher_field(&h, below->host);
+        sk_hasher_u64(&h, below->has_port ? below->port : 0);
+        sk_hasher_field(&h, below->branch);
     }
     for (size_t i = 0; i < m->nhdrs; i++) {
         const struct sk_hdr *hd = &m->hdrs[i];
         if (hd->id == SK_HDR_ROUTE || hd->id == SK_HDR_PROXY_REQUIRE ||
-            (hd->id == SK_HDR_PROXY_AUTHORIZATION && !for_realm(hd->value, realm)))
-            h = fnv(fnv_u64(h, (uint64_t)hd->id), hd->value);
+            (hd->id == SK_HDR_PROXY_AUTHORIZATION && !for_realm(hd->value, realm))) {
+            sk_hasher_u64(&h, (uint64_t)hd->id);
+            sk_hasher_field(&h, hd->value);
+        }
     }
-    return h;
+    return sk_hasher_end(&h);
 }
 
 void sk__proxy_loop_tag(uint64_t h, char *out)
@@ -414,6 +419,7 @@ int sk__proxy_edit_strip_via(struct sk_msg_edit *e)
         return SK_EINVAL;
     at = (size_t)resp->first[SK_HDR_VIA] - 1;
     rest = via_rest(resp);
+    keep_length(e);
     /* The rest is "" or ", next-via ..." (§7.3.1 comma-separated). */
     while (rest.len > 0 && rest.p[0] != '\0' && strchr(" \t\r\n,", rest.p[0]) != NULL)
         rest = sk_slice_make(rest.p + 1, rest.len - 1);
@@ -444,6 +450,7 @@ int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct s
     if (resp->first[SK_HDR_VIA] == 0 || up->first[SK_HDR_VIA] == 0)
         return SK_EINVAL;
     at = (size_t)resp->first[SK_HDR_VIA] - 1;
+    keep_length(e);
     /* The top Via of the request as its responses carry it (§18.2.1,
      * RFC 3581 §4): written first, so later appends cannot move it. */
     sk_msg_write_top_via(up, sc);

@@ -75,7 +75,12 @@ void sk__fork_begin(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a)
 }
 
 /* §9.1: a CANCEL may only follow a provisional response; until one comes
- * the wish is remembered. */
+ * the wish is remembered. A branch that has answered nothing yet is given
+ * up on at once (§9.1 allows the client transaction to be abandoned): it
+ * counts as a 487, so the caller hears 487 now rather than 408 when Timer
+ * B fires 32 s later. Its transaction stays, so that a late provisional
+ * still gets the CANCEL and a late 2xx still reaches the caller (§16.7
+ * step 5, §16.10). */
 static void cancel_branch(struct sk__fork *f, size_t i, struct sk__fork_acts *a)
 {
     struct sk__branch *b = &f->b[i];
@@ -87,6 +92,34 @@ static void cancel_branch(struct sk__fork *f, size_t i, struct sk__fork_acts *a)
     if (b->state == SK__BR_PROCEEDING) {
         b->cancel_sent = true;
         a->cancel |= 1u << i;
+    } else if (f->invite) {
+        b->state = SK__BR_DONE;
+        b->final = 487;
+        b->given_up = true;
+        sk_buf_reset(&b->resp);
+    }
+}
+
+/* A response on a branch that already has its final one. */
+static void late_response(struct sk__fork *f, size_t i, unsigned status, struct sk__fork_acts *a)
+{
+    struct sk__branch *b = &f->b[i];
+
+    if (b->given_up && status < 200 && !b->cancel_sent) {
+        /* §9.1: the provisional we waited for; now the CANCEL may go. */
+        b->cancel_sent = true;
+        a->cancel |= 1u << i;
+    } else if (b->given_up && status / 100 == 2) {
+        /* §16.7 step 5: every 2xx goes upstream, even after our 487; the
+         * caller ACKs and hangs up (§16.10). */
+        b->final = status;
+        b->given_up = false;
+        f->got_2xx = true;
+        a->forward = true;
+    } else {
+        /* A 2xx after the branch's own 2xx: retransmissions and further
+         * 2xx (forking downstream) all go upstream (§16.7 step 5). */
+        a->forward = status / 100 == 2 && b->final / 100 == 2;
     }
 }
 
@@ -172,10 +205,10 @@ int sk__fork_response(struct sk__fork *f, size_t i, unsigned status, const char 
     if (i >= f->n || status < 100 || status > 699)
         return SK_EINVAL;
     b = &f->b[i];
-    if (b->state == SK__BR_DONE || b->state == SK__BR_IDLE) {
-        /* A 2xx after the branch's own 2xx: retransmissions and further
-         * 2xx (forking downstream) all go upstream (§16.7 step 5). */
-        a->forward = b->state == SK__BR_DONE && status / 100 == 2 && b->final / 100 == 2;
+    if (b->state == SK__BR_IDLE)
+        return 0;
+    if (b->state == SK__BR_DONE) {
+        late_response(f, i, status, a);
         return 0;
     }
     if (status < 200) {
@@ -220,6 +253,9 @@ void sk__fork_cancel(struct sk__fork *f, struct sk__fork_acts *a)
     f->cancelled = true;
     for (size_t i = 0; i < f->n; i++)
         cancel_branch(f, i, a);
+    /* Branches given up on may leave nothing to wait for. No serial group
+     * starts after a CANCEL, so the time is not needed. */
+    maybe_finish(f, 0, a);
 }
 
 uint64_t sk__fork_tick(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a)

@@ -130,6 +130,7 @@ struct sk__branch {
     unsigned final;     /* final status, 0 until one */
     bool cancel_wanted; /* CANCEL asked for; sent once a 1xx arrived (§9.1) */
     bool cancel_sent;
+    bool given_up;      /* CANCELed before any answer: counted as 487 (§9.1) */
     uint64_t timer_c;   /* Timer C due time (INVITE), 0 when off */
     struct sk_buf resp; /* the 3xx-6xx response as received, for §16.7 */
 };
@@ -233,6 +234,8 @@ int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, str
 /* The same address as text (host:port, IPv6 in brackets), formatted once
  * per server; NULL when there is none (or no memory). */
 const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr *dst);
+/* Send b to dst outside any transaction (§16.11, §16.7 step 5). */
+int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b);
 /* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
  * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
  * host name). */

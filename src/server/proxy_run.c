@@ -23,6 +23,8 @@
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
+#include <sipkit/containers.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -49,13 +51,13 @@ struct fctx {
     bool record_route;
     char loop_tag[SK__PROXY_LOOP_TAG_LEN + 1]; /* §16.6 step 8, the same for every branch */
     struct sk__fork f;
-    struct fctx *prev, *next; /* in the proxy's list */
+    struct sk_dlist in_all; /* in the proxy's list */
     bool listed;
     /* In the list Timer C walks: an INVITE fork with a pending branch.
      * Most forks are done within a second or two but stay alive until
      * their transactions end (Timer J, K: up to 32 s), so walking every
      * live fork each second cost more than all the rest of the proxy. */
-    struct fctx *tprev, *tnext;
+    struct sk_dlist in_timed;
     _Atomic bool timed; /* written under the list lock */
     /* One per target, sized to them: a fork outlives its call by the
      * transactions' Timer J / K (32 s over UDP), so its size is memory
@@ -66,8 +68,8 @@ struct fctx {
 
 struct sk__proxy {
     pthread_mutex_t lock;
-    struct fctx *head;
-    struct fctx *timed; /* INVITE forks with a pending branch */
+    struct sk_dlist all;
+    struct sk_dlist timed; /* INVITE forks with a pending branch */
     /* Our addresses as text for Via and Record-Route, formatted once. */
     _Atomic bool hosts_ready;
     char (*hosts)[SK_ADDR_STRLEN];
@@ -80,6 +82,8 @@ int sk__proxy_new(struct sk__proxy **out)
     if (p == NULL)
         return SK_ENOMEM;
     pthread_mutex_init(&p->lock, NULL);
+    sk_dlist_init(&p->all);
+    sk_dlist_init(&p->timed);
     *out = p;
     return 0;
 }
@@ -91,12 +95,13 @@ static void fc_destroy(struct fctx *fc);
  * references on its transactions go first. */
 void sk__proxy_free(struct sk__proxy *p)
 {
+    struct sk_dlist *l;
+
     if (p == NULL)
         return;
-    while (p->head != NULL) {
-        struct fctx *fc = p->head;
-        p->head = fc->next;
-        fc_destroy(fc);
+    while ((l = sk_dlist_first(&p->all)) != NULL) {
+        sk_dlist_remove(l);
+        fc_destroy(SK_CONTAINER_OF(l, struct fctx, in_all));
     }
     sk_free(p->hosts);
     pthread_mutex_destroy(&p->lock);
@@ -106,16 +111,11 @@ void sk__proxy_free(struct sk__proxy *p)
 /* ---- lifetime ------------------------------------------------------------- */
 
 /* Off the Timer C list. List lock held. */
-static void untime_locked(struct sk__proxy *p, struct fctx *fc)
+static void untime_locked(struct fctx *fc)
 {
     if (!fc->timed)
         return;
-    if (fc->tprev != NULL)
-        fc->tprev->tnext = fc->tnext;
-    else
-        p->timed = fc->tnext;
-    if (fc->tnext != NULL)
-        fc->tnext->tprev = fc->tprev;
+    sk_dlist_remove(&fc->in_timed);
     fc->timed = false;
 }
 
@@ -145,15 +145,9 @@ static void fc_unref(struct fctx *fc)
         return;
     p = fc->s->proxy;
     pthread_mutex_lock(&p->lock);
-    untime_locked(p, fc);
-    if (fc->listed) {
-        if (fc->prev != NULL)
-            fc->prev->next = fc->next;
-        else
-            p->head = fc->next;
-        if (fc->next != NULL)
-            fc->next->prev = fc->prev;
-    }
+    untime_locked(fc);
+    if (fc->listed)
+        sk_dlist_remove(&fc->in_all);
     pthread_mutex_unlock(&p->lock);
     fc_destroy(fc);
 }
@@ -305,8 +299,14 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
 
     sk_buf_init(&out);
     sk_buf_reserve(&out, resp->raw.len + 256);
-    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0)
-        sk_txn_respond(fc->stx, out.p, out.len);
+    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0 &&
+        sk_txn_respond(fc->stx, out.p, out.len) == SK_ESTATE && resp->status / 100 == 2) {
+        /* A 2xx from a branch we gave up on after the caller's CANCEL: the
+         * server transaction already sent 487, but the callee answered
+         * and the caller must hear it to hang up (§16.7 step 5, §16.10). */
+        if (sk__proxy_send(fc->s, sk_txn_peer(fc->stx), &out) != 0)
+            SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
+    }
     sk_buf_free(&out);
     sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), resp->status, resp);
 }
@@ -467,7 +467,7 @@ static void untime_if_done(struct fctx *fc)
     if (!done)
         return;
     pthread_mutex_lock(&p->lock);
-    untime_locked(p, fc);
+    untime_locked(fc);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -551,16 +551,10 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
         return err;
     }
     pthread_mutex_lock(&p->lock);
-    fc->next = p->head;
-    if (p->head != NULL)
-        p->head->prev = fc;
-    p->head = fc;
+    sk_dlist_push_front(&p->all, &fc->in_all);
     fc->listed = true;
     if (fc->f.invite) {
-        fc->tnext = p->timed;
-        if (p->timed != NULL)
-            p->timed->tprev = fc;
-        p->timed = fc;
+        sk_dlist_push_front(&p->timed, &fc->in_timed);
         fc->timed = true;
     }
     sk_txn_set_user(r->txn, fc);
@@ -693,31 +687,28 @@ bool sk__proxy_cancel(struct sk_server *s, struct sk_txn *invite)
 void sk__proxy_tick(struct sk_server *s)
 {
     struct sk__proxy *p = s->proxy;
-    struct fctx **list = NULL;
-    size_t n = 0, cap = 0;
+    struct sk_vec list;
     uint64_t now = sk_now_ms();
 
+    sk_vec_init(&list, sizeof(struct fctx *));
     pthread_mutex_lock(&p->lock);
-    for (struct fctx *fc = p->timed; fc != NULL; fc = fc->tnext) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct fctx **nl = sk_realloc(list, nc * sizeof(*nl));
-            if (nl == NULL)
-                break; /* the rest waits for the next tick */
-            list = nl;
-            cap = nc;
-        }
+    for (struct sk_dlist *l = sk_dlist_first(&p->timed); l != NULL;
+         l = sk_dlist_next(&p->timed, l)) {
+        struct fctx *fc = SK_CONTAINER_OF(l, struct fctx, in_timed);
+        if (sk_vec_reserve(&list, 1) != 0)
+            break; /* the rest waits for the next tick */
         if (fc_tryref(fc))
-            list[n++] = fc;
+            *(struct fctx **)sk_vec_push(&list) = fc;
     }
     pthread_mutex_unlock(&p->lock);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < list.len; i++) {
+        struct fctx *fc = *(struct fctx **)sk_vec_at(&list, i);
         struct sk__fork_acts a;
-        pthread_mutex_lock(&list[i]->lock);
-        sk__fork_tick(&list[i]->f, now, &a);
-        pthread_mutex_unlock(&list[i]->lock);
-        run(list[i], &a, NULL);
-        fc_unref(list[i]);
+        pthread_mutex_lock(&fc->lock);
+        sk__fork_tick(&fc->f, now, &a);
+        pthread_mutex_unlock(&fc->lock);
+        run(fc, &a, NULL);
+        fc_unref(fc);
     }
-    sk_free(list);
+    sk_vec_free(&list);
 }

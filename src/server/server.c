@@ -17,6 +17,7 @@
  * location service, auth state, merge table and address list;
  * sk_server_free() releases them.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 #include "server/proxy_int.h"
 
@@ -101,6 +102,34 @@ static int collect_self(struct sk_server *s)
 }
 
 #define TICK_MAX_MS 20
+/* Descriptors kept out of the TCP connection budget: the SQLite store
+ * (database, WAL and shared-memory files per connection), log and trace
+ * files, and room for the odd file the libraries open. */
+#define FD_RESERVE 64
+
+/* Wait on the timer thread's condition variable for at most ms. Its clock
+ * is CLOCK_MONOTONIC (server_new), so a step of the wall clock (NTP, an
+ * operator's `date -s`) neither stalls every timer (a step back) nor
+ * spins the thread (a step forward). */
+static void timer_wait(struct sk_server *s, uint64_t ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->timer_cond, &s->timer_lock, &ts);
+}
+
+/* The guard's delayed answers leave as the transaction layer's would. */
+static int guard_send(void *arg, const struct sk_addr *dst, const char *data, size_t len)
+{
+    return sk__send_to(arg, dst, data, len);
+}
 
 static void *timer_main(void *arg)
 {
@@ -110,10 +139,10 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&s->timer_lock);
     while (!s->timer_stop) {
         uint64_t now = sk_now_ms(), due, wait;
-        struct timespec ts;
 
         pthread_mutex_unlock(&s->timer_lock);
         sk_txn_table_tick(s->txns, now);
+        sk__guard_tick(s->guard, now, s->store, guard_send, s);
         if (now >= next_purge) {
             next_purge = now + 1000;
             sk__server_purge(s);
@@ -126,13 +155,9 @@ static void *timer_main(void *arg)
         wait = due <= now ? 0 : due - now;
         if (wait > TICK_MAX_MS)
             wait = TICK_MAX_MS;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)(wait * 1000000u);
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
         pthread_mutex_lock(&s->timer_lock);
         if (wait > 0 && !s->timer_stop)
-            pthread_cond_timedwait(&s->timer_cond, &s->timer_lock, &ts);
+            timer_wait(s, wait);
     }
     pthread_mutex_unlock(&s->timer_lock);
     return NULL;
@@ -154,6 +179,8 @@ static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *r
 {
     rt->tcp_idle_timeout_s = c->tcp_idle_timeout;
     rt->tcp_max_connections = c->tcp_max_connections;
+    rt->tcp_max_per_address = c->tcp_max_per_address;
+    rt->tcp_message_timeout_s = c->tcp_message_timeout;
     rt->tcp_max_buffer = c->tcp_max_buffer;
     rt->trace = c->trace;
 }
@@ -167,6 +194,9 @@ static int open_state(struct sk_server *s)
     struct sk_location_options lo = {0};
     int err;
 
+    if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0 ||
+        (err = sk__rechallenge_new(&s->rechallenge)) != 0)
+        return err;
     sk__pipeline_hooks(s, &hooks);
     if ((err = sk_txn_table_new(&s->txns, NULL, &hooks)) != 0)
         return err;
@@ -194,6 +224,10 @@ static int open_state(struct sk_server *s)
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
     sk_auth_algos_parse(s->cfg.auth_algorithms, false, &ac.algorithms); /* checked by finish */
+    /* RFC 7616 §3.3 lets the server offer auth, auth-int or both. Phones
+     * answer with auth; a qop list trips some parsers (sipvicious 0.3.3
+     * crashes on it), so auth-int is opt-in. */
+    ac.offer_auth_int = s->cfg.auth_int;
     if ((err = sk__authwatch_new(&s->authwatch)) != 0)
         return err;
     if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
@@ -213,6 +247,8 @@ static void close_state(struct sk_server *s)
     sk_location_close(s->loc);
     sk_store_close(s->store);
     sk__merge_free(s->merge);
+    sk__guard_free(s->guard);
+    sk__rechallenge_free(s->rechallenge);
 }
 
 void sk__server_purge(struct sk_server *s)
@@ -230,6 +266,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
 {
     struct sk_tp_config tc;
     struct sk_server *s;
+    pthread_condattr_t ca;
     int err;
 
     err = prepare_data_dir(cfg->data_dir);
@@ -244,7 +281,10 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     s->cfg = *cfg;
     s->started_ms = sk_now_ms();
     pthread_mutex_init(&s->timer_lock, NULL);
-    pthread_cond_init(&s->timer_cond, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->timer_cond, &ca);
+    pthread_condattr_destroy(&ca);
     if ((err = open_state(s)) != 0)
         goto fail;
     memset(&tc, 0, sizeof(tc));
@@ -252,6 +292,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     tc.nlisteners = s->cfg.nlisteners;
     tc.workers = s->cfg.workers;
     tc.limits.max_size = s->cfg.max_message_size;
+    tc.fd_reserve = FD_RESERVE;
     runtime_of(&s->cfg, &tc.runtime);
     tc.on_recv = sk__pipeline_recv;
     tc.recv_arg = s;
@@ -326,6 +367,8 @@ void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg)
     s->cfg.trace = cfg->trace;
     s->cfg.tcp_idle_timeout = cfg->tcp_idle_timeout;
     s->cfg.tcp_max_connections = cfg->tcp_max_connections;
+    s->cfg.tcp_max_per_address = cfg->tcp_max_per_address;
+    s->cfg.tcp_message_timeout = cfg->tcp_message_timeout;
     s->cfg.tcp_max_buffer = cfg->tcp_max_buffer;
     runtime_of(&s->cfg, &rt);
     sk_tp_set_runtime(s->tp, &rt);

@@ -9,6 +9,7 @@
  * subscriptions) walk their tables shard by shard when asked, which is
  * cheap at a scrape every few seconds and costs the hot path nothing.
  */
+#include "server/guard.h"
 #include "server/internal.h"
 
 #include <string.h>
@@ -34,8 +35,15 @@ void sk__count_sent(struct sk_server *s, const char *data, size_t len)
     atomic_fetch_add_explicit(&s->n_responses[cls], 1, memory_order_relaxed);
 }
 
+void sk__count_rejected(struct sk_server *s)
+{
+    atomic_fetch_add_explicit(&s->rejected, 1, memory_order_relaxed);
+}
+
 void sk_server_get_stats(struct sk_server *s, struct sk_server_stats *out)
 {
+    struct sk__guard_counts g;
+
     memset(out, 0, sizeof(*out));
     out->uptime_s = (sk_now_ms() - s->started_ms) / 1000u;
     out->workers = sk_tp_worker_count(s->tp);
@@ -45,7 +53,14 @@ void sk_server_get_stats(struct sk_server *s, struct sk_server_stats *out)
         out->responses[i] = atomic_load_explicit(&s->n_responses[i], memory_order_relaxed);
     for (unsigned i = 0; i < SK_AUTH_CAUSE__COUNT; i++)
         out->auth_failures[i] = atomic_load_explicit(&s->n_auth_failures[i], memory_order_relaxed);
+    out->auth_throttled = atomic_load_explicit(&s->n_auth_throttled, memory_order_relaxed);
     out->rejected = atomic_load_explicit(&s->rejected, memory_order_relaxed);
+    sk__guard_counts(s->guard, sk_now_ms(), &g);
+    out->dropped_banned = g.dropped_banned;
+    out->dropped_rate_limited = g.dropped_rate;
+    out->bans_auth_failures = g.bans_auth;
+    out->bans_flood = g.bans_flood;
+    out->bans_active = g.bans_active;
     sk_txn_table_census(s->txns, out->txns);
     out->bindings = sk_location_count(s->loc);
     sk__events_counts(s, out->subscriptions, &out->publications);

@@ -189,6 +189,8 @@ int sk_store_open(struct sk_store **out, const char *dir, const struct sk_store_
         rc = sk__users_init(s);
     if (rc == 0)
         rc = sk__subs_init(s);
+    if (rc == 0)
+        rc = sk__bans_init(s);
     if (rc != 0) {
         sk_store_close(s);
         return rc;

@@ -19,6 +19,8 @@
  */
 #include "store/store_int.h"
 
+#include <sipkit/containers.h>
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +29,8 @@
 #define MAX_BINDS      256 /* per AOR, hard cap of max_per_aor */
 
 struct aor {
-    struct aor *next;
-    uint64_t hash;
-    uint64_t version; /* set from loc->version on every change */
+    struct sk_hnode hnode; /* by key, in its shard */
+    uint64_t version;      /* set from loc->version on every change */
     struct sk__lbind *binds;
     size_t keylen;
     char key[];
@@ -37,9 +38,7 @@ struct aor {
 
 struct shard {
     pthread_mutex_t lock;
-    struct aor **b;
-    size_t nb;
-    size_t naors;
+    struct sk_htab aors;
     size_t nbinds;
 };
 
@@ -151,13 +150,10 @@ static void sort_rows(const struct sk__lrow **v, size_t n)
 
 /* ---- the hash table ---------------------------------------------------------- */
 
+/* Keyed: AORs come from REGISTER requests. */
 static uint64_t hash_key(struct sk_slice k)
 {
-    uint64_t h = 1469598103934665603ull;
-
-    for (size_t i = 0; i < k.len; i++)
-        h = (h ^ (unsigned char)k.p[i]) * 1099511628211ull;
-    return h;
+    return sk_hash_slice(k);
 }
 
 static struct shard *shard_of(struct sk_location *loc, uint64_t h)
@@ -167,34 +163,12 @@ static struct shard *shard_of(struct sk_location *loc, uint64_t h)
 
 static struct aor *find_aor(struct shard *sh, struct sk_slice k, uint64_t h)
 {
-    for (struct aor *a = sh->b[h & (sh->nb - 1)]; a != NULL; a = a->next) {
-        if (a->hash == h && a->keylen == k.len && memcmp(a->key, k.p, k.len) == 0)
+    for (struct sk_hnode *n = sk_htab_first(&sh->aors, h); n != NULL; n = sk_htab_next(n)) {
+        struct aor *a = SK_CONTAINER_OF(n, struct aor, hnode);
+        if (a->keylen == k.len && memcmp(a->key, k.p, k.len) == 0)
             return a;
     }
     return NULL;
-}
-
-static void maybe_grow(struct shard *sh)
-{
-    size_t n = sh->nb * 2;
-    struct aor **nb;
-
-    if (sh->naors < sh->nb * 2 || n > ((size_t)1 << 24))
-        return;
-    nb = sk_calloc(n, sizeof(*nb));
-    if (nb == NULL)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < sh->nb; i++) {
-        while (sh->b[i] != NULL) {
-            struct aor *a = sh->b[i];
-            sh->b[i] = a->next;
-            a->next = nb[a->hash & (n - 1)];
-            nb[a->hash & (n - 1)] = a;
-        }
-    }
-    sk_free(sh->b);
-    sh->b = nb;
-    sh->nb = n;
 }
 
 static struct aor *get_aor(struct shard *sh, struct sk_slice k, uint64_t h)
@@ -206,13 +180,12 @@ static struct aor *get_aor(struct shard *sh, struct sk_slice k, uint64_t h)
     a = sk_calloc(1, sizeof(*a) + k.len + 1);
     if (a == NULL)
         return NULL;
-    a->hash = h;
     a->keylen = k.len;
     memcpy(a->key, k.p, k.len);
-    maybe_grow(sh);
-    a->next = sh->b[h & (sh->nb - 1)];
-    sh->b[h & (sh->nb - 1)] = a;
-    sh->naors++;
+    if (sk_htab_insert(&sh->aors, &a->hnode, h) != 0) {
+        sk_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -274,12 +247,7 @@ int sk_location_open(struct sk_location **out, struct sk_store *store,
     }
     for (unsigned i = 0; i < loc->nshards; i++) {
         pthread_mutex_init(&loc->shards[i].lock, NULL);
-        loc->shards[i].nb = 64;
-        loc->shards[i].b = sk_calloc(64, sizeof(struct aor *));
-        if (loc->shards[i].b == NULL) {
-            sk_location_close(loc);
-            return SK_ENOMEM;
-        }
+        sk_htab_init(&loc->shards[i].aors);
     }
     rc = sk__locdb_open(&loc->db, sk_store_dir(store), store->opt.busy_timeout_ms,
                         loc->opt.read_only);
@@ -299,15 +267,15 @@ void sk_location_close(struct sk_location *loc)
         return;
     for (unsigned i = 0; loc->shards != NULL && i < loc->nshards; i++) {
         struct shard *sh = &loc->shards[i];
-        for (size_t j = 0; sh->b != NULL && j < sh->nb; j++) {
-            while (sh->b[j] != NULL) {
-                struct aor *a = sh->b[j];
-                sh->b[j] = a->next;
-                sk__lbind_free_list(a->binds);
-                sk_free(a);
-            }
+        struct sk_htab_iter it;
+        struct sk_hnode *n;
+        sk_htab_iter_init(&it, &sh->aors);
+        while ((n = sk_htab_iter_next(&it)) != NULL) {
+            struct aor *a = SK_CONTAINER_OF(n, struct aor, hnode);
+            sk__lbind_free_list(a->binds);
+            sk_free(a);
         }
-        sk_free(sh->b);
+        sk_htab_free(&sh->aors);
         pthread_mutex_destroy(&sh->lock);
     }
     sk_free(loc->shards);
@@ -647,41 +615,39 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
                           struct sk__lkey **changed)
 {
     size_t removed = 0;
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
 
     pthread_mutex_lock(&sh->lock);
-    for (size_t i = 0; i < sh->nb; i++) {
-        for (struct aor **pa = &sh->b[i]; *pa != NULL;) {
-            struct aor *a = *pa;
-            size_t before_n = removed;
-            for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
-                struct sk__lbind *b = *pb;
-                if (b->r.expires_at > now) {
-                    pb = &b->next;
-                    continue;
-                }
-                *pb = b->next;
-                sk_free(b);
-                removed++;
+    sk_htab_iter_init(&it, &sh->aors);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        struct aor *a = SK_CONTAINER_OF(n, struct aor, hnode);
+        size_t before_n = removed;
+        for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
+            struct sk__lbind *b = *pb;
+            if (b->r.expires_at > now) {
+                pb = &b->next;
+                continue;
             }
-            if (removed > before_n) {
-                a->version = atomic_fetch_add(&loc->version, 1) + 1;
-                /* For the disk (one DELETE per AOR, by its key) and
-                 * on_change. Without memory the disk keeps the expired
-                 * rows until a restart loads them and purges again. */
-                struct sk__lkey *p = sk_malloc(sizeof(*p) + a->keylen + 1);
-                if (p != NULL) {
-                    memcpy(p->key, a->key, a->keylen + 1);
-                    p->next = *changed;
-                    *changed = p;
-                }
+            *pb = b->next;
+            sk_free(b);
+            removed++;
+        }
+        if (removed > before_n) {
+            a->version = atomic_fetch_add(&loc->version, 1) + 1;
+            /* For the disk (one DELETE per AOR, by its key) and
+             * on_change. Without memory the disk keeps the expired
+             * rows until a restart loads them and purges again. */
+            struct sk__lkey *p = sk_malloc(sizeof(*p) + a->keylen + 1);
+            if (p != NULL) {
+                memcpy(p->key, a->key, a->keylen + 1);
+                p->next = *changed;
+                *changed = p;
             }
-            if (a->binds == NULL) {
-                *pa = a->next;
-                sh->naors--;
-                sk_free(a);
-            } else {
-                pa = &a->next;
-            }
+        }
+        if (a->binds == NULL) {
+            sk_htab_remove(&sh->aors, &a->hnode);
+            sk_free(a);
         }
     }
     sh->nbinds -= removed;
@@ -780,11 +746,13 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
     for (unsigned i = 0; rc == 0 && i < loc->nshards; i++) {
         struct shard *sh = &loc->shards[i];
         pthread_mutex_lock(&sh->lock);
-        for (size_t j = 0; rc == 0 && j < sh->nb; j++) {
-            for (const struct aor *a = sh->b[j]; rc == 0 && a != NULL; a = a->next) {
-                if (aor.len == 0 || (a->keylen == aor.len && memcmp(a->key, aor.p, aor.len) == 0))
-                    rc = collect(a, now, &items, &n, &cap, &owned);
-            }
+        struct sk_htab_iter it;
+        struct sk_hnode *hn;
+        sk_htab_iter_init(&it, &sh->aors);
+        while (rc == 0 && (hn = sk_htab_iter_next(&it)) != NULL) {
+            const struct aor *a = SK_CONTAINER_OF(hn, struct aor, hnode);
+            if (aor.len == 0 || (a->keylen == aor.len && memcmp(a->key, aor.p, aor.len) == 0))
+                rc = collect(a, now, &items, &n, &cap, &owned);
         }
         pthread_mutex_unlock(&sh->lock);
     }

@@ -42,6 +42,12 @@ void sk__store_check_changes(struct sk_store *s, bool force);
 int sk__users_init(struct sk_store *s);
 void sk__users_free(struct sk_store *s);
 
+/* bans.c */
+int sk__bans_init(struct sk_store *s);
+
+/* bans.c */
+int sk__bans_init(struct sk_store *s);
+
 /* subscriptions.c */
 int sk__subs_init(struct sk_store *s);
 void sk__subs_free(struct sk_store *s);

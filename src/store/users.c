@@ -23,18 +23,17 @@
  */
 #include "store/store_int.h"
 
+#include <sipkit/containers.h>
+
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
-#define NBUCKETS 4096
-
 enum key_kind { KEY_NAME = 0, KEY_USERHASH = 1 + SK_HASH_MD5 };
 
 struct entry {
-    struct entry *next;
-    uint64_t hash;
+    struct sk_hnode hnode;
     int kind; /* KEY_NAME, or KEY_USERHASH + hash */
     bool found;
     struct sk_auth_algos algos; /* n == 0: the server's list */
@@ -45,8 +44,7 @@ struct entry {
 };
 
 struct sk__user_cache {
-    struct entry *b[NBUCKETS];
-    size_t count;
+    struct sk_htab tab;
     uint64_t generation;
     /* Users with a list of their own, counted when the generation moves:
      * while there are none, challenges need no lookup at all. */
@@ -108,15 +106,16 @@ static int add_algorithms_column(struct sk_store *s)
 
 static void cache_clear(struct sk__user_cache *c)
 {
-    for (size_t i = 0; i < NBUCKETS; i++) {
-        while (c->b[i] != NULL) {
-            struct entry *e = c->b[i];
-            c->b[i] = e->next;
-            OPENSSL_cleanse(e->ha1, sizeof(e->ha1));
-            sk_free(e);
-        }
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
+
+    sk_htab_iter_init(&it, &c->tab);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        struct entry *e = SK_CONTAINER_OF(n, struct entry, hnode);
+        sk_htab_remove(&c->tab, n);
+        OPENSSL_cleanse(e->ha1, sizeof(e->ha1));
+        sk_free(e);
     }
-    c->count = 0;
 }
 
 static int64_t count_custom(struct sk__user_cache *c)
@@ -168,6 +167,7 @@ void sk__users_free(struct sk_store *s)
     if (c == NULL)
         return;
     cache_clear(c);
+    sk_htab_free(&c->tab);
     sqlite3_finalize(c->by_name);
     sqlite3_finalize(c->count_custom);
     for (int h = 0; h < SK_HASH__COUNT; h++)
@@ -339,17 +339,17 @@ int sk_store_user_list(struct sk_store *s, const char *domain, sk_store_user_cb 
 
 /* ---- lookups ----------------------------------------------------------------- */
 
-/* FNV-1a over kind, domain and name. */
+/* The keyed hash: names come from the network, unknown ones are cached
+ * too, so a peer must not be able to pick names that share a chain. */
 static uint64_t key_hash(int kind, struct sk_slice domain, struct sk_slice name)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t)kind;
+    struct sk_hasher h;
 
-    for (size_t i = 0; i < domain.len; i++)
-        h = (h ^ (unsigned char)domain.p[i]) * 1099511628211u;
-    h = (h ^ 0xff) * 1099511628211u;
-    for (size_t i = 0; i < name.len; i++)
-        h = (h ^ (unsigned char)name.p[i]) * 1099511628211u;
-    return h;
+    sk_hasher_init(&h);
+    sk_hasher_u64(&h, (uint64_t)kind);
+    sk_hasher_field(&h, domain);
+    sk_hasher_field(&h, name);
+    return sk_hasher_end(&h);
 }
 
 static bool key_eq(const struct entry *e, int kind, struct sk_slice domain, struct sk_slice name)
@@ -404,7 +404,7 @@ static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
 /* Empty the cache when the store moved on or it is full. */
 static void cache_sync(struct sk_store *s, struct sk__user_cache *c)
 {
-    if (c->generation != s->generation || c->count >= s->opt.cache_max) {
+    if (c->generation != s->generation || sk_htab_count(&c->tab) >= s->opt.cache_max) {
         if (c->generation != s->generation)
             c->custom_algos = count_custom(c);
         cache_clear(c);
@@ -427,9 +427,12 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
     sk__store_check_changes(s, false);
     for (int pass = 0; pass < 2; pass++) {
         cache_sync(s, c);
-        for (e = c->b[h % NBUCKETS]; e != NULL; e = e->next) {
-            if (e->hash == h && key_eq(e, kind, domain, name))
+        e = NULL;
+        for (struct sk_hnode *n = sk_htab_first(&c->tab, h); n != NULL; n = sk_htab_next(n)) {
+            if (key_eq(SK_CONTAINER_OF(n, struct entry, hnode), kind, domain, name)) {
+                e = SK_CONTAINER_OF(n, struct entry, hnode);
                 break;
+            }
         }
         /* A cached "no such user" is trusted only after a fresh look at
          * store_version: a user just added by `sipkit users` must work at
@@ -441,11 +444,11 @@ static int lookup(struct sk_store *s, int kind, struct sk_slice domain, struct s
     }
     if (e == NULL) {
         e = load(s, kind, domain, name, &rc);
-        if (e != NULL) {
-            e->hash = h;
-            e->next = c->b[h % NBUCKETS];
-            c->b[h % NBUCKETS] = e;
-            c->count++;
+        if (e != NULL && sk_htab_insert(&c->tab, &e->hnode, h) != 0) {
+            OPENSSL_cleanse(e->ha1, sizeof(e->ha1));
+            sk_free(e);
+            e = NULL;
+            rc = SK_ENOMEM;
         }
     }
     if (e != NULL && !e->found)

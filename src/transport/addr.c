@@ -6,6 +6,7 @@
  *
  * Memory: everything works on caller-owned values; nothing is allocated.
  */
+#include <sipkit/containers.h>
 #include <sipkit/transport.h>
 
 #include <arpa/inet.h>
@@ -166,13 +167,13 @@ bool sk_addr_is_any(const struct sk_addr *a)
     return false;
 }
 
-/* FNV-1a over the address bytes and the port. */
-uint32_t sk_addr_hash(const struct sk_addr *a)
+/* The keyed hash of the address bytes and the port: peers pick their
+ * ports, and connection tables are keyed by them. */
+uint64_t sk_addr_hash(const struct sk_addr *a)
 {
     const unsigned char *p;
     size_t n;
-    uint32_t h = 2166136261u;
-    uint16_t port = sk_addr_port(a);
+    struct sk_hasher h;
 
     if (a->sa.sa_family == AF_INET6) {
         p = (const unsigned char *)&a->in6.sin6_addr;
@@ -181,9 +182,8 @@ uint32_t sk_addr_hash(const struct sk_addr *a)
         p = (const unsigned char *)&a->in.sin_addr;
         n = sizeof(struct in_addr);
     }
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    h = (h ^ (port & 0xff)) * 16777619u;
-    h = (h ^ (port >> 8)) * 16777619u;
-    return h;
+    sk_hasher_init(&h);
+    sk_hasher_bytes(&h, p, n);
+    sk_hasher_u64(&h, sk_addr_port(a));
+    return sk_hasher_end(&h);
 }

@@ -11,14 +11,13 @@
 #ifndef SK_TRANSPORT_INTERNAL_H
 #define SK_TRANSPORT_INTERNAL_H
 
+#include <sipkit/containers.h>
 #include <sipkit/transport.h>
 
 #include <stdatomic.h>
 #include <uv.h>
 
-#define SK__CONN_BUCKETS 1024
-#define SK__REG_BUCKETS  4096
-#define SK__MAX_WORKERS  128
+#define SK__MAX_WORKERS 128
 /* Connection ids carry the owning worker in their low byte. */
 #define SK__CONN_WORKER(id) ((unsigned)((id)&0xff))
 
@@ -29,11 +28,14 @@
 
 struct sk__conn {
     uv_tcp_t h;
+    /* Idle timeout between messages; while a message is partly received,
+     * its deadline (tcp_message_timeout); the linger after a drop. */
     uv_timer_t idle;
     struct sk_tp_worker *w;
     uint64_t id;
     struct sk_addr peer;
-    unsigned listener; /* accepted on this listener; UINT32_MAX if outgoing */
+    unsigned listener;    /* accepted on this listener; UINT32_MAX if outgoing */
+    struct sk_addr local; /* outgoing: the address connect() bound, for --trace */
     char *rbuf;
     size_t rlen, rcap;
     size_t wpending;  /* bytes queued in libuv write requests */
@@ -42,12 +44,14 @@ struct sk__conn {
     bool shutting; /* shutdown requested, closes when flushed */
     bool registered;
     bool connecting; /* outgoing, not connected yet */
+    bool in_msg;     /* a message is partly received: its deadline runs */
+    bool counted;    /* holds a slot in its host's count (tp->hosts) */
     /* §18.1.1: the UDP form of requests queued while connecting, sent over
      * UDP if the connection is refused; a list through next. */
     struct sk__mail *fallback;
-    struct sk__conn *hnext;         /* worker's id hash chain */
-    struct sk__conn *rnext;         /* registry chain (tp->reg_lock) */
-    struct sk__conn *lprev, *lnext; /* worker's list of connections */
+    struct sk_hnode by_id;     /* worker's table by id */
+    struct sk_hnode by_peer;   /* registry (tp->reg_lock) */
+    struct sk_dlist in_worker; /* worker's list of connections */
 };
 
 /* UDP datagrams read per recvmmsg() call. */
@@ -69,11 +73,24 @@ struct sk__udp {
     bool active;
 };
 
+/* A listening socket, read with accept4() from a level-triggered poll
+ * handle rather than uv_listen(), so that running out of descriptors
+ * pauses accepting instead of looping (tcp.c, on_listen_readable). */
 struct sk__tcpl {
-    uv_tcp_t h;
+    uv_poll_t h;
+    uv_timer_t resume; /* accepting paused after EMFILE / ENFILE */
+    int fd;
     struct sk_tp_worker *w;
     unsigned listener;
-    bool active;
+    bool active, paused;
+};
+
+/* Accepted TCP connections from one host (IPv4 address, IPv6 /64) across
+ * all workers, for tcp_max_per_address; in tp->hosts under reg_lock. */
+struct sk__host {
+    struct sk_hnode node;
+    struct sk_addr key; /* port 0, IPv6 low 64 bits 0 */
+    unsigned n;
 };
 
 /* Bytes for another worker (or kept for a UDP retry, see fallback). */
@@ -113,13 +130,19 @@ struct sk_tp_worker {
     char *rbuf;       /* UDP receive buffers, SK__UDP_BATCH slots */
     size_t rbuf_size; /* bytes per slot */
     uint64_t next_id;
-    struct sk__conn *conns[SK__CONN_BUCKETS];
-    struct sk__conn *list;
+    struct sk_htab conns;      /* by id */
+    struct sk_dlist conn_list; /* every connection, newest first */
     uv_mutex_t mlock;
     struct sk__mail *mhead, *mtail;
     bool stop_requested; /* under mlock */
     bool stopping;       /* worker thread only */
     bool loop_ready, async_ready;
+    /* Kept open so that, out of descriptors, one can be freed to accept
+     * and close a waiting connection (tcp.c); -1 when none. */
+    int spare_fd;
+    /* Refusals are logged at most once a second per worker (tcp.c). */
+    uint64_t refuse_log_ms;
+    unsigned refuse_quiet;
     _Atomic uint64_t rx_msgs, tx_msgs, rx_bad, tcp_accepted, tcp_closed, tcp_refused;
 };
 
@@ -133,18 +156,23 @@ struct sk_tp {
     void *recv_arg;
     sk_tp_trace_cb on_trace;
     void *trace_arg;
-    _Atomic unsigned idle_timeout_s, max_conns;
+    _Atomic unsigned idle_timeout_s, max_conns, max_per_host, message_timeout_s;
     _Atomic size_t max_buffer;
     size_t udp_request_max; /* §18.1.1: larger requests leave UDP for TCP */
     _Atomic bool trace;
     _Atomic unsigned nconns;
     struct sk_histo loop_lag; /* all workers' loops together */
     unsigned drain_ms;
+    /* Descriptors: the soft RLIMIT_NOFILE seen at sk_tp_new and what is
+     * kept for everything but connections; max_conns stays below the
+     * difference (sk_tp_set_runtime). */
+    uint64_t fd_limit, fd_reserve;
     struct sk_tp_worker *workers;
     unsigned nworkers;
     bool started;
     uv_mutex_t reg_lock;
-    struct sk__conn *reg[SK__REG_BUCKETS];
+    struct sk_htab reg;   /* by peer address */
+    struct sk_htab hosts; /* struct sk__host, keyed sk_hash; under reg_lock */
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */
@@ -164,12 +192,29 @@ void sk__udp_readable(uv_poll_t *h, int status, int events);
  * at the end of the batch). */
 int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
-/* tcp.c */
+/* accept.c: listening sockets, caps on accepted connections. */
 int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);
+void sk__tcp_listen_stop_one(struct sk__tcpl *l);
+/* Stop and close worker w's listening sockets. */
+void sk__tcp_listen_stop(struct sk_tp_worker *w);
+/* Give back the slot an accepted connection from peer held. */
+void sk__host_release(struct sk_tp *tp, const struct sk_addr *peer);
+void sk__host_free_all(struct sk_tp *tp);
+
+/* tcp.c */
+/* A connection on worker w (listener UINT32_MAX: outgoing), counted in
+ * nconns; NULL without memory. */
+struct sk__conn *sk__conn_new(struct sk_tp_worker *w, unsigned listener);
+/* An accepted connection, its handle open and peer set: register it and
+ * start reading. */
+void sk__conn_accepted(struct sk__conn *c);
 /* flags: SK__SEND_* */
 void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const void *data,
                         size_t len, unsigned flags);
 struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id);
+/* The worker's newest connection, or NULL when it has none. */
+#define SK__FIRST_CONN(w)                                                                          \
+    SK_CONTAINER_OR_NULL(sk_dlist_first(&(w)->conn_list), struct sk__conn, in_worker)
 void sk__conn_close(struct sk__conn *c, const char *reason);
 void sk__conn_close_after_flush(struct sk__conn *c, const char *reason);
 void sk__tcp_stop(struct sk_tp_worker *w);

@@ -33,11 +33,10 @@ struct wreq {
 static void reg_add(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
-    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
+    uint64_t h = sk_addr_hash(&c->peer);
 
     uv_mutex_lock(&tp->reg_lock);
-    c->rnext = tp->reg[b];
-    tp->reg[b] = c;
+    (void)sk_htab_insert(&tp->reg, &c->by_peer, h); /* reserved: cannot fail */
     c->registered = true;
     uv_mutex_unlock(&tp->reg_lock);
 }
@@ -45,28 +44,22 @@ static void reg_add(struct sk__conn *c)
 static void reg_del(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
-    uint32_t b = sk_addr_hash(&c->peer) % SK__REG_BUCKETS;
-
     if (!c->registered)
         return;
     uv_mutex_lock(&tp->reg_lock);
-    for (struct sk__conn **pp = &tp->reg[b]; *pp != NULL; pp = &(*pp)->rnext) {
-        if (*pp == c) {
-            *pp = c->rnext;
-            break;
-        }
-    }
+    sk_htab_remove(&tp->reg, &c->by_peer);
     c->registered = false;
     uv_mutex_unlock(&tp->reg_lock);
 }
 
 int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id)
 {
-    uint32_t b = sk_addr_hash(peer) % SK__REG_BUCKETS;
+    uint64_t h = sk_addr_hash(peer);
     int err = SK_ENOTFOUND;
 
     uv_mutex_lock(&tp->reg_lock);
-    for (struct sk__conn *c = tp->reg[b]; c != NULL; c = c->rnext) {
+    for (struct sk_hnode *n = sk_htab_first(&tp->reg, h); n != NULL; n = sk_htab_next(n)) {
+        const struct sk__conn *c = SK_CONTAINER_OF(n, struct sk__conn, by_peer);
         if (sk_addr_equal(&c->peer, peer)) {
             /* Reading another worker's connection is safe here: peer, id
              * and w never change while it is registered. */
@@ -84,14 +77,15 @@ int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx,
 
 struct sk__conn *sk__conn_find(struct sk_tp_worker *w, uint64_t id)
 {
-    for (struct sk__conn *c = w->conns[(id >> 8) % SK__CONN_BUCKETS]; c != NULL; c = c->hnext) {
+    for (struct sk_hnode *n = sk_htab_first(&w->conns, id >> 8); n != NULL; n = sk_htab_next(n)) {
+        struct sk__conn *c = SK_CONTAINER_OF(n, struct sk__conn, by_id);
         if (c->id == id)
             return c->closing ? NULL : c;
     }
     return NULL;
 }
 
-static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
+struct sk__conn *sk__conn_new(struct sk_tp_worker *w, unsigned listener)
 {
     struct sk__conn *c = sk_calloc(1, sizeof(*c));
 
@@ -105,13 +99,10 @@ static struct sk__conn *conn_new(struct sk_tp_worker *w, unsigned listener)
     uv_tcp_init(&w->loop, &c->h);
     uv_timer_init(&w->loop, &c->idle);
     c->open_handles = 2;
-    size_t b = (c->id >> 8) % SK__CONN_BUCKETS;
-    c->hnext = w->conns[b];
-    w->conns[b] = c;
-    c->lnext = w->list;
-    if (w->list != NULL)
-        w->list->lprev = c;
-    w->list = c;
+    /* Ids are ours, not a peer's: the id is its own hash. The worker
+     * reserved the table, so the insert cannot fail. */
+    (void)sk_htab_insert(&w->conns, &c->by_id, c->id >> 8);
+    sk_dlist_push_front(&w->conn_list, &c->in_worker);
     atomic_fetch_add(&w->tp->nconns, 1);
     return c;
 }
@@ -120,20 +111,8 @@ static void conn_unlink(struct sk__conn *c)
 {
     struct sk_tp_worker *w = c->w;
 
-    for (struct sk__conn **pp = &w->conns[(c->id >> 8) % SK__CONN_BUCKETS]; *pp != NULL;
-         pp = &(*pp)->hnext) {
-        if (*pp == c) {
-            *pp = c->hnext;
-            break;
-        }
-    }
-    if (c->lprev != NULL)
-        c->lprev->lnext = c->lnext;
-    else
-        w->list = c->lnext;
-    if (c->lnext != NULL)
-        c->lnext->lprev = c->lprev;
-    c->lprev = c->lnext = NULL;
+    sk_htab_remove(&w->conns, &c->by_id);
+    sk_dlist_remove(&c->in_worker);
 }
 
 static void fallback_free(struct sk__conn *c)
@@ -168,6 +147,10 @@ void sk__conn_close(struct sk__conn *c, const char *reason)
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, reason);
     SK__INC(c->w->tcp_closed);
     reg_del(c);
+    if (c->counted) {
+        c->counted = false;
+        sk__host_release(c->w->tp, &c->peer);
+    }
     conn_unlink(c);
     uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
     uv_close((uv_handle_t *)&c->h, conn_handle_closed);
@@ -217,12 +200,43 @@ static void idle_expired(uv_timer_t *t)
     sk__conn_close(t->data, "idle timeout");
 }
 
+/* Between messages: the idle timeout starts again. Not while a message is
+ * partly received: then only completing it does (see conn_read). */
 static void touch(struct sk__conn *c)
 {
     unsigned s = atomic_load_explicit(&c->w->tp->idle_timeout_s, memory_order_relaxed);
 
-    if (s > 0 && !c->closing && !c->shutting)
+    if (s > 0 && !c->closing && !c->shutting && !c->in_msg)
         uv_timer_start(&c->idle, idle_expired, (uint64_t)s * 1000, 0);
+}
+
+static void message_expired(uv_timer_t *t)
+{
+    struct sk__conn *c = t->data;
+    char a[SK_ADDR_STRLEN];
+
+    SK_LOG(SK_LOG_INFO, "transport", "event=tcp_slow_message peer=%s conn=%llu pending_bytes=%zu",
+           sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id, c->rlen);
+    sk__conn_close(c, "message timeout");
+}
+
+/* The first bytes of a message arrived: it has tcp_message_timeout to
+ * arrive whole (or the idle timeout, if shorter). Bytes that trickle in
+ * do not extend it, so a peer cannot hold the connection, and the buffer
+ * behind it, by sending a header byte now and then (slowloris). */
+static void message_started(struct sk__conn *c)
+{
+    struct sk_tp *tp = c->w->tp;
+    unsigned s = atomic_load_explicit(&tp->message_timeout_s, memory_order_relaxed);
+    unsigned idle = atomic_load_explicit(&tp->idle_timeout_s, memory_order_relaxed);
+
+    if (c->closing || c->shutting)
+        return;
+    c->in_msg = true;
+    if (s == 0 || (idle > 0 && idle < s))
+        s = idle;
+    if (s > 0)
+        uv_timer_start(&c->idle, message_expired, (uint64_t)s * 1000, 0);
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -283,8 +297,9 @@ static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int
     sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
 }
 
-/* Cut and hand up every complete message in the buffer. */
-static void conn_frame(struct sk__conn *c)
+/* Cut and hand up every complete message in the buffer. Returns the
+ * bytes consumed (messages and keep-alives). */
+static size_t conn_frame(struct sk__conn *c)
 {
     struct sk_tp *tp = c->w->tp;
     size_t off = 0;
@@ -302,7 +317,7 @@ static void conn_frame(struct sk__conn *c)
             deliver_unframeable(c, c->rbuf + off, c->rlen - off, err);
             /* Answered if possible; now shut it down. */
             sk__conn_close_after_flush(c, "unframeable stream");
-            return;
+            return off;
         }
         sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
         off += skip + mlen;
@@ -311,11 +326,13 @@ static void conn_frame(struct sk__conn *c)
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
     }
+    return off;
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct sk__conn *c = s->data;
+    size_t consumed;
 
     (void)buf;
     if (nread == 0)
@@ -331,72 +348,32 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->shutting)
         return; /* draining a dropped peer: discard */
     c->rlen += (size_t)nread;
-    touch(c);
-    conn_frame(c);
+    consumed = conn_frame(c);
+    if (c->closing || c->shutting)
+        return;
+    if (c->rlen == 0) {
+        /* Everything received is handled: idle from now. */
+        c->in_msg = false;
+        touch(c);
+    } else if (!c->in_msg || consumed > 0) {
+        /* What is left is the start of a new message. */
+        message_started(c);
+    }
 }
 
-/* ---- accepting and connecting --------------------------------------------- */
+/* ---- accepted and outgoing connections ----------------------------------- */
 
-static void on_accept(uv_stream_t *server, int status)
+void sk__conn_accepted(struct sk__conn *c)
 {
-    struct sk__tcpl *l = server->data;
-    struct sk_tp_worker *w = l->w;
-    struct sk_tp *tp = w->tp;
-    struct sk__conn *c;
     char a[SK_ADDR_STRLEN];
-    int len = sizeof(c->peer.ss);
 
-    if (status != 0 || w->stopping)
-        return;
-    c = conn_new(w, l->listener);
-    if (c == NULL)
-        return;
-    if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
-        sk__conn_close(c, "accept failed");
-        return;
-    }
-    uv_tcp_getpeername(&c->h, &c->peer.sa, &len);
-    c->peer.sslen = (socklen_t)len;
-    c->peer.tp = SK_TP_TCP;
-    c->peer.conn_id = c->id;
-    uv_tcp_nodelay(&c->h, 1);
-    if (atomic_load(&tp->nconns) > atomic_load(&tp->max_conns)) {
-        SK__INC(w->tcp_refused);
-        SK_LOG(SK_LOG_WARN, "transport", "event=tcp_refused peer=%s reason=\"connection limit\"",
-               sk_addr_format(&c->peer, a, sizeof(a)));
-        sk__conn_close(c, "connection limit");
-        return;
-    }
-    SK__INC(w->tcp_accepted);
+    SK__INC(c->w->tcp_accepted);
     SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_accept peer=%s conn=%llu",
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
+    uv_tcp_nodelay(&c->h, 1);
     reg_add(c);
     touch(c);
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
-}
-
-int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd)
-{
-    struct sk__tcpl *l = &w->tcpl[listener];
-    int err;
-
-    l->w = w;
-    l->listener = listener;
-    l->h.data = l;
-    err = uv_tcp_init(&w->loop, &l->h);
-    if (err != 0) {
-        close(fd);
-        return err;
-    }
-    err = uv_tcp_open(&l->h, fd);
-    if (err == 0)
-        err = uv_listen((uv_stream_t *)&l->h, 511, on_accept);
-    if (err != 0) {
-        uv_close((uv_handle_t *)&l->h, NULL);
-        return err;
-    }
-    l->active = true;
-    return 0;
 }
 
 /* RFC 3261 §18.1.1: a request moved from UDP to TCP because of its size
@@ -450,7 +427,7 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
 
     if (atomic_load(&w->tp->nconns) >= atomic_load(&w->tp->max_conns))
         return NULL;
-    c = conn_new(w, UINT32_MAX);
+    c = sk__conn_new(w, UINT32_MAX);
     req = sk_malloc(sizeof(*req));
     if (c == NULL || req == NULL) {
         sk_free(req);
@@ -464,6 +441,13 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
         sk_free(req);
         sk__conn_close(c, "connect failed");
         return NULL;
+    }
+    /* connect() has bound the socket already: keep the address, so that
+     * --trace shows where our messages on it really come from. */
+    int len = (int)sizeof(c->local.ss);
+    if (uv_tcp_getsockname(&c->h, &c->local.sa, &len) == 0) {
+        c->local.sslen = (socklen_t)len;
+        c->local.tp = SK_TP_TCP;
     }
     c->connecting = true;
     reg_add(c);
@@ -583,7 +567,7 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
         return;
     }
     sk__tp_trace_out(tp, SK_TP_TCP,
-                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->peer, &c->peer,
+                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->local, &c->peer,
                      data, len);
     err = conn_write(c, data, len);
     if (err != 0) {
@@ -598,15 +582,15 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
 
 void sk__tcp_stop(struct sk_tp_worker *w)
 {
-    struct sk__conn *c = w->list;
+    struct sk_dlist *l, *tmp;
 
-    while (c != NULL) {
-        struct sk__conn *next = c->lnext;
+    SK_DLIST_FOREACH_SAFE(l, tmp, &w->conn_list)
+    {
+        struct sk__conn *c = SK_CONTAINER_OF(l, struct sk__conn, in_worker);
         /* Connections already flushing finish on their own. */
         if (c->wpending > 0)
             sk__conn_close_after_flush(c, "shutdown");
         else if (!c->shutting)
             sk__conn_close(c, "shutdown");
-        c = next;
     }
 }

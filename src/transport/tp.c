@@ -13,7 +13,9 @@
 #include "transport/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,12 +101,18 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     int err;
 
     /* A connection we opened (to a proxy target) belongs to no listener
-     * (UINT32_MAX): it counts as the first one's. */
-    if (listener >= tp->nlisteners)
+     * (UINT32_MAX): it counts as the first one's, but the trace shows the
+     * address it really has. */
+    const struct sk_addr *local = &tp->bound[0];
+    if (listener >= tp->nlisteners) {
         listener = 0;
+        if (conn != NULL)
+            local = &conn->local;
+    } else {
+        local = &tp->bound[listener];
+    }
     if (atomic_load_explicit(&tp->trace, memory_order_relaxed) && tp->on_trace != NULL)
-        tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, &tp->bound[listener], peer,
-                     sk_slice_make(p, n));
+        tp->on_trace(tp->trace_arg, SK_TRACE_IN, t, local, peer, sk_slice_make(p, n));
     memset(&rx, 0, sizeof(rx));
     rx.tp = tp;
     rx.worker = w;
@@ -236,6 +244,14 @@ int sk_tp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, si
     return stream_send(tp, dst, data, len, 0);
 }
 
+bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer)
+{
+    unsigned owner;
+    uint64_t id;
+
+    return sk__reg_lookup(tp, peer, &owner, &id) == 0;
+}
+
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
 {
     struct sk_dest d;
@@ -264,8 +280,8 @@ static void drain_expired(uv_timer_t *t)
 {
     struct sk_tp_worker *w = t->data;
 
-    while (w->list != NULL)
-        sk__conn_close(w->list, "shutdown");
+    while (!sk_dlist_empty(&w->conn_list))
+        sk__conn_close(SK__FIRST_CONN(w), "shutdown");
 }
 
 static void begin_stop(struct sk_tp_worker *w)
@@ -279,14 +295,13 @@ static void begin_stop(struct sk_tp_worker *w)
             uv_close((uv_handle_t *)&w->udp[i].h, close_cb_nop);
             w->udp[i].active = false;
         }
-        if (w->tcpl[i].active)
-            uv_close((uv_handle_t *)&w->tcpl[i].h, close_cb_nop);
     }
+    sk__tcp_listen_stop(w);
     sk__tcp_stop(w);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
     if (!uv_is_closing((uv_handle_t *)&w->lag))
         uv_close((uv_handle_t *)&w->lag, close_cb_nop);
-    if (w->list != NULL) {
+    if (!sk_dlist_empty(&w->conn_list)) {
         /* Bounded drain: connections still flushing are cut at the end. */
         uv_timer_start(&w->drain, drain_expired, w->tp->drain_ms, 0);
         uv_unref((uv_handle_t *)&w->drain);
@@ -342,6 +357,30 @@ static void worker_main(void *arg)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+/* Descriptors left for connections: the soft RLIMIT_NOFILE less what the
+ * workers' own sockets, loops and spares take and what the application
+ * keeps (cfg->fd_reserve: its store, logs). Refuse to run without room
+ * for a few connections. */
+static int fd_budget(struct sk_tp *tp, const struct sk_tp_config *cfg)
+{
+    struct rlimit rl;
+    uint64_t per_worker = 2 * (uint64_t)cfg->nlisteners + 6; /* sockets, epoll, async, spare */
+
+    tp->fd_limit = UINT32_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < UINT32_MAX)
+        tp->fd_limit = rl.rlim_cur;
+    tp->fd_reserve = 16 + cfg->fd_reserve + per_worker * tp->nworkers;
+    if (tp->fd_limit < tp->fd_reserve + 16) {
+        SK_LOG(SK_LOG_ERROR, "transport",
+               "event=fd_limit_too_low fd_limit=%llu needed=%llu workers=%u",
+               (unsigned long long)tp->fd_limit, (unsigned long long)(tp->fd_reserve + 16),
+               tp->nworkers);
+        return -EMFILE;
+    }
+    return 0;
+}
+
 /* Bind listener li on worker w. The first worker binds the configured
  * address (port 0 picks one); the others bind the address it got. */
 static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
@@ -390,6 +429,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
 
     w->tp = tp;
     w->idx = idx;
+    sk_dlist_init(&w->conn_list);
     w->next_id = 1;
     sk_msg_init(&w->msg);
     sk_buf_init(&w->scratch);
@@ -399,9 +439,10 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
+    w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
-    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL)
+    if (w->rbuf == NULL || w->udp == NULL || w->tcpl == NULL || sk_htab_reserve(&w->conns, 64) != 0)
         return SK_ENOMEM;
     if ((err = uv_mutex_init(&w->mlock)) != 0)
         return err;
@@ -437,7 +478,13 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp = sk_calloc(1, sizeof(*tp));
     if (tp == NULL)
         return SK_ENOMEM;
+    /* Registry inserts cannot fail once it has buckets. */
+    if (sk_htab_reserve(&tp->reg, 256) != 0) {
+        sk_free(tp);
+        return SK_ENOMEM;
+    }
     uv_mutex_init(&tp->reg_lock);
+    sk_htab_init(&tp->hosts);
     tp->nlisteners = cfg->nlisteners;
     tp->limits = cfg->limits;
     if (tp->limits.max_size == 0)
@@ -447,7 +494,6 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp->on_trace = cfg->on_trace;
     tp->trace_arg = cfg->trace_arg;
     tp->drain_ms = 2000;
-    sk_tp_set_runtime(tp, &cfg->runtime);
     /* §18.1.1: within 200 bytes of a known path MTU, else over 1300. */
     tp->udp_request_max = cfg->path_mtu > 1200 ? cfg->path_mtu - 200 : 1300;
     tp->listeners = sk_calloc(cfg->nlisteners, sizeof(*tp->listeners));
@@ -457,9 +503,14 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     if (tp->listeners == NULL || tp->bound == NULL || tp->skipped == NULL || tp->workers == NULL)
         goto fail;
     tp->nworkers = n;
+    for (unsigned i = 0; i < n; i++)
+        tp->workers[i].spare_fd = -1;
+    if ((err = fd_budget(tp, cfg)) != 0)
+        goto fail;
     memcpy(tp->listeners, cfg->listeners, cfg->nlisteners * sizeof(*tp->listeners));
     for (size_t i = 0; i < cfg->nlisteners; i++)
         tp->bound[i] = cfg->listeners[i].addr;
+    sk_tp_set_runtime(tp, &cfg->runtime);
     for (unsigned i = 0; i < n; i++) {
         if ((err = worker_init(tp, &tp->workers[i], i)) != 0)
             goto fail;
@@ -528,8 +579,8 @@ static void worker_free(struct sk_tp_worker *w)
             uv_close((uv_handle_t *)&w->drain, close_cb_nop);
         if (!uv_is_closing((uv_handle_t *)&w->lag))
             uv_close((uv_handle_t *)&w->lag, close_cb_nop);
-        while (w->list != NULL)
-            sk__conn_close(w->list, "shutdown");
+        while (!sk_dlist_empty(&w->conn_list))
+            sk__conn_close(SK__FIRST_CONN(w), "shutdown");
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);
         uv_mutex_destroy(&w->mlock);
@@ -547,9 +598,12 @@ static void worker_free(struct sk_tp_worker *w)
         if (w->udp[i].fd > 0)
             close(w->udp[i].fd); /* a poll handle does not own its socket */
     }
+    if (w->spare_fd >= 0)
+        close(w->spare_fd);
     sk_free(w->rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
+    sk_htab_free(&w->conns);
 }
 
 void sk_tp_free(struct sk_tp *tp)
@@ -559,7 +613,9 @@ void sk_tp_free(struct sk_tp *tp)
     sk_tp_stop(tp, 0);
     for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
         worker_free(&tp->workers[i]);
+    sk__host_free_all(tp);
     uv_mutex_destroy(&tp->reg_lock);
+    sk_htab_free(&tp->reg);
     sk_free(tp->workers);
     sk_free(tp->listeners);
     sk_free(tp->bound);
@@ -587,8 +643,24 @@ int sk_tp_listener_addr(const struct sk_tp *tp, unsigned listener, struct sk_add
 
 void sk_tp_set_runtime(struct sk_tp *tp, const struct sk_tp_runtime *rt)
 {
+    unsigned max = rt->tcp_max_connections;
+    uint64_t room = tp->fd_limit - tp->fd_reserve; /* > 0, see fd_budget */
+
+    if (max > room) {
+        /* More connections than descriptors would end in EMFILE, where
+         * the server can neither accept nor open anything. */
+        SK_LOG(SK_LOG_WARN, "transport",
+               "event=tcp_max_connections_lowered configured=%u max=%llu fd_limit=%llu "
+               "fd_reserve=%llu",
+               max, (unsigned long long)room, (unsigned long long)tp->fd_limit,
+               (unsigned long long)tp->fd_reserve);
+        max = (unsigned)room;
+    }
     atomic_store(&tp->idle_timeout_s, rt->tcp_idle_timeout_s);
-    atomic_store(&tp->max_conns, rt->tcp_max_connections);
+    atomic_store(&tp->message_timeout_s, rt->tcp_message_timeout_s);
+    atomic_store(&tp->max_conns, max);
+    atomic_store(&tp->max_per_host,
+                 rt->tcp_max_per_address == 0 ? UINT32_MAX : rt->tcp_max_per_address);
     atomic_store(&tp->max_buffer, rt->tcp_max_buffer);
     atomic_store(&tp->trace, rt->trace);
 }

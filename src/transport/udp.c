@@ -131,6 +131,20 @@ int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, 
 
 /* ---- receiving ----------------------------------------------------------- */
 
+/* RFC 5626 §3.5.1: a CRLF keep-alive (or an empty datagram), at most a
+ * double CRLF. Looks at len bytes only: the slot is not NUL-terminated
+ * and may hold an older, longer datagram behind these bytes. */
+static bool is_keepalive(const char *p, size_t len)
+{
+    if (len > 4)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '\r' && p[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
 /* Read up to a batch of datagrams in one system call. The poll handle is
  * level-triggered, so a short batch means the socket is drained and no
  * extra call is spent learning so; a full batch reads again. */
@@ -164,7 +178,7 @@ void sk__udp_readable(uv_poll_t *h, int status, int events)
             const char *p = iov[i].iov_base;
             /* A keep-alive (RFC 5626 §3.5.1 CRLF, or empty) is not a
              * message. */
-            if (len <= 4 && strspn(p, "\r\n") >= len)
+            if (is_keepalive(p, len))
                 continue;
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
                 len = w->rbuf_size; /* over max_size: the parser says 513 */

@@ -197,7 +197,7 @@ void sk__client_timer(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer
     case SK_TXN_TIMER_F:
         /* §17.1.1.2 / §17.1.2.2: the TU is told of the timeout (as a 408,
          * §8.1.3.1) and the transaction ends. */
-        SK_LOG(SK_LOG_INFO, "txn", "event=timeout timer=%s", sk_txn_timer_name(which));
+        sk__txn_log_timeout(txn, which);
         sk__txn_post(ctx, txn, SK__EV_TIMEOUT, SK_ETIMEDOUT, NULL);
         sk__txn_terminate(ctx, txn);
         break;

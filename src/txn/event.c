@@ -192,6 +192,28 @@ void sk__txn_disarm(struct sk_txn *txn, struct sk__timer *tm)
     tm->which = SK_TXN_TIMER_NONE;
 }
 
+void sk__txn_log_timeout(const struct sk_txn *txn, enum sk_txn_timer which)
+{
+    const struct sk_msg *m = &txn->req;
+    char a[SK_ADDR_STRLEN];
+
+    if (sk__log_cb == NULL || SK_LOG_INFO > sk__log_max)
+        return;
+    /* Which request timed out, so that a 408 can be traced to its call:
+     * the target is the Request-URI (empty for a server transaction
+     * reduced to its matching fields), the peer where it went or came
+     * from. Call-ID and Request-URI were checked by the parser. */
+    sk_addr_format(&txn->peer, a, sizeof(a));
+    SK_LOG(SK_LOG_INFO, MOD,
+           "event=timeout timer=%s kind=%s method=%.*s call_id=\"%.*s\" target=\"%.*s\" peer=%s "
+           "transport=%s",
+           sk_txn_timer_name(which), sk_txn_kind_name(txn->kind),
+           (int)(m->method.len > 32 ? 32 : m->method.len), m->method.p,
+           (int)(m->call_id.len > 128 ? 128 : m->call_id.len), m->call_id.p,
+           (int)(m->ruri_raw.len > 256 ? 256 : m->ruri_raw.len), m->ruri_raw.p, a,
+           sk_transport_name(txn->peer.tp));
+}
+
 int sk__txn_fail(struct sk__ctx *ctx, struct sk_txn *txn, int err)
 {
     SK_LOG(SK_LOG_INFO, MOD, "event=transport_error kind=%s err=%d", sk_txn_kind_name(txn->kind),

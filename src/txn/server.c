@@ -233,7 +233,7 @@ void sk__server_timer(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer
     case SK_TXN_TIMER_H:
         /* §17.2.1: no ACK came; the TU is told (§17.2.4 asks it to treat
          * this like a transport failure) and the transaction ends. */
-        SK_LOG(SK_LOG_INFO, "txn", "event=timeout timer=H");
+        sk__txn_log_timeout(txn, which);
         sk__txn_post(ctx, txn, SK__EV_TIMEOUT, SK_ETIMEDOUT, NULL);
         sk__txn_terminate(ctx, txn);
         break;

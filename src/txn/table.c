@@ -12,7 +12,6 @@
 #include "txn_int.h"
 
 #include <string.h>
-#include <sys/random.h>
 
 #define MOD             "txn"
 #define INITIAL_BUCKETS 256u
@@ -63,10 +62,6 @@ int sk_txn_table_new(struct sk_txn_table **out, const struct sk_txn_settings *se
     t->hooks = *hooks;
     if (t->hooks.clock == NULL)
         t->hooks.clock = default_clock;
-    /* A secret seed keeps peers from choosing branches that all land in
-     * one hash chain. */
-    if (getrandom(&t->seed, sizeof(t->seed), 0) != (ssize_t)sizeof(t->seed))
-        t->seed = sk_now_ms() ^ (uint64_t)(uintptr_t)t;
     t->nshards = t->set.shards;
     atomic_init(&t->live, 0);
     t->shards = sk_calloc(t->nshards, sizeof(*t->shards));
@@ -74,22 +69,19 @@ int sk_txn_table_new(struct sk_txn_table **out, const struct sk_txn_settings *se
         goto fail;
     for (i = 0; i < t->nshards; i++) {
         struct sk__shard *sh = &t->shards[i];
-        sh->buckets = sk_calloc(INITIAL_BUCKETS, sizeof(*sh->buckets));
-        if (sh->buckets == NULL)
+        sk_htab_init(&sh->txns);
+        if (sk_htab_reserve(&sh->txns, INITIAL_BUCKETS) != 0)
             goto fail;
-        sh->nbuckets = INITIAL_BUCKETS;
         pthread_mutex_init(&sh->lock, NULL);
     }
     *out = t;
     return 0;
 fail:
-    if (t->shards != NULL) {
-        for (unsigned j = 0; j < t->nshards && t->shards[j].buckets != NULL; j++) {
-            sk_free(t->shards[j].buckets);
-            pthread_mutex_destroy(&t->shards[j].lock);
-        }
-        sk_free(t->shards);
+    for (unsigned j = 0; t->shards != NULL && j < t->nshards && t->shards[j].txns.nb != 0; j++) {
+        sk_htab_free(&t->shards[j].txns);
+        pthread_mutex_destroy(&t->shards[j].lock);
     }
+    sk_free(t->shards);
     sk_free(t);
     return SK_ENOMEM;
 }
@@ -119,13 +111,8 @@ static void unlink_txn(struct sk_txn *txn)
 {
     if (!txn->in_table)
         return;
-    *txn->hpprev = txn->hnext;
-    if (txn->hnext != NULL)
-        txn->hnext->hpprev = txn->hpprev;
-    txn->hnext = NULL;
-    txn->hpprev = NULL;
+    sk_htab_remove(&txn->shard->txns, &txn->hnode);
     txn->in_table = false;
-    txn->shard->count--;
     atomic_fetch_sub(&txn->table->live, 1);
 }
 
@@ -135,17 +122,18 @@ void sk_txn_table_free(struct sk_txn_table *t)
         return;
     for (unsigned i = 0; i < t->nshards; i++) {
         struct sk__shard *sh = &t->shards[i];
-        for (size_t b = 0; b < sh->nbuckets; b++) {
-            while (sh->buckets[b] != NULL) {
-                struct sk_txn *txn = sh->buckets[b];
-                sk__heap_remove(&sh->heap, &txn->tm_retx);
-                sk__heap_remove(&sh->heap, &txn->tm_life);
-                unlink_txn(txn);
-                txn->state = SK_TXN_TERMINATED;
-                sk_txn_unref(txn);
-            }
+        struct sk_htab_iter it;
+        struct sk_hnode *n;
+        sk_htab_iter_init(&it, &sh->txns);
+        while ((n = sk_htab_iter_next(&it)) != NULL) {
+            struct sk_txn *txn = SK_CONTAINER_OF(n, struct sk_txn, hnode);
+            sk__heap_remove(&sh->heap, &txn->tm_retx);
+            sk__heap_remove(&sh->heap, &txn->tm_life);
+            unlink_txn(txn);
+            txn->state = SK_TXN_TERMINATED;
+            sk_txn_unref(txn);
         }
-        sk_free(sh->buckets);
+        sk_htab_free(&sh->txns);
         pthread_mutex_destroy(&sh->lock);
     }
     sk_free(t->shards);
@@ -167,12 +155,14 @@ void sk_txn_table_census(struct sk_txn_table *t, size_t counts[SK_TXN_KINDS][SK_
     memset(counts, 0, sizeof(size_t) * SK_TXN_KINDS * SK_TXN_STATES);
     for (unsigned i = 0; i < t->nshards; i++) {
         struct sk__shard *sh = &t->shards[i];
+        struct sk_htab_iter it;
+        struct sk_hnode *n;
         pthread_mutex_lock(&sh->lock);
-        for (size_t b = 0; b < sh->nbuckets; b++) {
-            for (const struct sk_txn *x = sh->buckets[b]; x != NULL; x = x->hnext) {
-                if ((unsigned)x->kind < SK_TXN_KINDS && (unsigned)x->state < SK_TXN_STATES)
-                    counts[x->kind][x->state]++;
-            }
+        sk_htab_iter_init(&it, &sh->txns);
+        while ((n = sk_htab_iter_next(&it)) != NULL) {
+            const struct sk_txn *x = SK_CONTAINER_OF(n, struct sk_txn, hnode);
+            if ((unsigned)x->kind < SK_TXN_KINDS && (unsigned)x->state < SK_TXN_STATES)
+                counts[x->kind][x->state]++;
         }
         pthread_mutex_unlock(&sh->lock);
     }
@@ -180,16 +170,12 @@ void sk_txn_table_census(struct sk_txn_table *t, size_t counts[SK_TXN_KINDS][SK_
 
 /* ---- hashing and matching ------------------------------------------------ */
 
-/* FNV-1a over the key bytes, started from the table's secret seed. */
+/* The keyed hash: peers choose branches and Call-IDs, and must not be able
+ * to pick ones that all land in one chain. */
 static uint64_t hash_bytes(const struct sk_txn_table *t, struct sk_slice s)
 {
-    uint64_t h = 0xcbf29ce484222325u ^ t->seed;
-
-    for (size_t i = 0; i < s.len; i++) {
-        h ^= (unsigned char)s.p[i];
-        h *= 0x100000001b3u;
-    }
-    return h ^ (h >> 29);
+    (void)t;
+    return sk_hash_slice(s);
 }
 
 /* RFC 3261 requests are keyed by their branch; RFC 2543 ones by Call-ID
@@ -207,10 +193,9 @@ static struct sk__shard *shard_of(const struct sk_txn_table *t, uint64_t h)
     return &t->shards[(h >> 48) & (t->nshards - 1)];
 }
 
-static struct sk_txn **bucket_of(struct sk__shard *sh, uint64_t h)
-{
-    return &sh->buckets[h & (sh->nbuckets - 1)];
-}
+/* The transactions of sh whose key hashes to h. */
+#define FIRST(sh, h) SK_CONTAINER_OR_NULL(sk_htab_first(&(sh)->txns, (h)), struct sk_txn, hnode)
+#define NEXT(x)      SK_CONTAINER_OR_NULL(sk_htab_next(&(x)->hnode), struct sk_txn, hnode)
 
 static bool sent_by_equal(const struct sk_via *a, const struct sk_via *b)
 {
@@ -257,8 +242,8 @@ static bool match_server(const struct sk_txn *txn, const struct sk_msg *m)
 
 static struct sk_txn *find_server(struct sk__shard *sh, uint64_t h, const struct sk_msg *m)
 {
-    for (struct sk_txn *x = *bucket_of(sh, h); x != NULL; x = x->hnext) {
-        if (x->hash == h && match_server(x, m))
+    for (struct sk_txn *x = FIRST(sh, h); x != NULL; x = NEXT(x)) {
+        if (match_server(x, m))
             return x;
     }
     return NULL;
@@ -275,56 +260,18 @@ static bool match_client(const struct sk_txn *txn, struct sk_slice branch, struc
 static struct sk_txn *find_client(struct sk__shard *sh, uint64_t h, struct sk_slice branch,
                                   struct sk_slice method)
 {
-    for (struct sk_txn *x = *bucket_of(sh, h); x != NULL; x = x->hnext) {
-        if (x->hash == h && match_client(x, branch, method))
+    for (struct sk_txn *x = FIRST(sh, h); x != NULL; x = NEXT(x)) {
+        if (match_client(x, branch, method))
             return x;
     }
     return NULL;
 }
 
-/* Double the bucket array when chains grow past two on average. A failed
- * allocation only leaves the chains longer. */
-static void maybe_grow(struct sk__shard *sh)
-{
-    size_t n = sh->nbuckets * 2;
-    struct sk_txn **nb;
-
-    if (sh->count < sh->nbuckets * 2 || n > ((size_t)1 << 24))
-        return;
-    nb = sk_calloc(n, sizeof(*nb));
-    if (nb == NULL)
-        return;
-    for (size_t b = 0; b < sh->nbuckets; b++) {
-        struct sk_txn *x = sh->buckets[b];
-        while (x != NULL) {
-            struct sk_txn *next = x->hnext;
-            struct sk_txn **head = &nb[x->hash & (n - 1)];
-            x->hnext = *head;
-            if (*head != NULL)
-                (*head)->hpprev = &x->hnext;
-            *head = x;
-            x->hpprev = head;
-            x = next;
-        }
-    }
-    sk_free(sh->buckets);
-    sh->buckets = nb;
-    sh->nbuckets = n;
-}
-
 static void link_txn(struct sk__shard *sh, struct sk_txn *txn)
 {
-    struct sk_txn **head;
-
-    maybe_grow(sh);
-    head = bucket_of(sh, txn->hash);
-    txn->hnext = *head;
-    if (*head != NULL)
-        (*head)->hpprev = &txn->hnext;
-    *head = txn;
-    txn->hpprev = head;
+    /* Cannot fail: the table reserved its buckets at creation. */
+    (void)sk_htab_insert(&sh->txns, &txn->hnode, txn->hash);
     txn->in_table = true;
-    sh->count++;
     atomic_fetch_add(&txn->table->live, 1);
 }
 
@@ -614,11 +561,10 @@ struct sk_txn *sk_txn_cancel_target(struct sk_txn *cancel)
      * the method; a CANCEL hashes like its INVITE (same branch or same
      * Call-ID), so the INVITE is in the same chain. */
     pthread_mutex_lock(&sh->lock);
-    for (struct sk_txn *x = *bucket_of(sh, cancel->hash); x != NULL; x = x->hnext) {
+    for (struct sk_txn *x = FIRST(sh, cancel->hash); x != NULL; x = NEXT(x)) {
         const struct sk_msg *r = &x->req;
         bool same;
-        if (x->kind != SK_TXN_INVITE_SERVER || x->hash != cancel->hash ||
-            x->rfc2543 != cancel->rfc2543)
+        if (x->kind != SK_TXN_INVITE_SERVER || x->rfc2543 != cancel->rfc2543)
             continue;
         if (!cancel->rfc2543)
             same = sk_slice_eq(r->via.branch, cancel->req.via.branch) &&

@@ -29,6 +29,24 @@ int sk_txn_respond(struct sk_txn *txn, const char *resp, size_t len)
     return rc;
 }
 
+int sk_txn_forget(struct sk_txn *txn)
+{
+    struct sk__ctx ctx;
+    int rc = 0;
+
+    if (txn == NULL || (txn->kind != SK_TXN_INVITE_SERVER && txn->kind != SK_TXN_NON_INVITE_SERVER))
+        return SK_EINVAL;
+    sk__ctx_begin(&ctx, txn->table);
+    pthread_mutex_lock(&txn->shard->lock);
+    if (txn->status >= 200)
+        rc = SK_ESTATE; /* answered statefully: the machine keeps its promise */
+    else
+        sk__txn_terminate(&ctx, txn);
+    pthread_mutex_unlock(&txn->shard->lock);
+    sk__ctx_end(&ctx);
+    return rc;
+}
+
 int sk_txn_respond_status(struct sk_txn *txn, unsigned status, const char *reason,
                           struct sk_slice to_tag)
 {

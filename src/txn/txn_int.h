@@ -11,6 +11,7 @@
 #ifndef SK_TXN_INT_H
 #define SK_TXN_INT_H
 
+#include <sipkit/containers.h>
 #include <sipkit/txn.h>
 
 #include <pthread.h>
@@ -73,13 +74,12 @@ struct sk_txn {
     bool reliable; /* sent over TCP/TLS/WS: no retransmissions, zero waits */
     bool rfc2543;  /* server: request without the magic cookie */
     bool in_table;
-    bool delivering; /* a thread owns the event queue (see table.c) */
-    bool compact;    /* req reduced to the matching fields (server.c) */
-    unsigned status; /* last response sent (server) or received (client) */
-    uint64_t hash;
-    struct sk_txn *hnext; /* hash chain */
-    struct sk_txn **hpprev;
-    struct sk_txn *dnext; /* delivery list of the owning context */
+    bool delivering;       /* a thread owns the event queue (see table.c) */
+    bool compact;          /* req reduced to the matching fields (server.c) */
+    unsigned status;       /* last response sent (server) or received (client) */
+    uint64_t hash;         /* of the matching key, set before it is linked */
+    struct sk_hnode hnode; /* in the shard's table while in_table */
+    struct sk_txn *dnext;  /* delivery list of the owning context */
     const struct sk__ctx *dctx;
     /* Two timers run at once at most: a retransmission one (A, E, G or
      * the 100 Trying delay) and a lifetime one (B, D, F, H, I, J, K, L, M). */
@@ -99,16 +99,13 @@ struct sk_txn {
 
 struct sk__shard {
     pthread_mutex_t lock;
-    struct sk_txn **buckets;
-    size_t nbuckets; /* power of two */
-    size_t count;
+    struct sk_htab txns;
     struct sk__heap heap;
 };
 
 struct sk_txn_table {
     struct sk_txn_settings set; /* defaults filled in */
     struct sk_txn_hooks hooks;
-    uint64_t seed;
     unsigned nshards;
     atomic_size_t live;
     struct sk__shard *shards;
@@ -132,6 +129,9 @@ void sk__txn_post(struct sk__ctx *ctx, struct sk_txn *txn, enum sk__ev_kind kind
                   const struct sk_msg *msg);
 /* Move to Terminated: stop timers, leave the table, queue on_terminated. */
 void sk__txn_terminate(struct sk__ctx *ctx, struct sk_txn *txn);
+/* The log line of a timeout (Timer B, F, H): the request's method,
+ * Call-ID, Request-URI and peer. */
+void sk__txn_log_timeout(const struct sk_txn *txn, enum sk_txn_timer which);
 /* Report a send failure and terminate. Returns err. */
 int sk__txn_fail(struct sk__ctx *ctx, struct sk_txn *txn, int err);
 

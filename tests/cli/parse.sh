@@ -50,6 +50,12 @@ printf 'garbage' > "$tmp/g"
 out=$("$SIPKIT" parse "$tmp/g"); [ $? -eq 1 ] && [ "$out" = "invalid: Malformed Start Line" ]
 check "garbage file" $?
 : > "$tmp/empty"
+# RFC 3261 §7: the empty line after the header section is part of the
+# message; a file without it is not one.
+printf 'OPTIONS sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n' >"$tmp/noend"
+out=$("$SIPKIT" parse "$tmp/noend"); st=$?
+[ "$st" -eq 1 ] && [ "$out" = "invalid: Missing Empty Line After Headers" ]
+check "header section without the empty line ($out)" $?
 out=$("$SIPKIT" parse "$tmp/empty"); [ "$out" = "invalid: Empty Message" ]; check "empty file" $?
 
 "$SIPKIT" parse >/dev/null 2>&1; [ $? -eq 2 ]; check "no file is a usage error" $?

@@ -18,7 +18,8 @@ tar -xzf "$DATA/cases.tar.gz" -C "$TMP" || { echo "FAIL: cannot extract $DATA/ca
 n=$(ls "$TMP/cases" | wc -l)
 check "cases extracted" "$n" 4527
 
-start_server
+# Many cases in a row from one address: not what the flood limit is for.
+start_server --trusted 127.0.0.1
 for t in udp tcp; do
     # 5 s per OPTIONS at most; the whole run is bounded by CTest's timeout.
     "$SK_PROTOS_SEND" "$t" "$PORT" "$TMP/cases" "$DATA/GROUPS.tsv" "$EVERY" 5000 >"$TMP/$t.out" 2>&1

@@ -48,6 +48,14 @@ r=$(printf 'garbage\r\n\r\n' | udp_exchange | status_line)
 check "garbage with nothing to answer is dropped" "$r" ""
 r=$(sip_request OPTIONS "sip:example.test" b15 'CSeq: 2 OPTIONS\r\n' | udp_exchange | status_line)
 check "two CSeq: answered from the first values" "$r" "SIP/2.0 400 Duplicate CSeq"
+full=$(sip_request OPTIONS "sip:example.test" b19 | sed 's/^CSeq: 1 OPTIONS/CSeq: 1x OPTIONS/' | udp_exchange)
+check "malformed CSeq -> 400 naming it (not dropped)" "$(printf '%s\n' "$full" | status_line)" \
+    "SIP/2.0 400 Malformed CSeq"
+check_match "... echoing the CSeq as received" "$full" '^CSeq: 1x OPTIONS$'
+# §7: the empty line ends the header section; a datagram without it is
+# answered 400 rather than taken as complete.
+r=$(sip_request OPTIONS "sip:example.test" b20 | head -c -2 | udp_exchange | status_line)
+check "datagram without the empty line -> 400" "$r" "SIP/2.0 400 Missing Empty Line After Headers"
 
 # OPTIONS to the server is answered statelessly (§8.2.7): a retransmission
 # gets the same bytes again, computed afresh.
@@ -61,9 +69,9 @@ exec 3>&-
 check "retransmitted OPTIONS gets the identical 200 again" "$a" "$b"
 check_match "... which is a 200" "$a" '^SIP/2\.0 200 OK'
 
-# Other requests are absorbed by their server transaction (RFC 3261
-# §17.2.2): the stored response (here a 401 with its nonce) resent byte for
-# byte, and the handler ran once.
+# A challenge costs no transaction (§8.2.7, DESIGN), yet a retransmitted
+# REGISTER without credentials gets the same 401 again, nonce included: a
+# bounded table remembers the nonces of recent challenges.
 sip_request REGISTER "sip:example.test" b18 >"$TMP/retx"
 exec 3<>"/dev/udp/127.0.0.1/$PORT"
 cat "$TMP/retx" >&3
@@ -71,11 +79,24 @@ a=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
 cat "$TMP/retx" >&3
 b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
 exec 3>&-
-check "retransmitted REGISTER gets the stored 401 again, same nonce" "$a" "$b"
-check_match "... which is a 401" "$a" '^SIP/2\.0 401 Unauthorized'
+check_match "a REGISTER without credentials gets a 401" "$a" '^SIP/2\.0 401 Unauthorized'
+check "... and its retransmission the same 401 again" "$b" "$a"
+
+# Other requests are absorbed by their server transaction (RFC 3261
+# §17.2.2): the stored response (here a 403 for a foreign domain) resent
+# byte for byte, and the handler ran once.
+sip_request REGISTER "sip:other.test" b19 >"$TMP/retx"
+exec 3<>"/dev/udp/127.0.0.1/$PORT"
+cat "$TMP/retx" >&3
+a=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+cat "$TMP/retx" >&3
+b=$(timeout 3 dd bs=65536 count=1 <&3 2>/dev/null | tr -d '\r')
+exec 3>&-
+check "retransmitted REGISTER gets the stored 403 again" "$a" "$b"
+check_match "... which is a 403" "$a" '^SIP/2\.0 403 Not Our Domain'
 # A retransmission from another port matches the same transaction
 # (branch and sent-by): the stored answer goes where the first one went.
-c=$(sip_request REGISTER "sip:example.test" b18 | udp_exchange | status_line)
+c=$(sip_request REGISTER "sip:other.test" b19 | udp_exchange | status_line)
 check "retransmission from another socket is absorbed" "$c" ""
 
 # §8.2.2.2: the same From tag, Call-ID and CSeq on another branch (a

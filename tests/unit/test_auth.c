@@ -481,6 +481,59 @@ static void forged_nonces(void **state)
     exchange_end(&x);
 }
 
+/* Decode base64url (no padding) for the privacy test; -1 on a bad char. */
+static int b64url_bin(const char *in, unsigned char *out, size_t outsz)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned acc = 0;
+    int bits = 0;
+    size_t o = 0;
+
+    for (; *in != '\0'; in++) {
+        const char *c = strchr(al, *in);
+        if (c == NULL)
+            return -1;
+        acc = (acc << 6) | (unsigned)(c - al);
+        bits += 6;
+        if (bits >= 8 && o < outsz) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (int)o;
+}
+
+/* RFC 7616 §5.10: a nonce is opaque. Two nonces issued in the same
+ * millisecond, one after the other, must not show the clock or an issue
+ * counter: no octet of the would-be stamp appears in clear, and the two
+ * differ in about half their bits (a counter would differ in one or two). */
+static void nonces_hide_clock_and_counter(void **state)
+{
+    struct sk_auth_config cfg;
+    struct sk_auth *a;
+    char n1[SK_AUTH_NONCE_MAX + 1], n2[SK_AUTH_NONCE_MAX + 1];
+    unsigned char b1[64], b2[64], stamp[8];
+    uint64_t st = (uint64_t)1700000000000 << 20;
+    int diff = 0;
+    (void)state;
+    clock_now = 1700000000000;
+    base_config(&cfg);
+    assert_int_equal(sk_auth_new(&a, &cfg), 0);
+    assert_int_equal(sk_auth_nonce_make(a, SK_SLICE_NULL, n1), 0);
+    assert_int_equal(sk_auth_nonce_make(a, SK_SLICE_NULL, n2), 0);
+    assert_int_equal(b64url_bin(n1, b1, sizeof(b1)), 32);
+    assert_int_equal(b64url_bin(n2, b2, sizeof(b2)), 32);
+    for (int i = 7; i >= 0; i--, st >>= 8)
+        stamp[i] = (unsigned char)st;
+    /* The milliseconds sit in the first 5 octets of a clear stamp. */
+    assert_false(memcmp(b1, stamp, 5) == 0);
+    assert_false(memcmp(b2, stamp, 5) == 0);
+    for (int i = 0; i < 16; i++)
+        diff += __builtin_popcount((unsigned)(b1[i] ^ b2[i]));
+    assert_true(diff > 32);
+    sk_auth_free(a);
+}
+
 static void stale_and_expired(void **state)
 {
     struct sk_auth_config cfg;
@@ -825,6 +878,7 @@ int main(void)
         cmocka_unit_test(failure_causes),
         cmocka_unit_test(malformed_missing_duplicate),
         cmocka_unit_test(forged_nonces),
+        cmocka_unit_test(nonces_hide_clock_and_counter),
         cmocka_unit_test(stale_and_expired),
         cmocka_unit_test(replayed_nonce_counts),
         cmocka_unit_test(nonce_table_is_bounded),

@@ -1,6 +1,8 @@
 /* Unit tests for the base layer: slices, numbers, buffers, arenas. */
 #include "support.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static void slice_compare(void **state)
@@ -88,6 +90,60 @@ static void strerror_names(void **state)
     assert_non_null(sk_strerror(-2));
 }
 
+/* sk_log_set() while other threads log (the server's SIGHUP): every line
+ * reaches a callback together with that callback's own argument. */
+static int sink_a_arg, sink_b_arg;
+static atomic_uint torn, lines;
+static atomic_bool stop_logging;
+
+static void sink_a(void *arg, enum sk_log_level level, const char *module, const char *text)
+{
+    (void)level, (void)module, (void)text;
+    if (arg != &sink_a_arg)
+        atomic_fetch_add(&torn, 1);
+    atomic_fetch_add(&lines, 1);
+}
+
+static void sink_b(void *arg, enum sk_log_level level, const char *module, const char *text)
+{
+    (void)level, (void)module, (void)text;
+    if (arg != &sink_b_arg)
+        atomic_fetch_add(&torn, 1);
+    atomic_fetch_add(&lines, 1);
+}
+
+static void *log_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop_logging))
+        SK_LOG(SK_LOG_INFO, "test", "event=tick");
+    return NULL;
+}
+
+static void log_set_while_logging(void **state)
+{
+    pthread_t t[3];
+    (void)state;
+
+    sk_log_set(sink_a, &sink_a_arg, SK_LOG_INFO);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, log_loop, NULL), 0);
+    /* Until the loggers have logged a good many lines, 5 s at most. */
+    uint64_t until = sk_now_ms() + 5000;
+    for (unsigned i = 0; atomic_load(&lines) < 200000 && sk_now_ms() < until; i++) {
+        if (i % 2 == 0)
+            sk_log_set(sink_b, &sink_b_arg, SK_LOG_INFO);
+        else
+            sk_log_set(sink_a, &sink_a_arg, SK_LOG_INFO);
+    }
+    atomic_store(&stop_logging, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    sk_log_set(NULL, NULL, SK_LOG_INFO);
+    assert_true(atomic_load(&lines) > 0);
+    assert_int_equal(atomic_load(&torn), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +153,7 @@ int main(void)
         cmocka_unit_test(buf_failure_sticks),
         cmocka_unit_test(arena_reuse_allocates_nothing),
         cmocka_unit_test(strerror_names),
+        cmocka_unit_test(log_set_while_logging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,26 @@ struct echo {
     struct sk_addr other; /* forward_elsewhere: another host */
 };
 
+/* One worker on 127.0.0.1, a free port, started. */
+static struct sk_tp *start_worker(sk_tp_recv_cb cb, struct echo *e)
+{
+    struct sk_listener l = {0};
+    struct sk_tp_config c = {0};
+    struct sk_tp *tp = NULL;
+
+    assert_int_equal(sk_addr_parse(S("127.0.0.1:0"), 0, &l.addr), 0);
+    c.listeners = &l;
+    c.nlisteners = 1;
+    c.workers = 1;
+    c.runtime.tcp_max_connections = 4;
+    c.runtime.tcp_max_buffer = 65536;
+    c.on_recv = cb;
+    c.recv_arg = e;
+    assert_int_equal(sk_tp_new(&tp, &c), 0);
+    assert_int_equal(sk_tp_start(tp), 0);
+    return tp;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -57,25 +77,14 @@ static void on_recv(void *arg, struct sk_rx *rx)
 static void batch_answers_arrive_in_order(void **state)
 {
     struct echo e = {0};
-    struct sk_listener l = {0};
-    struct sk_tp_config c = {0};
-    struct sk_tp *tp = NULL;
+    struct sk_tp *tp;
     struct sk_addr srv;
     struct sk_tp_stats st;
     int fd;
     char got[128], want[64];
 
     (void)state;
-    assert_int_equal(sk_addr_parse(S("127.0.0.1:0"), 0, &l.addr), 0);
-    c.listeners = &l;
-    c.nlisteners = 1;
-    c.workers = 1;
-    c.runtime.tcp_max_connections = 4;
-    c.runtime.tcp_max_buffer = 65536;
-    c.on_recv = on_recv;
-    c.recv_arg = &e;
-    assert_int_equal(sk_tp_new(&tp, &c), 0);
-    assert_int_equal(sk_tp_start(tp), 0);
+    tp = start_worker(on_recv, &e);
     assert_int_equal(sk_tp_listener_addr(tp, 0, &srv), 0);
 
     fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -146,9 +155,7 @@ static int bound_udp(const char *ip, struct sk_addr *out)
 static void forward_elsewhere_is_not_queued(void **state)
 {
     struct echo e = {0};
-    struct sk_listener l = {0};
-    struct sk_tp_config c = {0};
-    struct sk_tp *tp = NULL;
+    struct sk_tp *tp;
     struct sk_addr srv, me;
     int fd, other;
     char got[16];
@@ -157,16 +164,7 @@ static void forward_elsewhere_is_not_queued(void **state)
     (void)state;
     other = bound_udp("127.0.0.2", &e.other);
     fd = bound_udp("127.0.0.1", &me);
-    assert_int_equal(sk_addr_parse(S("127.0.0.1:0"), 0, &l.addr), 0);
-    c.listeners = &l;
-    c.nlisteners = 1;
-    c.workers = 1;
-    c.runtime.tcp_max_connections = 4;
-    c.runtime.tcp_max_buffer = 65536;
-    c.on_recv = on_recv_forward;
-    c.recv_arg = &e;
-    assert_int_equal(sk_tp_new(&tp, &c), 0);
-    assert_int_equal(sk_tp_start(tp), 0);
+    tp = start_worker(on_recv_forward, &e);
     assert_int_equal(sk_tp_listener_addr(tp, 0, &srv), 0);
     assert_int_equal(connect(fd, &srv.sa, sk_addr_len(&srv)), 0);
     assert_int_equal(send(fd, "req 0", 5, 0), 5);
@@ -190,11 +188,67 @@ static void forward_elsewhere_is_not_queued(void **state)
     close(other);
 }
 
+/* RFC 5626 §3.5.1: CRLF keep-alives (and empty datagrams) are not handed
+ * up; anything else of up to 4 bytes is. The check looks at the datagram's
+ * bytes only, not at the older, longer datagram still in the same receive
+ * slot behind them (the slot is not NUL-terminated). */
+static void on_recv_count(void *arg, struct sk_rx *rx)
+{
+    struct echo *e = arg;
+
+    e->seen++;
+    e->send_errors = (int)rx->bytes.len; /* the last length seen */
+}
+
+static void keepalives_not_handed_up(void **state)
+{
+    struct echo e = {0};
+    struct sk_tp *tp;
+    struct sk_addr srv;
+    struct sk_tp_stats st;
+    char crlfs[2000];
+    int fd;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(crlfs); i++)
+        crlfs[i] = i % 2 == 0 ? '\r' : '\n';
+    tp = start_worker(on_recv_count, &e);
+    assert_int_equal(sk_tp_listener_addr(tp, 0, &srv), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, &srv.sa, sk_addr_len(&srv)), 0);
+    /* Each waits for the previous one, so all land in the same slot. */
+    const struct {
+        const char *p;
+        size_t len;
+        unsigned seen;
+    } steps[] = {
+        {crlfs, sizeof(crlfs), 1}, {"\r\n", 2, 1},      {"\r\n\r\n", 4, 1}, {"", 0, 1},
+        {"\r\nA", 3, 2},           {"\r\n\r\nX", 5, 3}, {"\n\r", 2, 3},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        assert_int_equal(send(fd, steps[i].p, steps[i].len, 0), (ssize_t)steps[i].len);
+        sleep_ms(50);
+        sk_tp_get_stats(tp, &st);
+        for (int k = 0; k < WAIT_MS / 10 && st.rx_msgs < steps[i].seen; k++) {
+            sleep_ms(10);
+            sk_tp_get_stats(tp, &st);
+        }
+        assert_int_equal(st.rx_msgs, steps[i].seen);
+    }
+    sk_tp_stop(tp, 0);
+    assert_int_equal(e.seen, 3);
+    assert_int_equal(e.send_errors, 5);
+    sk_tp_free(tp);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_answers_arrive_in_order),
         cmocka_unit_test(forward_elsewhere_is_not_queued),
+        cmocka_unit_test(keepalives_not_handed_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

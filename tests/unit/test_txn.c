@@ -89,6 +89,33 @@ static void ic_timer_a_doubles_until_timer_b(void **state)
     sk_txn_unref(txn);
 }
 
+static char logged[512];
+
+static void keep_log(void *arg, enum sk_log_level level, const char *module, const char *text)
+{
+    (void)arg;
+    (void)level;
+    if (strcmp(module, "txn") == 0 && strstr(text, "event=timeout") != NULL)
+        snprintf(logged, sizeof(logged), "%s", text);
+}
+
+/* The timeout's log line names the request, so a 408 can be traced. */
+static void ic_timeout_log_names_the_request(void **state)
+{
+    struct sk_txn *txn;
+
+    (void)state;
+    logged[0] = '\0';
+    sk_log_set(keep_log, NULL, SK_LOG_INFO);
+    txn = uac("INVITE", SK_TP_UDP);
+    fx_run_until(32000);
+    sk_log_set(NULL, NULL, SK_LOG_INFO);
+    assert_non_null(strstr(logged, "event=timeout timer=B kind="));
+    assert_non_null(strstr(logged, " method=INVITE call_id=\"c1@198.51.100.1\" "
+                                   "target=\"sip:bob@example.com\" peer="));
+    sk_txn_unref(txn);
+}
+
 static void ic_reliable_sends_once(void **state)
 {
     struct sk_txn *txn;
@@ -560,6 +587,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ic_timer_a_doubles_until_timer_b, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(ic_timeout_log_names_the_request, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_reliable_sends_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_provisional_moves_to_proceeding, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ic_2xx_goes_to_accepted, fx_setup, fx_teardown),

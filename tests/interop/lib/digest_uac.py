@@ -35,13 +35,13 @@ def request(a, branch, cseq, extra):
     user = a.from_user or a.user
     lines = [
         "%s %s SIP/2.0" % (a.method, uri),
-        "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK%s" % (a.local_port, branch),
+        "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (a.bind, a.local_port, branch),
         "Max-Forwards: 70",
         "From: <sip:%s@%s>;tag=dg%s" % (user, a.from_host or a.domain, a.call_id),
         "To: <sip:%s@%s>" % (user, a.domain),
         "Call-ID: %s@digest-uac" % a.call_id,
         "CSeq: %d %s" % (cseq, a.method),
-        "Contact: <sip:%s@127.0.0.1:%d>" % (user, a.local_port),
+        "Contact: <sip:%s@%s:%d>" % (user, a.bind, a.local_port),
         "User-Agent: %s" % a.user_agent,
     ]
     if a.method == "SUBSCRIBE":
@@ -50,13 +50,44 @@ def request(a, branch, cseq, extra):
     return ("\r\n".join(lines)).encode(), uri
 
 
+def answer_request(sock, msg, peer):
+    """Answer a request with 200 OK, copying the headers a response must
+    copy (RFC 3261 §8.2.6.2)."""
+    keep = [l for l in msg.split("\r\n")
+            if l.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+    resp = "SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
+    sock.sendto(resp.encode(), peer)
+
+
 def exchange(sock, data, port):
+    """Send a request and wait for its final response, retransmitting on
+    Timer A's schedule (RFC 3261 §17.1.2.2: 0.5 s doubling) until Timer B
+    (64*T1 = 32 s). A NOTIFY may overtake the 200 to its SUBSCRIBE
+    (RFC 6665 §4.1.2.4); it is answered and the wait goes on."""
+    import time
+    give_up = time.time() + 32
+    interval = 0.5
     sock.sendto(data, ("127.0.0.1", port))
-    while True:
-        msg = sock.recv(65535).decode(errors="replace")
+    resend = time.time() + interval
+    while time.time() < give_up:
+        sock.settimeout(max(0.01, min(resend, give_up) - time.time()))
+        try:
+            raw, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            if time.time() >= resend:
+                sock.sendto(data, ("127.0.0.1", port))
+                interval = min(interval * 2, 4)
+                resend = time.time() + interval
+            continue
+        msg = raw.decode(errors="replace")
+        if not msg.startswith("SIP/2.0 "):
+            answer_request(sock, msg, peer)
+            continue
         code = int(msg.split(" ", 2)[1])
         if code >= 200:
             return code, msg
+        interval = 4  # a provisional response: keep waiting, resend at T2
+    raise SystemExit("status=timeout")
 
 
 def challenges(msg):
@@ -67,6 +98,22 @@ def challenges(msg):
             pairs = re.findall(r'(\w+)=(?:"([^"]*)"|([^,\s]*))', value)
             out.append({k: quoted or bare for k, quoted, bare in pairs})
     return out
+
+
+def linger(sock, seconds):
+    """Answer every request that arrives with 200 OK, echoing the headers a
+    response must copy (RFC 3261 §8.2.6.2), until seconds have passed."""
+    import time
+    end = time.time() + seconds
+    while time.time() < end:
+        sock.settimeout(max(0.05, end - time.time()))
+        try:
+            data, peer = sock.recvfrom(65535)
+        except socket.timeout:
+            break
+        msg = data.decode(errors="replace")
+        if not msg.startswith("SIP/2.0"):
+            answer_request(sock, msg, peer)
 
 
 def main():
@@ -85,11 +132,14 @@ def main():
     p.add_argument("--algorithm", help="answer this algorithm's challenge")
     p.add_argument("--user-agent", default="digest-uac/1")
     p.add_argument("--expires", type=int, default=600)
+    p.add_argument("--bind", default="127.0.0.1", help="local address to send from")
+    p.add_argument("--linger", type=float, default=0,
+                   help="after the final response, answer requests (NOTIFY) 200 for this long")
     a = p.parse_args()
     a.call_id = os.urandom(6).hex()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((a.bind, 0))
     sock.settimeout(5)
     a.local_port = sock.getsockname()[1]
 
@@ -117,7 +167,9 @@ def main():
         cred += ', opaque="%s"' % chal["opaque"]
     data, _ = request(a, os.urandom(6).hex(), 2, [cred])
     code, msg = exchange(sock, data, a.port)
-    print("status=%d" % code)
+    print("status=%d" % code, flush=True)
+    if a.linger > 0:
+        linger(sock, a.linger)
     return 0
 
 
