@@ -31,12 +31,12 @@ struct reqctx {
     bool too_big;
 };
 
+/* The message quotes what the client sent (a path decoded from %FF...):
+ * sk_buf_append_json() keeps the answer valid JSON whatever the bytes. */
 void sk__http_error(struct sk__http_resp *r, unsigned status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
-    json_t *j;
-    char *text;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -44,14 +44,9 @@ void sk__http_error(struct sk__http_resp *r, unsigned status, const char *fmt, .
     r->status = status;
     r->ctype = "application/json";
     sk_buf_reset(&r->body);
-    j = json_pack("{s:s}", "error", msg);
-    text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (text != NULL) {
-        sk_buf_append_cstr(&r->body, text);
-        sk_buf_append_cstr(&r->body, "\n");
-    }
-    free(text);
-    json_decref(j);
+    sk_buf_append_cstr(&r->body, "{\"error\": ");
+    sk_buf_append_json(&r->body, sk_slice_cstr(msg));
+    sk_buf_append_cstr(&r->body, "}\n");
 }
 
 /* ---- the token ------------------------------------------------------------ */

@@ -67,6 +67,14 @@ out=$(curl -s -m 10 -i -X PATCH -H "Authorization: Bearer $TOKEN" "$URL/api/v1/u
 check_match "PATCH: 405" "$out" '^HTTP/1.1 405'
 check_match "405 names the methods (Allow)" "$out" 'Allow: PUT, DELETE'
 check_match "unknown path: 404 in JSON" "$(api GET /api/v1/nothing)" '^404 .*"error"'
+# Found by fuzz_admin: a path that decodes to bytes that are not UTF-8
+# got a 404 with an empty body (jansson refuses such a string).
+check_match "a path decoding to non-UTF-8: 404 in JSON all the same" \
+    "$(api GET /api/v1/%FF%C0%AFx)" \
+    '^404 .*"error": ?"no such resource: /api/v1/\\u00ff\\u00c0\\u00afx '
+out=$(api GET /api/v1/%FF)
+printf '%s' "${out#* }" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
+check "... which a strict JSON parser accepts" "$?" 0
 
 # ---- a real peer against the new password ----
 lp=$(peer_port)
