@@ -1,6 +1,7 @@
 /*
  * The JSON API under /api/v1/ (docs/api.md): status, location bindings,
- * users of the served domain (list, add, passwd, del) and subscriptions.
+ * users of the served domain (list, add, passwd, del), subscriptions and
+ * the guard's bans (list, lift).
  * JSON in and out is jansson's; every error is {"error": "..."} naming
  * what is wrong, so a script can show it as is.
  *
@@ -332,6 +333,62 @@ static void get_subscriptions(struct sk_admin *a, struct sk__http_resp *r)
                json_pack("{s:o,s:o}", "subscriptions", subs.list, "publications", pubs.list));
 }
 
+/* ---- bans (the guard, docs/security.md) ------------------------------------ */
+
+static int add_ban(void *arg, const struct sk_store_ban *b)
+{
+    struct walk *w = arg;
+
+    json_array_append_new(
+        w->list, json_pack("{s:s,s:s,s:i,s:I,s:I}", "address", b->addr, "reason", b->reason,
+                           "level", (int)b->level, "until", (json_int_t)b->until, "expires_in",
+                           (json_int_t)(b->until > w->now ? b->until - w->now : 0)));
+    return 0;
+}
+
+/* The guard writes its bans to the store within a second or two and
+ * reads deletions back as often, so the store is what the API shows and
+ * changes (as `sipkit bans` does). */
+static void bans(struct sk_admin *a, const struct sk__http_req *q, const char *addr,
+                 struct sk__http_resp *r)
+{
+    struct sk_store *st = sk_server_store(a->server);
+    struct walk w = {NULL, sk_wall_s()};
+    bool get = strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0;
+    int rc;
+
+    if (addr == NULL) {
+        if (!get) {
+            not_allowed(r, q, "GET");
+            return;
+        }
+        w.list = json_array();
+        rc = sk_store_ban_list(st, w.now, add_ban, &w);
+        if (rc != 0) {
+            json_decref(w.list);
+            sk__http_error(r, 500, "store: %s", sk_strerror(rc));
+            return;
+        }
+        reply_json(r, 200, json_pack("{s:o}", "bans", w.list));
+        return;
+    }
+    if (strcmp(q->method, "DELETE") != 0) {
+        not_allowed(r, q, "DELETE");
+        return;
+    }
+    rc = sk_store_ban_del(st, addr);
+    if (rc == SK_ENOTFOUND) {
+        sk__http_error(r, 404, "no ban of '%s'", addr);
+        return;
+    }
+    if (rc != 0) {
+        sk__http_error(r, 500, "store: %s", sk_strerror(rc));
+        return;
+    }
+    SK_LOG(SK_LOG_INFO, "admin", "event=ban_deleted src=%s", addr);
+    reply_json(r, 200, json_pack("{s:s}", "deleted", addr));
+}
+
 /* ---- routing ---------------------------------------------------------------- */
 
 void sk__api_handle(struct sk_admin *a, const struct sk__http_req *q, struct sk__http_resp *r)
@@ -354,6 +411,10 @@ void sk__api_handle(struct sk_admin *a, const struct sk__http_req *q, struct sk_
             get_subscriptions(a, r);
         else
             not_allowed(r, q, "GET");
+    } else if (strcmp(p, "bans") == 0) {
+        bans(a, q, NULL, r);
+    } else if (strncmp(p, "bans/", 5) == 0 && p[5] != '\0' && strchr(p + 5, '/') == NULL) {
+        bans(a, q, p + 5, r);
     } else if (strcmp(p, "users") == 0) {
         users(a, q, r);
     } else if (strncmp(p, "users/", 6) == 0 && p[6] != '\0' && strchr(p + 6, '/') == NULL) {

@@ -4,7 +4,8 @@
 # per-user slow-down answered unchecked, bans by reason and in force, and
 # messages dropped from banned or flooding addresses. Sources: 127.0.0.1
 # guesses alice's password until banned, 127.0.0.4 and .5 guess carol's in
-# parallel, 127.0.0.2 floods.
+# parallel, 127.0.0.2 floods. GET /api/v1/bans lists the bans, DELETE
+# lifts one in the running server.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need curl
@@ -71,15 +72,35 @@ check_match "messages over the flood limit counted as dropped" "$m" \
 check_match "the flood ban counted by reason" "$m" '^sipkit_guard_bans_total\{reason="flood"\} 1$'
 check_match "two bans in force" "$m" '^sipkit_guard_bans_active 2$'
 
-# ---- a ban lifted with sipkit bans del is no longer in force ----
-"$SIPKIT" bans del 127.0.0.1 --data-dir "$TMP/data" >/dev/null 2>&1
+# ---- the bans through the JSON API ----
+api() { # METHOD PATH -> "STATUS BODY" (body on one line)
+    curl -s -m 10 -o "$TMP/body" -w '%{http_code}' -X "$1" \
+        -H "Authorization: Bearer $(cat "$TMP/token")" "http://127.0.0.1:$APORT$2" >"$TMP/code"
+    printf '%s %s' "$(cat "$TMP/code")" "$(tr -d '\n' <"$TMP/body")"
+}
+out=""
+for _ in $(seq 1 100); do # the guard writes its bans to the store every second or two
+    out=$(api GET /api/v1/bans)
+    printf '%s' "$out" | grep -q '127.0.0.2' && break
+    sleep 0.1
+done
+check_match "GET /api/v1/bans lists the auth ban" "$out" \
+    '^200 .*"address": ?"127.0.0.1", *"reason": ?"auth_failures", *"level": ?1'
+check_match "... and the flood ban" "$out" '"address": ?"127.0.0.2", *"reason": ?"flood"'
+check_match "POST /api/v1/bans: 405" "$(api POST /api/v1/bans)" '^405 '
+check_match "DELETE a ban that is not there: 404 in JSON" "$(api DELETE /api/v1/bans/192.0.2.1)" \
+    "^404 .*\"error\": ?\"no ban of '192.0.2.1'\""
+check_match "DELETE /api/v1/bans/127.0.0.1: 200" "$(api DELETE /api/v1/bans/127.0.0.1)" \
+    '^200 .*"deleted": ?"127.0.0.1"'
 n=""
 for _ in $(seq 1 100); do
     n=$(value sipkit_guard_bans_active)
     [ "$n" = 1 ] && break
     sleep 0.1
 done
-check "bans del: one ban left in force" "$n" 1
+check "the running server lifts it: one ban left in force" "$n" 1
+r=$($ATTACK register --port "$PORT" --user alice --password alice-pw --timeout 3)
+check "127.0.0.1 is served again" "$r" 200
 
 if command -v promtool >/dev/null; then
     metrics | promtool check metrics >"$TMP/promtool.out" 2>&1
