@@ -186,6 +186,25 @@ const char *sk_log_level_name(enum sk_log_level level);
 uint64_t sk_now_ms(void);
 /* Seconds since the Unix epoch (wall clock). */
 int64_t sk_wall_s(void);
+/* Microseconds from CLOCK_MONOTONIC (for measuring durations). */
+uint64_t sk_now_us(void);
+
+/* ---- histograms ------------------------------------------------------ */
+
+/* A latency histogram with fixed bucket bounds (sk_histo_bounds_us, in
+ * microseconds, ascending; a last implicit +Inf bucket), for the admin
+ * layer's Prometheus histograms. Any thread may observe at once: every
+ * field is a relaxed atomic, no lock, so the hot path pays one or two
+ * uncontended increments. Readers get a racy but monotonic snapshot.
+ * Zero-initialised memory is an empty histogram. */
+#define SK_HISTO_BUCKETS 14
+struct sk_histo {
+    _Atomic uint64_t bucket[SK_HISTO_BUCKETS + 1]; /* not cumulative; last: above every bound */
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum_us;
+};
+extern const uint64_t sk_histo_bounds_us[SK_HISTO_BUCKETS];
+void sk_histo_observe(struct sk_histo *h, uint64_t us);
 
 /* ---- process limits ---------------------------------------------------- */
 

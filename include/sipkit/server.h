@@ -17,8 +17,12 @@
 #ifndef SIPKIT_SERVER_H
 #define SIPKIT_SERVER_H
 
+#include <sipkit/auth.h>
 #include <sipkit/base.h>
+#include <sipkit/events.h>
+#include <sipkit/msg.h>
 #include <sipkit/transport.h>
+#include <sipkit/txn.h>
 
 #define SK_SERVER_MAX_LISTENERS 16
 #define SK_SERVER_PATH_MAX      1024
@@ -55,6 +59,8 @@ struct sk_server_config {
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
     char durability[SK_SERVER_DOMAIN_MAX];      /* store: "crash" or "power" */
+    char admin_listen[SK_SERVER_DOMAIN_MAX];    /* admin HTTP ADDR:PORT; empty: off */
+    char admin_token_file[SK_SERVER_PATH_MAX];  /* admin: file holding the bearer token */
     /* [security]: the guard (src/server/guard.h, docs/security.md) */
     char sec_trusted[SK_SERVER_DOMAIN_MAX]; /* CIDRs exempt from bans and limits */
     unsigned sec_auth_fail_limit;           /* failed authentications before a ban; 0 = off */
@@ -136,5 +142,61 @@ void sk_server_stop(struct sk_server *s);
 void sk_server_free(struct sk_server *s);
 /* The bound address of listener i (after port 0 was resolved). */
 int sk_server_listener_addr(const struct sk_server *s, unsigned i, struct sk_addr *out);
+
+/* ---- what an operator sees (the admin layer, include/sipkit/admin.h) ------
+ *
+ * Counters are kept on the hot path with relaxed atomic increments (no
+ * lock per request); gauges are computed when asked, by walking the
+ * tables shard by shard. Any thread may call these while the server
+ * runs; the values are a racy but consistent-enough snapshot. */
+
+/* Response classes 1xx..6xx, index = code / 100 - 1. */
+#define SK_SERVER_CLASSES 6
+
+struct sk_server_stats {
+    uint64_t uptime_s;
+    unsigned workers;
+    /* New requests by method (retransmissions absorbed by the transaction
+     * layer are not counted; SK_METHOD_OTHER for extension methods). */
+    uint64_t requests[SK_METHOD__COUNT];
+    /* Responses the server sent, by class: its own and the ones it
+     * relayed as a proxy (retransmissions included). */
+    uint64_t responses[SK_SERVER_CLASSES];
+    /* Requests refused before any handler (unparseable, stateless 4xx). */
+    uint64_t rejected;
+    /* Failed digest verifications by cause (SK_AUTH_OK: none), every one
+     * whether logged in full or summarised. */
+    uint64_t auth_failures[SK_AUTH_CAUSE__COUNT];
+    /* Guesses the per-user slow-down answered without checking them
+     * (also counted above as wrong_password, the answer they got). */
+    uint64_t auth_throttled;
+    /* The guard (docs/security.md): messages dropped unparsed because
+     * their address is banned or over the flood limit; bans decided by
+     * this process, by reason; bans in force now. */
+    uint64_t dropped_banned;
+    uint64_t dropped_rate_limited;
+    uint64_t bans_auth_failures;
+    uint64_t bans_flood;
+    size_t bans_active;
+    size_t txns[SK_TXN_KINDS][SK_TXN_STATES];
+    size_t bindings;                        /* in memory, not yet purged included */
+    size_t subscriptions[SK_EV_PKG__COUNT]; /* live, by package */
+    size_t publications;                    /* live presence publications */
+    struct sk_tp_stats tp;
+};
+
+void sk_server_get_stats(struct sk_server *s, struct sk_server_stats *out);
+/* Latency histograms: each group COMMIT of the location store; how late
+ * the workers' event loops run (see sk_tp_loop_lag). */
+const struct sk_histo *sk_server_commit_times(const struct sk_server *s);
+const struct sk_histo *sk_server_loop_lag(const struct sk_server *s);
+/* The configuration in force (after reloads). The pointer stays valid
+ * until sk_server_free(); reloadable fields may change under a reader. */
+const struct sk_server_config *sk_server_current_config(const struct sk_server *s);
+/* The store and location service the server runs on (for the admin API:
+ * users, bindings, subscriptions). Valid until sk_server_free(); their
+ * own headers say which threads may call them (any). */
+struct sk_store *sk_server_store(struct sk_server *s);
+struct sk_location *sk_server_location(struct sk_server *s);
 
 #endif

@@ -292,6 +292,8 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
                         sk_location_binding_cb cb, void *arg);
 /* Bindings in memory (expired ones not yet purged included). */
 size_t sk_location_count(struct sk_location *loc);
+/* Durations of the group COMMITs so far (any thread; racy snapshot). */
+const struct sk_histo *sk_location_commit_times(const struct sk_location *loc);
 
 /* ---- subscriptions and publications (RFC 6665, RFC 3903) -------------------
  *

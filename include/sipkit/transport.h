@@ -224,7 +224,11 @@ void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out);
 /* Counters, summed over workers (racy reads, for logs and tests). */
 struct sk_tp_stats {
     uint64_t rx_msgs, tx_msgs, rx_bad, tcp_accepted, tcp_closed, tcp_refused;
+    uint64_t tcp_open; /* TCP connections open now, accepted and outgoing */
 };
 void sk_tp_get_stats(const struct sk_tp *tp, struct sk_tp_stats *out);
+/* How late the workers' loops ran a timer due every 100 ms: the time a
+ * message can wait behind other work on its loop (admin metrics). */
+const struct sk_histo *sk_tp_loop_lag(const struct sk_tp *tp);
 
 #endif

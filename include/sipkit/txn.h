@@ -203,6 +203,12 @@ unsigned sk_txn_table_tick(struct sk_txn_table *t, uint64_t now);
 uint64_t sk_txn_table_next_due(struct sk_txn_table *t);
 /* Live (not yet terminated) transactions: a draining server waits for 0. */
 size_t sk_txn_table_count(struct sk_txn_table *t);
+/* The transactions in the table now, by kind and state (the admin
+ * layer's gauges): counts[kind][state]. Walks every shard under its lock,
+ * one at a time: meant for a scrape every few seconds, not per request. */
+#define SK_TXN_KINDS  4
+#define SK_TXN_STATES 7
+void sk_txn_table_census(struct sk_txn_table *t, size_t counts[SK_TXN_KINDS][SK_TXN_STATES]);
 const struct sk_txn_settings *sk_txn_table_settings(const struct sk_txn_table *t);
 
 /* ---- client transactions --------------------------------------------------- */

@@ -115,9 +115,12 @@ void sk_buf_printf(struct sk_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one:
+ * RFC 3629 §3-4 forbids overlong forms, surrogates (U+D800..DFFF) and code
+ * points above U+10FFFF, and JSON parsers (jansson, Python) refuse them. */
 static size_t utf8_len(const unsigned char *p, size_t avail)
 {
+    uint32_t cp;
     size_t n;
 
     if (p[0] < 0x80)
@@ -132,10 +135,15 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
         return 0;
     if (n > avail)
         return 0;
+    cp = p[0] & (0x7fu >> n); /* the lead byte's payload bits */
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80)
             return 0;
+        cp = cp << 6 | (p[i] & 0x3fu);
     }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
     return n;
 }
 

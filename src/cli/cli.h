@@ -30,6 +30,7 @@ int sk_cmd_parse(int argc, char **argv);
 int sk_cmd_publish(int argc, char **argv);
 int sk_cmd_register(int argc, char **argv);
 int sk_cmd_serve(int argc, char **argv);
+int sk_cmd_status(int argc, char **argv);
 int sk_cmd_subscribe(int argc, char **argv);
 int sk_cmd_users(int argc, char **argv);
 int sk_cmd_bans(int argc, char **argv);

@@ -9,8 +9,10 @@
  *
  * AOR is "user@domain" (a "sip:" prefix is accepted). Exit 0 with at least
  * one binding listed, 1 when there is none, 6 when the store cannot be
- * read.
+ * read. With --server URL the bindings come from a running server's admin
+ * API (docs/api.md) instead of the data directory, printed the same way.
  */
+#include "cli/api_client.h"
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -21,10 +23,14 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sipkit location list [AOR] [--data-dir DIR] [--json]\n"
+                 "       sipkit location list [AOR] --server URL [--token-file FILE] [--json]\n"
                  "\n"
-                 "  AOR             user@domain; all bindings when omitted\n"
-                 "  --data-dir DIR  the server's data directory (default ./data)\n"
-                 "  --json          one JSON object per line\n");
+                 "  AOR               user@domain; all bindings when omitted\n"
+                 "  --data-dir DIR    the server's data directory (default ./data)\n"
+                 "  --json            one JSON object per line\n"
+                 "  --server URL      ask a running server's admin API instead\n"
+                 "                    (e.g. http://127.0.0.1:9060)\n"
+                 "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");
 }
 
 struct list_ctx {
@@ -93,8 +99,68 @@ static int print_one(void *arg, const struct sk_binding *x)
     return 0;
 }
 
+static void copy_str(char *dst, size_t dstsz, json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+
+    snprintf(dst, dstsz, "%s", v != NULL ? v : "");
+}
+
+/* A binding of the API's answer back into the struct the printers take. */
+static void from_json(json_t *o, struct sk_binding *b)
+{
+    json_t *q = json_object_get(o, "q");
+    const char *tp = json_string_value(json_object_get(o, "transport"));
+
+    memset(b, 0, sizeof(*b));
+    copy_str(b->aor, sizeof(b->aor), o, "aor");
+    copy_str(b->contact, sizeof(b->contact), o, "contact");
+    copy_str(b->call_id, sizeof(b->call_id), o, "call_id");
+    copy_str(b->path, sizeof(b->path), o, "path");
+    copy_str(b->src_ip, sizeof(b->src_ip), o, "source_ip");
+    copy_str(b->instance, sizeof(b->instance), o, "instance");
+    copy_str(b->user_agent, sizeof(b->user_agent), o, "user_agent");
+    b->expires_at = json_integer_value(json_object_get(o, "expires_at"));
+    b->q = json_is_number(q) ? (int)(json_number_value(q) * 1000.0 + 0.5) : -1;
+    b->cseq = (uint32_t)json_integer_value(json_object_get(o, "cseq"));
+    b->src_port = (uint16_t)json_integer_value(json_object_get(o, "source_port"));
+    b->reg_id = (uint32_t)json_integer_value(json_object_get(o, "reg_id"));
+    b->transport = tp != NULL && strcmp(tp, "tcp") == 0 ? SK_TP_TCP : SK_TP_UDP;
+}
+
+static int list_remote(const struct sk_cli_api *api, const char *aor, struct list_ctx *ctx)
+{
+    char esc[3 * SK_LOC_AOR_MAX + 1], path[sizeof(esc) + 32];
+    json_t *answer = NULL, *v;
+    long status;
+    size_t i;
+    int ex;
+
+    snprintf(path, sizeof(path), "/api/v1/location");
+    if (aor != NULL) {
+        if (sk_cli_api_escape(aor, esc, sizeof(esc)) == NULL)
+            return SK_EXIT_USAGE;
+        snprintf(path, sizeof(path), "/api/v1/location?aor=%s", esc);
+    }
+    status = sk_cli_api_call("location", api, "GET", path, NULL, &answer);
+    ex = sk_cli_api_exit("location", status, answer);
+    json_array_foreach(ex == SK_EXIT_OK ? json_object_get(answer, "bindings") : NULL, i, v)
+    {
+        struct sk_binding b;
+        from_json(v, &b);
+        print_one(ctx, &b);
+    }
+    json_decref(answer);
+    if (ex != SK_EXIT_OK)
+        return ex;
+    if (ctx->count == 0 && !ctx->json)
+        fprintf(stderr, "no bindings%s%s\n", aor != NULL ? " for " : "", aor != NULL ? aor : "");
+    return ctx->count > 0 ? SK_EXIT_OK : SK_EXIT_FAIL;
+}
+
 int sk_cmd_location(int argc, char **argv)
 {
+    struct sk_cli_api api = {0};
     const char *data_dir = "./data", *aor = NULL;
     struct sk_location_options lo = {.read_only = true};
     struct list_ctx ctx = {0};
@@ -112,6 +178,11 @@ int sk_cmd_location(int argc, char **argv)
         return SK_EXIT_USAGE;
     }
     for (int i = 2; i < argc; i++) {
+        int r = sk_cli_api_opt("location", argc, argv, &i, &api);
+        if (r < 0)
+            return SK_EXIT_USAGE;
+        if (r > 0)
+            continue;
         if (strcmp(argv[i], "--json") == 0) {
             ctx.json = true;
         } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
@@ -141,6 +212,9 @@ int sk_cmd_location(int argc, char **argv)
             key[i] = (char)(aor + i > at && aor[i] >= 'A' && aor[i] <= 'Z' ? aor[i] + 32 : aor[i]);
         aor = key;
     }
+    ctx.now = sk_wall_s();
+    if (api.server != NULL)
+        return list_remote(&api, aor, &ctx);
     rc = sk_store_open(&st, data_dir, NULL);
     if (rc == 0)
         rc = sk_location_open(&loc, st, &lo);

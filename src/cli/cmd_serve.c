@@ -5,8 +5,17 @@
  * SIGTERM / SIGINT.
  *
  * Signals are blocked in every thread before the workers start and taken
- * synchronously here with sigwait(), so no handler runs inside the
+ * synchronously here with sigtimedwait(), so no handler runs inside the
  * library and no thread is interrupted mid-request.
+ *
+ * Under systemd (Type=notify, contrib/sipkit.service) the server says
+ * READY=1 once every socket is bound, keeps STATUS= current, answers
+ * the watchdog (WATCHDOG=1 at half its interval) from this loop, and says
+ * RELOADING=1 / STOPPING=1 around SIGHUP and SIGTERM. sd_notify() does
+ * nothing when NOTIFY_SOCKET is not set.
+ *
+ * With --admin ADDR:PORT the HTTP admin listener (include/sipkit/admin.h)
+ * runs beside the server; SIGHUP rereads its token file.
  *
  * SIGTERM always ends the process: a watchdog thread started with the
  * drain exits the process when the drain and the stop have not finished
@@ -21,12 +30,20 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sipkit/admin.h>
 #include <sipkit/server.h>
+
+#include <systemd/sd-daemon.h>
+
+#ifndef SK_VERSION
+#define SK_VERSION "0"
+#endif
 
 static void log_line(void *arg, enum sk_log_level level, const char *module, const char *text)
 {
@@ -187,36 +204,79 @@ static void raise_fd_limit(void)
                (unsigned long long)soft, (unsigned long long)hard);
 }
 
-/* Wait for signals until SIGTERM / SIGINT. */
-static void run_until_term(struct sk_server *s, const sigset_t *set, int argc, char **argv)
+/* systemd's STATUS= line: what `systemctl status` shows. */
+static void notify_status(struct sk_server *s)
 {
+    struct sk_server_stats st;
+
+    sk_server_get_stats(s, &st);
+    sd_notifyf(0, "STATUS=serving: %zu bindings, %llu requests, %llu tcp connections", st.bindings,
+               (unsigned long long)(st.requests[SK_METHOD_REGISTER] +
+                                    st.requests[SK_METHOD_INVITE] + st.requests[SK_METHOD_OPTIONS]),
+               (unsigned long long)st.tp.tcp_open);
+}
+
+/* Wait for signals until SIGTERM / SIGINT, waking at least every half
+ * watchdog interval (or every 10 s) to tell systemd we are alive. */
+static void run_until_term(struct sk_server *s, struct sk_admin *admin, const sigset_t *set,
+                           int argc, char **argv)
+{
+    uint64_t wd_us = 0;
+    struct timespec tick = {10, 0};
+
+    if (sd_watchdog_enabled(0, &wd_us) > 0 && wd_us > 0) {
+        tick.tv_sec = (time_t)(wd_us / 2 / 1000000u);
+        tick.tv_nsec = (long)(wd_us / 2 % 1000000u) * 1000;
+    }
     for (;;) {
-        int sig = 0;
-        if (sigwait(set, &sig) != 0)
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig < 0) {
+            if (wd_us > 0)
+                sd_notify(0, "WATCHDOG=1");
+            notify_status(s);
             continue;
+        }
         if (sig == SIGTERM || sig == SIGINT) {
             SK_LOG(SK_LOG_INFO, "server", "event=signal signal=%s",
                    sig == SIGTERM ? "TERM" : "INT");
+            sd_notify(0, "STOPPING=1\nSTATUS=draining");
             return;
         }
         if (sig == SIGHUP) {
             struct sk_server_config c;
             char err[512];
             SK_LOG(SK_LOG_INFO, "server", "event=signal signal=HUP");
+            sd_notify(0, "RELOADING=1");
             if (load_config(argc, argv, &c, err, sizeof(err)) != 0) {
                 SK_LOG(SK_LOG_ERROR, "server", "event=reload_failed error=\"%s\"", err);
+                sd_notify(0, "READY=1");
                 continue;
             }
             sk_log_set(log_line, NULL, (enum sk_log_level)c.log_level);
             sk_server_reload(s, &c);
+            if (admin != NULL)
+                sk_admin_reload_token(admin);
+            sd_notify(0, "READY=1");
         }
     }
+}
+
+static int start_admin(struct sk_server *s, const struct sk_server_config *cfg,
+                       struct sk_admin **out)
+{
+    struct sk_admin_config ac = {cfg->admin_listen, cfg->admin_token_file, SK_VERSION, s};
+
+    *out = NULL;
+    if (cfg->admin_listen[0] == '\0')
+        return 0;
+    return sk_admin_new(out, &ac);
 }
 
 int sk_cmd_serve(int argc, char **argv)
 {
     struct sk_server_config cfg;
     struct sk_server *s = NULL;
+    struct sk_admin *admin = NULL;
     char err[512];
     sigset_t set;
     int rc;
@@ -249,13 +309,19 @@ int sk_cmd_serve(int argc, char **argv)
     rc = sk_server_new(&s, &cfg, trace_msg, NULL);
     if (rc == 0)
         rc = sk_server_start(s);
+    if (rc == 0 && (rc = start_admin(s, &cfg, &admin)) != 0)
+        sk_server_stop(s);
     if (rc != 0) {
         sk_cli_error("serve", "cannot start: %s", sk_strerror(rc));
+        sd_notifyf(0, "STATUS=cannot start: %s", sk_strerror(rc));
         sk_server_free(s);
         return SK_EXIT_SYSTEM;
     }
-    run_until_term(s, &set, argc, argv);
+    sd_notify(0, "READY=1");
+    notify_status(s);
+    run_until_term(s, admin, &set, argc, argv);
     start_watchdog(&set, cfg.drain_timeout);
+    sk_admin_free(admin); /* before the server it reads */
     sk_server_stop(s);
     sk_server_free(s);
     SK_LOG(SK_LOG_INFO, "server", "event=exit status=0");

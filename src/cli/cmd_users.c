@@ -7,6 +7,10 @@
  *   sipkit users set NAME --algorithms LIST|default [--data-dir DIR] [--domain DOMAIN]
  *   sipkit users del NAME [--data-dir DIR] [--domain DOMAIN]
  *   sipkit users list [--data-dir DIR] [--domain DOMAIN]
+ *   sipkit users add|passwd|del|list ... --server URL [--token-file FILE]
+ *
+ * With --server, the change goes through a running server's admin API
+ * (docs/api.md) in the server's domain, instead of the data directory.
  *
  * --algorithms makes the user require those digest algorithms (the server
  * then offers and accepts only those, in that order, for this user);
@@ -17,6 +21,7 @@
  * reach the disk. A running server sees the change without a restart.
  * The password buffer is wiped after use.
  */
+#include "cli/api_client.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -37,6 +42,7 @@ struct opts {
     const char *domain;
     const char *algorithms;
     bool password_stdin;
+    struct sk_cli_api api; /* --server: through the admin API */
 };
 
 static void usage(FILE *out)
@@ -47,6 +53,7 @@ static void usage(FILE *out)
                  " [--domain DOMAIN]\n"
                  "       sipkit users del NAME [--data-dir DIR] [--domain DOMAIN]\n"
                  "       sipkit users list [--data-dir DIR] [--domain DOMAIN]\n"
+                 "       sipkit users add|passwd|del|list ... --server URL [--token-file FILE]\n"
                  "\n"
                  "  --password-stdin  read the password from the first line of stdin\n"
                  "                    (otherwise it is asked twice on the terminal)\n"
@@ -56,7 +63,10 @@ static void usage(FILE *out)
                  "                    \"default\": the server's list (auth.algorithms)\n"
                  "  --data-dir DIR    the server's data directory (default ./data)\n"
                  "  --domain DOMAIN   the users' domain, which is the digest realm\n"
-                 "                    (default: this host's domain name)\n");
+                 "                    (default: this host's domain name)\n"
+                 "  --server URL      change the users of a running server through its admin\n"
+                 "                    API (e.g. http://127.0.0.1:9060), in its domain\n"
+                 "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");
 }
 
 /* "--opt VALUE" or "--opt=VALUE". Returns 1 when argv[*i] is opt. */
@@ -86,6 +96,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         const char *a = argv[i];
         if (strcmp(a, "--password-stdin") == 0) {
             o->password_stdin = true;
+        } else if ((r = sk_cli_api_opt("users", argc, argv, &i, &o->api)) != 0) {
+            if (r < 0)
+                return -1;
         } else if ((r = opt_value(argc, argv, &i, "--data-dir", &o->data_dir)) != 0 ||
                    (r = opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
                    (r = opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
@@ -301,6 +314,68 @@ static int run(const struct opts *o, const char *domain)
     return report(rc, o, domain);
 }
 
+static int list_remote(json_t *answer)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(json_object_get(answer, "users"), i, v)
+    {
+        if (json_is_string(v))
+            printf("%s\n", json_string_value(v));
+    }
+    return SK_EXIT_OK;
+}
+
+/* The same subcommands through the admin API of a running server. */
+static int run_remote(const struct opts *o)
+{
+    char pw[PW_MAX], name[3 * SK_STORE_USER_MAX + 1], path[sizeof(name) + 32];
+    json_t *body = NULL, *answer = NULL;
+    const char *method = "GET";
+    long pwlen = 0, status;
+    int ex;
+
+    if (o->algorithms != NULL || strcmp(o->sub, "set") == 0) {
+        sk_cli_error("users", "--algorithms is not available through --server yet");
+        return SK_EXIT_USAGE;
+    }
+    snprintf(path, sizeof(path), "/api/v1/users");
+    if (o->name != NULL && strcmp(o->sub, "add") != 0) {
+        if (sk_cli_api_escape(o->name, name, sizeof(name)) == NULL) {
+            sk_cli_error("users", "user name too long");
+            return SK_EXIT_USAGE;
+        }
+        snprintf(path, sizeof(path), "/api/v1/users/%s", name);
+    }
+    if (strcmp(o->sub, "add") == 0 || strcmp(o->sub, "passwd") == 0) {
+        pwlen = get_password(o, pw, sizeof(pw));
+        if (pwlen < 0)
+            return SK_EXIT_FAIL;
+        body = strcmp(o->sub, "add") == 0
+                   ? json_pack("{s:s,s:s%}", "username", o->name, "password", pw, (size_t)pwlen)
+                   : json_pack("{s:s%}", "password", pw, (size_t)pwlen);
+        explicit_bzero(pw, sizeof(pw));
+        if (body == NULL) {
+            sk_cli_error("users", "the name and password must be UTF-8 text");
+            return SK_EXIT_USAGE;
+        }
+        method = strcmp(o->sub, "add") == 0 ? "POST" : "PUT";
+    } else if (strcmp(o->sub, "del") == 0) {
+        method = "DELETE";
+    }
+    status = sk_cli_api_call("users", &o->api, method, path, body, &answer);
+    json_decref(body);
+    ex = sk_cli_api_exit("users", status, answer);
+    if (ex == SK_EXIT_OK && strcmp(o->sub, "list") == 0)
+        ex = list_remote(answer);
+    else if (ex == SK_EXIT_OK)
+        fprintf(stderr, "sipkit users: %s %s@%s: done\n", o->sub, o->name,
+                json_string_value(json_object_get(answer, "domain")));
+    json_decref(answer);
+    return ex;
+}
+
 int sk_cmd_users(int argc, char **argv)
 {
     struct opts o = {.data_dir = "./data"};
@@ -342,6 +417,8 @@ int sk_cmd_users(int argc, char **argv)
         sk_cli_error("users", "--algorithms goes with add, passwd or set");
         return SK_EXIT_USAGE;
     }
+    if (o.api.server != NULL)
+        return run_remote(&o);
     if (o.domain == NULL)
         default_domain(domain, sizeof(domain));
     else

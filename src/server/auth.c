@@ -108,6 +108,16 @@ static bool find_credentials(const struct sk__req *r, enum sk_hdr_id id, struct 
     return false;
 }
 
+/* Every failure is counted for the metrics, the ones the guard
+ * summarises instead of logging included. */
+static void count_failure(struct sk__req *r, const struct sk_auth_result *res, bool throttled)
+{
+    if ((unsigned)res->cause < SK_AUTH_CAUSE__COUNT)
+        atomic_fetch_add_explicit(&r->s->n_auth_failures[res->cause], 1, memory_order_relaxed);
+    if (throttled)
+        atomic_fetch_add_explicit(&r->s->n_auth_throttled, 1, memory_order_relaxed);
+}
+
 static void log_failure(struct sk__req *r, const struct sk_auth_result *res, const char *outcome)
 {
     const struct sk_msg *m = r->m;
@@ -159,6 +169,7 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
     if (!found) {
         if (malformed) {
             res.cause = SK_AUTH_MALFORMED;
+            count_failure(r, &res, false);
             log_failure(r, &res, "challenge");
         }
         /* §22.1: no credentials for our realm yet: challenge. */
@@ -184,6 +195,7 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
         memcpy(r->user, res.user, sizeof(r->user));
         return true;
     }
+    count_failure(r, &res, !check);
     if (counts_as_guess(res.cause))
         log_it =
             sk__guard_auth_failed(r->s->guard, &src, claimed,
@@ -203,6 +215,8 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
         if (log_it) {
             log_failure(r, &res, "forbidden");
             sk__log_reject(r, 403, NULL, sk_auth_cause_name(res.cause));
+        } else {
+            sk__count_rejected(r->s);
         }
         sk__resp_start(r, 403, NULL);
         send_answer(r, delay);

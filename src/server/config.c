@@ -138,6 +138,12 @@ static const struct sk_option options[] = {
      "stays open; 0 sends none"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
+    {"admin", "listen", "admin", SK_OPT_STRING, "", 0, 0, false, OFF(admin_listen), "ADDR:PORT",
+     "HTTP admin listener (metrics, JSON API), e.g. 127.0.0.1:9060: keep it on loopback; "
+     "empty: off"},
+    {"admin", "token_file", "admin-token-file", SK_OPT_STRING, "", 0, 0, false,
+     OFF(admin_token_file), "FILE",
+     "file holding the bearer token every admin request must carry (needed with listen)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -226,7 +232,9 @@ static int set_value(struct sk_server_config *c, const struct sk_option *o, cons
     case SK_OPT_LISTEN:
         return set_listen(c, value, from_default, err, errsz);
     case SK_OPT_STRING: {
-        size_t cap = o->offset == OFF(data_dir) ? SK_SERVER_PATH_MAX : SK_SERVER_DOMAIN_MAX;
+        size_t cap = o->offset == OFF(data_dir) || o->offset == OFF(admin_token_file)
+                         ? SK_SERVER_PATH_MAX
+                         : SK_SERVER_DOMAIN_MAX;
         if (strlen(value) >= cap) {
             snprintf(err, errsz, "%s: longer than %zu bytes", o->name, cap - 1);
             return SK_EINVAL;
@@ -474,6 +482,18 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (strcmp(c->durability, "crash") != 0 && strcmp(c->durability, "power") != 0) {
         snprintf(err, errsz, "store durability: '%s' is neither crash nor power", c->durability);
         return SK_EINVAL;
+    }
+    if (c->admin_listen[0] != '\0') {
+        struct sk_addr a;
+        if (sk_addr_parse(sk_slice_cstr(c->admin_listen), 0, &a) != 0) {
+            snprintf(err, errsz, "admin listen: '%s' is not ADDR:PORT (IPv6 as [::1]:9060)",
+                     c->admin_listen);
+            return SK_EINVAL;
+        }
+        if (c->admin_token_file[0] == '\0') {
+            snprintf(err, errsz, "admin listen needs token_file (--admin-token-file FILE)");
+            return SK_EINVAL;
+        }
     }
     if (c->domain[0] == '\0')
         host_domain(c->domain, sizeof(c->domain));

@@ -499,3 +499,21 @@ void sk__events_free(struct sk_server *s)
     sk_free(ev);
     s->events = NULL;
 }
+
+void sk__events_counts(struct sk_server *s, size_t subs[SK_EV_PKG__COUNT], size_t *pubs)
+{
+    struct sk__events *ev = s->events;
+    struct sk_htab_iter it;
+    struct sk_hnode *n;
+
+    memset(subs, 0, sizeof(size_t) * SK_EV_PKG__COUNT);
+    pthread_mutex_lock(&ev->lock);
+    sk_htab_iter_init(&it, &ev->bykey);
+    while ((n = sk_htab_iter_next(&it)) != NULL) {
+        const struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);
+        if ((unsigned)e->pkg < SK_EV_PKG__COUNT)
+            subs[e->pkg]++;
+    }
+    pthread_mutex_unlock(&ev->lock);
+    *pubs = sk_pubstate_count(ev->pubs);
+}

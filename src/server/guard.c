@@ -95,6 +95,9 @@ struct sk__guard {
     size_t nq;
     uint64_t dropped_delayed;
     uint64_t next_sweep_ms, next_sync_ms;
+    /* For the metrics (sk__guard_counts): relaxed, only ever growing. */
+    _Atomic uint64_t n_dropped[2]; /* banned, over the rate limit */
+    _Atomic uint64_t n_bans[2];    /* for auth failures, for flooding */
 };
 
 /* Addresses are chosen by peers: the process's keyed hash, so no one can
@@ -230,6 +233,7 @@ static void ban(struct sk__guard *g, struct aentry *e, uint64_t now, bool flood)
     e->ban_ended_ms = e->ban_until_ms;
     e->persisted = false;
     e->flood = flood;
+    atomic_fetch_add_explicit(&g->n_bans[flood], 1, memory_order_relaxed);
     e->fails = 0;
     e->over = 0;
     sk__ip_text(e->ip, ip, sizeof(ip));
@@ -294,8 +298,10 @@ bool sk__guard_admit(struct sk__guard *g, const struct sk_addr *src, uint64_t no
         if (!ok)
             e->drop_why = banned(e, now) ? DROP_BANNED : DROP_RATE;
     }
-    if (!ok)
+    if (!ok) {
         e->dropped++;
+        atomic_fetch_add_explicit(&g->n_dropped[e->drop_why == DROP_RATE], 1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&sh->lock);
     return ok;
 }
@@ -312,6 +318,15 @@ size_t sk__guard_ban_count(struct sk__guard *g, uint64_t now)
         pthread_mutex_unlock(&sh->lock);
     }
     return n;
+}
+
+void sk__guard_counts(struct sk__guard *g, uint64_t now_ms, struct sk__guard_counts *out)
+{
+    out->dropped_banned = atomic_load_explicit(&g->n_dropped[0], memory_order_relaxed);
+    out->dropped_rate = atomic_load_explicit(&g->n_dropped[1], memory_order_relaxed);
+    out->bans_auth = atomic_load_explicit(&g->n_bans[0], memory_order_relaxed);
+    out->bans_flood = atomic_load_explicit(&g->n_bans[1], memory_order_relaxed);
+    out->bans_active = sk__guard_ban_count(g, now_ms);
 }
 
 /* ---- users ------------------------------------------------------------------ */

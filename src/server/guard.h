@@ -78,8 +78,20 @@ void sk__guard_tick(struct sk__guard *g, uint64_t now_ms, struct sk_store *store
                     sk__guard_send_cb send, void *send_arg);
 /* Earliest due delayed answer, or UINT64_MAX. */
 uint64_t sk__guard_next_due(struct sk__guard *g);
-/* Bans currently in force (tests). */
+/* Bans currently in force (tests, metrics). */
 size_t sk__guard_ban_count(struct sk__guard *g, uint64_t now_ms);
+
+/* What the guard did since it started, for the admin metrics. Bans
+ * counted are the ones this process decided (not those read back from
+ * the store); bans_active counts both. */
+struct sk__guard_counts {
+    uint64_t dropped_banned; /* messages dropped: their address is banned */
+    uint64_t dropped_rate;   /* messages dropped: over the flood limit */
+    uint64_t bans_auth;      /* bans for failed authentications */
+    uint64_t bans_flood;     /* bans for flooding */
+    size_t bans_active;
+};
+void sk__guard_counts(struct sk__guard *g, uint64_t now_ms, struct sk__guard_counts *out);
 
 /* ---- guard_addr.c: address keys and trusted networks ---- */
 

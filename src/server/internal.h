@@ -57,6 +57,12 @@ struct sk_server {
     struct sk_addr *self;
     size_t nself;
     _Atomic uint64_t rejected;
+    /* Metrics (stats.c): relaxed increments on the hot path. */
+    _Atomic uint64_t n_requests[SK_METHOD__COUNT];
+    _Atomic uint64_t n_responses[SK_SERVER_CLASSES];
+    _Atomic uint64_t n_auth_failures[SK_AUTH_CAUSE__COUNT];
+    _Atomic uint64_t n_auth_throttled;
+    uint64_t started_ms;
     _Atomic bool draining; /* SIGTERM: new requests get 503 */
     /* The timer thread ticks the transaction table and purges expired
      * bindings (server.c). */
@@ -130,6 +136,18 @@ bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
  * of one of our addresses, whatever the port. Identity checks use this,
  * never an exact string match, so a spelling cannot skip authentication. */
 bool sk__claims_our_domain(const struct sk_server *s, const struct sk_uri *u);
+
+/* ---- stats.c: counters for the admin layer ------------------------------- */
+
+/* A new request (not a retransmission) reached the server. */
+void sk__count_request(struct sk_server *s, enum sk_method m);
+/* The server sent bytes: counted when they are a response. */
+void sk__count_sent(struct sk_server *s, const char *data, size_t len);
+/* A request refused with an error response (sk__log_reject does it for
+ * those it logs). */
+void sk__count_rejected(struct sk_server *s);
+/* Subscriptions by package and publications, under the events lock. */
+void sk__events_counts(struct sk_server *s, size_t subs[SK_EV_PKG__COUNT], size_t *pubs);
 
 /* ---- merge.c: RFC 3261 §8.2.2.2 ----------------------------------------- */
 

@@ -120,11 +120,13 @@ int sk__resp_send(struct sk__req *r)
         return SK_ENOMEM;
     }
     if (r->txn != NULL) {
-        err = sk_txn_respond(r->txn, r->out.p, r->out.len);
+        err = sk_txn_respond(r->txn, r->out.p, r->out.len); /* counted in txn_send */
     } else {
         struct sk_dest dst;
         sk_tp_response_dest(r->rx, &dst);
         err = sk_tp_send(r->rx->tp, &dst, r->out.p, r->out.len);
+        if (err == 0)
+            sk__count_sent(r->s, r->out.p, r->out.len);
     }
     if (err != 0)
         SK_LOG(SK_LOG_WARN, "server", "event=response_not_sent error=\"%s\"", sk_strerror(err));
@@ -154,7 +156,7 @@ void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const 
 {
     const struct sk_msg *m = r->m;
 
-    atomic_fetch_add_explicit(&r->s->rejected, 1, memory_order_relaxed);
+    sk__count_rejected(r->s);
     SK_LOG(SK_LOG_INFO, "server",
            "event=rejected status=%u reason=\"%s\" method=%.*s transport=%s peer=%.*s:%u%s%s%s",
            code, reason != NULL ? reason : sk_code_phrase(code),
@@ -467,6 +469,7 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
     struct sk__req r = {.s = arg, .txn = txn, .m = req, .to = sk_txn_peer(txn)};
 
     sk_buf_init(&r.out);
+    sk__count_request(r.s, req->method_id);
     if (atomic_load_explicit(&r.s->draining, memory_order_relaxed)) {
         sk__resp_start(&r, 503, NULL);
         sk_msg_add_header(&r.out, "Retry-After", SK_SLICE_LIT("5"));
@@ -495,6 +498,7 @@ static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *fr
         SK_LOG(SK_LOG_DEBUG, "server", "event=ack_absorbed stateless=true");
         return;
     }
+    sk__count_request(arg, SK_METHOD_ACK); /* a 2xx ACK: outside the INVITE transaction (§17) */
     sk__proxy_ack(arg, msg, from);
 }
 
@@ -558,6 +562,7 @@ int sk__send_to(struct sk_server *s, const struct sk_addr *dst, const char *data
      * a response keeps the transport its request came on (§18.2.2). */
     if (len < 8 || memcmp(data, "SIP/2.0 ", 8) != 0)
         return sk_tp_send_request(s->tp, &d, data, len);
+    sk__count_sent(s, data, len);
     return sk_tp_send(s->tp, &d, data, len);
 }
 
@@ -607,8 +612,8 @@ static void reject_unparsed(struct sk_server *s, struct sk_rx *rx)
     start_on(&out, m, code, reason);
     sk_msg_finish(&out, SK_SLICE_NULL, SK_SLICE_NULL);
     sk_tp_response_dest(rx, &dst);
-    if (sk_buf_ok(&out))
-        sk_tp_send(rx->tp, &dst, out.p, out.len);
+    if (sk_buf_ok(&out) && sk_tp_send(rx->tp, &dst, out.p, out.len) == 0)
+        sk__count_sent(s, out.p, out.len);
     sk_buf_free(&out);
 }
 
@@ -626,6 +631,7 @@ static bool answer_statelessly(struct sk_server *s, struct sk_rx *rx, const stru
         atomic_load_explicit(&s->draining, memory_order_relaxed))
         return false;
     sk_buf_init(&r.out);
+    sk__count_request(s, m->method_id);
     if (!sanity(&r))
         handle_options(&r);
     sk_buf_free(&r.out);

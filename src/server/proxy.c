@@ -389,6 +389,7 @@ int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct 
     d.addr = *dst;
     d.conn_id = dst->conn_id;
     d.listener = -1;
+    sk__count_sent(s, b->p, b->len);
     return sk_tp_send(s->tp, &d, b->p, b->len);
 }
 

@@ -283,6 +283,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     if (s == NULL)
         return SK_ENOMEM;
     s->cfg = *cfg;
+    s->started_ms = sk_now_ms();
     pthread_mutex_init(&s->timer_lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

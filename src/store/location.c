@@ -301,6 +301,11 @@ size_t sk_location_count(struct sk_location *loc)
     return n;
 }
 
+const struct sk_histo *sk_location_commit_times(const struct sk_location *loc)
+{
+    return sk__writer_commit_times(loc->store->writer);
+}
+
 /* Copy the unexpired bindings of a, in lookup order, into out. Shard
  * lock held. */
 static size_t copy_out(const struct aor *a, int64_t now, struct sk_binding *out, size_t max)

@@ -118,6 +118,8 @@ int sk__writer_run(struct sk__writer *w, struct sk__wop *op);
 /* Wait until every op queued before this call completed and its done
  * callback returned (returns at once when called from a callback). */
 void sk__writer_flush(struct sk__writer *w);
+/* How long each group COMMIT took, BEGIN to COMMIT (admin metrics). */
+const struct sk_histo *sk__writer_commit_times(const struct sk__writer *w);
 /* Writer thread only: the statement for sql (a string with static
  * storage: it is the cache key), prepared once. NULL on failure. */
 sqlite3_stmt *sk__writer_stmt(struct sk__writer *w, const char *sql);

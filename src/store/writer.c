@@ -58,6 +58,7 @@ struct sk__writer {
     /* Test hook: the next `fail_n` COMMITs fail with `fail_rc`. */
     _Atomic unsigned fail_n;
     int fail_rc;
+    struct sk_histo commit_us; /* each group COMMIT, BEGIN to COMMIT (admin metrics) */
 };
 
 static int wexec(sqlite3 *db, const char *sql)
@@ -149,6 +150,7 @@ void sk__writer_fail_commits(struct sk__writer *w, int sqlite_rc, unsigned n)
 /* One transaction for the batch. Returns 0 or the error every op gets. */
 static int commit_batch(struct sk__writer *w, struct sk__wop *batch)
 {
+    uint64_t t0 = sk_now_us();
     int rc = wexec(w->db, "BEGIN IMMEDIATE");
 
     for (struct sk__wop *op = batch; rc == 0 && op != NULL; op = op->next) {
@@ -169,8 +171,15 @@ static int commit_batch(struct sk__writer *w, struct sk__wop *batch)
             sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
         SK_LOG(SK_LOG_ERROR, "store", "event=commit_failed ops=%s error=\"%s\"",
                batch != NULL && batch->next != NULL ? "many" : "one", sk_strerror(rc));
+    } else {
+        sk_histo_observe(&w->commit_us, sk_now_us() - t0);
     }
     return rc;
+}
+
+const struct sk_histo *sk__writer_commit_times(const struct sk__writer *w)
+{
+    return &w->commit_us;
 }
 
 /* Writer thread: wake a waiter, or hand a done callback to the

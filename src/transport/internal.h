@@ -113,6 +113,8 @@ struct sk_tp_worker {
     uv_loop_t loop;
     uv_async_t wake;
     uv_timer_t drain;
+    uv_timer_t lag; /* measures how late the loop runs a due timer (tp.c) */
+    uint64_t lag_due_us;
     struct sk__udp *udp;   /* one per listener */
     struct sk__tcpl *tcpl; /* one per listener */
     struct sk_msg msg;
@@ -159,6 +161,7 @@ struct sk_tp {
     size_t udp_request_max; /* §18.1.1: larger requests leave UDP for TCP */
     _Atomic bool trace;
     _Atomic unsigned nconns;
+    struct sk_histo loop_lag; /* all workers' loops together */
     unsigned drain_ms;
     /* Descriptors: the soft RLIMIT_NOFILE seen at sk_tp_new and what is
      * kept for everything but connections; max_conns stays below the

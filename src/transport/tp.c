@@ -299,6 +299,8 @@ static void begin_stop(struct sk_tp_worker *w)
     sk__tcp_listen_stop(w);
     sk__tcp_stop(w);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
+    if (!uv_is_closing((uv_handle_t *)&w->lag))
+        uv_close((uv_handle_t *)&w->lag, close_cb_nop);
     if (!sk_dlist_empty(&w->conn_list)) {
         /* Bounded drain: connections still flushing are cut at the end. */
         uv_timer_start(&w->drain, drain_expired, w->tp->drain_ms, 0);
@@ -328,11 +330,27 @@ static void on_wake(uv_async_t *a)
         begin_stop(w);
 }
 
+/* Event-loop lag: a timer due every LAG_PERIOD_MS; how late it runs is
+ * how long a message that arrived meanwhile waited behind other work. */
+#define LAG_PERIOD_MS 100
+
+static void lag_tick(uv_timer_t *t)
+{
+    struct sk_tp_worker *w = t->data;
+    uint64_t now = sk_now_us();
+
+    sk_histo_observe(&w->tp->loop_lag, now > w->lag_due_us ? now - w->lag_due_us : 0);
+    w->lag_due_us = now + LAG_PERIOD_MS * 1000u;
+}
+
 static void worker_main(void *arg)
 {
     struct sk_tp_worker *w = arg;
 
     current_worker = w;
+    w->lag_due_us = sk_now_us() + LAG_PERIOD_MS * 1000u;
+    uv_timer_start(&w->lag, lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
+    uv_unref((uv_handle_t *)&w->lag); /* never keeps a stopping loop alive */
     uv_run(&w->loop, UV_RUN_DEFAULT);
     current_worker = NULL;
 }
@@ -434,6 +452,8 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     w->wake.data = w;
     w->drain.data = w;
     uv_timer_init(&w->loop, &w->drain);
+    w->lag.data = w;
+    uv_timer_init(&w->loop, &w->lag);
     if ((err = uv_async_init(&w->loop, &w->wake, on_wake)) != 0)
         return err;
     w->async_ready = true;
@@ -557,6 +577,8 @@ static void worker_free(struct sk_tp_worker *w)
             begin_stop(w);
         if (!uv_is_closing((uv_handle_t *)&w->drain))
             uv_close((uv_handle_t *)&w->drain, close_cb_nop);
+        if (!uv_is_closing((uv_handle_t *)&w->lag))
+            uv_close((uv_handle_t *)&w->lag, close_cb_nop);
         while (!sk_dlist_empty(&w->conn_list))
             sk__conn_close(SK__FIRST_CONN(w), "shutdown");
         uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -655,4 +677,10 @@ void sk_tp_get_stats(const struct sk_tp *tp, struct sk_tp_stats *out)
         out->tcp_closed += atomic_load_explicit(&w->tcp_closed, memory_order_relaxed);
         out->tcp_refused += atomic_load_explicit(&w->tcp_refused, memory_order_relaxed);
     }
+    out->tcp_open = atomic_load_explicit(&tp->nconns, memory_order_relaxed);
+}
+
+const struct sk_histo *sk_tp_loop_lag(const struct sk_tp *tp)
+{
+    return &tp->loop_lag;
 }

@@ -150,6 +150,24 @@ size_t sk_txn_table_count(struct sk_txn_table *t)
     return atomic_load(&t->live);
 }
 
+void sk_txn_table_census(struct sk_txn_table *t, size_t counts[SK_TXN_KINDS][SK_TXN_STATES])
+{
+    memset(counts, 0, sizeof(size_t) * SK_TXN_KINDS * SK_TXN_STATES);
+    for (unsigned i = 0; i < t->nshards; i++) {
+        struct sk__shard *sh = &t->shards[i];
+        struct sk_htab_iter it;
+        struct sk_hnode *n;
+        pthread_mutex_lock(&sh->lock);
+        sk_htab_iter_init(&it, &sh->txns);
+        while ((n = sk_htab_iter_next(&it)) != NULL) {
+            const struct sk_txn *x = SK_CONTAINER_OF(n, struct sk_txn, hnode);
+            if ((unsigned)x->kind < SK_TXN_KINDS && (unsigned)x->state < SK_TXN_STATES)
+                counts[x->kind][x->state]++;
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+}
+
 /* ---- hashing and matching ------------------------------------------------ */
 
 /* The keyed hash: peers choose branches and Call-IDs, and must not be able

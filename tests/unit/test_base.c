@@ -44,6 +44,33 @@ static void buf_appends(void **state)
     sk_buf_free(&b);
 }
 
+/* JSON strings carry only UTF-8 (RFC 8259 §8.1): valid sequences pass,
+ * anything RFC 3629 forbids (overlong forms, surrogates, above U+10FFFF,
+ * cut short) is escaped byte by byte, so parsers never reject the text. */
+static void buf_json_utf8(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""},
+        {"\xc0\xaf", "\"\\u00c0\\u00af\""},                       /* overlong '/' */
+        {"\xe0\x80\xaf", "\"\\u00e0\\u0080\\u00af\""},            /* overlong, 3 octets */
+        {"\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\""},            /* surrogate U+D800 */
+        {"\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\""}, /* U+110000 */
+        {"\xe2\x82", "\"\\u00e2\\u0082\""},                       /* cut short */
+        {"\xef\xbf\xbd", "\"\xef\xbf\xbd\""},                     /* U+FFFD is fine */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sk_buf b;
+        sk_buf_init(&b);
+        sk_buf_append_json(&b, sk_slice_cstr(cases[i].in));
+        assert_true(sk_buf_ok(&b));
+        assert_string_equal(b.p, cases[i].out);
+        sk_buf_free(&b);
+    }
+}
+
 static void buf_failure_sticks(void **state)
 {
     struct sk_buf b;
@@ -150,6 +177,7 @@ int main(void)
         cmocka_unit_test(slice_compare),
         cmocka_unit_test(slice_numbers),
         cmocka_unit_test(buf_appends),
+        cmocka_unit_test(buf_json_utf8),
         cmocka_unit_test(buf_failure_sticks),
         cmocka_unit_test(arena_reuse_allocates_nothing),
         cmocka_unit_test(strerror_names),
