@@ -66,7 +66,9 @@ struct sk_server_config {
     unsigned sec_user_delay_after;          /* failures of one user before answers slow; 0 = off */
     unsigned sec_user_delay_max;            /* longest delay, milliseconds */
     unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
-    bool listen_from_args;                  /* internal: --listen replaced the file's list */
+    unsigned proxy_max_branches;            /* proxy: targets one request is forked to */
+    unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
+    bool listen_from_args;           /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {
