@@ -19,9 +19,6 @@ REAL_SIPKIT=$SIPKIT
 printf 'secret\n' | "$SIPKIT" users add alice --password-stdin --data-dir "$TMP/data" \
     --domain example.test >/dev/null
 
-# The server's CPU seconds (user + system) so far, from /proc.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
-
 # stop_within SECONDS: SIGTERM, then the server must be gone within SECONDS.
 stop_within() {
     kill -TERM "$SERVER_PID"

@@ -124,6 +124,10 @@ tcp_exchange() {
 
 status_line() { head -n 1; }
 
+# The server's CPU time (user + system) so far in clock ticks (getconf
+# CLK_TCK a second), from /proc.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
 # add_user NAME PASSWORD: a user of $DOMAIN (example.test by default) in
 # the server's data directory.
 add_user() {

