@@ -54,6 +54,7 @@ struct sk_server_config {
     unsigned max_subs_per_address;              /* events: subscriptions one address holds */
     unsigned proxy_timer_c;                     /* proxy: Timer C of a forwarded INVITE, seconds */
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
+    char durability[SK_SERVER_DOMAIN_MAX];      /* store: "crash" or "power" */
     /* [security]: the guard (src/server/guard.h, docs/security.md) */
     char sec_trusted[SK_SERVER_DOMAIN_MAX]; /* CIDRs exempt from bans and limits */
     unsigned sec_auth_fail_limit;           /* failed authentications before a ban; 0 = off */

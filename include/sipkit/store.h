@@ -33,7 +33,15 @@
 
 struct sk_store;
 
+/* What an acknowledged write survives (the server's writes: bindings,
+ * subscriptions, publications). */
+enum sk_store_durability {
+    SK_STORE_CRASH = 0, /* a crash of the process (kill -9): WAL, synchronous=NORMAL */
+    SK_STORE_POWER = 1, /* a power cut too: synchronous=FULL, one fsync per group COMMIT */
+};
+
 struct sk_store_options {
+    enum sk_store_durability durability;
     unsigned busy_timeout_ms; /* wait for another writer; 0 = 5000 */
     unsigned refresh_ms;      /* check for other processes' changes at most this often
                                  (default 100); 0 = on every lookup. A cached "no such
@@ -53,6 +61,10 @@ void sk_store_close(struct sk_store *s);
 const char *sk_store_dir(const struct sk_store *s);
 /* Check now whether another process changed the database (cache refresh). */
 int sk_store_refresh(struct sk_store *s);
+/* Wait until every write queued so far (bindings, subscriptions,
+ * publications) is committed and its completion callback ran. Not from a
+ * completion callback. */
+void sk_store_flush(struct sk_store *s);
 
 /* ---- users ---------------------------------------------------------------- */
 
@@ -108,21 +120,28 @@ int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q);
  *
  * Bindings live in memory (hash by AOR, sharded locks: lookups never touch
  * SQLite) and in the store's database (table `location`, WAL,
- * synchronous=NORMAL: a committed transaction survives kill -9 of the
- * process). sk_location_update() returns only once its change is committed
- * (concurrent updates share one COMMIT: group commit, leader/follower), so
- * a 200 OK sent after it is a promise kept across a crash. Bindings are
- * loaded at open; expired ones are dropped by sk_location_purge(), which the
+ * synchronous=NORMAL by default: a committed transaction survives kill -9
+ * of the process). Writes go to the store's one writer thread, which
+ * groups concurrent changes into one COMMIT (group commit).
+ * sk_location_update_async() tells its caller the outcome from that thread
+ * once the COMMIT ended, so a 200 OK sent from there is a promise kept
+ * across a crash and no event loop waits on the disk;
+ * sk_location_update() waits for it (tools and tests). Bindings are loaded
+ * at open; expired ones are dropped by sk_location_purge(), which the
  * server calls from its timer.
  *
- * Memory: struct sk_location owns its own SQLite connection (to the same
- * file as the struct sk_store it was opened on; the store must outlive it)
- * and its bindings. struct sk_binding is a plain value with fixed-size
- * strings: results are copied out under the shard lock, nothing points
- * into the location's memory.
+ * Memory: struct sk_location owns its bindings and writes through the
+ * struct sk_store it was opened on (the store must outlive it).
+ * struct sk_binding is a plain value with fixed-size strings: results are
+ * copied out under the shard lock, nothing points into the location's
+ * memory.
  *
  * Threads: every function except open/close may be called from any thread
- * at once. Callbacks (on_change, foreach) are called with no lock held.
+ * at once, except that sk_location_update() must not be called from an
+ * on_change or done callback. Callbacks
+ * (on_change, done, foreach) are called with no lock held; on_change and
+ * done from the store's completion thread (the writer thread's helper,
+ * which runs no SQL itself and may wait for further writes).
  */
 
 /* Longest values kept (octets, without the NUL); longer input is refused
@@ -244,8 +263,25 @@ struct sk_location_update {
 int sk_location_update(struct sk_location *loc, const struct sk_location_update *u,
                        struct sk_binding *out, size_t max, size_t *n);
 
-/* Remove every binding that expired at or before now, in memory and on
- * disk. Returns how many were removed (>= 0) or SK_EIO. */
+/* The outcome of an asynchronous update: result as sk_location_update()
+ * returns it (SK_EIO, -ENOSPC... when the COMMIT failed), n the bindings
+ * written to its out array (0 unless result is 0). Called once, from the
+ * store's completion thread. */
+typedef void (*sk_location_done_cb)(void *arg, int result, size_t n);
+/* sk_location_update() without waiting: memory changes now (a lookup sees
+ * the new bindings at once), the disk in the writer's next COMMIT, and
+ * done is called after it with the AOR's bindings written to out (which
+ * must stay valid until then; out may be NULL with max 0). A 200 OK must
+ * be sent from done, not before. Returns 0 (done will be called) or an
+ * error found before anything was queued (SK_ESTATE, SK_ETOOBIG,
+ * SK_EINVAL, SK_ENOMEM; done is not called). */
+int sk_location_update_async(struct sk_location *loc, const struct sk_location_update *u,
+                             struct sk_binding *out, size_t max, sk_location_done_cb done,
+                             void *arg);
+
+/* Remove every binding that expired at or before now from memory, and
+ * queue their removal from the disk (done in the writer's next COMMIT;
+ * sk_location_close() waits for it). Returns how many were removed. */
 int sk_location_purge(struct sk_location *loc, int64_t now);
 
 /* Called once per unexpired binding, ordered by AOR then as lookup orders
@@ -266,9 +302,10 @@ size_t sk_location_count(struct sk_location *loc);
  * kill -9 and restart like bindings do. The events layer keeps the live
  * copies in memory and loads these at start.
  *
- * Memory and threads: as for users (the store's mutex, the store's
- * connection). Records are plain values; strings handed to a callback are
- * valid during the call only.
+ * Memory and threads: writes go through the store's writer thread and
+ * wait for their COMMIT (without the store's mutex); walks read under the
+ * mutex. Records are plain values; strings handed to a callback are valid
+ * during the call only.
  */
 
 #define SK_SUB_KEY_MAX   64 /* our tag in the dialog: unique, the key */

@@ -97,6 +97,10 @@ static const struct sk_option options[] = {
     {"proxy", "max_branches", "max-branches", SK_OPT_UINT, "8", 1, 16, false,
      OFF(proxy_max_branches), "N",
      "a request is forked to this many contacts at most (the highest q-values)"},
+    {"store", "durability", "durability", SK_OPT_STRING, "crash", 0, 0, false, OFF(durability),
+     "LEVEL",
+     "what an acknowledged write survives: crash (kill -9; WAL, synchronous=NORMAL) or power "
+     "(a power cut too: one fsync per group COMMIT)"},
     /* The guard (docs/security.md). */
     {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
      "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},
@@ -465,6 +469,10 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     if (strcmp(c->watch_policy, "domain") != 0 && strcmp(c->watch_policy, "self") != 0) {
         snprintf(err, errsz, "events watch_policy: '%s' is neither domain nor self",
                  c->watch_policy);
+        return SK_EINVAL;
+    }
+    if (strcmp(c->durability, "crash") != 0 && strcmp(c->durability, "power") != 0) {
+        snprintf(err, errsz, "store durability: '%s' is neither crash nor power", c->durability);
         return SK_EINVAL;
     }
     if (c->domain[0] == '\0')

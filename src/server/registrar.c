@@ -19,19 +19,25 @@
  *      Call-ID and a CSeq not lower fails the request (500, nothing
  *      changes); sk_location_update() does the check atomically;
  *   8. the changes are committed (durably) before the 200 OK, which lists
- *      every current binding with its remaining expires, plus Date.
+ *      every current binding with its remaining expires, plus Date. The
+ *      COMMIT happens on the store's writer thread: the request is held
+ *      (a reference on its transaction) and answered after it, so the
+ *      event loop goes on receiving meanwhile. A failed COMMIT gets 500
+ *      with a reason naming the cause, and the previous bindings stay.
  * A REGISTER without Contact is a query: the 200 lists the bindings.
  *
  * The decisions that need only the message and the bounds (step 6, the
  * 200 OK's Contact list) are in functions of their own (registrar.h) for
  * the unit tests.
  *
- * Memory: bindings are copied into one heap array per request; the
- * request's slices are read during the call only.
+ * Memory: one heap block per REGISTER (struct regjob: the contacts read,
+ * the joined Path, the bindings returned) lives until the answer is sent;
+ * the request itself is the transaction's copy, kept by the reference.
  */
 #include "server/internal.h"
 #include "server/registrar.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -161,6 +167,19 @@ struct regctx {
     size_t pathlen;
 };
 
+/* A REGISTER from its handler to its answer: the request (r.txn holds a
+ * reference, r.out is our own buffer), what was read from it and the
+ * bindings the location service returns. */
+struct regjob {
+    struct sk__req r;
+    struct sk_addr to;
+    struct regctx x;
+    int64_t now;
+    bool outbound; /* RFC 5626 §5.2: the 200 says Require: outbound */
+    char aor[SK_LOC_AOR_MAX + 1];
+    struct sk_binding b[];
+};
+
 /* Every Path value, in order, joined with ", ". Returns false when too
  * long. */
 static bool join_path(const struct sk_msg *m, struct regctx *x)
@@ -273,6 +292,9 @@ static bool check_aor(struct sk__req *r, char *aor, size_t aorsz)
 
 static void update_failed(struct sk__req *r, int rc, const char *aor)
 {
+    /* The store could not make the change durable: name the cause. */
+    const char *why = rc == -ENOSPC ? "Storage Full" : rc == -EBUSY ? "Storage Busy" : NULL;
+
     if (rc == SK_ESTATE) {
         /* §10.3 step 7: same Call-ID, CSeq not higher: the update is
          * aborted and the request fails. */
@@ -284,25 +306,84 @@ static void update_failed(struct sk__req *r, int rc, const char *aor)
         sk__resp_start(r, 403, "Too Many Registered Contacts");
         sk__resp_send(r);
     } else {
+        if (why == NULL)
+            why = rc == SK_ENOMEM ? "Out of Memory" : "Storage Error";
         SK_LOG(SK_LOG_ERROR, "registrar", "event=update_failed aor=\"%s\" error=\"%s\"", aor,
                sk_strerror(rc));
-        sk__reply(r, 500, NULL);
+        sk__reply(r, 500, why);
+    }
+}
+
+static void job_free(struct regjob *j)
+{
+    if (j->r.txn != NULL) {
+        sk_buf_free(&j->r.out);
+        sk_txn_unref(j->r.txn);
+    }
+    sk_free(j);
+}
+
+/* The location's completion, on the store's completion thread: the change is
+ * committed (or failed and undone). */
+static void update_done(void *arg, int rc, size_t n)
+{
+    struct regjob *j = arg;
+
+    if (rc != 0) {
+        update_failed(&j->r, rc, j->aor);
+    } else {
+        SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s",
+               j->aor, j->x.k.n, n, j->x.k.star ? " remove_all=true" : "");
+        reply_ok(&j->r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen), j->outbound);
+    }
+    job_free(j);
+}
+
+/* Steps 7 and 8: hand the change to the location service; the answer
+ * comes from update_done(). */
+static void update(struct sk__req *r, struct regjob *j)
+{
+    const struct sk_msg *m = r->m;
+    struct sk_location_update u;
+    int rc;
+
+    memset(&u, 0, sizeof(u));
+    u.aor = sk_slice_cstr(j->aor);
+    u.call_id = m->call_id;
+    u.cseq = m->cseq.num;
+    u.remove_all = j->x.k.star;
+    u.contacts = j->x.k.c;
+    u.ncontacts = j->x.k.n;
+    u.path = sk_slice_make(j->x.path, j->x.pathlen);
+    if (sk_msg_find(m, SK_HDR_USER_AGENT) != NULL)
+        u.user_agent = sk_msg_find(m, SK_HDR_USER_AGENT)->value;
+    u.transport = r->to->tp;
+    u.src_ip = m->src_ip;
+    u.src_port = m->src_port;
+    u.conn_id = r->to->conn_id;
+    u.now = j->now;
+    u.same_uri = same_uri;
+    /* Answered later, from the store's completion thread, on the transaction. */
+    j->r = *r;
+    j->to = *r->to;
+    j->r.to = &j->to;
+    sk_buf_init(&j->r.out);
+    sk_txn_ref(j->r.txn);
+    rc = sk_location_update_async(r->s->loc, &u, j->b, r->s->cfg.max_contacts, update_done, j);
+    if (rc != 0) {
+        update_failed(r, rc, j->aor);
+        job_free(j);
     }
 }
 
 void sk__registrar_handle(struct sk__req *r)
 {
     const struct sk_msg *m = r->m;
-    char aor[SK_LOC_AOR_MAX + 1];
-    struct sk_location_update u;
-    struct sk_binding *b = NULL;
-    struct regctx *x = NULL;
+    struct regjob *j;
     struct sk__reg_limits lim;
-    int64_t now = sk_wall_s();
     const char *why = NULL;
     size_t n = 0;
     unsigned code;
-    int rc;
 
     if (m->ruri.user.len > 0 || !sk__is_our_host(r->s, &m->ruri)) {
         sk__log_reject(r, 403, "Not Our Domain", "REGISTER for another domain");
@@ -310,24 +391,25 @@ void sk__registrar_handle(struct sk__req *r)
         sk__resp_send(r);
         return;
     }
-    if (!sk__auth_check(r, SK_AUTH_WWW) || !check_aor(r, aor, sizeof(aor)))
-        return;
-    x = sk_calloc(1, sizeof(*x));
     /* Every field of a returned binding is written: no need to zero the
      * array (max_contacts * ~3 KB) on every REGISTER. */
-    b = sk_malloc(r->s->cfg.max_contacts * sizeof(*b));
-    if (x == NULL || b == NULL) {
+    j = sk_malloc(sizeof(*j) + r->s->cfg.max_contacts * sizeof(j->b[0]));
+    if (j == NULL) {
         sk__reply(r, 500, NULL);
-        goto out;
+        return;
     }
-    if (!join_path(m, x)) {
+    memset(j, 0, sizeof(*j));
+    j->now = sk_wall_s();
+    if (!sk__auth_check(r, SK_AUTH_WWW) || !check_aor(r, j->aor, sizeof(j->aor)))
+        goto out;
+    if (!join_path(m, &j->x)) {
         sk__reply(r, 400, "Path Too Long");
         goto out;
     }
     lim.default_expires = r->s->cfg.default_expires;
     lim.min_expires = r->s->cfg.min_expires;
     lim.max_expires = r->s->cfg.max_expires;
-    if ((code = sk__reg_read_contacts(m, &lim, &x->k, &why)) == 423) {
+    if ((code = sk__reg_read_contacts(m, &lim, &j->x.k, &why)) == 423) {
         sk__log_reject(r, 423, NULL, "expires below min_expires");
         sk__resp_start(r, 423, NULL);
         sk_msg_add_headerf(&r->out, "Min-Expires", "%u", r->s->cfg.min_expires);
@@ -337,41 +419,24 @@ void sk__registrar_handle(struct sk__req *r)
         sk__reply(r, code, why);
         goto out;
     }
-    if (x->k.n == 0 && !x->k.star) {
+    if (j->x.k.n == 0 && !j->x.k.star) {
         /* A query: the current bindings. */
-        sk_location_lookup(r->s->loc, sk_slice_cstr(aor), now, b, r->s->cfg.max_contacts, &n);
-        reply_ok(r, b, n, now, sk_slice_make(x->path, x->pathlen), false);
+        sk_location_lookup(r->s->loc, sk_slice_cstr(j->aor), j->now, j->b, r->s->cfg.max_contacts,
+                           &n);
+        reply_ok(r, j->b, n, j->now, sk_slice_make(j->x.path, j->x.pathlen), false);
         goto out;
     }
-    memset(&u, 0, sizeof(u));
-    u.aor = sk_slice_cstr(aor);
-    u.call_id = m->call_id;
-    u.cseq = m->cseq.num;
-    u.remove_all = x->k.star;
-    u.contacts = x->k.c;
-    u.ncontacts = x->k.n;
-    u.path = sk_slice_make(x->path, x->pathlen);
-    if (sk_msg_find(m, SK_HDR_USER_AGENT) != NULL)
-        u.user_agent = sk_msg_find(m, SK_HDR_USER_AGENT)->value;
-    u.transport = r->to->tp;
-    u.src_ip = m->src_ip;
-    u.src_port = m->src_port;
-    u.conn_id = r->to->conn_id;
-    u.now = now;
-    u.same_uri = same_uri;
     if (m->call_id.len > SK_LOC_CALLID_MAX) {
         sk__reply(r, 400, "Call-ID Too Long");
         goto out;
     }
-    rc = sk_location_update(r->s->loc, &u, b, r->s->cfg.max_contacts, &n);
-    if (rc != 0) {
-        update_failed(r, rc, aor);
+    if (r->txn == NULL) {
+        sk__reply(r, 500, "No Transaction"); /* the pipeline always makes one */
         goto out;
     }
-    SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s", aor,
-           x->k.n, n, x->k.star ? " remove_all=true" : "");
-    reply_ok(r, b, n, now, u.path, uses_outbound(m, &x->k));
+    j->outbound = uses_outbound(m, &j->x.k);
+    update(r, j);
+    return; /* j is update_done()'s now */
 out:
-    sk_free(x);
-    sk_free(b);
+    sk_free(j);
 }

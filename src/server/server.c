@@ -193,6 +193,7 @@ static int open_state(struct sk_server *s)
     struct sk_txn_hooks hooks;
     struct sk_auth_config ac;
     struct sk_location_options lo = {0};
+    struct sk_store_options so;
     int err;
 
     if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0 ||
@@ -203,7 +204,9 @@ static int open_state(struct sk_server *s)
         return err;
     if ((err = sk__merge_new(&s->merge)) != 0)
         return err;
-    if ((err = sk_store_open(&s->store, s->cfg.data_dir, NULL)) != 0) {
+    sk_store_options_init(&so);
+    so.durability = strcmp(s->cfg.durability, "power") == 0 ? SK_STORE_POWER : SK_STORE_CRASH;
+    if ((err = sk_store_open(&s->store, s->cfg.data_dir, &so)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=store_failed dir=\"%s\" error=\"%s\"",
                s->cfg.data_dir, sk_strerror(err));
         return err;
@@ -410,6 +413,9 @@ void sk_server_free(struct sk_server *s)
     if (s == NULL)
         return;
     stop_timer(s);
+    /* REGISTERs waiting for their COMMIT are answered while the transport,
+     * the transactions and the events layer are still there. */
+    sk_store_flush(s->store);
     sk_tp_free(s->tp);
     sk__proxy_free(s->proxy); /* drops its transaction references first */
     sk_txn_table_free(s->txns);

@@ -5,7 +5,11 @@
  * SQLite in WAL mode lets `sipkit serve` read while `sipkit users` writes;
  * synchronous=NORMAL in WAL mode keeps every committed transaction across
  * a process crash (kill -9), which is the promise a 200 OK makes; the busy
- * timeout makes a concurrent writer wait rather than fail.
+ * timeout makes a concurrent writer wait rather than fail. The server's
+ * own writes (bindings, subscriptions, publications) go through a second
+ * connection owned by one writer thread (writer.c), which groups them into
+ * shared COMMITs off the event loops; durability = power makes that
+ * connection fsync every COMMIT (synchronous=FULL).
  *
  * Cache invalidation: tables whose rows are cached (users) have triggers
  * that bump the one row of store_version on every change, from any
@@ -104,6 +108,12 @@ int sk_store_refresh(struct sk_store *s)
     return 0;
 }
 
+void sk_store_flush(struct sk_store *s)
+{
+    if (s != NULL)
+        sk__writer_flush(s->writer);
+}
+
 /* Make the directory (one level) and check that we may write in it. */
 static int prepare_dir(const char *dir)
 {
@@ -158,7 +168,8 @@ static int open_db(struct sk_store *s)
     if (sqlite3_prepare_v2(s->db, "SELECT v FROM store_version WHERE id = 1", -1, &s->version,
                            NULL) != SQLITE_OK)
         return SK_EIO;
-    return 0;
+    return sk__writer_open(&s->writer, path, s->opt.busy_timeout_ms,
+                           s->opt.durability == SK_STORE_POWER);
 }
 
 int sk_store_open(struct sk_store **out, const char *dir, const struct sk_store_options *opt)
@@ -204,6 +215,7 @@ void sk_store_close(struct sk_store *s)
 {
     if (s == NULL)
         return;
+    sk__writer_close(s->writer); /* completes what is queued first */
     sk__users_free(s);
     sk__subs_free(s);
     sqlite3_finalize(s->version);

@@ -2,12 +2,15 @@
  * The location service in memory (RFC 3261 §10.3, §16.5): bindings per
  * address-of-record in a hash table split into shards, each with its own
  * lock, so lookups by the proxy and updates by the registrar on different
- * AORs never wait for each other. Durability is location_db.c's job: an
- * update changes memory under its shard lock, queues a snapshot of the
- * AOR's bindings for the next group COMMIT while still holding the lock
- * (so the disk sees changes in the order memory did), then waits for the
- * COMMIT outside the lock. If the COMMIT fails, the AOR's previous
- * bindings are put back unless another update changed the AOR meanwhile.
+ * AORs never wait for each other. Durability is location_db.c's and the
+ * store writer's job: an update changes memory under its shard lock and
+ * queues a snapshot of the AOR's bindings to the writer thread while still
+ * holding the lock (so the disk sees changes in the order memory did);
+ * the caller is told the outcome from the store's completion thread once the COMMIT
+ * ended (sk_location_update_async), so no event loop waits on the disk.
+ * If the COMMIT fails, the AOR's previous bindings are put back unless
+ * another update changed the AOR meanwhile. Until then the AOR entry is
+ * pinned (`pending`): the purge neither changes nor frees it.
  *
  * §10.3 steps 6-8 live in update(): the Call-ID/CSeq ordering check for
  * every binding the request touches happens before anything changes, so
@@ -31,6 +34,7 @@
 struct aor {
     struct sk_hnode hnode; /* by key, in its shard */
     uint64_t version;      /* set from loc->version on every change */
+    unsigned pending;      /* updates waiting for their COMMIT: not freed meanwhile */
     struct sk__lbind *binds;
     size_t keylen;
     char key[];
@@ -43,7 +47,7 @@ struct shard {
 };
 
 struct sk_location {
-    struct sk__locdb *db;
+    struct sk_store *store;
     struct shard *shards;
     unsigned nshards;
     struct sk_location_options opt;
@@ -249,10 +253,10 @@ int sk_location_open(struct sk_location **out, struct sk_store *store,
         pthread_mutex_init(&loc->shards[i].lock, NULL);
         sk_htab_init(&loc->shards[i].aors);
     }
-    rc = sk__locdb_open(&loc->db, sk_store_dir(store), store->opt.busy_timeout_ms,
-                        loc->opt.read_only);
+    loc->store = store;
+    rc = sk__locdb_init(store, loc->opt.read_only);
     if (rc == 0)
-        rc = sk__locdb_load(loc->db, load_row, loc);
+        rc = sk__locdb_load(store, load_row, loc);
     if (rc != 0) {
         sk_location_close(loc);
         return rc;
@@ -265,6 +269,9 @@ void sk_location_close(struct sk_location *loc)
 {
     if (loc == NULL)
         return;
+    /* Pending updates and purges complete (and touch loc) first. */
+    if (loc->store != NULL)
+        sk__writer_flush(loc->store->writer);
     for (unsigned i = 0; loc->shards != NULL && i < loc->nshards; i++) {
         struct shard *sh = &loc->shards[i];
         struct sk_htab_iter it;
@@ -279,7 +286,6 @@ void sk_location_close(struct sk_location *loc)
         pthread_mutex_destroy(&sh->lock);
     }
     sk_free(loc->shards);
-    sk__locdb_close(loc->db);
     sk_free(loc);
 }
 
@@ -374,13 +380,23 @@ static int check_update(const struct sk_location_update *u)
     return 0;
 }
 
-/* What one update did to its AOR, kept until the COMMIT's outcome. */
+/* One update in flight: what it did to its AOR, kept until the COMMIT's
+ * outcome, and the write queued for it. One heap block per update. */
 struct change {
+    struct sk__locop op; /* first: the writer hands back &op.w */
+    struct sk_location *loc;
+    struct shard *sh;
+    struct aor *a; /* pinned until done */
     struct sk__lbind *kept[MAX_BINDS];
     size_t nkept;
     struct sk__lbind *removed; /* unlinked: freed after success, restored on failure */
     struct sk__lbind *added;   /* linked into the AOR */
-    uint64_t version;
+    uint64_t version, prev_version;
+    size_t n; /* bindings copied out */
+    sk_location_done_cb cb;
+    void *arg;
+    char key[SK_LOC_AOR_MAX + 1];
+    char tmp[]; /* new_bind()'s scratch */
 };
 
 /* Step 7 for every binding the request touches. Shard lock held. */
@@ -494,6 +510,7 @@ static int apply(struct sk_location *loc, const struct sk_location_update *u, st
         }
     }
     a->binds = list;
+    ch->prev_version = a->version;
     ch->version = atomic_fetch_add(&loc->version, 1) + 1;
     a->version = ch->version;
     return 0;
@@ -519,87 +536,116 @@ static int snapshot(const struct aor *a, struct sk__locop *op)
 }
 
 /* The COMMIT failed: put the previous bindings back if nobody changed the
- * AOR since; otherwise memory keeps the newer state. */
-static void undo(struct shard *sh, struct aor *a, struct change *ch)
+ * AOR since; otherwise memory keeps the newer state. A failed batch is
+ * completed last op first, each undo restoring the version it replaced,
+ * so the earlier ops of the batch find their own state again. Shard lock
+ * held. */
+static void undo(struct aor *a, struct change *ch)
 {
-    pthread_mutex_lock(&sh->lock);
-    if (a->version == ch->version) {
-        struct sk__lbind *list = ch->removed;
-        for (size_t i = 0; i < ch->nkept; i++) {
-            ch->kept[i]->next = list;
-            list = ch->kept[i];
-        }
-        sh->nbinds -= count_list(a->binds);
-        sh->nbinds += count_list(list);
-        sk__lbind_free_list(ch->added);
-        a->binds = list;
-        ch->removed = NULL;
+    struct sk__lbind *list = ch->removed;
+    size_t nbefore = count_list(a->binds), nafter;
+
+    if (a->version != ch->version)
+        return;
+    /* The AOR holds exactly our result (as a set); everything in it that
+     * we did not keep is ours to free. */
+    for (struct sk__lbind *b = a->binds, *next; b != NULL; b = next) {
+        bool kept = false;
+        next = b->next;
+        for (size_t i = 0; !kept && i < ch->nkept; i++)
+            kept = ch->kept[i] == b;
+        if (!kept)
+            sk_free(b);
     }
-    pthread_mutex_unlock(&sh->lock);
-    sk__lbind_free_list(ch->removed);
+    for (size_t i = 0; i < ch->nkept; i++) {
+        ch->kept[i]->next = list;
+        list = ch->kept[i];
+    }
+    nafter = count_list(list);
+    ch->sh->nbinds = ch->sh->nbinds - nbefore + nafter;
+    a->binds = list;
+    a->version = ch->prev_version;
+    ch->removed = NULL;
 }
 
-int sk_location_update(struct sk_location *loc, const struct sk_location_update *u,
-                       struct sk_binding *out, size_t max, size_t *n)
+/* The writer's completion of an update (completion thread). */
+static void update_done(struct sk__wop *w, int result)
+{
+    struct change *ch = (struct change *)w;
+    struct sk_location *loc = ch->loc;
+    size_t n = ch->n;
+
+    pthread_mutex_lock(&ch->sh->lock);
+    if (result != 0) {
+        undo(ch->a, ch);
+        n = 0;
+    }
+    ch->a->pending--;
+    pthread_mutex_unlock(&ch->sh->lock);
+    sk__lbind_free_list(ch->removed);
+    sk__lbind_free_list(ch->op.rows);
+    if (result == 0 && loc->opt.on_change != NULL)
+        loc->opt.on_change(loc->opt.change_arg, ch->key);
+    ch->cb(ch->arg, result, n);
+    sk_free(ch);
+}
+
+int sk_location_update_async(struct sk_location *loc, const struct sk_location_update *u,
+                             struct sk_binding *out, size_t max, sk_location_done_cb cb, void *arg)
 {
     uint64_t h = hash_key(u->aor);
     struct shard *sh = shard_of(loc, h);
     struct change *ch;
-    struct sk__locop op;
-    char key[SK_LOC_AOR_MAX + 1];
-    char *tmp;
     size_t tmpsz = SK_LOC_URI_MAX + SK_LOC_CALLID_MAX + SK_LOC_PATH_MAX + SK_LOC_IP_MAX +
                    SK_LOC_INSTANCE_MAX + SK_LOC_UA_MAX + 8;
     struct aor *a;
-    bool changed = false;
     int rc;
 
-    if (n != NULL)
-        *n = 0;
-    if (loc->opt.read_only)
+    if (loc->opt.read_only || cb == NULL || (max > 0 && out == NULL))
         return SK_EINVAL;
     if ((rc = check_update(u)) != 0)
         return rc;
     ch = sk_malloc(sizeof(*ch) + tmpsz);
     if (ch == NULL)
         return SK_ENOMEM;
-    tmp = (char *)(ch + 1);
-    memcpy(key, u->aor.p, u->aor.len);
-    key[u->aor.len] = '\0';
-    memset(&op, 0, sizeof(op));
-    op.aor = key;
+    memset(&ch->op, 0, sizeof(ch->op));
+    ch->op.w.write = sk__locdb_write;
+    ch->op.w.done = update_done;
+    ch->op.aor = ch->key;
+    ch->loc = loc;
+    ch->sh = sh;
+    ch->cb = cb;
+    ch->arg = arg;
+    ch->n = 0;
+    memcpy(ch->key, u->aor.p, u->aor.len);
+    ch->key[u->aor.len] = '\0';
     pthread_mutex_lock(&sh->lock);
     a = get_aor(sh, u->aor, h);
     if (a == NULL)
         rc = SK_ENOMEM;
     else if (out_of_order(u, a))
         rc = SK_ESTATE;
-    else if ((rc = apply(loc, u, a, ch, tmp, tmpsz)) == 0) {
-        changed = true;
+    else if ((rc = apply(loc, u, a, ch, ch->tmp, tmpsz)) == 0) {
         sh->nbinds -= count_list(ch->removed);
         sh->nbinds += count_list(a->binds) - ch->nkept;
-        if (snapshot(a, &op) == 0)
-            sk__locdb_enqueue(loc->db, &op);
-        else
-            rc = SK_EIO; /* cannot make it durable: undone below */
-        if (rc == 0 && out != NULL && n != NULL)
-            *n = copy_out(a, u->now, out, max);
+        ch->a = a;
+        /* Before queueing: the writer may complete it at once (it then
+         * waits for the shard lock, not for these fields). */
+        if (out != NULL)
+            ch->n = copy_out(a, u->now, out, max);
+        a->pending++;
+        if (snapshot(a, &ch->op) != 0 || sk__writer_enqueue(loc->store->writer, &ch->op.w) != 0) {
+            /* Cannot make it durable: undo at once. */
+            a->pending--;
+            sk__lbind_free_list(ch->op.rows);
+            undo(a, ch);
+            sk__lbind_free_list(ch->removed);
+            rc = SK_ENOMEM;
+        }
     }
     pthread_mutex_unlock(&sh->lock);
-    if (rc == 0) {
-        rc = sk__locdb_wait(loc->db, &op);
-        sk__lbind_free_list(op.rows);
-    }
-    if (rc == 0) {
-        sk__lbind_free_list(ch->removed);
-        if (loc->opt.on_change != NULL)
-            loc->opt.on_change(loc->opt.change_arg, key);
-    } else if (changed) {
-        undo(sh, a, ch);
-        if (n != NULL)
-            *n = 0;
-    }
-    sk_free(ch);
+    if (rc != 0)
+        sk_free(ch);
     return rc;
 }
 
@@ -618,6 +664,13 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
     while ((n = sk_htab_iter_next(&it)) != NULL) {
         struct aor *a = SK_CONTAINER_OF(n, struct aor, hnode);
         size_t before_n = removed;
+        /* An update waits for its COMMIT: changing the AOR now would make
+         * its undo give up (version moved) if that COMMIT fails, and the
+         * bindings it replaced, acknowledged earlier, would be lost from
+         * memory. The next pass gets it; updates drop expired bindings
+         * themselves (apply), and lookups skip them. */
+        if (a->pending > 0)
+            continue;
         for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
             struct sk__lbind *b = *pb;
             if (b->r.expires_at > now) {
@@ -640,7 +693,7 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
                 *changed = p;
             }
         }
-        if (a->binds == NULL) {
+        if (a->binds == NULL && a->pending == 0) {
             sk_htab_remove(&sh->aors, &a->hnode);
             sk_free(a);
         }
@@ -650,33 +703,62 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
     return removed;
 }
 
+/* A purge's write: freed by its completion. */
+struct purge {
+    struct sk__locop op; /* first */
+    struct sk_location *loc;
+    struct sk__lkey *changed;
+};
+
+static void purge_done(struct sk__wop *w, int result)
+{
+    struct purge *p = (struct purge *)w;
+
+    (void)result; /* on failure the disk keeps expired rows: purged after a restart */
+    while (p->changed != NULL) {
+        struct sk__lkey *k = p->changed;
+        p->changed = k->next;
+        if (p->loc->opt.on_change != NULL)
+            p->loc->opt.on_change(p->loc->opt.change_arg, k->key);
+        sk_free(k);
+    }
+    sk_free(p);
+}
+
 int sk_location_purge(struct sk_location *loc, int64_t now)
 {
     struct sk__lkey *changed = NULL;
     size_t removed = 0;
-    int rc = 0;
+    struct purge *p;
 
     if (loc->opt.read_only)
         return 0;
     for (unsigned i = 0; i < loc->nshards; i++)
         removed += purge_shard(loc, &loc->shards[i], now, &changed);
-    if (changed != NULL) {
-        struct sk__locop op;
-        memset(&op, 0, sizeof(op));
-        op.purge = true;
-        op.before = now;
-        op.purged = changed;
-        sk__locdb_enqueue(loc->db, &op);
-        rc = sk__locdb_wait(loc->db, &op);
-    }
-    while (changed != NULL) {
-        struct sk__lkey *p = changed;
-        changed = p->next;
-        if (loc->opt.on_change != NULL)
-            loc->opt.on_change(loc->opt.change_arg, p->key);
+    if (changed == NULL)
+        return 0;
+    p = sk_calloc(1, sizeof(*p));
+    if (p != NULL) {
+        p->op.w.write = sk__locdb_write;
+        p->op.w.done = purge_done;
+        p->op.purge = true;
+        p->op.before = now;
+        p->op.purged = changed;
+        p->loc = loc;
+        p->changed = changed;
+        if (sk__writer_enqueue(loc->store->writer, &p->op.w) == 0)
+            return (int)(removed > INT32_MAX ? INT32_MAX : removed);
         sk_free(p);
     }
-    return rc != 0 ? rc : (int)(removed > INT32_MAX ? INT32_MAX : removed);
+    /* The disk keeps the expired rows until a restart purges them. */
+    while (changed != NULL) {
+        struct sk__lkey *k = changed;
+        changed = k->next;
+        if (loc->opt.on_change != NULL)
+            loc->opt.on_change(loc->opt.change_arg, k->key);
+        sk_free(k);
+    }
+    return (int)(removed > INT32_MAX ? INT32_MAX : removed);
 }
 
 /* A copied binding with its AOR, for listing outside the locks. */

@@ -1,20 +1,10 @@
 /*
  * Location bindings on disk: the `location` table of the store's SQLite
- * database, written through a connection of its own with group commit.
- *
- * Durability: WAL with synchronous=NORMAL. A COMMIT appends the
- * transaction to the WAL file with write(); the kernel holds it from then
- * on, so it survives kill -9 of the process (not a power cut: that needs
- * synchronous=FULL, which fsyncs every commit). RFC 3261 §10.3 step 8 asks
- * that the bindings be committed before the 200 OK; sk_location_update()
- * waits here for that.
- *
- * Group commit, leader/follower: a writer queues its change and waits.
- * When no leader is active it becomes the leader: it takes the whole queue,
- * runs one BEGIN..COMMIT for all of it without holding the queue lock,
- * then marks every change done and wakes the followers. Changes queued
- * meanwhile go in the next COMMIT. Under load many REGISTERs share one
- * COMMIT; alone a write costs one transaction.
+ * database. Writes go through the store's one writer thread (writer.c),
+ * which batches them with every other server write into one COMMIT
+ * (group commit) and completes each change after its COMMIT: RFC 3261
+ * §10.3 step 8 asks that the bindings be committed before the 200 OK, and
+ * the registrar sends it from the completion.
  *
  * A change is "the AOR's bindings are now these rows" (DELETE the AOR's
  * rows, INSERT the current ones) or a purge (for each AOR the memory purge
@@ -26,27 +16,22 @@
  * clustered by AOR (WITHOUT ROWID, primary key starting with the AOR) and
  * has no other index: rewriting an AOR's rows dirties the one leaf page
  * that holds them. Databases created before keep their rowid table and
- * indexes; the statements work on both. The WAL is checkpointed every
- * 10000 pages rather than SQLite's 1000: a checkpoint copies each page
- * once however often it was rewritten, so a REGISTER load that rewrites
- * the same pages pays far fewer checkpoint writes and fsyncs.
+ * indexes; the statements work on both. The writer checkpoints the WAL
+ * every 10000 pages rather than SQLite's 1000: a checkpoint copies each
+ * page once however often it was rewritten, so a REGISTER load that
+ * rewrites the same pages pays far fewer checkpoint writes and fsyncs.
  *
- * Memory: the connection and statements belong to struct sk__locdb; queued
- * changes belong to their waiters.
+ * Loading reads through the store's own connection under its lock.
+ * sk_location_update(), the waiting form of sk_location_update_async()
+ * (for tools and tests), is here too.
+ *
+ * Memory: queued changes belong to their owners (location.c); statements
+ * to the writer.
  */
 #include "store/store_int.h"
 
 #include <stdio.h>
 #include <string.h>
-
-struct sk__locdb {
-    sqlite3 *db;
-    sqlite3_stmt *del_aor, *ins, *purge;
-    pthread_mutex_t lock;
-    pthread_cond_t done;
-    struct sk__locop *head, *tail;
-    bool leader;
-};
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS location ("
                              " aor TEXT NOT NULL,"
@@ -70,81 +55,23 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS location ("
 static const char cols[] = "aor, contact, expires_at, q, call_id, cseq, path, transport, src_ip,"
                            " src_port, conn_id, instance, reg_id, user_agent, updated_at";
 
-static int exec(sqlite3 *db, const char *sql)
+static const char ins_sql[] =
+    "INSERT OR REPLACE INTO location (aor, contact, expires_at, q, call_id, cseq, path, transport,"
+    " src_ip, src_port, conn_id, instance, reg_id, user_agent, updated_at) VALUES (?1, ?2, ?3, ?4,"
+    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+static const char del_sql[] = "DELETE FROM location WHERE aor = ?1";
+static const char purge_sql[] = "DELETE FROM location WHERE aor = ?1 AND expires_at <= ?2";
+
+int sk__locdb_init(struct sk_store *s, bool read_only)
 {
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    int rc = 0;
 
-    if (rc != SQLITE_OK) {
-        SK_LOG(SK_LOG_ERROR, "store", "op=location_exec err=\"%s\"", sqlite3_errmsg(db));
-        return sk__store_err(rc) != 0 ? sk__store_err(rc) : SK_EIO;
-    }
-    return 0;
-}
-
-static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-        SK_LOG(SK_LOG_ERROR, "store", "op=location_prepare err=\"%s\"", sqlite3_errmsg(db));
-        return SK_EIO;
-    }
-    return 0;
-}
-
-int sk__locdb_open(struct sk__locdb **out, const char *dir, unsigned busy_ms, bool read_only)
-{
-    struct sk__locdb *d;
-    char path[4096], sql[512];
-    int rc;
-
-    if (snprintf(path, sizeof(path), "%s/sipkit.db", dir) >= (int)sizeof(path))
-        return SK_EINVAL;
-    d = sk_calloc(1, sizeof(*d));
-    if (d == NULL)
-        return SK_ENOMEM;
-    pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->done, NULL);
-    rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        rc = sk__store_err(rc) != 0 ? sk__store_err(rc) : SK_EIO;
-        goto fail;
-    }
-    sqlite3_busy_timeout(d->db, (int)busy_ms);
-    /* synchronous is per connection: NORMAL in WAL mode (see above). */
-    rc = exec(d->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;");
-    if (rc == 0 && !read_only)
-        rc = exec(d->db, schema);
-    if (rc != 0)
-        goto fail;
-    if (!read_only) {
-        snprintf(
-            sql, sizeof(sql),
-            "INSERT OR REPLACE INTO location (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-            " ?11, ?12, ?13, ?14, ?15)",
-            cols);
-        if ((rc = prepare(d->db, sql, &d->ins)) != 0 ||
-            (rc = prepare(d->db, "DELETE FROM location WHERE aor = ?1", &d->del_aor)) != 0 ||
-            (rc = prepare(d->db, "DELETE FROM location WHERE aor = ?1 AND expires_at <= ?2",
-                          &d->purge)) != 0)
-            goto fail;
-    }
-    *out = d;
-    return 0;
-fail:
-    sk__locdb_close(d);
+    if (read_only)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    rc = sk__store_exec(s, schema);
+    pthread_mutex_unlock(&s->lock);
     return rc;
-}
-
-void sk__locdb_close(struct sk__locdb *d)
-{
-    if (d == NULL)
-        return;
-    sqlite3_finalize(d->del_aor);
-    sqlite3_finalize(d->ins);
-    sqlite3_finalize(d->purge);
-    sqlite3_close(d->db);
-    pthread_mutex_destroy(&d->lock);
-    pthread_cond_destroy(&d->done);
-    sk_free(d);
 }
 
 static const char *text(sqlite3_stmt *st, int col)
@@ -153,15 +80,17 @@ static const char *text(sqlite3_stmt *st, int col)
     return t != NULL ? (const char *)t : "";
 }
 
-int sk__locdb_load(struct sk__locdb *d, sk__locdb_row_cb cb, void *arg)
+int sk__locdb_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg)
 {
     sqlite3_stmt *st = NULL;
     char sql[512];
     int rc;
 
     snprintf(sql, sizeof(sql), "SELECT %s FROM location ORDER BY aor", cols);
-    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    pthread_mutex_lock(&s->lock);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         /* A database no server has written bindings to has no table yet. */
+        pthread_mutex_unlock(&s->lock);
         return 0;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -193,35 +122,33 @@ int sk__locdb_load(struct sk__locdb *d, sk__locdb_row_cb cb, void *arg)
     else if (rc > 0)
         rc = SK_EIO; /* SQLite's code; a callback's own code is negative */
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
-static int step_reset(sqlite3_stmt *st)
+int sk__locdb_write(struct sk__writer *w, struct sk__wop *wop)
 {
-    int rc = sqlite3_step(st);
+    const struct sk__locop *op = (const struct sk__locop *)wop;
+    sqlite3_stmt *del = sk__writer_stmt(w, op->purge ? purge_sql : del_sql);
+    sqlite3_stmt *st = op->purge ? NULL : sk__writer_stmt(w, ins_sql);
+    int rc;
 
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : SK_EIO;
-}
-
-static int write_op(struct sk__locdb *d, const struct sk__locop *op)
-{
+    if (del == NULL || (!op->purge && st == NULL))
+        return SK_EIO;
     if (op->purge) {
         for (const struct sk__lkey *k = op->purged; k != NULL; k = k->next) {
-            sqlite3_bind_text(d->purge, 1, k->key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(d->purge, 2, op->before);
-            if (step_reset(d->purge) != 0)
-                return SK_EIO;
+            sqlite3_bind_text(del, 1, k->key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(del, 2, op->before);
+            if ((rc = sk__writer_step(w, del)) != 0)
+                return rc;
         }
         return 0;
     }
-    sqlite3_bind_text(d->del_aor, 1, op->aor, -1, SQLITE_STATIC);
-    if (step_reset(d->del_aor) != 0)
-        return SK_EIO;
+    sqlite3_bind_text(del, 1, op->aor, -1, SQLITE_STATIC);
+    if ((rc = sk__writer_step(w, del)) != 0)
+        return rc;
     for (const struct sk__lbind *b = op->rows; b != NULL; b = b->next) {
         const struct sk__lrow *r = &b->r;
-        sqlite3_stmt *st = d->ins;
         sqlite3_bind_text(st, 1, op->aor, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r->contact, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, r->expires_at);
@@ -237,67 +164,54 @@ static int write_op(struct sk__locdb *d, const struct sk__locop *op)
         sqlite3_bind_int64(st, 13, r->reg_id);
         sqlite3_bind_text(st, 14, r->ua, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 15, r->updated_at);
-        if (step_reset(st) != 0)
-            return SK_EIO;
+        if ((rc = sk__writer_step(w, st)) != 0)
+            return rc;
     }
     return 0;
 }
 
-/* The leader's work: one transaction for the whole batch. */
-static int commit_batch(struct sk__locdb *d, struct sk__locop *batch)
-{
-    int rc = exec(d->db, "BEGIN IMMEDIATE");
+/* sk_location_update(): the asynchronous update, waited for. */
+struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int result;
+    size_t n;
+};
 
-    for (struct sk__locop *op = batch; rc == 0 && op != NULL; op = op->next)
-        rc = write_op(d, op);
-    if (rc == 0)
-        rc = exec(d->db, "COMMIT");
-    if (rc != 0) {
-        SK_LOG(SK_LOG_ERROR, "store", "op=location_commit err=\"%s\"", sqlite3_errmsg(d->db));
-        sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
-        rc = SK_EIO;
+static void wake(void *arg, int result, size_t n)
+{
+    struct waiter *wt = arg;
+
+    pthread_mutex_lock(&wt->lock);
+    wt->result = result;
+    wt->n = n;
+    wt->done = true;
+    pthread_cond_signal(&wt->cond);
+    pthread_mutex_unlock(&wt->lock);
+}
+
+int sk_location_update(struct sk_location *loc, const struct sk_location_update *u,
+                       struct sk_binding *out, size_t max, size_t *n)
+{
+    struct waiter wt = {.done = false};
+    int rc;
+
+    if (n != NULL)
+        *n = 0;
+    pthread_mutex_init(&wt.lock, NULL);
+    pthread_cond_init(&wt.cond, NULL);
+    rc = sk_location_update_async(loc, u, n != NULL ? out : NULL, n != NULL ? max : 0, wake, &wt);
+    if (rc == 0) {
+        pthread_mutex_lock(&wt.lock);
+        while (!wt.done)
+            pthread_cond_wait(&wt.cond, &wt.lock);
+        pthread_mutex_unlock(&wt.lock);
+        rc = wt.result;
+        if (rc == 0 && n != NULL)
+            *n = wt.n;
     }
+    pthread_mutex_destroy(&wt.lock);
+    pthread_cond_destroy(&wt.cond);
     return rc;
-}
-
-void sk__locdb_enqueue(struct sk__locdb *d, struct sk__locop *op)
-{
-    op->next = NULL;
-    op->done = false;
-    op->result = 0;
-    pthread_mutex_lock(&d->lock);
-    if (d->tail != NULL)
-        d->tail->next = op;
-    else
-        d->head = op;
-    d->tail = op;
-    pthread_mutex_unlock(&d->lock);
-}
-
-int sk__locdb_wait(struct sk__locdb *d, struct sk__locop *op)
-{
-    pthread_mutex_lock(&d->lock);
-    while (!op->done) {
-        if (d->leader) {
-            pthread_cond_wait(&d->done, &d->lock);
-            continue;
-        }
-        /* Lead: take everything queued so far (our op included). */
-        struct sk__locop *batch = d->head;
-        d->head = d->tail = NULL;
-        d->leader = true;
-        pthread_mutex_unlock(&d->lock);
-        int rc = d->ins != NULL ? commit_batch(d, batch) : SK_EINVAL;
-        pthread_mutex_lock(&d->lock);
-        for (struct sk__locop *o = batch; o != NULL;) {
-            struct sk__locop *next = o->next; /* o may be freed once done */
-            o->result = rc;
-            o->done = true;
-            o = next;
-        }
-        d->leader = false;
-        pthread_cond_broadcast(&d->done);
-    }
-    pthread_mutex_unlock(&d->lock);
-    return op->result;
 }

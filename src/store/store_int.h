@@ -26,7 +26,8 @@ struct sk_store {
      * us; caches built at an older generation are dropped. */
     uint64_t generation;
     struct sk__user_cache *users;
-    struct sk__subs_db *subs; /* subscriptions.c */
+    struct sk__subs_db *subs;  /* subscriptions.c */
+    struct sk__writer *writer; /* writer.c: every server write */
 };
 
 /* Run SQL without results (schema, pragmas). Caller holds the lock or is
@@ -41,9 +42,6 @@ void sk__store_check_changes(struct sk_store *s, bool force);
 /* users.c */
 int sk__users_init(struct sk_store *s);
 void sk__users_free(struct sk_store *s);
-
-/* bans.c */
-int sk__bans_init(struct sk_store *s);
 
 /* bans.c */
 int sk__bans_init(struct sk_store *s);
@@ -83,32 +81,72 @@ struct sk__lkey {
     char key[];
 };
 
-/* A durable change waiting for its COMMIT: either "the AOR's bindings are
- * now rows" or "purge the bindings of these AORs expired at `before`".
- * Owned by the caller, which waits for it (sk__locdb_wait) before freeing
- * it. */
+/* ---- the writer (writer.c): one thread owns every server write ---------- */
+
+struct sk__writer;
+struct sk__wop;
+
+/* Runs on the writer thread inside the batch's transaction: write op's
+ * rows with statements from sk__writer_stmt(). Returns 0 or an error that
+ * fails the whole batch; a result that is no failure (SK_ENOTFOUND) goes
+ * into op->result instead. */
+typedef int (*sk__wop_write_cb)(struct sk__writer *w, struct sk__wop *op);
+/* Runs on the writer's completer thread once the batch's COMMIT ended
+ * (result 0) or failed, in queue order; may free op, take locks, queue
+ * more work and wait for it. */
+typedef void (*sk__wop_done_cb)(struct sk__wop *op, int result);
+
+/* One queued write; embed it in the caller's own struct. */
+struct sk__wop {
+    struct sk__wop *next;
+    sk__wop_write_cb write;
+    sk__wop_done_cb done; /* set by the caller for sk__writer_enqueue() */
+    int result;
+    bool finished;
+};
+
+/* path: the database file; power: synchronous=FULL instead of NORMAL. */
+int sk__writer_open(struct sk__writer **out, const char *path, unsigned busy_ms, bool power);
+/* Completes everything queued, then stops the thread and closes. */
+void sk__writer_close(struct sk__writer *w);
+/* Queue op (op->write and op->done set): done is called later from the
+ * completer thread. Returns 0 or SK_ENOMEM (no thread: done is not called). */
+int sk__writer_enqueue(struct sk__writer *w, struct sk__wop *op);
+/* Queue op and wait for its COMMIT (never from an event loop). Returns
+ * op->result or the batch's error. */
+int sk__writer_run(struct sk__writer *w, struct sk__wop *op);
+/* Wait until every op queued before this call completed and its done
+ * callback returned (returns at once when called from a callback). */
+void sk__writer_flush(struct sk__writer *w);
+/* Writer thread only: the statement for sql (a string with static
+ * storage: it is the cache key), prepared once. NULL on failure. */
+sqlite3_stmt *sk__writer_stmt(struct sk__writer *w, const char *sql);
+/* Writer thread only: step a statement returning no rows, then reset it. */
+int sk__writer_step(struct sk__writer *w, sqlite3_stmt *st);
+sqlite3 *sk__writer_db(struct sk__writer *w);
+/* Test hook: the next n COMMITs fail as if SQLite returned sqlite_rc
+ * (SQLITE_FULL, SQLITE_IOERR...). */
+void sk__writer_fail_commits(struct sk__writer *w, int sqlite_rc, unsigned n);
+
+/* ---- location on disk (location_db.c) ------------------------------------- */
+
+/* A durable change: either "the AOR's bindings are now rows" or "purge
+ * the bindings of these AORs expired at `before`". */
 struct sk__locop {
-    struct sk__locop *next;
+    struct sk__wop w; /* queued to the store's writer */
     bool purge;
     int64_t before;
     const struct sk__lkey *purged;
     const char *aor;
     struct sk__lbind *rows;
-    int result;
-    bool done;
 };
 
-struct sk__locdb;
-
-int sk__locdb_open(struct sk__locdb **out, const char *dir, unsigned busy_ms, bool read_only);
-void sk__locdb_close(struct sk__locdb *db);
+/* Create the table (unless read_only) through the store's connection. */
+int sk__locdb_init(struct sk_store *s, bool read_only);
 /* Every stored row, ordered by AOR; cb returns 0 to go on. */
 typedef int (*sk__locdb_row_cb)(void *arg, const char *aor, const struct sk__lrow *r);
-int sk__locdb_load(struct sk__locdb *db, sk__locdb_row_cb cb, void *arg);
-/* Queue op (callers queue under their shard lock, so the queue order is
- * the order the memory changed in), then wait outside any lock until a
- * COMMIT containing it ended. Returns op->result: 0 or SK_EIO. */
-void sk__locdb_enqueue(struct sk__locdb *db, struct sk__locop *op);
-int sk__locdb_wait(struct sk__locdb *db, struct sk__locop *op);
+int sk__locdb_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg);
+/* The write callback of a struct sk__locop. */
+int sk__locdb_write(struct sk__writer *w, struct sk__wop *op);
 
 #endif

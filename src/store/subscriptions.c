@@ -73,6 +73,8 @@ int sk__subs_init(struct sk_store *s)
         return SK_ENOMEM;
     s->subs = d;
     for (int i = 0; i < ST__COUNT; i++) {
+        if (i != ST_SUB_ALL && i != ST_PUB_ALL)
+            continue; /* writes: prepared by the writer on its connection */
         if (sqlite3_prepare_v2(s->db, sql[i], -1, &d->st[i], NULL) != SQLITE_OK) {
             SK_LOG(SK_LOG_ERROR, "store", "op=prepare err=\"%s\"", sqlite3_errmsg(s->db));
             return SK_EIO;
@@ -96,30 +98,18 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-/* Step a statement that returns no rows, reset it and report. */
-static int step_done(struct sk_store *s, sqlite3_stmt *st)
+/* One write handed to the writer thread; the caller waits for it. */
+struct subop {
+    struct sk__wop w;
+    int which; /* ST_SUB_PUT, ST_SUB_SEQ, ST_SUB_DEL, ST_PUB_PUT, ST_PUB_DEL */
+    const struct sk_subscription *sub;
+    const struct sk_publication *pub;
+    const char *key; /* SEQ, DEL: the key; PUB_PUT: the etag replaced, may be NULL */
+    uint32_t local_cseq, version;
+};
+
+static void bind_sub(sqlite3_stmt *st, const struct sk_subscription *sub)
 {
-    int rc = sqlite3_step(st);
-
-    if (rc != SQLITE_DONE)
-        SK_LOG(SK_LOG_ERROR, "store", "op=step err=\"%s\"", sqlite3_errmsg(s->db));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    rc = sk__store_err(rc);
-    return rc != 0 ? rc : SK_EIO;
-}
-
-int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    if (sub == NULL || sub->key[0] == '\0')
-        return SK_EINVAL;
-    pthread_mutex_lock(&s->lock);
-    st = s->subs->st[ST_SUB_PUT];
     bind_text(st, 1, sub->key);
     bind_text(st, 2, sub->package);
     bind_text(st, 3, sub->event_id);
@@ -140,46 +130,89 @@ int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub)
     bind_text(st, 18, sub->src_ip);
     sqlite3_bind_int(st, 19, sub->src_port);
     sqlite3_bind_int64(st, 20, (sqlite3_int64)sub->conn_id);
-    rc = step_done(s, st);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+}
+
+static void bind_pub(sqlite3_stmt *st, const struct sk_publication *p)
+{
+    bind_text(st, 1, p->etag);
+    bind_text(st, 2, p->resource);
+    bind_text(st, 3, p->package);
+    bind_text(st, 4, p->ctype);
+    sqlite3_bind_int64(st, 5, p->expires_at);
+    sqlite3_bind_int64(st, 6, p->updated_at);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)p->seq);
+    sqlite3_bind_blob(st, 8, p->body.len > 0 ? p->body.p : "", (int)p->body.len, SQLITE_STATIC);
+}
+
+/* On the writer thread, inside its transaction. */
+static int write_subop(struct sk__writer *w, struct sk__wop *wop)
+{
+    struct subop *op = (struct subop *)wop;
+    sqlite3_stmt *st = sk__writer_stmt(w, sql[op->which]);
+    int rc;
+
+    if (st == NULL)
+        return SK_EIO;
+    switch (op->which) {
+    case ST_SUB_PUT:
+        bind_sub(st, op->sub);
+        break;
+    case ST_SUB_SEQ:
+        bind_text(st, 1, op->key);
+        sqlite3_bind_int64(st, 2, op->local_cseq);
+        sqlite3_bind_int64(st, 3, op->version);
+        break;
+    case ST_PUB_PUT:
+        if (op->key != NULL && op->key[0] != '\0') {
+            sqlite3_stmt *del = sk__writer_stmt(w, sql[ST_PUB_DEL]);
+            if (del == NULL)
+                return SK_EIO;
+            bind_text(del, 1, op->key);
+            if ((rc = sk__writer_step(w, del)) != 0)
+                return rc;
+        }
+        bind_pub(st, op->pub);
+        break;
+    default: /* the deletes */
+        bind_text(st, 1, op->key);
+        break;
+    }
+    if ((rc = sk__writer_step(w, st)) != 0)
+        return rc;
+    if (op->which != ST_SUB_PUT && op->which != ST_PUB_PUT &&
+        sqlite3_changes(sk__writer_db(w)) == 0)
+        op->w.result = SK_ENOTFOUND;
+    return 0;
+}
+
+static int run_subop(struct sk_store *s, struct subop *op)
+{
+    op->w.write = write_subop;
+    return sk__writer_run(s->writer, &op->w);
+}
+
+int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub)
+{
+    struct subop op = {.which = ST_SUB_PUT, .sub = sub};
+
+    if (sub == NULL || sub->key[0] == '\0')
+        return SK_EINVAL;
+    return run_subop(s, &op);
 }
 
 int sk_store_sub_seq(struct sk_store *s, const char *key, uint32_t local_cseq, uint32_t version)
 {
-    sqlite3_stmt *st;
-    int rc;
+    struct subop op = {
+        .which = ST_SUB_SEQ, .key = key, .local_cseq = local_cseq, .version = version};
 
-    pthread_mutex_lock(&s->lock);
-    st = s->subs->st[ST_SUB_SEQ];
-    bind_text(st, 1, key);
-    sqlite3_bind_int64(st, 2, local_cseq);
-    sqlite3_bind_int64(st, 3, version);
-    rc = step_done(s, st);
-    if (rc == 0 && sqlite3_changes(s->db) == 0)
-        rc = SK_ENOTFOUND;
-    pthread_mutex_unlock(&s->lock);
-    return rc;
-}
-
-static int del_by_key(struct sk_store *s, int which, const char *key)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    pthread_mutex_lock(&s->lock);
-    st = s->subs->st[which];
-    bind_text(st, 1, key);
-    rc = step_done(s, st);
-    if (rc == 0 && sqlite3_changes(s->db) == 0)
-        rc = SK_ENOTFOUND;
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return run_subop(s, &op);
 }
 
 int sk_store_sub_del(struct sk_store *s, const char *key)
 {
-    return del_by_key(s, ST_SUB_DEL, key);
+    struct subop op = {.which = ST_SUB_DEL, .key = key};
+
+    return run_subop(s, &op);
 }
 
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
@@ -258,41 +291,18 @@ int sk_store_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg)
 
 int sk_store_pub_put(struct sk_store *s, const struct sk_publication *p, const char *old_etag)
 {
-    sqlite3_stmt *st;
-    int rc;
+    struct subop op = {.which = ST_PUB_PUT, .pub = p, .key = old_etag};
 
     if (p == NULL || p->etag[0] == '\0' || p->body.len > SK_PUB_BODY_MAX)
         return SK_EINVAL;
-    pthread_mutex_lock(&s->lock);
-    rc = sk__store_exec(s, "BEGIN IMMEDIATE");
-    if (rc == 0 && old_etag != NULL && old_etag[0] != '\0') {
-        st = s->subs->st[ST_PUB_DEL];
-        bind_text(st, 1, old_etag);
-        rc = step_done(s, st);
-    }
-    if (rc == 0) {
-        st = s->subs->st[ST_PUB_PUT];
-        bind_text(st, 1, p->etag);
-        bind_text(st, 2, p->resource);
-        bind_text(st, 3, p->package);
-        bind_text(st, 4, p->ctype);
-        sqlite3_bind_int64(st, 5, p->expires_at);
-        sqlite3_bind_int64(st, 6, p->updated_at);
-        sqlite3_bind_int64(st, 7, (sqlite3_int64)p->seq);
-        sqlite3_bind_blob(st, 8, p->body.len > 0 ? p->body.p : "", (int)p->body.len, SQLITE_STATIC);
-        rc = step_done(s, st);
-    }
-    if (rc == 0)
-        rc = sk__store_exec(s, "COMMIT");
-    if (rc != 0)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return run_subop(s, &op);
 }
 
 int sk_store_pub_del(struct sk_store *s, const char *etag)
 {
-    return del_by_key(s, ST_PUB_DEL, etag);
+    struct subop op = {.which = ST_PUB_DEL, .key = etag};
+
+    return run_subop(s, &op);
 }
 
 /* Publications are few and small: the callback runs under the lock with

@@ -4,6 +4,7 @@
  * process that was told its updates were durable. */
 #include "support.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <sipkit/store.h>
+
+#include "store/store_int.h"
 
 static char dir[64];
 
@@ -245,6 +248,7 @@ static void purge_expired(void **state)
     assert_int_equal(changes, 2);
     assert_int_equal(sk_location_purge(e.loc, 109), 0);
     assert_int_equal(sk_location_purge(e.loc, 110), 1);
+    sk_store_flush(e.st); /* the purge's on_change runs after its COMMIT */
     assert_int_equal(changes, 3);
     assert_int_equal(sk_location_count(e.loc), 1);
     env_close(&e);
@@ -354,6 +358,257 @@ static void survives_kill9(void **state)
     env_close(&e);
 }
 
+/* ---- a COMMIT that fails ------------------------------------------------------ */
+
+/* An op that holds the writer thread until released, so a test can queue
+ * work behind it and change memory meanwhile. */
+struct gate {
+    struct sk__wop w;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool open, entered;
+};
+
+static int gate_write(struct sk__writer *w, struct sk__wop *op)
+{
+    struct gate *g = (struct gate *)op;
+    (void)w;
+    pthread_mutex_lock(&g->lock);
+    g->entered = true;
+    pthread_cond_broadcast(&g->cond);
+    while (!g->open)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    return 0;
+}
+
+static void gate_done(struct sk__wop *op, int result)
+{
+    (void)op;
+    (void)result;
+}
+
+static void gate_close(struct sk_store *st, struct gate *g)
+{
+    memset(g, 0, sizeof(*g));
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    g->w.write = gate_write;
+    g->w.done = gate_done;
+    assert_int_equal(sk__writer_enqueue(st->writer, &g->w), 0);
+    pthread_mutex_lock(&g->lock);
+    while (!g->entered)
+        pthread_cond_wait(&g->cond, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_open(struct sk_store *st, struct gate *g)
+{
+    pthread_mutex_lock(&g->lock);
+    g->open = true;
+    pthread_cond_broadcast(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    sk_store_flush(st);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->cond);
+}
+
+struct outcome {
+    int result;
+    size_t n;
+    int calls;
+};
+
+static void note(void *arg, int result, size_t n)
+{
+    struct outcome *o = arg;
+    o->result = result;
+    o->n = n;
+    o->calls++;
+}
+
+static void expect_one(struct sk_location *loc, const char *aor, const char *contact)
+{
+    struct sk_binding b[2];
+    size_t n = 0;
+    assert_int_equal(sk_location_lookup(loc, S(aor), 1000, b, 2, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(b[0].contact, contact);
+}
+
+/* The disk is full: the update fails with -ENOSPC, the bindings it
+ * replaced are back in memory and were never removed from disk. */
+static void commit_fails_keeps_bindings(void **state)
+{
+    struct env e;
+    size_t n = 9;
+    struct sk_binding b[2];
+    (void)state;
+    sk_test_alloc_hook();
+    env_open(&e, NULL);
+    assert_int_equal(reg(e.loc, "f@ex.test", "sip:f1@h", 3600, -1, "c", 1, 1000), 0);
+    sk__writer_fail_commits(e.st->writer, SQLITE_FULL, 1);
+    struct sk_location_contact c[2] = {{S("sip:f1@h"), 0, -1, SK_SLICE_NULL, 0},
+                                       {S("sip:f2@h"), 600, -1, SK_SLICE_NULL, 0}};
+    struct sk_location_update u;
+    memset(&u, 0, sizeof(u));
+    u.aor = S("f@ex.test");
+    u.call_id = S("c");
+    u.cseq = 2;
+    u.contacts = c;
+    u.ncontacts = 2;
+    u.now = 1000;
+    assert_int_equal(sk_location_update(e.loc, &u, b, 2, &n), -ENOSPC);
+    assert_int_equal(n, 0);
+    expect_one(e.loc, "f@ex.test", "sip:f1@h");
+    assert_int_equal(sk_location_count(e.loc), 1);
+    /* The next COMMIT works again, and the same CSeq is not out of order. */
+    assert_int_equal(sk_location_update(e.loc, &u, b, 2, &n), 0);
+    expect_one(e.loc, "f@ex.test", "sip:f2@h");
+    sk__writer_fail_commits(e.st->writer, SQLITE_IOERR, 1);
+    u.cseq = 3;
+    u.remove_all = true;
+    u.ncontacts = 0;
+    assert_int_equal(sk_location_update(e.loc, &u, NULL, 0, NULL), SK_EIO);
+    env_close(&e);
+    env_open(&e, NULL);
+    expect_one(e.loc, "f@ex.test", "sip:f2@h");
+    env_close(&e);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+/* Two updates of one AOR in one failed COMMIT, and a purge that empties
+ * and would free the AOR entry while they wait: both are undone, last
+ * first, back to the state before them (no use after free: ASan). */
+static void failed_batch_with_purge(void **state)
+{
+    struct outcome o1 = {0}, o2 = {0};
+    struct sk_location_update u;
+    struct env e;
+    struct gate g;
+    (void)state;
+    sk_test_alloc_hook();
+    env_open(&e, NULL);
+    assert_int_equal(reg(e.loc, "p@ex.test", "sip:p1@h", 3600, -1, "c", 1, 1000), 0);
+    gate_close(e.st, &g);
+    /* Two: the gate's own transaction fails first (harmless). */
+    sk__writer_fail_commits(e.st->writer, SQLITE_FULL, 2);
+    struct sk_location_contact c = {S("sip:p2@h"), 60, -1, SK_SLICE_NULL, 0};
+    memset(&u, 0, sizeof(u));
+    u.aor = S("p@ex.test");
+    u.call_id = S("c");
+    u.cseq = 2;
+    u.contacts = &c;
+    u.ncontacts = 1;
+    u.now = 1000;
+    assert_int_equal(sk_location_update_async(e.loc, &u, NULL, 0, note, &o1), 0);
+    u.cseq = 3;
+    u.remove_all = true;
+    u.ncontacts = 0;
+    assert_int_equal(sk_location_update_async(e.loc, &u, NULL, 0, note, &o2), 0);
+    /* Memory moved on before the COMMIT: the AOR is empty now. */
+    assert_int_equal(sk_location_count(e.loc), 0);
+    assert_int_equal(sk_location_purge(e.loc, 2000), 0);
+    assert_int_equal(o1.calls + o2.calls, 0);
+    gate_open(e.st, &g);
+    assert_int_equal(o1.calls, 1);
+    assert_int_equal(o2.calls, 1);
+    assert_int_equal(o1.result, -ENOSPC);
+    assert_int_equal(o2.result, -ENOSPC);
+    expect_one(e.loc, "p@ex.test", "sip:p1@h");
+    env_close(&e);
+    env_open(&e, NULL);
+    expect_one(e.loc, "p@ex.test", "sip:p1@h");
+    env_close(&e);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+/* The purge runs while an update waits for a COMMIT that then fails: the
+ * update is still undone, so an acknowledged binding it removed comes back
+ * (a purge that changed the AOR meanwhile used to make undo() give up and
+ * memory lost it until a restart). The purge leaves such an AOR alone and
+ * gets it on its next pass. */
+static void purge_during_failed_commit(void **state)
+{
+    struct sk_location_contact c = {S("sip:q1@h"), 0, -1, SK_SLICE_NULL, 0};
+    struct outcome o = {0};
+    struct sk_location_update u;
+    struct sk_binding b[2];
+    size_t n = 0;
+    struct env e;
+    struct gate g;
+    (void)state;
+    sk_test_alloc_hook();
+    env_open(&e, NULL);
+    assert_int_equal(reg(e.loc, "q@ex.test", "sip:q1@h", 3600, -1, "c1", 1, 1000), 0);
+    assert_int_equal(reg(e.loc, "q@ex.test", "sip:q0@h", 60, -1, "c0", 1, 1000), 0);
+    gate_close(e.st, &g);
+    sk__writer_fail_commits(e.st->writer, SQLITE_FULL, 2); /* the gate's, then ours */
+    memset(&u, 0, sizeof(u));
+    u.aor = S("q@ex.test");
+    u.call_id = S("c1");
+    u.cseq = 2;
+    u.contacts = &c; /* expires 0: unregister q1 */
+    u.ncontacts = 1;
+    u.now = 1010;
+    assert_int_equal(sk_location_update_async(e.loc, &u, NULL, 0, note, &o), 0);
+    /* q0 has expired by 2000; its AOR waits for a COMMIT. */
+    assert_int_equal(sk_location_purge(e.loc, 2000), 0);
+    gate_open(e.st, &g);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.result, -ENOSPC);
+    assert_int_equal(sk_location_lookup(e.loc, S("q@ex.test"), 1500, b, 2, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(b[0].contact, "sip:q1@h");
+    /* Nothing pending now: the next pass purges q0. */
+    assert_int_equal(sk_location_purge(e.loc, 2000), 1);
+    assert_int_equal(sk_location_count(e.loc), 1);
+    env_close(&e);
+    env_open(&e, NULL);
+    expect_one(e.loc, "q@ex.test", "sip:q1@h");
+    env_close(&e);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+}
+
+/* durability = power: the writer's connection fsyncs every COMMIT
+ * (synchronous=FULL, 2); the default survives a process crash (NORMAL, 1). */
+struct syncq {
+    struct sk__wop w; /* first */
+    int sync;
+};
+
+static int pragma_sync(struct sk__writer *w, struct sk__wop *op)
+{
+    sqlite3_stmt *st;
+    int *out = &((struct syncq *)op)->sync;
+    if (sqlite3_prepare_v2(sk__writer_db(w), "PRAGMA synchronous", -1, &st, NULL) != SQLITE_OK)
+        return SK_EIO;
+    *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void durability_levels(void **state)
+{
+    struct sk_store_options o;
+    struct sk_store *st;
+    struct syncq q;
+    (void)state;
+    for (int power = 0; power < 2; power++) {
+        sk_store_options_init(&o);
+        o.durability = power ? SK_STORE_POWER : SK_STORE_CRASH;
+        assert_int_equal(sk_store_open(&st, dir, &o), 0);
+        memset(&q, 0, sizeof(q));
+        q.w.write = pragma_sync;
+        assert_int_equal(sk__writer_run(st->writer, &q.w), 0);
+        assert_int_equal(q.sync, power ? 2 : 1);
+        sk_store_close(st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +619,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(purge_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(group_commit_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(survives_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_fails_keeps_bindings, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_batch_with_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(purge_during_failed_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(durability_levels, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,9 @@ def main():
         cred += ', opaque="%s"' % chal["opaque"]
     data, _ = request(a, os.urandom(6).hex(), 2, [cred])
     code, msg = exchange(sock, data, a.port)
-    print("status=%d" % code, flush=True)
+    print("status=%d" % code)
+    print("reason=%s" % msg.split("\r\n", 1)[0].split(" ", 2)[2])
+    print("contact=sip:%s@127.0.0.1:%d" % (a.from_user or a.user, a.local_port), flush=True)
     if a.linger > 0:
         linger(sock, a.linger)
     return 0

@@ -1,0 +1,389 @@
+/*
+ * The store's one writer: a thread that owns the SQLite connection every
+ * server write goes through (location bindings, subscriptions,
+ * publications), so that no event loop ever waits on a COMMIT, a busy
+ * lock or a checkpoint. (The guard's ban rows, bans.c, are the exception:
+ * rare, written from the timer thread on the store's own connection.)
+ *
+ * Callers queue a struct sk__wop (its link is embedded: queueing
+ * allocates nothing). The thread takes the whole queue, runs every op's
+ * write callback inside one BEGIN IMMEDIATE..COMMIT (group commit: under
+ * load many REGISTERs share one transaction, alone a write costs one),
+ * then completes each op in queue order: a synchronous waiter
+ * (sk__writer_run) is woken at once, an asynchronous op's done callback
+ * is handed to a second thread, the completer (the registrar sends its
+ * 200 OK from there, after the COMMIT, never before). When the
+ * transaction fails, the ops are completed in reverse order, so that each
+ * can undo its change in memory on top of the state the later ones left.
+ *
+ * Why two threads: a done callback takes application locks (the events
+ * layer's, to NOTIFY the "reg" watchers) and may write again (waiting for
+ * a COMMIT), while another thread holding that lock may be waiting for a
+ * COMMIT too. The writer itself never runs application code beyond the
+ * write callbacks, so it can always make progress.
+ *
+ * Durability (struct sk_store_options.durability): WAL with
+ * synchronous=NORMAL survives a process crash (the COMMIT is in the WAL
+ * file, in the kernel's hands, before the done callback runs);
+ * synchronous=FULL also fsyncs the WAL at every COMMIT, i.e. once per
+ * group, and survives a power cut. Checkpoints (every 10000 WAL pages)
+ * run here too, after a COMMIT.
+ *
+ * A done callback may queue more work, or wait for it (the "reg" event
+ * package writes NOTIFY sequence numbers).
+ *
+ * Memory: the writer owns its connection and every statement prepared
+ * through sk__writer_stmt(); ops belong to their callers until done.
+ */
+#include "store/store_int.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_STMTS 24
+
+struct sk__writer {
+    sqlite3 *db;
+    pthread_t thread, completer;
+    bool started, stop, cstop;
+    pthread_mutex_t lock;
+    pthread_cond_t work, done, cwork;
+    struct sk__wop *head, *tail;   /* to write */
+    struct sk__wop *chead, *ctail; /* written: done callbacks to run */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } stmts[MAX_STMTS];
+    /* Test hook: the next `fail_n` COMMITs fail with `fail_rc`. */
+    _Atomic unsigned fail_n;
+    int fail_rc;
+};
+
+static int wexec(sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+    if (rc != SQLITE_OK) {
+        SK_LOG(SK_LOG_ERROR, "store", "op=writer_exec sql=\"%.20s\" err=\"%s\"", sql,
+               sqlite3_errmsg(db));
+        rc = sk__store_err(rc);
+        return rc != 0 ? rc : SK_EIO;
+    }
+    return 0;
+}
+
+int sk__writer_open(struct sk__writer **out, const char *path, unsigned busy_ms, bool power)
+{
+    struct sk__writer *w = sk_calloc(1, sizeof(*w));
+    int rc;
+
+    if (w == NULL)
+        return SK_ENOMEM;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->done, NULL);
+    pthread_cond_init(&w->cwork, NULL);
+    rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sk__store_err(rc) != 0 ? sk__store_err(rc) : SK_EIO;
+        sk__writer_close(w);
+        return rc;
+    }
+    sqlite3_busy_timeout(w->db, (int)busy_ms);
+    /* synchronous is per connection; see the top of this file. */
+    rc = wexec(w->db, power ? "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=10000;"
+                            : "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;");
+    if (rc != 0) {
+        sk__writer_close(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+sqlite3 *sk__writer_db(struct sk__writer *w)
+{
+    return w->db;
+}
+
+sqlite3_stmt *sk__writer_stmt(struct sk__writer *w, const char *sql)
+{
+    for (int i = 0; i < MAX_STMTS; i++) {
+        if (w->stmts[i].sql == sql)
+            return w->stmts[i].st;
+        if (w->stmts[i].sql != NULL)
+            continue;
+        if (sqlite3_prepare_v2(w->db, sql, -1, &w->stmts[i].st, NULL) != SQLITE_OK) {
+            SK_LOG(SK_LOG_ERROR, "store", "op=writer_prepare err=\"%s\"", sqlite3_errmsg(w->db));
+            sqlite3_finalize(w->stmts[i].st);
+            w->stmts[i].st = NULL;
+            return NULL;
+        }
+        w->stmts[i].sql = sql;
+        return w->stmts[i].st;
+    }
+    return NULL; /* MAX_STMTS too small: a programming error, reported as SK_EIO */
+}
+
+int sk__writer_step(struct sk__writer *w, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    if (rc != SQLITE_DONE)
+        SK_LOG(SK_LOG_ERROR, "store", "op=writer_step err=\"%s\"", sqlite3_errmsg(w->db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    rc = sk__store_err(rc);
+    return rc != 0 ? rc : SK_EIO;
+}
+
+void sk__writer_fail_commits(struct sk__writer *w, int sqlite_rc, unsigned n)
+{
+    w->fail_rc = sqlite_rc;
+    atomic_store(&w->fail_n, n);
+}
+
+/* One transaction for the batch. Returns 0 or the error every op gets. */
+static int commit_batch(struct sk__writer *w, struct sk__wop *batch)
+{
+    int rc = wexec(w->db, "BEGIN IMMEDIATE");
+
+    for (struct sk__wop *op = batch; rc == 0 && op != NULL; op = op->next) {
+        op->result = 0;
+        rc = op->write(w, op);
+    }
+    if (rc == 0 && atomic_load(&w->fail_n) > 0) {
+        atomic_fetch_sub(&w->fail_n, 1);
+        rc = sk__store_err(w->fail_rc);
+        rc = rc != 0 ? rc : SK_EIO;
+        SK_LOG(SK_LOG_ERROR, "store", "op=commit err=\"injected: %s\"", sk_strerror(rc));
+    }
+    if (rc == 0)
+        rc = wexec(w->db, "COMMIT");
+    if (rc != 0) {
+        /* After a failed COMMIT SQLite may have rolled back already. */
+        if (!sqlite3_get_autocommit(w->db))
+            sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        SK_LOG(SK_LOG_ERROR, "store", "event=commit_failed ops=%s error=\"%s\"",
+               batch != NULL && batch->next != NULL ? "many" : "one", sk_strerror(rc));
+    }
+    return rc;
+}
+
+/* Writer thread: wake a waiter, or hand a done callback to the
+ * completer (in order). */
+static void complete(struct sk__writer *w, struct sk__wop *op, int rc)
+{
+    if (rc != 0)
+        op->result = rc;
+    pthread_mutex_lock(&w->lock);
+    if (op->done == NULL) {
+        op->finished = true;
+        pthread_cond_broadcast(&w->done);
+    } else {
+        op->next = NULL;
+        if (w->ctail != NULL)
+            w->ctail->next = op;
+        else
+            w->chead = op;
+        w->ctail = op;
+        pthread_cond_signal(&w->cwork);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void run_batch(struct sk__writer *w, struct sk__wop *batch)
+{
+    int rc = commit_batch(w, batch);
+
+    if (rc != 0) {
+        /* Reverse, so each op undoes on top of the later ones' undo. */
+        struct sk__wop *rev = NULL;
+        while (batch != NULL) {
+            struct sk__wop *next = batch->next;
+            batch->next = rev;
+            rev = batch;
+            batch = next;
+        }
+        batch = rev;
+    }
+    while (batch != NULL) {
+        struct sk__wop *next = batch->next; /* a waiter may free batch once woken */
+        complete(w, batch, rc);
+        batch = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct sk__writer *w = arg;
+
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->head == NULL && !w->stop)
+            pthread_cond_wait(&w->work, &w->lock);
+        if (w->head == NULL)
+            break;
+        struct sk__wop *batch = w->head;
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_batch(w, batch);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void *completer_main(void *arg)
+{
+    struct sk__writer *w = arg;
+
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->chead == NULL && !w->cstop)
+            pthread_cond_wait(&w->cwork, &w->lock);
+        if (w->chead == NULL)
+            break;
+        struct sk__wop *list = w->chead;
+        w->chead = w->ctail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        while (list != NULL) {
+            struct sk__wop *next = list->next;
+            list->done(list, list->result); /* may free list */
+            list = next;
+        }
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static bool on_thread(struct sk__writer *w, bool completer)
+{
+    bool started;
+
+    pthread_mutex_lock(&w->lock);
+    started = w->started;
+    pthread_mutex_unlock(&w->lock);
+    return started && pthread_equal(pthread_self(), completer ? w->completer : w->thread);
+}
+
+int sk__writer_enqueue(struct sk__writer *w, struct sk__wop *op)
+{
+    op->next = NULL;
+    op->finished = false;
+    op->result = 0;
+    pthread_mutex_lock(&w->lock);
+    if (!w->started) {
+        if (pthread_create(&w->completer, NULL, completer_main, w) != 0) {
+            pthread_mutex_unlock(&w->lock);
+            return SK_ENOMEM;
+        }
+        if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+            w->cstop = true;
+            pthread_cond_signal(&w->cwork);
+            pthread_mutex_unlock(&w->lock);
+            pthread_join(w->completer, NULL);
+            pthread_mutex_lock(&w->lock);
+            w->cstop = false;
+            pthread_mutex_unlock(&w->lock);
+            return SK_ENOMEM;
+        }
+        w->started = true;
+    }
+    if (w->tail != NULL)
+        w->tail->next = op;
+    else
+        w->head = op;
+    w->tail = op;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+int sk__writer_run(struct sk__writer *w, struct sk__wop *op)
+{
+    int rc;
+
+    op->done = NULL;
+    if ((rc = sk__writer_enqueue(w, op)) != 0)
+        return rc;
+    pthread_mutex_lock(&w->lock);
+    while (!op->finished)
+        pthread_cond_wait(&w->done, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return op->result;
+}
+
+static int write_nothing(struct sk__writer *w, struct sk__wop *op)
+{
+    (void)w;
+    (void)op;
+    return 0;
+}
+
+/* A flush marker: completed by the completer after every done callback
+ * queued before it. */
+struct flush {
+    struct sk__wop w;
+    struct sk__writer *wr;
+    bool done;
+};
+
+static void flush_done(struct sk__wop *op, int result)
+{
+    struct flush *f = (struct flush *)op;
+
+    (void)result;
+    pthread_mutex_lock(&f->wr->lock);
+    f->done = true;
+    pthread_cond_broadcast(&f->wr->done);
+    pthread_mutex_unlock(&f->wr->lock);
+}
+
+void sk__writer_flush(struct sk__writer *w)
+{
+    if (w == NULL || on_thread(w, true) || on_thread(w, false))
+        return; /* from a callback: nothing can be waited for */
+    /* Twice: a failed batch completes in reverse, so the first marker may
+     * overtake ops of its own batch; the second is in a later batch, and
+     * the completer runs batches in order. */
+    for (int i = 0; i < 2; i++) {
+        struct flush f = {.w = {.write = write_nothing, .done = flush_done}, .wr = w};
+        if (sk__writer_enqueue(w, &f.w) != 0)
+            return;
+        pthread_mutex_lock(&w->lock);
+        while (!f.done)
+            pthread_cond_wait(&w->done, &w->lock);
+        pthread_mutex_unlock(&w->lock);
+    }
+}
+
+void sk__writer_close(struct sk__writer *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    if (w->started) {
+        pthread_join(w->thread, NULL); /* the queue is drained first */
+        pthread_mutex_lock(&w->lock);
+        w->cstop = true;
+        pthread_cond_signal(&w->cwork);
+        pthread_mutex_unlock(&w->lock);
+        pthread_join(w->completer, NULL); /* and every done callback ran */
+    }
+    for (int i = 0; i < MAX_STMTS; i++)
+        sqlite3_finalize(w->stmts[i].st);
+    sqlite3_close(w->db);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
+    pthread_cond_destroy(&w->cwork);
+    sk_free(w);
+}
