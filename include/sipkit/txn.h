@@ -28,6 +28,15 @@
  * thread). The table is freed with sk_txn_table_free() once no thread
  * calls into it and the TU has dropped its references.
  *
+ * Retirement: a non-INVITE server transaction over UDP that is Completed
+ * (final response sent, Timer J running, RFC 3261 §17.2.2) and that the
+ * TU no longer holds (no reference of its own, no user pointer) is
+ * retired when its last callback returns or the TU's last reference goes:
+ * the table keeps only its matching key, peer and final response to
+ * answer retransmissions until Timer J, and on_terminated is delivered
+ * then (so from inside sk_txn_unref() too). To keep the request or the
+ * transaction past its answer, hold a reference or set a user pointer.
+ *
  * Threads: one table is shared by all worker threads. It is split into
  * shards by a hash of the branch (or of the Call-ID for RFC 2543 requests);
  * each shard has its own lock, hash chains and timer heap. Per-worker tables
@@ -275,11 +284,8 @@ void sk_txn_unref(struct sk_txn *txn); /* NULL-safe */
 enum sk_txn_kind sk_txn_kind(const struct sk_txn *txn);
 /* A snapshot: another thread may move the machine right after. */
 enum sk_txn_state sk_txn_state(struct sk_txn *txn);
-/* The request the transaction was created from (its own copy). Once a
- * non-INVITE server transaction over UDP is Completed and no TU holds a
- * reference, the copy is reduced to method, top Via (branch, sent-by,
- * transport), Call-ID and CSeq: no header array, raw text or body. A TU
- * that needs more after answering keeps a reference (sk_txn_ref). */
+/* The request the transaction was created from (its own copy), valid
+ * while the caller may use txn (see the memory rules above). */
 const struct sk_msg *sk_txn_request(const struct sk_txn *txn);
 /* The peer: where the request came from (server) or goes to (client). */
 const struct sk_addr *sk_txn_peer(const struct sk_txn *txn);

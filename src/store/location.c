@@ -16,8 +16,8 @@
  * every binding the request touches happens before anything changes, so
  * a request applies all its contacts or none.
  *
- * Memory: each binding is one heap block (struct sk__lbind) owned by its
- * AOR entry; AOR entries are owned by their shard and freed by the purge
+ * Memory: each binding is one heap block (struct sk__lbind, lbind.c) owned
+ * by its AOR entry; AOR entries are owned by their shard and freed by the purge
  * once empty. Results are copied into caller-owned struct sk_binding.
  */
 #include "store/store_int.h"
@@ -34,9 +34,9 @@
 struct aor {
     struct sk_hnode hnode; /* by key, in its shard */
     uint64_t version;      /* set from loc->version on every change */
-    unsigned pending;      /* updates waiting for their COMMIT: not freed meanwhile */
     struct sk__lbind *binds;
-    size_t keylen;
+    unsigned pending; /* updates waiting for their COMMIT: not freed meanwhile */
+    uint16_t keylen;  /* at most SK_LOC_AOR_MAX */
     char key[];
 };
 
@@ -56,49 +56,6 @@ struct sk_location {
 
 /* ---- binding blocks --------------------------------------------------------- */
 
-struct sk__lbind *sk__lbind_new(const struct sk__lrow *r)
-{
-    const char *src[6] = {r->contact, r->call_id, r->path, r->src_ip, r->instance, r->ua};
-    size_t len[6], total = 0;
-    struct sk__lbind *b;
-    char *p;
-
-    for (int i = 0; i < 6; i++) {
-        len[i] = src[i] != NULL ? strlen(src[i]) : 0;
-        total += len[i] + 1;
-    }
-    b = sk_malloc(sizeof(*b) + total);
-    if (b == NULL)
-        return NULL;
-    b->next = NULL;
-    b->r = *r;
-    p = b->data;
-    const char **dst[6] = {&b->r.contact, &b->r.call_id,  &b->r.path,
-                           &b->r.src_ip,  &b->r.instance, &b->r.ua};
-    for (int i = 0; i < 6; i++) {
-        if (len[i] > 0)
-            memcpy(p, src[i], len[i]);
-        p[len[i]] = '\0';
-        *dst[i] = p;
-        p += len[i] + 1;
-    }
-    return b;
-}
-
-struct sk__lbind *sk__lbind_clone(const struct sk__lbind *b)
-{
-    return sk__lbind_new(&b->r);
-}
-
-void sk__lbind_free_list(struct sk__lbind *b)
-{
-    while (b != NULL) {
-        struct sk__lbind *next = b->next;
-        sk_free(b);
-        b = next;
-    }
-}
-
 static void copy_str(char *dst, size_t dstsz, const char *src)
 {
     size_t n = strlen(src);
@@ -109,8 +66,12 @@ static void copy_str(char *dst, size_t dstsz, const char *src)
     dst[n] = '\0';
 }
 
-static void to_binding(const char *aor, const struct sk__lrow *r, struct sk_binding *o)
+static void to_binding(const char *aor, const struct sk__lbind *b, struct sk_binding *o)
 {
+    struct sk__lrow rv;
+    const struct sk__lrow *r = &rv;
+
+    sk__lbind_row(b, &rv);
     copy_str(o->aor, sizeof(o->aor), aor);
     copy_str(o->contact, sizeof(o->contact), r->contact);
     o->expires_at = r->expires_at;
@@ -129,7 +90,7 @@ static void to_binding(const char *aor, const struct sk__lrow *r, struct sk_bind
 }
 
 /* Lookup order: highest q first (none = 1.0), then the newest. */
-static bool before(const struct sk__lrow *a, const struct sk__lrow *b)
+static bool before(const struct sk__lbind *a, const struct sk__lbind *b)
 {
     int qa = a->q < 0 ? 1000 : a->q, qb = b->q < 0 ? 1000 : b->q;
 
@@ -139,10 +100,10 @@ static bool before(const struct sk__lrow *a, const struct sk__lrow *b)
 }
 
 /* Insertion sort: an AOR holds a handful of bindings. */
-static void sort_rows(const struct sk__lrow **v, size_t n)
+static void sort_rows(const struct sk__lbind **v, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
-        const struct sk__lrow *x = v[i];
+        const struct sk__lbind *x = v[i];
         size_t j = i;
         while (j > 0 && before(x, v[j - 1])) {
             v[j] = v[j - 1];
@@ -179,12 +140,12 @@ static struct aor *get_aor(struct shard *sh, struct sk_slice k, uint64_t h)
 {
     struct aor *a = find_aor(sh, k, h);
 
-    if (a != NULL)
+    if (a != NULL || k.len > UINT16_MAX)
         return a;
     a = sk_calloc(1, sizeof(*a) + k.len + 1);
     if (a == NULL)
         return NULL;
-    a->keylen = k.len;
+    a->keylen = (uint16_t)k.len;
     memcpy(a->key, k.p, k.len);
     if (sk_htab_insert(&sh->aors, &a->hnode, h) != 0) {
         sk_free(a);
@@ -310,12 +271,12 @@ const struct sk_histo *sk_location_commit_times(const struct sk_location *loc)
  * lock held. */
 static size_t copy_out(const struct aor *a, int64_t now, struct sk_binding *out, size_t max)
 {
-    const struct sk__lrow *v[MAX_BINDS];
+    const struct sk__lbind *v[MAX_BINDS];
     size_t n = 0;
 
     for (const struct sk__lbind *b = a->binds; b != NULL && n < MAX_BINDS; b = b->next) {
-        if (b->r.expires_at > now)
-            v[n++] = &b->r;
+        if (b->expires_at > now)
+            v[n++] = b;
     }
     sort_rows(v, n);
     if (n > max)
@@ -346,15 +307,20 @@ int sk_location_lookup(struct sk_location *loc, struct sk_slice aor, int64_t now
 
 /* ---- update (RFC 3261 §10.3 steps 6-8) ----------------------------------------- */
 
-static bool same_binding(const struct sk_location_update *u, const struct sk__lrow *r,
+static struct sk_slice str_of(const struct sk__lbind *b, enum sk__lstr i)
+{
+    return sk_slice_make(sk__lbind_str(b, i), b->len[i]);
+}
+
+static bool same_binding(const struct sk_location_update *u, const struct sk__lbind *b,
                          const struct sk_location_contact *c)
 {
     /* RFC 5626 §6: with an instance, the binding is (instance, reg-id). */
-    if (c->instance.len > 0 || r->instance[0] != '\0')
-        return sk_slice_eq(c->instance, sk_slice_cstr(r->instance)) && c->reg_id == r->reg_id;
+    if (c->instance.len > 0 || b->len[SK__LS_INSTANCE] > 0)
+        return sk_slice_eq(c->instance, str_of(b, SK__LS_INSTANCE)) && c->reg_id == b->reg_id;
     if (u->same_uri != NULL)
-        return u->same_uri(u->same_arg, c->uri, sk_slice_cstr(r->contact));
-    return sk_slice_eq(c->uri, sk_slice_cstr(r->contact));
+        return u->same_uri(u->same_arg, c->uri, str_of(b, SK__LS_CONTACT));
+    return sk_slice_eq(c->uri, str_of(b, SK__LS_CONTACT));
 }
 
 static bool has_nul(struct sk_slice s)
@@ -409,11 +375,11 @@ static bool out_of_order(const struct sk_location_update *u, const struct aor *a
 {
     for (const struct sk__lbind *b = a->binds; b != NULL; b = b->next) {
         bool touched = u->remove_all;
-        if (b->r.expires_at <= u->now || !sk_slice_eq(u->call_id, sk_slice_cstr(b->r.call_id)))
+        if (b->expires_at <= u->now || !sk_slice_eq(u->call_id, str_of(b, SK__LS_CALL_ID)))
             continue;
         for (size_t i = 0; !touched && i < u->ncontacts; i++)
-            touched = same_binding(u, &b->r, &u->contacts[i]);
-        if (touched && b->r.cseq >= u->cseq)
+            touched = same_binding(u, b, &u->contacts[i]);
+        if (touched && b->cseq >= u->cseq)
             return true;
     }
     return false;
@@ -465,18 +431,18 @@ static int apply(struct sk_location *loc, const struct sk_location_update *u, st
     ch->nkept = 0;
     ch->removed = ch->added = NULL;
     for (struct sk__lbind *b = a->binds; b != NULL && n < MAX_BINDS; b = b->next) {
-        gone[n] = u->remove_all || b->r.expires_at <= u->now;
+        gone[n] = u->remove_all || b->expires_at <= u->now;
         cur[n++] = b;
     }
     for (size_t i = 0; i < u->ncontacts; i++) {
         const struct sk_location_contact *c = &u->contacts[i];
         for (size_t j = 0; j < n; j++) {
-            if (!gone[j] && same_binding(u, &cur[j]->r, c))
+            if (!gone[j] && same_binding(u, cur[j], c))
                 gone[j] = true;
         }
         /* A later Contact for the same binding in one request wins. */
         for (struct sk__lbind **pp = &ch->added; *pp != NULL;) {
-            if (same_binding(u, &(*pp)->r, c)) {
+            if (same_binding(u, *pp, c)) {
                 struct sk__lbind *x = *pp;
                 *pp = x->next;
                 sk_free(x);
@@ -678,7 +644,7 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
             continue;
         for (struct sk__lbind **pb = &a->binds; *pb != NULL;) {
             struct sk__lbind *b = *pb;
-            if (b->r.expires_at > now) {
+            if (b->expires_at > now) {
                 pb = &b->next;
                 continue;
             }
@@ -779,9 +745,9 @@ static int cmp_item(const void *x, const void *y)
 
     if (c != 0)
         return c;
-    if (before(&a->b->r, &b->b->r))
+    if (before(a->b, b->b))
         return -1;
-    return before(&b->b->r, &a->b->r) ? 1 : 0;
+    return before(b->b, a->b) ? 1 : 0;
 }
 
 /* Copy the unexpired bindings of a into items (grown as needed). */
@@ -789,7 +755,7 @@ static int collect(const struct aor *a, int64_t now, struct item **items, size_t
                    struct sk__lbind **owned)
 {
     for (const struct sk__lbind *b = a->binds; b != NULL; b = b->next) {
-        if (b->r.expires_at <= now)
+        if (b->expires_at <= now)
             continue;
         if (*n == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;
@@ -844,7 +810,7 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
         rc = out == NULL ? SK_ENOMEM : 0;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        to_binding(items[i].aor, &items[i].b->r, out);
+        to_binding(items[i].aor, items[i].b, out);
         rc = cb(arg, out);
     }
     for (size_t i = 0; i < n; i++)

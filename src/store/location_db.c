@@ -148,7 +148,9 @@ int sk__locdb_write(struct sk__writer *w, struct sk__wop *wop)
     if ((rc = sk__writer_step(w, del)) != 0)
         return rc;
     for (const struct sk__lbind *b = op->rows; b != NULL; b = b->next) {
-        const struct sk__lrow *r = &b->r;
+        struct sk__lrow rv;
+        const struct sk__lrow *r = &rv;
+        sk__lbind_row(b, &rv);
         sqlite3_bind_text(st, 1, op->aor, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, r->contact, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, r->expires_at);

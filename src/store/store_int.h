@@ -63,17 +63,40 @@ struct sk__lrow {
     uint64_t conn_id;
 };
 
+/* The strings of a binding, in the order they are packed. */
+enum sk__lstr {
+    SK__LS_CONTACT,
+    SK__LS_CALL_ID,
+    SK__LS_PATH,
+    SK__LS_SRC_IP,
+    SK__LS_INSTANCE,
+    SK__LS_UA,
+    SK__LS_COUNT
+};
+
 /* One binding in memory (or a copy owned by a pending write): one heap
- * block holding the strings. */
+ * block, the numbers then the six strings packed NUL-terminated, with
+ * lengths instead of pointers (a server may hold a binding per phone:
+ * about 60 bytes plus the strings, see test_location.c). */
 struct sk__lbind {
     struct sk__lbind *next;
-    struct sk__lrow r;
+    int64_t expires_at, updated_at;
+    uint64_t conn_id;
+    uint32_t cseq, reg_id;
+    int16_t q;
+    uint16_t src_port;
+    uint8_t tp; /* enum sk_transport */
+    uint16_t len[SK__LS_COUNT];
     char data[];
 };
 
 struct sk__lbind *sk__lbind_new(const struct sk__lrow *r);
 struct sk__lbind *sk__lbind_clone(const struct sk__lbind *b);
 void sk__lbind_free_list(struct sk__lbind *b);
+/* String i of b (NUL-terminated, inside b). */
+const char *sk__lbind_str(const struct sk__lbind *b, enum sk__lstr i);
+/* A row view of b; its strings point into b. */
+void sk__lbind_row(const struct sk__lbind *b, struct sk__lrow *r);
 
 /* An AOR key in a list (the AORs a purge changed). */
 struct sk__lkey {

@@ -13,9 +13,9 @@
  *
  * Memory: a queued event owns its copy of the message bytes (sk_malloc),
  * freed once delivered or with the transaction. When the queue of an
- * answered non-INVITE server transaction drains and no TU holds it, its
- * request copy shrinks to what matching needs (server.c), since it may
- * wait 32 s for retransmissions (Timer J).
+ * answered non-INVITE server transaction drains and no TU holds it, it is
+ * retired (retire.c): it may wait 32 s for retransmissions (Timer J), and
+ * a small record of its key and response does that job.
  */
 #include "txn_int.h"
 
@@ -133,13 +133,12 @@ static void deliver(struct sk__ctx *ctx)
         for (;;) {
             struct sk__event ev;
             pthread_mutex_lock(&sh->lock);
+            /* Answered, and only the table and we hold it: nobody reads
+             * the request any more; a small record answers retransmissions
+             * until Timer J and on_terminated goes out now (retire.c). */
+            if (txn->evcount == 0 && sk__txn_retirable(txn, 2))
+                (void)sk__txn_retire(ctx, txn);
             if (txn->evcount == 0) {
-                /* Answered, and only the table and we hold it: nobody
-                 * reads the full request any more. */
-                if (txn->kind == SK_TXN_NON_INVITE_SERVER && txn->state == SK_TXN_COMPLETED &&
-                    !txn->reliable && !txn->rfc2543 && !txn->compact &&
-                    atomic_load(&txn->refs) == 2)
-                    txn->compact = sk__server_compact(txn);
                 txn->delivering = false;
                 txn->dctx = NULL;
                 pthread_mutex_unlock(&sh->lock);
@@ -200,8 +199,7 @@ void sk__txn_log_timeout(const struct sk_txn *txn, enum sk_txn_timer which)
     if (sk__log_cb == NULL || SK_LOG_INFO > sk__log_max)
         return;
     /* Which request timed out, so that a 408 can be traced to its call:
-     * the target is the Request-URI (empty for a server transaction
-     * reduced to its matching fields), the peer where it went or came
+     * the target is the Request-URI, the peer where it went or came
      * from. Call-ID and Request-URI were checked by the parser. */
     sk_addr_format(&txn->peer, a, sizeof(a));
     SK_LOG(SK_LOG_INFO, MOD,

@@ -70,8 +70,13 @@ int sk_txn_table_new(struct sk_txn_table **out, const struct sk_txn_settings *se
     for (i = 0; i < t->nshards; i++) {
         struct sk__shard *sh = &t->shards[i];
         sk_htab_init(&sh->txns);
-        if (sk_htab_reserve(&sh->txns, INITIAL_BUCKETS) != 0)
+        sk_htab_init(&sh->done);
+        if (sk_htab_reserve(&sh->txns, INITIAL_BUCKETS) != 0 ||
+            sk_htab_reserve(&sh->done, INITIAL_BUCKETS) != 0) {
+            sk_htab_free(&sh->txns);
+            sk_htab_free(&sh->done);
             goto fail;
+        }
         pthread_mutex_init(&sh->lock, NULL);
     }
     *out = t;
@@ -79,6 +84,7 @@ int sk_txn_table_new(struct sk_txn_table **out, const struct sk_txn_settings *se
 fail:
     for (unsigned j = 0; t->shards != NULL && j < t->nshards && t->shards[j].txns.nb != 0; j++) {
         sk_htab_free(&t->shards[j].txns);
+        sk_htab_free(&t->shards[j].done);
         pthread_mutex_destroy(&t->shards[j].lock);
     }
     sk_free(t->shards);
@@ -101,9 +107,37 @@ void sk_txn_ref(struct sk_txn *txn)
     atomic_fetch_add(&txn->refs, 1);
 }
 
+/* The TU drops what may be the last reference besides the table's, on an
+ * answered non-INVITE server transaction: retire it now (retire.c) rather
+ * than keep the whole request until Timer J. The reference is dropped
+ * under the shard lock so that the state read is the state the count
+ * belongs to. Returns the count before the drop. */
+static unsigned unref_retiring(struct sk_txn *txn)
+{
+    struct sk__ctx ctx;
+    unsigned before;
+
+    sk__ctx_begin(&ctx, txn->table);
+    pthread_mutex_lock(&txn->shard->lock);
+    before = atomic_fetch_sub(&txn->refs, 1);
+    if (before == 2 && !txn->delivering && sk__txn_retirable(txn, 1))
+        (void)sk__txn_retire(&ctx, txn);
+    pthread_mutex_unlock(&txn->shard->lock);
+    sk__ctx_end(&ctx); /* on_terminated, then the last reference goes */
+    return before;
+}
+
 void sk_txn_unref(struct sk_txn *txn)
 {
-    if (txn != NULL && atomic_fetch_sub(&txn->refs, 1) == 1)
+    unsigned before;
+
+    if (txn == NULL)
+        return;
+    if (txn->kind == SK_TXN_NON_INVITE_SERVER && txn->shard != NULL && atomic_load(&txn->refs) == 2)
+        before = unref_retiring(txn);
+    else
+        before = atomic_fetch_sub(&txn->refs, 1);
+    if (before == 1)
         txn_free(txn);
 }
 
@@ -133,6 +167,7 @@ void sk_txn_table_free(struct sk_txn_table *t)
             txn->state = SK_TXN_TERMINATED;
             sk_txn_unref(txn);
         }
+        sk__done_free_all(t, sh);
         sk_htab_free(&sh->txns);
         pthread_mutex_destroy(&sh->lock);
     }
@@ -346,8 +381,10 @@ void sk__txn_terminate(struct sk__ctx *ctx, struct sk_txn *txn)
     sk__txn_disarm(txn, &txn->tm_life);
     unlink_txn(txn);
     sk__txn_post(ctx, txn, SK__EV_TERMINATED, 0, NULL);
-    /* The deliverer now holds a reference, so the table's can go. */
-    sk_txn_unref(txn);
+    /* The deliverer now holds a reference, so the table's can go (not
+     * through sk_txn_unref(), which may take the shard lock we hold). */
+    if (atomic_fetch_sub(&txn->refs, 1) == 1)
+        txn_free(txn);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -411,6 +448,8 @@ static int create_server(struct sk_txn_table *t, const struct sk_msg *m, const s
     other = find_server(sh, h, m);
     if (other != NULL) {
         up = sk__server_request(&ctx, other, m);
+    } else if (sk__done_request(t, sh, h, m)) {
+        other = txn; /* retired meanwhile: answered, ours is not needed */
     } else {
         link_txn(sh, txn);
         sk__server_start(&ctx, txn);
@@ -429,7 +468,7 @@ int sk_txn_table_receive(struct sk_txn_table *t, const struct sk_msg *m, const s
     struct sk__ctx ctx;
     struct sk__shard *sh;
     struct sk_txn *txn;
-    bool up = false;
+    bool up = false, done = false;
     uint64_t h;
 
     if (m->via.raw.len == 0 || m->cseq.method.len == 0)
@@ -443,8 +482,10 @@ int sk_txn_table_receive(struct sk_txn_table *t, const struct sk_msg *m, const s
     txn = find_server(sh, h, m);
     if (txn != NULL)
         up = sk__server_request(&ctx, txn, m);
+    else
+        done = sk__done_request(t, sh, h, m);
     pthread_mutex_unlock(&sh->lock);
-    if (txn != NULL) {
+    if (txn != NULL || done) {
         if (up)
             pass_up(t->hooks.on_ack, t->hooks.tu_arg, m, from);
         sk__ctx_end(&ctx);
@@ -478,6 +519,7 @@ unsigned sk_txn_table_tick(struct sk_txn_table *t, uint64_t now)
         struct sk__ctx ctx = {.now = now, .deliver = NULL};
 
         pthread_mutex_lock(&sh->lock);
+        fired += sk__done_expire(t, sh, now);
         while (sh->heap.root != NULL && sh->heap.root->due <= now) {
             struct sk__timer *tm = sh->heap.root;
             enum sk_txn_timer which = tm->which;
@@ -501,6 +543,8 @@ uint64_t sk_txn_table_next_due(struct sk_txn_table *t)
         pthread_mutex_lock(&sh->lock);
         if (sh->heap.root != NULL && sh->heap.root->due < due)
             due = sh->heap.root->due;
+        if (sk__done_next_due(sh) < due)
+            due = sk__done_next_due(sh);
         pthread_mutex_unlock(&sh->lock);
     }
     return due;

@@ -75,7 +75,6 @@ struct sk_txn {
     bool rfc2543;  /* server: request without the magic cookie */
     bool in_table;
     bool delivering;       /* a thread owns the event queue (see table.c) */
-    bool compact;          /* req reduced to the matching fields (server.c) */
     unsigned status;       /* last response sent (server) or received (client) */
     uint64_t hash;         /* of the matching key, set before it is linked */
     struct sk_hnode hnode; /* in the shard's table while in_table */
@@ -97,10 +96,33 @@ struct sk_txn {
     unsigned evcount;
 };
 
+/* A retired non-INVITE server transaction (retire.c): what answering
+ * retransmissions of its request until Timer J needs, in one allocation. */
+struct sk__done {
+    struct sk_hnode hnode; /* in the shard's done table, same hash as the txn */
+    struct sk__done *next; /* the shard's expiry FIFO, oldest first */
+    uint64_t due;          /* Timer J */
+    uint32_t resp_len;
+    uint16_t port; /* top Via sent-by */
+    uint8_t flags;
+    uint8_t tp;        /* enum sk_transport */
+    uint8_t method_id; /* enum sk_method */
+    uint8_t sslen;     /* of the peer address */
+    uint8_t addr_len;  /* bytes of it kept in data */
+    uint8_t branch_len;
+    uint8_t host_len;
+    uint8_t method_len; /* method bytes kept only for SK_METHOD_OTHER */
+    /* Peer address, branch, sent-by host, method, final response. */
+    char data[];
+};
+
 struct sk__shard {
     pthread_mutex_t lock;
     struct sk_htab txns;
     struct sk__heap heap;
+    struct sk_htab done; /* retired transactions */
+    struct sk__done *done_head;
+    struct sk__done *done_tail;
 };
 
 struct sk_txn_table {
@@ -153,12 +175,26 @@ bool sk__server_request(struct sk__ctx *ctx, struct sk_txn *txn, const struct sk
 int sk__server_respond(struct sk__ctx *ctx, struct sk_txn *txn, const char *data, size_t len,
                        unsigned status);
 void sk__server_timer(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer which);
-/* A non-INVITE server transaction in Completed over UDP stays 64*T1 (Timer
- * J) only to answer retransmissions: replace its request copy by the few
- * fields matching reads (method, top Via branch and sent-by, CSeq,
- * Call-ID) and trim the stored response. Called by the deliverer when no
- * TU holds a reference. Returns false (nothing changed) without memory. */
-bool sk__server_compact(struct sk_txn *txn);
+
+/* ---- retire.c (shard lock held) ---------------------------------------- */
+
+/* May txn be replaced by a struct sk__done: a non-INVITE server
+ * transaction over UDP, Completed and waiting for Timer J, with nothing
+ * queued, no user pointer and exactly refs references (the table's, plus
+ * the deliverer's when it asks). */
+bool sk__txn_retirable(const struct sk_txn *txn, unsigned refs);
+/* Put a struct sk__done in txn's place and terminate txn (on_terminated is
+ * queued on ctx; the table's reference is dropped). Returns false, with
+ * nothing changed, when memory is short. */
+bool sk__txn_retire(struct sk__ctx *ctx, struct sk_txn *txn);
+/* Request m hashing to h matches a retired transaction of sh: the final
+ * response went out again (§17.2.2). Returns whether it matched. */
+bool sk__done_request(struct sk_txn_table *t, struct sk__shard *sh, uint64_t h,
+                      const struct sk_msg *m);
+/* Free the retired transactions whose Timer J is due; returns how many. */
+unsigned sk__done_expire(struct sk_txn_table *t, struct sk__shard *sh, uint64_t now);
+uint64_t sk__done_next_due(const struct sk__shard *sh);
+void sk__done_free_all(struct sk_txn_table *t, struct sk__shard *sh);
 
 /* ---- build.c ----------------------------------------------------------- */
 

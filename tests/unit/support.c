@@ -8,8 +8,10 @@
 static unsigned long alloc_count;
 static unsigned long fail_at;
 static long live;
+static long live_bytes;
 
-/* A size header in front of each block keeps the live count exact. */
+/* A header in front of each block holds its size: the live counts stay
+ * exact. */
 static void *count_malloc(size_t size)
 {
     alloc_count++;
@@ -19,6 +21,8 @@ static void *count_malloc(size_t size)
     if (p == NULL)
         return NULL;
     live++;
+    live_bytes += (long)size;
+    *p = size;
     return (char *)p + sizeof(max_align_t);
 }
 
@@ -27,6 +31,7 @@ static void count_free(void *ptr)
     if (ptr == NULL)
         return;
     live--;
+    live_bytes -= (long)*(size_t *)(void *)((char *)ptr - sizeof(max_align_t));
     free((char *)ptr - sizeof(max_align_t));
 }
 
@@ -37,9 +42,12 @@ static void *count_realloc(void *ptr, size_t size)
     alloc_count++;
     if (fail_at != 0 && alloc_count == fail_at)
         return NULL;
+    size_t old = *(size_t *)(void *)((char *)ptr - sizeof(max_align_t));
     char *p = realloc((char *)ptr - sizeof(max_align_t), size + sizeof(max_align_t));
     if (p == NULL)
         return NULL;
+    live_bytes += (long)size - (long)old;
+    *(size_t *)(void *)p = size;
     return p + sizeof(max_align_t);
 }
 
@@ -47,6 +55,7 @@ void sk_test_alloc_hook(void)
 {
     sk_test_alloc_reset();
     live = 0;
+    live_bytes = 0;
     sk_set_allocator(count_malloc, count_realloc, count_free);
 }
 
@@ -68,6 +77,11 @@ unsigned long sk_test_alloc_count(void)
 long sk_test_alloc_live(void)
 {
     return live;
+}
+
+long sk_test_alloc_live_bytes(void)
+{
+    return live_bytes;
 }
 
 void sk_test_alloc_reset(void)

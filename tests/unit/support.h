@@ -20,6 +20,7 @@ void sk_test_alloc_unhook(void);
 void sk_test_alloc_fail_at(unsigned long n);
 unsigned long sk_test_alloc_count(void); /* allocations since hook/reset */
 long sk_test_alloc_live(void);           /* allocated minus freed */
+long sk_test_alloc_live_bytes(void);     /* the same in bytes asked for */
 void sk_test_alloc_reset(void);
 
 /* Read a whole file into a NUL-terminated heap buffer (plain malloc; free

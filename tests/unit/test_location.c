@@ -609,6 +609,91 @@ static void durability_levels(void **state)
     }
 }
 
+/* ---- memory ------------------------------------------------------------------ */
+
+/* Write n rows straight into the location table (one transaction), as a
+ * registrar with n phones would have left them: `phone` gives them a
+ * UUID-like Call-ID and a User-Agent, otherwise they look like SIPp's
+ * (bench/register.sh). */
+static void fill_rows(unsigned n, bool phone)
+{
+    char path[128], aor[64], contact[96], cid[64], ip[32];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+
+    snprintf(path, sizeof(path), "%s/sipkit.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN; DELETE FROM location", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO location VALUES (?1, ?2, 4000000000, -1, ?3,"
+                                        " 1, '', 0, ?4, 5060, 0, '', 0, ?5, 1000)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    for (unsigned i = 0; i < n; i++) {
+        if (phone) {
+            snprintf(aor, sizeof(aor), "user%05u@example.com", i);
+            snprintf(ip, sizeof(ip), "198.51.100.%u", i % 250);
+            snprintf(contact, sizeof(contact), "sip:user%05u@%s:5060", i, ip);
+            snprintf(cid, sizeof(cid), "%08x-%04x-4a1b-9c2d-%012x", i * 2654435761u, i & 0xffff, i);
+        } else {
+            snprintf(aor, sizeof(aor), "user%05u@bench.test", i);
+            snprintf(ip, sizeof(ip), "127.0.0.1");
+            snprintf(contact, sizeof(contact), "sip:user%05u@127.0.0.1:15360", i);
+            snprintf(cid, sizeof(cid), "%u-4242@127.0.0.1", i);
+        }
+        sqlite3_bind_text(st, 1, aor, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, contact, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, cid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, ip, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, phone ? "Linphone/5.2.0 (belle-sip/5.2.0)" : "", -1,
+                          SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Bytes per binding for n rows: everything the location service allocates
+ * for them (binding blocks, AOR entries, hash buckets), plus 16 bytes a
+ * block for the allocator's header and rounding. */
+static long binding_cost(unsigned n, bool phone)
+{
+    struct env e;
+    long bytes, blocks;
+
+    fill_rows(n, phone);
+    assert_int_equal(sk_store_open(&e.st, dir, NULL), 0);
+    sk_test_alloc_hook();
+    assert_int_equal(sk_location_open(&e.loc, e.st, NULL), 0);
+    bytes = sk_test_alloc_live_bytes();
+    blocks = sk_test_alloc_live();
+    assert_int_equal(sk_location_count(e.loc), n);
+    sk_location_close(e.loc);
+    assert_int_equal(sk_test_alloc_live(), 0);
+    sk_test_alloc_unhook();
+    sk_store_close(e.st);
+    print_message("%s: %ld bytes in %ld blocks, %ld bytes per binding\n", phone ? "phones" : "sipp",
+                  bytes, blocks, (bytes + 16 * blocks) / (long)n);
+    return (bytes + 16 * blocks) / (long)n;
+}
+
+/* 50,000 AORs with one binding each. Bindings like the REGISTER benchmark's
+ * fit the 256 bytes of issue 13; a phone's longer Call-ID and User-Agent
+ * (about 70 bytes more of strings) must stay under 300 (it was about 350
+ * with a pointer per string). */
+static void bytes_per_binding(void **state)
+{
+    enum { N = 50000 };
+    struct env e;
+    (void)state;
+    env_open(&e, NULL); /* creates the table */
+    env_close(&e);
+    assert_true(binding_cost(N, false) <= 256);
+    assert_true(binding_cost(N, true) <= 300);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_batch_with_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_during_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(durability_levels, setup, teardown),
+        cmocka_unit_test_setup_teardown(bytes_per_binding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

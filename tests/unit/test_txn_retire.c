@@ -1,0 +1,230 @@
+/*
+ * Retired transactions (src/txn/retire.c): a non-INVITE server transaction
+ * over UDP that is Completed and that no TU holds keeps only its matching
+ * key (branch, sent-by, method), its peer and its final response until
+ * Timer J (RFC 3261 §17.2.2), and still answers retransmissions.
+ */
+#include "txn_fixture.h"
+
+#define BR "z9hG4bKr1"
+
+/* A request from 192.0.2.1 over UDP, its Via sent-by port `port`. */
+static int uac_req(const char *method, const char *branch, unsigned port)
+{
+    char buf[FX_BUF];
+
+    fx_text(buf, sizeof(buf),
+            "%s sip:bob@example.com SIP/2.0\n"
+            "Via: SIP/2.0/UDP 192.0.2.1:%u;branch=%s\n"
+            "Max-Forwards: 70\n"
+            "From: <sip:alice@example.com>;tag=ft1\n"
+            "To: <sip:bob@example.com>\n"
+            "Call-ID: r1@192.0.2.1\n"
+            "CSeq: 1 %s\n"
+            "Contact: <sip:alice@192.0.2.1:5060>\n"
+            "Expires: 3600\n"
+            "Content-Length: 0\n\n",
+            method, port, branch, method);
+    return fx_recv(SK_TP_UDP, buf);
+}
+
+static int reg(const char *branch)
+{
+    return uac_req("REGISTER", branch, 5060);
+}
+
+static int reply(unsigned status)
+{
+    return sk_txn_respond_status(F.srv, status, "OK", S("srv1"));
+}
+
+/* Answered inside on_request: on_terminated follows at once, the table
+ * still counts it, and every retransmission gets the same bytes at the
+ * same peer until Timer J. */
+static void retired_answers_retransmissions(void **state)
+{
+    (void)state;
+    F.auto_status = 200;
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(F.nev, 2);
+    assert_int_equal(F.ev[0].kind, EV_REQ);
+    assert_int_equal(F.ev[1].kind, EV_TERM);
+    assert_int_equal(sk_txn_table_count(F.t), 1);
+    assert_int_equal(sk_txn_table_next_due(F.t), 32000); /* Timer J = 64*T1 */
+    F.now = 500;
+    assert_int_equal(reg(BR), 0);
+    F.now = 4000;
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(F.nsent, 3);
+    assert_string_equal(F.sent[1].data, F.sent[0].data);
+    assert_string_equal(F.sent[2].data, F.sent[0].data);
+    assert_memory_equal(&F.sent[2].dst.ss, &F.sent[0].dst.ss, sizeof(struct sockaddr_in));
+    assert_int_equal(F.sent[2].dst.sslen, F.sent[0].dst.sslen);
+    assert_int_equal(F.sent[2].dst.tp, SK_TP_UDP);
+    assert_int_equal(F.nev, 2);
+    assert_int_equal(fx_at(31999), 0);
+    assert_int_equal(sk_txn_table_count(F.t), 1);
+    assert_int_equal(fx_at(32000), 1);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+    assert_int_equal(sk_txn_table_next_due(F.t), UINT64_MAX);
+    /* After Timer J the same request is a new transaction. */
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(fx_count(EV_REQ), 2);
+}
+
+/* §17.2.3: branch, sent-by and method all match, or it is another
+ * transaction; ACK never matches a non-INVITE one. */
+static void retired_matches_the_whole_key(void **state)
+{
+    (void)state;
+    F.auto_status = 200;
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(uac_req("REGISTER", BR, 5062), 0); /* other sent-by */
+    assert_int_equal(fx_count(EV_REQ), 2);
+    assert_int_equal(uac_req("OPTIONS", BR, 5060), 0); /* other method */
+    assert_int_equal(fx_count(EV_REQ), 3);
+    assert_int_equal(uac_req("FOO", BR, 5060), 0); /* an extension method */
+    assert_int_equal(fx_count(EV_REQ), 4);
+    assert_int_equal(uac_req("FOO", BR, 5060), 0); /* ...retransmitted */
+    assert_int_equal(fx_count(EV_REQ), 4);
+    assert_int_equal(uac_req("REGISTER", "z9hG4bKr2", 5060), 0); /* other branch */
+    assert_int_equal(fx_count(EV_REQ), 5);
+    assert_int_equal(uac_req("ACK", BR, 5060), 0);
+    assert_int_equal(fx_count(EV_ACK), 1);
+    assert_int_equal(sk_txn_table_count(F.t), 5);
+    assert_int_equal(F.nsent, 6); /* five answers, one retransmission */
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* The bytes a retired transaction keeps: its response and at most 100
+ * more; a held one keeps its whole request (about 2 KB more). */
+static void retired_size_is_bounded(void **state)
+{
+    enum { N = 1000 };
+    char br[32];
+    long base, freed, held, per;
+    size_t resp;
+
+    (void)state;
+    assert_int_equal(reg("z9hG4bK000000"), 0);
+    sk_txn_ref(F.srv);
+    assert_int_equal(reply(200), 0);
+    resp = F.sent[0].len;
+    base = sk_test_alloc_live_bytes();
+    sk_txn_unref(F.srv); /* retired now */
+    freed = base - sk_test_alloc_live_bytes();
+    F.auto_status = 200;
+    F.quiet = true;
+    base = sk_test_alloc_live_bytes();
+    for (unsigned i = 1; i <= N; i++) {
+        snprintf(br, sizeof(br), "z9hG4bK%06u", i);
+        assert_int_equal(reg(br), 0);
+    }
+    assert_int_equal(F.sends, N + 1);
+    assert_int_equal(F.events, 2 * N + 2); /* on_request and on_terminated each */
+    assert_int_equal(sk_txn_table_count(F.t), N + 1);
+    per = (sk_test_alloc_live_bytes() - base) / N;
+    held = freed + per;
+    print_message("response %zu bytes; retired %ld bytes, held %ld bytes\n", resp, per, held);
+    assert_true(per >= (long)resp);
+    assert_true(per <= (long)resp + 100);
+    assert_true(held > per + 1000);
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* A TU that answers later holds a reference meanwhile; dropping it
+ * retires the transaction (on_terminated from inside sk_txn_unref). */
+static void last_unref_retires(void **state)
+{
+    (void)state;
+    assert_int_equal(reg(BR), 0);
+    sk_txn_ref(F.srv);
+    assert_int_equal(reply(200), 0);
+    assert_int_equal(fx_count(EV_TERM), 0);
+    assert_int_equal(sk_txn_state(F.srv), SK_TXN_COMPLETED);
+    sk_txn_unref(F.srv);
+    assert_int_equal(fx_count(EV_TERM), 1);
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(F.nsent, 2);
+    assert_string_equal(F.sent[1].data, F.sent[0].data);
+    assert_int_equal(fx_count(EV_REQ), 1);
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* A user pointer means the TU still cares: the full transaction stays
+ * until Timer J, and on_terminated comes then. */
+static void user_pointer_keeps_the_transaction(void **state)
+{
+    int mine = 0;
+
+    (void)state;
+    assert_int_equal(reg(BR), 0);
+    sk_txn_set_user(F.srv, &mine);
+    sk_txn_ref(F.srv);
+    assert_int_equal(reply(200), 0);
+    sk_txn_unref(F.srv);
+    assert_int_equal(fx_count(EV_TERM), 0);
+    assert_ptr_equal(sk_txn_user(F.srv), &mine);
+    assert_int_equal(sk_txn_request(F.srv)->nhdrs, 9);
+    fx_at(32000);
+    assert_int_equal(fx_count(EV_TERM), 1);
+}
+
+/* §17.2.4: a retransmission that cannot be sent ends the transaction; the
+ * next copy of the request is a new one. */
+static void send_failure_ends_it(void **state)
+{
+    (void)state;
+    F.auto_status = 200;
+    assert_int_equal(reg(BR), 0);
+    F.fail_send_at = 2;
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(fx_count(EV_REQ), 1);
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(fx_count(EV_REQ), 2);
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* Retired and full transactions expire together, in due order, and the
+ * table frees what is left without leaks (teardown checks). */
+static void mixed_expiry_and_free(void **state)
+{
+    (void)state;
+    F.auto_status = 200;
+    assert_int_equal(reg("z9hG4bKm1"), 0); /* retired, J at 32000 */
+    F.now = 1000;
+    F.auto_status = 0;
+    assert_int_equal(reg("z9hG4bKm2"), 0);
+    assert_int_equal(reply(200), 0); /* full (not held, not retired), J at 33000 */
+    F.now = 2000;
+    F.auto_status = 200;
+    assert_int_equal(reg("z9hG4bKm3"), 0); /* retired, J at 34000 */
+    assert_int_equal(sk_txn_table_count(F.t), 3);
+    assert_int_equal(sk_txn_table_next_due(F.t), 32000);
+    fx_run_until(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 2);
+    assert_int_equal(sk_txn_table_next_due(F.t), 33000);
+    fx_run_until(33000);
+    assert_int_equal(sk_txn_table_count(F.t), 1);
+    assert_int_equal(sk_txn_table_next_due(F.t), 34000);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(retired_answers_retransmissions),
+        T(retired_matches_the_whole_key),
+        T(retired_size_is_bounded),
+        T(last_unref_retires),
+        T(user_pointer_keeps_the_transaction),
+        T(send_failure_ends_it),
+        T(mixed_expiry_and_free),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
