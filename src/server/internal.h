@@ -49,6 +49,7 @@ struct sk_server {
     struct sk__merge *merge;
     struct sk__events *events;           /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
     struct sk__proxy *proxy;             /* running forks (proxy_run.c) */
+    struct sk__media *media;             /* rtpengine instances (media.c) */
     struct sk__guard *guard;             /* bans, rate limits, slow-downs (guard.c) */
     struct sk__rechallenge *rechallenge; /* nonces of recent challenges (rechallenge.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a

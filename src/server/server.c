@@ -19,6 +19,7 @@
  */
 #include "server/guard.h"
 #include "server/internal.h"
+#include "server/media.h"
 #include "server/proxy_int.h"
 
 #include <errno.h>
@@ -237,6 +238,14 @@ static int open_state(struct sk_server *s)
     }
     if ((err = sk__proxy_new(&s->proxy)) != 0)
         return err;
+    if ((err = sk__media_new(&s->media, &s->cfg)) != 0)
+        return err;
+    if (s->cfg.media_rtpengine[0] != '\0') {
+        /* Not fatal: an instance may start after us; calls fail over. */
+        int up = sk__media_ping(s->media);
+        SK_LOG(up > 0 ? SK_LOG_INFO : SK_LOG_WARN, "media", "event=rtpengine engage=%s answered=%d",
+               s->cfg.media_engage, up);
+    }
     return 0;
 }
 
@@ -250,6 +259,7 @@ static void close_state(struct sk_server *s)
     sk__merge_free(s->merge);
     sk__guard_free(s->guard);
     sk__rechallenge_free(s->rechallenge);
+    sk__media_free(s->media);
 }
 
 void sk__server_purge(struct sk_server *s)
