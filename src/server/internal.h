@@ -91,6 +91,10 @@ void sk__server_purge(struct sk_server *s);
 /* Every nat.keepalive_interval seconds, a keep-alive to each UDP binding
  * whose REGISTER came from behind a NAT. Timer thread only. */
 void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms);
+/* The transport's hook for a closed TCP connection (arg is the server):
+ * the bindings of that flow that cannot be reached any other way (behind
+ * NAT, or an Outbound flow) are removed. */
+void sk__nat_flow_closed(void *arg, uint64_t conn_id, const struct sk_addr *peer);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 

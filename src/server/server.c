@@ -306,6 +306,8 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     runtime_of(&s->cfg, &tc.runtime);
     tc.on_recv = sk__pipeline_recv;
     tc.recv_arg = s;
+    tc.on_closed = sk__nat_flow_closed;
+    tc.closed_arg = s;
     tc.on_trace = on_trace;
     tc.trace_arg = trace_arg;
     err = sk_tp_new(&s->tp, &tc);
