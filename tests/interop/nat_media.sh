@@ -6,7 +6,8 @@
 # hands the SDP it received to a media peer (lib/rtp_peer.py) that sends
 # RTP from the port its own SDP announced and counts what arrives.
 #   media.engage=nat: both SDPs name rtpengine, and RTP arrives at both
-#     ends, from rtpengine.
+#     ends, from rtpengine; also with a late offer (INVITE without SDP,
+#     offer in the 200, answer in the ACK).
 #   media.engage=never: the SDPs name the private addresses and nothing
 #     arrives (the control that the relay is what carries the media).
 # Runs as root; without namespaces or rtpengine the test fails.
@@ -39,10 +40,15 @@ show() { # NAME: the peer's logs, indented, when a check failed
     sed 's/^/    /' "$TMP/$1.err" "$TMP/$1.out" "$TMP/$1.log" 2>/dev/null | tail -n 15
 }
 
-# call LABEL: bob answers, alice calls him and talks for TALK_MS; sets
+# call LABEL [late]: bob answers, alice calls him and talks for TALK_MS
+# (late: the INVITE has no SDP, the 200 offers and the ACK answers); sets
 # ALICE_RTP / BOB_RTP to the media peers' reports.
 call() {
-    local label=$1 ap bp uas
+    local label=$1 kind=${2:-} ap bp uas uac_scen=media_uac_call uas_scen=media_uas_answer
+    if [ "$kind" = late ]; then
+        uac_scen=media_uac_late
+        uas_scen=media_uas_late
+    fi
     rm -f "$TMP/alice.target" "$TMP/bob.target"
     ip netns exec "$LAN_NS" python3 "$RTP_PEER" "$LAN_UA_IP" "$AM" "$TMP/alice.target" 14 \
         >"$TMP/alice-rtp-$label.out" 2>&1 &
@@ -51,12 +57,12 @@ call() {
         >"$TMP/bob-rtp-$label.out" 2>&1 &
     bp=$!
     BG="$BG $ap $bp"
-    sipp_in "$LAN2_NS" "bob-$label" "$LAN2_UA_IP" "$B" "$SCEN/media_uas_answer.xml" -s bob \
+    sipp_in "$LAN2_NS" "bob-$label" "$LAN2_UA_IP" "$B" "$SCEN/$uas_scen.xml" -s bob \
         -set mport "$BM" -set tfile "$TMP/bob.target" &
     uas=$!
     BG="$BG $uas"
     sleep 0.5
-    sipp_in "$LAN_NS" "alice-$label" "$LAN_UA_IP" "$A" "$SCEN/media_uac_call.xml" -s bob \
+    sipp_in "$LAN_NS" "alice-$label" "$LAN_UA_IP" "$A" "$SCEN/$uac_scen.xml" -s bob \
         -au alice -ap alice-secret -auth_uri "bob@$DOMAIN" -set domain "$DOMAIN" \
         -set caller alice -set mport "$AM" -set tfile "$TMP/alice.target" -d "$TALK_MS"
     local rc=$?
@@ -83,9 +89,11 @@ add_user alice alice-secret
 add_user bob bob-secret
 
 # rtpengine beside the server: user space only (--table=-1), RTP on the
-# server's WAN address, its ng control socket on the namespace's loopback.
+# server's WAN address, its ng control socket on the namespace's loopback;
+# a deleted call stops at once (no delete delay), so the BYE's delete shows
+# in the counts: the media peers run for 14 s, the call lasts about 5.
 wan rtpengine --config-file=none --table=-1 --foreground --log-stderr --log-level=6 \
-    --interface="$SERVER_IP" --listen-ng="$NG" --port-min=30000 --port-max=30199 \
+    --interface="$SERVER_IP" --listen-ng="$NG" --port-min=30000 --port-max=30199 --delete-delay=0 \
     >"$TMP/rtpengine.log" 2>&1 &
 RTPE_PID=$!
 BG="$BG $RTPE_PID"
@@ -121,8 +129,20 @@ check_match "bob receives RTP (50 or more packets)" "$(received "$BOB_RTP")" \
     '^([5-9][0-9]|[1-9][0-9][0-9]+)$'
 check_match "alice's RTP comes from rtpengine" "$ALICE_RTP" "from=$SERVER_IP:3[0-9]+\$"
 check_match "bob's RTP comes from rtpengine" "$BOB_RTP" "from=$SERVER_IP:3[0-9]+\$"
+check_match "the relay stopped after the BYE (alice got under 400 of 700 packets)" \
+    "$(received "$ALICE_RTP")" '^([5-9][0-9]|[1-3][0-9][0-9])$'
 check_match "the call was offered, answered and deleted" \
     "$(grep -c 'event=offer \|event=answer \|event=delete ' "$LOG")" '^[3-9]$'
+
+# -- a late offer: the 200 offers (rtpengine's), the ACK answers ------------
+call late late
+check_match "late offer: bob's ACK answer names rtpengine" "$BOB_RTP" "target=$SERVER_IP:3[0-9]+ "
+check_match "late offer: alice's 200 offer names rtpengine" "$ALICE_RTP" \
+    "target=$SERVER_IP:3[0-9]+ "
+check_match "late offer: alice receives RTP (50 or more packets)" "$(received "$ALICE_RTP")" \
+    '^([5-9][0-9]|[1-9][0-9][0-9]+)$'
+check_match "late offer: bob receives RTP (50 or more packets)" "$(received "$BOB_RTP")" \
+    '^([5-9][0-9]|[1-9][0-9][0-9]+)$'
 
 # -- not relayed: the private addresses cannot reach each other ----------
 stop_server
