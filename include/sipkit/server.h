@@ -75,7 +75,10 @@ struct sk_server_config {
     unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
     unsigned proxy_max_branches;            /* proxy: targets one request is forked to */
     unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
-    bool listen_from_args;           /* internal: --listen replaced the file's list */
+    char media_engage[SK_SERVER_DOMAIN_MAX];    /* media: "always", "nat" or "never" */
+    char media_rtpengine[SK_SERVER_DOMAIN_MAX]; /* media: rtpengine ng addresses, space-separated */
+    unsigned media_timeout;                     /* media: ms to wait for an ng reply, per send */
+    bool listen_from_args;                      /* internal: --listen replaced the file's list */
 };
 
 enum sk_opt_type {

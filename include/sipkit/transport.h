@@ -143,6 +143,9 @@ struct sk_rx {
 };
 
 typedef void (*sk_tp_recv_cb)(void *arg, struct sk_rx *rx);
+/* A TCP connection closed (by either side, or for an error): conn_id and
+ * the peer it was with. Called on the connection's worker thread. */
+typedef void (*sk_tp_closed_cb)(void *arg, uint64_t conn_id, const struct sk_addr *peer);
 
 enum sk_trace_dir { SK_TRACE_IN, SK_TRACE_OUT };
 /* Called for every message in and out when runtime.trace is on. */
@@ -160,6 +163,8 @@ struct sk_tp_config {
     void *recv_arg;
     sk_tp_trace_cb on_trace; /* may be NULL */
     void *trace_arg;
+    sk_tp_closed_cb on_closed; /* may be NULL */
+    void *closed_arg;
     /* The path MTU towards peers, when known; 0: unknown, so requests
      * over 1300 bytes leave UDP for TCP (RFC 3261 §18.1.1). */
     unsigned path_mtu;

@@ -8,6 +8,7 @@
  * allocates except through sk_buf for help and sample text.
  */
 #include "server/guard.h"
+#include "server/media.h"
 
 #include <sipkit/auth.h>
 #include <sipkit/server.h>
@@ -136,6 +137,17 @@ static const struct sk_option options[] = {
      OFF(nat_keepalive_interval), "SECONDS",
      "send a keep-alive (CRLF CRLF) this often to each UDP binding behind NAT, so its mapping "
      "stays open; 0 sends none"},
+    /* Media relay (media.c, docs/nat.md). */
+    {"media", "engage", "media-engage", SK_OPT_STRING, "nat", 0, 0, false, OFF(media_engage),
+     "POLICY",
+     "relay a call's media through rtpengine: always, nat (when either side is behind NAT) or "
+     "never; nothing is relayed while media.rtpengine is empty"},
+    {"media", "rtpengine", "media-rtpengine", SK_OPT_STRING, "", 0, 0, false, OFF(media_rtpengine),
+     "ADDRS",
+     "rtpengine ng control addresses (ADDR:PORT, port 2223 by default), space-separated; "
+     "the calls are spread over them, and one that does not answer is failed over"},
+    {"media", "timeout", "media-timeout", SK_OPT_UINT, "1000", 50, 10000, false, OFF(media_timeout),
+     "MS", "wait this long for rtpengine's reply before sending again (once), then try the next"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
     {"admin", "listen", "admin", SK_OPT_STRING, "", 0, 0, false, OFF(admin_listen), "ADDR:PORT",
@@ -447,6 +459,8 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
         return SK_EINVAL;
     }
     if (sk__guard_check_config(c, err, errsz) != 0)
+        return SK_EINVAL;
+    if (sk__media_check_config(c, err, errsz) != 0)
         return SK_EINVAL;
     if (c->sec_ban_time > c->sec_ban_time_max) {
         snprintf(err, errsz, "security ban_time (%u) must not exceed ban_time_max (%u)",

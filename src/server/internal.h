@@ -49,6 +49,7 @@ struct sk_server {
     struct sk__merge *merge;
     struct sk__events *events;           /* events.c: SUBSCRIBE, PUBLISH, NOTIFY */
     struct sk__proxy *proxy;             /* running forks (proxy_run.c) */
+    struct sk__media *media;             /* rtpengine instances (media.c) */
     struct sk__guard *guard;             /* bans, rate limits, slow-downs (guard.c) */
     struct sk__rechallenge *rechallenge; /* nonces of recent challenges (rechallenge.c) */
     /* Addresses that mean "this server" in a Via (loop detection) or a
@@ -96,6 +97,10 @@ void sk__server_purge(struct sk_server *s);
 /* Every nat.keepalive_interval seconds, a keep-alive to each UDP binding
  * whose REGISTER came from behind a NAT. Timer thread only. */
 void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms);
+/* The transport's hook for a closed TCP connection (arg is the server):
+ * the bindings of that flow that cannot be reached any other way (behind
+ * NAT, or an Outbound flow) are removed. */
+void sk__nat_flow_closed(void *arg, uint64_t conn_id, const struct sk_addr *peer);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 

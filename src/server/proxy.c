@@ -403,12 +403,19 @@ static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct
     char via[160], branch[40];
     const char *host = sk__proxy_self_text(s, &t->dst);
     struct sk__fwd_plan plan;
-    struct sk_buf sc, out;
+    struct sk_buf sc, out, sdp;
 
     if (host == NULL)
         return;
     memset(&plan, 0, sizeof(plan));
     sk__proxy_plan_target(&plan, t->uri, t->path, path);
+    sk_buf_init(&sdp);
+    /* A relayed call whose offer was in the 2xx: the answer is here. */
+    if (sk__proxy_media_dialog(s, ack, pre) && sk__proxy_media_ack(s, ack, &sdp) == 0 &&
+        sdp.len > 0) {
+        plan.new_body = true;
+        plan.body = sk_buf_slice(&sdp);
+    }
     sk__proxy_stateless_branch(ack, plan.target.len > 0 ? plan.target : sk__proxy_next_hop(pre),
                                branch, sizeof(branch));
     snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(t->dst.tp), host,
@@ -423,6 +430,7 @@ static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);
     sk_buf_free(&out);
+    sk_buf_free(&sdp);
 }
 
 /* An ACK for a 2xx without a route set of ours goes where any other

@@ -319,6 +319,8 @@ int sk__proxy_forward(const struct sk_msg *m, const struct sk__route_pre *pre,
     /* The next hop may point into scratch (a strict Request-URI never
      * does: it is a Route value's URI). */
     *next_hop = fs.next_hop;
+    if (plan->new_body)
+        sk_msg_edit_set_body(&e, plan->body);
     keep_length(&e);
     return sk_msg_edit_write(&e, out);
 }

@@ -64,6 +64,8 @@ struct sk__fwd_plan {
     const struct sk_slice *path; /* Route values to put first (RFC 3327 Path) */
     size_t npath;
     struct sk_slice realm; /* §22.3: Proxy-Authorization for this realm is removed */
+    bool new_body;         /* replace the body with body (Content-Length follows) */
+    struct sk_slice body;
 };
 
 /* Point plan at a target: its new Request-URI (NULL keeps the request's)
@@ -354,5 +356,30 @@ void sk__proxy_dialog_branch(struct sk_server *s, const struct sk_msg *req,
                              const struct sk_msg *resp);
 void sk__proxy_dialog_upstream(struct sk_server *s, const struct sk_msg *req, unsigned status,
                                const struct sk_msg *resp);
+
+/* ---- media relay (proxy_media.c) --------------------------------------------- */
+
+/* Whether the dialog of in-dialog request m has its media relayed: our
+ * Route value (as preprocessed into pre) carries SK__MEDIA_RR_PARAM. */
+bool sk__proxy_media_dialog(const struct sk_server *s, const struct sk_msg *m,
+                            const struct sk__route_pre *pre);
+/* For request req of a call whose media is relayed (relayed false: does
+ * nothing): a BYE deletes the call; an INVITE or UPDATE with SDP is
+ * offered, and sdp gets the body to forward (left empty on failure, when
+ * the request goes on unchanged). Returns 0 or the error logged. */
+int sk__proxy_media_request(struct sk_server *s, const struct sk_msg *req, bool relayed,
+                            struct sk_buf *sdp);
+/* For a response of a relayed call: the 183 / 2xx to an INVITE or UPDATE
+ * with SDP is the answer (offered: the request had SDP) or the offer.
+ * Returns 1 with copy parsed from raw (resp with the new SDP; free copy
+ * with sk_msg_free()), 0 when resp goes on as it is. */
+int sk__proxy_media_response(struct sk_server *s, const struct sk_msg *resp, bool offered,
+                             struct sk_buf *raw, struct sk_msg *copy);
+/* The final status of a relayed request: failure of the call's first
+ * INVITE deletes the call. */
+void sk__proxy_media_failed(struct sk_server *s, const struct sk_msg *req, unsigned status);
+/* An ACK of a relayed dialog carrying SDP answers the 2xx's offer; sdp
+ * gets the body to forward (empty on failure). */
+int sk__proxy_media_ack(struct sk_server *s, const struct sk_msg *ack, struct sk_buf *sdp);
 
 #endif

@@ -21,6 +21,7 @@
  * transactions.
  */
 #include "server/internal.h"
+#include "server/media.h"
 #include "server/nat.h"
 #include "server/proxy_int.h"
 
@@ -60,6 +61,14 @@ struct fctx {
      * live fork each second cost more than all the rest of the proxy. */
     struct sk_dlist in_timed;
     _Atomic bool timed; /* written under the list lock */
+    /* Media relay (proxy_media.c), decided when the first branch is
+     * built, before any response: whether the call's media is relayed,
+     * whether the request made the offer, and the SDP rtpengine gave for
+     * it (the same for every branch). */
+    bool media_decided;
+    bool media;
+    bool media_offered;
+    struct sk_buf media_sdp;
     /* One per target, sized to them: a fork outlives its call by the
      * transactions' Timer J / K (32 s over UDP), so its size is memory
      * held for every recent call. */
@@ -161,6 +170,7 @@ static void fc_destroy(struct fctx *fc)
         sk_free(fc->br[i].path);
     }
     sk__fork_free(&fc->f);
+    sk_buf_free(&fc->media_sdp);
     sk_txn_unref(fc->stx);
     pthread_mutex_destroy(&fc->lock);
     sk_free(fc);
@@ -291,6 +301,8 @@ static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
     else
         send_made_up(fc, a->status);
     sk_buf_free(&out);
+    if (fc->media)
+        sk__proxy_media_failed(fc->s, sk_txn_request(fc->stx), status);
     sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), status, NULL);
 }
 
@@ -299,10 +311,16 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
 {
     const struct sk_msg *up = sk_txn_request(fc->stx);
     struct sk_server *s = fc->s;
-    struct sk_buf out;
+    struct sk_buf out, raw;
+    struct sk_msg copy;
     int err;
 
     sk_buf_init(&out);
+    sk_buf_init(&raw);
+    sk_msg_init(&copy);
+    /* The SDP of a relayed call is rtpengine's (proxy_media.c). */
+    if (fc->media && sk__proxy_media_response(s, resp, fc->media_offered, &raw, &copy) == 1)
+        resp = &copy;
     sk_buf_reserve(&out, resp->raw.len + 256);
     /* §16.7 step 4: the caller's copy of our Record-Route gets the token
      * for its own direction (proxy_route.c). */
@@ -320,6 +338,8 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
     }
     sk_buf_free(&out);
     sk__proxy_dialog_upstream(s, up, resp->status, resp);
+    sk_msg_free(&copy);
+    sk_buf_free(&raw);
 }
 
 static void cancel_branch(struct fctx *fc, size_t i)
@@ -403,6 +423,10 @@ static int record_route(struct fctx *fc, const struct pbranch *b, const struct s
         err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLER, src, &flows);
     if (err == 0 && b->uri != NULL && sk__nat_flow_needed(sk_slice_cstr(b->uri), &b->dst))
         err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLEE, &b->dst, &flows);
+    /* The dialog's later requests learn from it that its media is
+     * relayed (proxy_media.c). */
+    if (err == 0 && fc->media)
+        sk_buf_append_cstr(&flows, ";" SK__MEDIA_RR_PARAM);
     if (err == 0 && flows.len > 0) {
         sk_buf_append(&flows, "", 1);
         if (!sk_buf_ok(&flows))
@@ -417,6 +441,32 @@ static int record_route(struct fctx *fc, const struct pbranch *b, const struct s
         err = sk__rr_values(fc->s->auth, req, &to, &from, rr);
     sk_buf_free(&flows);
     return err;
+}
+
+/* Whether the call of this fork has its media relayed, and the SDP its
+ * request carries on (proxy_media.c). A new INVITE follows media.engage,
+ * "nat" meaning that the caller or any callee is behind NAT (nat.c); a
+ * request within a dialog follows what its Record-Route says. */
+static void media_decide(struct fctx *fc, const struct sk_msg *req, const struct sk__route_pre *pre)
+{
+    bool natted;
+
+    if (fc->media_decided)
+        return;
+    fc->media_decided = true;
+    if (fc->s->media == NULL)
+        return;
+    if (fc->record_route && req->method_id == SK_METHOD_INVITE) {
+        natted = sk__nat_flow_needed(contact_uri(req), sk_txn_peer(fc->stx));
+        for (size_t i = 0; i < fc->nbr && !natted; i++)
+            natted = fc->br[i].uri != NULL &&
+                     sk__nat_flow_needed(sk_slice_cstr(fc->br[i].uri), &fc->br[i].dst);
+        fc->media = sk__media_engage(fc->s->media, natted);
+    } else if (!fc->record_route) {
+        fc->media = sk__proxy_media_dialog(fc->s, req, pre);
+    }
+    fc->media_offered = sk__media_has_sdp(req);
+    sk__proxy_media_request(fc->s, req, fc->media, &fc->media_sdp);
 }
 
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
@@ -438,6 +488,7 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     err = sk__proxy_preprocess(req, fc->s->self, fc->s->nself, &pre);
     if (err != 0)
         return err;
+    media_decide(fc, req, &pre);
     make_branch(branch);
     memset(&plan, 0, sizeof(plan));
     /* §16.6 step 8: a unique part per branch, then the loop-detection
@@ -460,6 +511,10 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
         plan.rr = sk_slice_make(rr.p, rr.len);
     }
     sk__proxy_plan_target(&plan, b->uri, b->path, path);
+    if (fc->media_sdp.len > 0) {
+        plan.new_body = true;
+        plan.body = sk_buf_slice(&fc->media_sdp);
+    }
     sk_buf_init(&sc);
     /* One allocation each instead of a chain of doublings: the copy is
      * the request plus our few header values. */
@@ -590,6 +645,7 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     if (fc == NULL)
         return SK_ENOMEM;
     fc->nbr = n;
+    sk_buf_init(&fc->media_sdp);
     pthread_mutex_init(&fc->lock, NULL);
     atomic_init(&fc->refs, 2); /* ours, and the server transaction's */
     fc->s = r->s;

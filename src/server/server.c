@@ -19,6 +19,7 @@
  */
 #include "server/guard.h"
 #include "server/internal.h"
+#include "server/media.h"
 #include "server/proxy_int.h"
 
 #include <errno.h>
@@ -240,6 +241,14 @@ static int open_state(struct sk_server *s)
     }
     if ((err = sk__proxy_new(&s->proxy)) != 0)
         return err;
+    if ((err = sk__media_new(&s->media, &s->cfg)) != 0)
+        return err;
+    if (s->cfg.media_rtpengine[0] != '\0') {
+        /* Not fatal: an instance may start after us; calls fail over. */
+        int up = sk__media_ping(s->media);
+        SK_LOG(up > 0 ? SK_LOG_INFO : SK_LOG_WARN, "media", "event=rtpengine engage=%s answered=%d",
+               s->cfg.media_engage, up);
+    }
     return 0;
 }
 
@@ -253,6 +262,7 @@ static void close_state(struct sk_server *s)
     sk__merge_free(s->merge);
     sk__guard_free(s->guard);
     sk__rechallenge_free(s->rechallenge);
+    sk__media_free(s->media);
 }
 
 void sk__server_purge(struct sk_server *s)
@@ -300,6 +310,8 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     runtime_of(&s->cfg, &tc.runtime);
     tc.on_recv = sk__pipeline_recv;
     tc.recv_arg = s;
+    tc.on_closed = sk__nat_flow_closed;
+    tc.closed_arg = s;
     tc.on_trace = on_trace;
     tc.trace_arg = trace_arg;
     err = sk_tp_new(&s->tp, &tc);

@@ -152,6 +152,8 @@ void sk__conn_close(struct sk__conn *c, const char *reason)
         sk__host_release(c->w->tp, &c->peer);
     }
     conn_unlink(c);
+    if (c->w->tp->on_closed != NULL)
+        c->w->tp->on_closed(c->w->tp->closed_arg, c->id, &c->peer);
     uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
     uv_close((uv_handle_t *)&c->h, conn_handle_closed);
 }

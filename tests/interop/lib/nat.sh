@@ -7,6 +7,13 @@
 #            UDP conntrack timeout (NAT_UDP_TIMEOUT, default 10 s)
 #   WAN ns   w0 198.51.100.1/24 (the server) and 198.51.100.20 (a second UA)
 #
+# nat_setup_lan2 adds a second LAN behind a second NAT (two phones in two
+# homes):
+#
+#   LAN2 ns  lan0 203.0.113.20/24, default route via its NAT
+#   NAT2 ns  nl 203.0.113.1/24 | nw 198.51.100.3/24, the same rules
+#   WAN ns   w1, a point-to-point link to 198.51.100.3
+#
 # Documentation ranges only, no link to the host's own network. Needs root
 # (CI runs as root): a namespace that cannot be made FAILS the test with
 # the reason. Everything is deleted on exit (nat_cleanup, which also runs
@@ -14,10 +21,14 @@
 LAN_NS="sk-lan-$$"
 NAT_NS="sk-nat-$$"
 WAN_NS="sk-wan-$$"
+LAN2_NS="sk-lan2-$$"
+NAT2_NS="sk-nat2-$$"
 SERVER_IP=198.51.100.1
 WAN_UA_IP=198.51.100.20
 NAT_PUBLIC_IP=198.51.100.2
 LAN_UA_IP=203.0.113.10
+NAT2_PUBLIC_IP=198.51.100.3
+LAN2_UA_IP=203.0.113.20
 
 DOMAIN=example.test
 BG="" # PIDs of background peers, killed on exit
@@ -27,7 +38,7 @@ nat_cleanup() {
         kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
     done
     cleanup
-    for ns in "$LAN_NS" "$NAT_NS" "$WAN_NS"; do
+    for ns in "$LAN_NS" "$NAT_NS" "$LAN2_NS" "$NAT2_NS" "$WAN_NS"; do
         ip netns del "$ns" 2>/dev/null
     done
 }
@@ -45,6 +56,7 @@ nat_fail() {
 }
 
 lan() { ip netns exec "$LAN_NS" "$@"; }
+lan2() { ip netns exec "$LAN2_NS" "$@"; }
 wan() { ip netns exec "$WAN_NS" "$@"; }
 natns() { ip netns exec "$NAT_NS" "$@"; }
 
@@ -69,8 +81,15 @@ nat_setup() {
         ip -n "$WAN_NS" addr add "$WAN_UA_IP/24" dev w0 &&
         ip -n "$WAN_NS" link set w0 up &&
         ip -n "$LAN_NS" route add default via 203.0.113.1 || nat_fail "addresses and routes"
-    natns sysctl -qw net.ipv4.ip_forward=1 || nat_fail "ip_forward in the NAT namespace"
-    natns nft -f - <<NFT || nat_fail "nftables masquerade"
+    nat_rules "$NAT_NS" "$udp_timeout"
+}
+
+# nat_rules NS UDP_TIMEOUT: forwarding and masquerade from nl out of nw,
+# new flows from the WAN dropped, the conntrack UDP timeout.
+nat_rules() {
+    local ns=$1 udp_timeout=$2
+    ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 || nat_fail "ip_forward in $ns"
+    ip netns exec "$ns" nft -f - <<NFT || nat_fail "nftables masquerade in $ns"
 table ip sknat {
     chain sk_post { type nat hook postrouting priority srcnat; oifname "nw" masquerade; }
     chain sk_forward {
@@ -82,9 +101,34 @@ table ip sknat {
 NFT
     # The conntrack sysctls exist once the NAT table loaded nf_conntrack;
     # per namespace, so the host is untouched.
-    natns sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$udp_timeout" &&
-        natns sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream="$udp_timeout" ||
-        nat_fail "conntrack UDP timeout in the NAT namespace"
+    ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$udp_timeout" &&
+        ip netns exec "$ns" sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream="$udp_timeout" ||
+        nat_fail "conntrack UDP timeout in $ns"
+}
+
+# The second LAN behind the second NAT (after nat_setup). The WAN side
+# reaches 198.51.100.3 over w1 by a host route; the NAT answers ARP for
+# the server's address on w1 as Linux does for any local address.
+nat_setup_lan2() {
+    local udp_timeout=${NAT_UDP_TIMEOUT:-10}
+    for ns in "$LAN2_NS" "$NAT2_NS"; do
+        ip netns add "$ns" 2>"$TMP/netns.err" || nat_fail "ip netns add $ns: $(cat "$TMP/netns.err")"
+        ip -n "$ns" link set lo up || nat_fail "lo up in $ns"
+    done
+    ip -n "$NAT2_NS" link add nl type veth peer name lan0 netns "$LAN2_NS" ||
+        nat_fail "veth NAT2-LAN2"
+    ip -n "$NAT2_NS" link add nw type veth peer name w1 netns "$WAN_NS" || nat_fail "veth NAT2-WAN"
+    ip -n "$LAN2_NS" addr add "$LAN2_UA_IP/24" dev lan0 &&
+        ip -n "$LAN2_NS" link set lan0 up &&
+        ip -n "$NAT2_NS" addr add 203.0.113.1/24 dev nl &&
+        ip -n "$NAT2_NS" addr add "$NAT2_PUBLIC_IP/24" dev nw &&
+        ip -n "$NAT2_NS" link set nl up &&
+        ip -n "$NAT2_NS" link set nw up &&
+        ip -n "$WAN_NS" addr add 198.51.100.254/32 dev w1 &&
+        ip -n "$WAN_NS" link set w1 up &&
+        ip -n "$WAN_NS" route add "$NAT2_PUBLIC_IP/32" dev w1 src "$SERVER_IP" &&
+        ip -n "$LAN2_NS" route add default via 203.0.113.1 || nat_fail "addresses and routes of LAN2"
+    nat_rules "$NAT2_NS" "$udp_timeout"
 }
 
 # nat_server [serve args]: sipkit serve in the WAN namespace on
