@@ -185,12 +185,22 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
     return true;
 }
 
+/* tls_only: a sips: Request-URI (RFC 5630 §3.1.3, RFC 3261 §26.2.2)
+ * goes only to bindings registered over TLS, so it is never forwarded in
+ * the clear; *skipped counts the others. */
 static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t n,
-                         struct sk__target *t)
+                         struct sk__target *t, bool tls_only, size_t *skipped)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
+        if (tls_only && b[i].transport != SK_TP_TLS) {
+            SK_LOG(SK_LOG_INFO, "proxy",
+                   "event=binding_skipped aor=\"%s\" contact=\"%s\" reason=\"sips: needs TLS\"",
+                   b[i].aor, b[i].contact);
+            (*skipped)++;
+            continue;
+        }
         memset(&t[k], 0, sizeof(t[k]));
         /* The REGISTER's source: a UA behind NAT is reached the way it
          * came in, on its TCP connection when it has one. */
@@ -245,7 +255,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     struct sk_uri u = pre->ruri_parsed;
     struct sk_binding *b;
     bool owned;
-    size_t n = 0, found;
+    size_t n = 0, found, not_tls = 0;
 
     /* A Request-URI naming us by address means the user of our domain. */
     if (!sk__is_our_domain(r->s, u.host)) {
@@ -264,9 +274,13 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     if (sk_location_lookup(r->s->loc, sk_slice_cstr(aor), sk_wall_s(), b, SK__FORK_MAX, &n) != 0)
         n = 0;
     found = n;
-    n = to_targets(r->s, b, n, t);
+    n = to_targets(r->s, b, n, t, u.scheme == SK_URI_SIPS, &not_tls);
     if (n == 0) {
-        if (found > 0)
+        if (not_tls > 0 && not_tls == found)
+            /* RFC 5630 §4.1 (as we read it): no TLS path to the callee, a
+             * 480 that says so rather than a downgrade. */
+            reject(r, 480, "Not Reachable Over TLS", "sips: without a TLS binding");
+        else if (found > 0)
             reject(r, 480, NULL, "no binding reachable");
         /* Only an authenticated caller learns whether the user exists. */
         else if (r->user[0] == '\0' || user_exists(r->s, &pre->ruri_parsed))
@@ -393,7 +407,9 @@ static int via_dest(const struct sk_msg *resp, struct sk_addr *dst)
                       v.has_rport && v.rport > 0 ? v.rport : (v.has_port ? v.port : 5060),
                       dst) != 0)
         return SK_EPARSE;
-    dst->tp = sk_slice_caseeq_cstr(v.transport, "TCP") ? SK_TP_TCP : SK_TP_UDP;
+    dst->tp = sk_slice_caseeq_cstr(v.transport, "TCP")   ? SK_TP_TCP
+              : sk_slice_caseeq_cstr(v.transport, "TLS") ? SK_TP_TLS
+                                                         : SK_TP_UDP;
     dst->conn_id = 0;
     return 0;
 }

@@ -176,14 +176,13 @@ static bool is_loopback(const struct sk_addr *a)
     return false;
 }
 
-/* The index in s->self of the address dst should see, or -1. */
-static long self_index(const struct sk_server *s, const struct sk_addr *dst)
+static long self_index_tls(const struct sk_server *s, const struct sk_addr *dst, bool tls)
 {
     long any = -1;
 
     for (size_t i = 0; i < s->nself; i++) {
         const struct sk_addr *a = &s->self[i];
-        if (a->sa.sa_family != dst->sa.sa_family)
+        if (a->sa.sa_family != dst->sa.sa_family || (a->tp == SK_TP_TLS) != tls)
             continue;
         if (is_loopback(a) == is_loopback(dst))
             return (long)i;
@@ -191,6 +190,16 @@ static long self_index(const struct sk_server *s, const struct sk_addr *dst)
             any = (long)i;
     }
     return any;
+}
+
+/* The index in s->self of the address dst should see, or -1: of a TLS
+ * listener for a TLS destination (our Via and Record-Route then name
+ * the port that speaks TLS), of another one otherwise, when there is. */
+static long self_index(const struct sk_server *s, const struct sk_addr *dst)
+{
+    long i = self_index_tls(s, dst, dst->tp == SK_TP_TLS);
+
+    return i >= 0 ? i : self_index_tls(s, dst, dst->tp != SK_TP_TLS);
 }
 
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)
@@ -249,8 +258,12 @@ int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
         0)
         return SK_EPARSE;
     out->tp = SK_TP_UDP;
+    /* RFC 5630 §3.1.3: sips: means TLS on every hop; transport=tls is
+     * TLS too (RFC 3261 §19.1.1 deprecates it, phones still send it). */
     if (u.scheme == SK_URI_SIPS ||
-        (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp")))
+        (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tls")))
+        out->tp = SK_TP_TLS;
+    else if (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp"))
         out->tp = SK_TP_TCP;
     out->conn_id = 0;
     return 0;
@@ -397,6 +410,14 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
         /* §16.6 step 4: so that later requests of the dialog come through
          * us; ;lr marks us a loose router (§19.1.1). */
         snprintf(rr, sizeof(rr), "<sip:%s;lr>", host);
+        /* Both legs TLS: the dialog's later requests must come to the
+         * port that speaks TLS, by TLS (RFC 3261 §26.2; a sips: request
+         * gets a sips: Record-Route, RFC 5630 §3.1.4). A leg of each kind
+         * needs two Record-Routes (RFC 5658), not done here. */
+        if (b->dst.tp == SK_TP_TLS && sk_txn_peer(fc->stx)->tp == SK_TP_TLS)
+            snprintf(rr, sizeof(rr),
+                     req->ruri.scheme == SK_URI_SIPS ? "<sips:%s;lr>" : "<sip:%s;transport=tls;lr>",
+                     host);
         plan.rr = sk_slice_cstr(rr);
     }
     if (b->uri != NULL)
