@@ -181,6 +181,10 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
                b->aor, b->contact);
         return false;
     }
+    /* A binding made over TLS is never reached in the clear, whatever
+     * its Contact says (RFC 5630 §3.1.3). */
+    if (b->transport == SK_TP_TLS)
+        c.tp = SK_TP_TLS;
     *dst = c;
     return true;
 }
