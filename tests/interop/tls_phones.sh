@@ -21,35 +21,6 @@ users_add alice bob carol dave
 users_md5 alice bob
 start_tls_server --trace
 
-# bs_tls_start NAME USER CA: baresip registering over TLS, trusting CA.
-bs_tls_start() {
-    local name=$1 user=$2 port dir=$TMP/$1
-    port=$(ua_port)
-    [ -f "$SILENCE" ] || silence_wav 30 "$SILENCE"
-    mkdir -p "$dir"
-    cat >"$dir/config" <<CONF
-poll_method		epoll
-sip_listen		127.0.0.1:$port
-sip_trans_def		tls
-sip_cafile		$TMP/$3.pem
-net_interface		127.0.0.1
-audio_player		aubridge,$name
-audio_source		aufile,$SILENCE
-audio_alert		aubridge,$name-alert
-rtp_ports		$((port + 2))-$((port + 40))
-module_path		/usr/lib/baresip/modules
-module			stdio.so
-module			g711.so
-module			aufile.so
-module			aubridge.so
-module_app		account.so
-module_app		menu.so
-CONF
-    printf '<sip:%s@%s;transport=tls>;auth_pass=%spw;outbound="sip:127.0.0.1:%s;transport=tls";regint=600\n' \
-        "$user" "$DOMAIN" "$user" "$TLS_PORT" >"$dir/accounts"
-    : >"$dir/contacts"
-    ua_start "$name" baresip -f "$dir"
-}
 
 # lp_tls_start NAME USER: linphonec registering over TLS to "localhost",
 # verifying the server's certificate (chain against the test CA, name).

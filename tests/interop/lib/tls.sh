@@ -47,3 +47,37 @@ tls_exchange() {
     (cat "$TMP/tls_in"; sleep 2) | timeout 5 openssl s_client -connect "127.0.0.1:$TLS_PORT" \
         -CAfile "$TMP/ca.pem" -quiet "$@" 2>"$TMP/s_client.err" | tr -d '\r'
 }
+
+# bs_tls_start NAME USER CA [TRANSPORT]: baresip (lib/ua.sh) registering
+# over TLS (or TRANSPORT), trusting CA.PEM; baresip 1.0 checks neither the
+# server's chain nor its name.
+bs_tls_start() {
+    local name=$1 user=$2 port dir=$TMP/$1
+    port=$(ua_port)
+    [ -f "$SILENCE" ] || silence_wav 30 "$SILENCE"
+    mkdir -p "$dir"
+    cat >"$dir/config" <<CONF
+poll_method		epoll
+sip_listen		127.0.0.1:$port
+sip_trans_def		${4:-tls}
+sip_cafile		$TMP/$3.pem
+net_interface		127.0.0.1
+audio_player		aubridge,$name
+audio_source		aufile,$SILENCE
+audio_alert		aubridge,$name-alert
+rtp_ports		$((port + 2))-$((port + 40))
+module_path		/usr/lib/baresip/modules
+module			stdio.so
+module			g711.so
+module			aufile.so
+module			aubridge.so
+module_app		account.so
+module_app		menu.so
+CONF
+    local tr=${4:-tls} sport=$TLS_PORT
+    [ "$tr" = tls ] || sport=$PORT
+    printf '<sip:%s@%s;transport=%s>;auth_pass=%spw;outbound="sip:127.0.0.1:%s;transport=%s";regint=600\n' \
+        "$user" "$DOMAIN" "$tr" "$user" "$sport" "$tr" >"$dir/accounts"
+    : >"$dir/contacts"
+    ua_start "$name" baresip -f "$dir"
+}
