@@ -182,14 +182,14 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
         return false;
     }
     /* A binding made over TLS is never reached in the clear, whatever
-     * its Contact says (RFC 5630 §3.1.3). */
+     * its Contact says (RFC 5630). */
     if (b->transport == SK_TP_TLS)
         c.tp = SK_TP_TLS;
     *dst = c;
     return true;
 }
 
-/* tls_only: a sips: Request-URI (RFC 5630 §3.1.3, RFC 3261 §26.2.2)
+/* tls_only: a sips: Request-URI (RFC 5630, RFC 3261 §26.2.2)
  * goes only to bindings registered over TLS, so it is never forwarded in
  * the clear; *skipped counts the others. */
 static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t n,
@@ -281,7 +281,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     n = to_targets(r->s, b, n, t, u.scheme == SK_URI_SIPS, &not_tls);
     if (n == 0) {
         if (not_tls > 0 && not_tls == found)
-            /* RFC 5630 §4.1 (as we read it): no TLS path to the callee, a
+            /* RFC 5630: no TLS path to the callee, so a
              * 480 that says so rather than a downgrade. */
             reject(r, 480, "Not Reachable Over TLS", "sips: without a TLS binding");
         else if (found > 0)

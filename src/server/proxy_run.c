@@ -258,7 +258,7 @@ int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
         0)
         return SK_EPARSE;
     out->tp = SK_TP_UDP;
-    /* RFC 5630 §3.1.3: sips: means TLS on every hop; transport=tls is
+    /* RFC 5630: sips: means TLS on every hop; transport=tls is
      * TLS too (RFC 3261 §19.1.1 deprecates it, phones still send it). */
     if (u.scheme == SK_URI_SIPS ||
         (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tls")))
@@ -412,7 +412,7 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
         snprintf(rr, sizeof(rr), "<sip:%s;lr>", host);
         /* Both legs TLS: the dialog's later requests must come to the
          * port that speaks TLS, by TLS (RFC 3261 §26.2; a sips: request
-         * gets a sips: Record-Route, RFC 5630 §3.1.4). A leg of each kind
+         * gets a sips: Record-Route, RFC 5630). A leg of each kind
          * needs two Record-Routes (RFC 5658), not done here. */
         if (b->dst.tp == SK_TP_TLS && sk_txn_peer(fc->stx)->tp == SK_TP_TLS)
             snprintf(rr, sizeof(rr),

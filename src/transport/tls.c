@@ -16,7 +16,7 @@
  * Verification: a listener asks for a client certificate when
  * verify_client says so and checks it against ca_file. An outgoing
  * connection verifies the server's chain against ca_file (or the system
- * bundle) and its identity (RFC 5922 §7.2) against the destination: the
+ * bundle) and its identity (RFC 5922) against the destination: the
  * proxy forwards to numeric hosts only, so that is the address, matched
  * against the certificate's IP subjectAltName.
  *
@@ -171,7 +171,7 @@ static SSL_CTX *client_ctx(const struct sk_tls_config *cfg)
 
     if (ctx == NULL || ctx_common(ctx, cfg) != 0)
         goto fail;
-    /* RFC 5922 §7.3: a server connecting to another presents its own
+    /* RFC 5922: a server connecting to another presents its own
      * certificate when it has one, for mutual authentication. */
     if (cfg->cert_file != NULL && cfg->cert_file[0] != '\0' && ctx_cert(ctx, cfg) != 0)
         goto fail;
@@ -416,7 +416,7 @@ static const struct sk__layer_ops tls_ops = {
     .free = tls_free,
 };
 
-/* RFC 5922 §7.2: the identity the server's certificate must carry. The
+/* RFC 5922: the identity the server's certificate must carry. The
  * destination is an address, so it is matched against IP subjectAltNames. */
 static int expect_identity(SSL *ssl, const struct sk_addr *peer)
 {

@@ -2,7 +2,7 @@
  * TLS for the user agent's own transport (net.c): a client context that
  * verifies servers against a CA bundle (or the system's, or nothing with
  * --insecure), and the blocking-then-non-blocking use of one SSL per
- * connection. RFC 5922 §7.2: the server's certificate must name the host
+ * connection. RFC 5922: the server's certificate must name the host
  * the user gave (the proxy or the Request-URI's host): a DNS name is
  * matched against dNSName subjectAltNames (and sent as SNI), an address
  * against iPAddress ones.

@@ -158,7 +158,7 @@ int sk_ua_resolve(const struct sk_ua *ua, struct sk_slice host, uint16_t port, s
     out->sslen = (socklen_t)res->ai_addrlen;
     out->tp = ua->cfg.transport;
     freeaddrinfo(res);
-    /* RFC 5922 §7.2: a TLS server proves the name we were given. */
+    /* RFC 5922: a TLS server proves the name we were given. */
     if (ua->net != NULL && ua->cfg.transport == SK_TP_TLS)
         sk__net_expect_name(ua->net, out, name);
     return 0;

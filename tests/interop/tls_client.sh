@@ -1,6 +1,6 @@
 #!/bin/sh
 # sipkit's own client over TLS (--transport tls): it verifies the server's
-# chain against --tls-ca and the host name it was given (RFC 5922 §7.2),
+# chain against --tls-ca and the host name it was given (RFC 5922),
 # refuses a server that fails either with a sentence saying so (exit 4),
 # and --insecure skips the check. It registers over TLS and its binding
 # says transport=tls.

@@ -6,7 +6,7 @@
 #     alice's INVITE reaches it over a new TLS connection the server
 #     opened and verified (chain against --tls-ca, IP subjectAltName).
 #   - The same with a certificate for another address: the server refuses
-#     the handshake (RFC 5922 §7.2) and sends nothing.
+#     the handshake (RFC 5922) and sends nothing.
 #   - carol registers over UDP; an INVITE for sips:carol gets 480 Not
 #     Reachable Over TLS: a sips: request is never forwarded in the clear.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
