@@ -66,10 +66,13 @@ struct sk_auth_algos {
     uint8_t list[SK_ALGO__COUNT]; /* enum sk_auth_algo values, each at most once */
 };
 
-/* Offered by default: MD5, then SHA-256. Most deployed phones (and sipsak,
- * SIPp) read only the first challenge and know only MD5; a client that
- * knows SHA-256 alone still finds it. Stronger per-user lists are opt-in. */
-#define SK_AUTH_ALGOS_DEFAULT "MD5 SHA-256"
+/* Offered by default: MD5 alone. sipsak and SIPp read only the first
+ * challenge and know only MD5, and baresip 1.0 and twinkle 1.10 give up on
+ * a 401 as soon as any of its challenges names an algorithm they do not
+ * know, whatever its place (docs/configuration.md lists the clients
+ * tested). Stronger lists are opt-in, per server (auth.algorithms) or per
+ * user (`sipkit users set NAME --algorithms SHA-256`). */
+#define SK_AUTH_ALGOS_DEFAULT "MD5"
 
 /* Parse a list such as "SHA-256 MD5" (names case-insensitive, separated by
  * spaces or commas; the -sess variants only when allow_sess). Returns 0,
@@ -252,6 +255,16 @@ int sk_auth_verify(struct sk_auth *a, const struct sk_digest_hdr *h,
  * SK_AUTH_NONCE_MAX + 1 bytes with the NUL. For tests and tools. */
 #define SK_AUTH_NONCE_MAX 64
 int sk_auth_nonce_make(struct sk_auth *a, struct sk_slice realm, char *out);
+
+/* HMAC-SHA-256 keyed with the server secret (DATA_DIR/auth.secret, so a
+ * value outlives a restart and every worker agrees) for tokens that other
+ * layers mint, such as the proxy's Record-Route tokens. label names the
+ * use and is hashed first with its NUL, so no two uses (nor the nonces)
+ * share inputs; then the n parts (at most SK_AUTH_MAC_PARTS). Writes 32
+ * bytes to out. Returns 0, SK_EINVAL, SK_ENOMEM or SK_EIO. Any thread. */
+#define SK_AUTH_MAC_PARTS 15
+int sk_auth_mac(struct sk_auth *a, const char *label, const struct sk_slice *parts, size_t n,
+                unsigned char *out);
 
 /* ---- client ------------------------------------------------------------- */
 

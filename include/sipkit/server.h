@@ -66,6 +66,8 @@ struct sk_server_config {
     unsigned sec_user_delay_after;          /* failures of one user before answers slow; 0 = off */
     unsigned sec_user_delay_max;            /* longest delay, milliseconds */
     unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
+    unsigned proxy_max_branches;            /* proxy: targets one request is forked to */
+    unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
     /* [tls] (docs/tls.md); the TLS listeners are in listeners[] with .tls */
     char tls_cert[SK_SERVER_PATH_MAX];            /* PEM certificate chain, leaf first */
     char tls_key[SK_SERVER_PATH_MAX];             /* PEM private key */

@@ -584,3 +584,19 @@ int sk_auth_verify(struct sk_auth *a, const struct sk_digest_hdr *h,
     res->stale = cause == SK_AUTH_STALE_NONCE;
     return cause == SK_AUTH_OK ? 0 : SK_EAUTH;
 }
+
+int sk_auth_mac(struct sk_auth *a, const char *label, const struct sk_slice *parts, size_t n,
+                unsigned char *out)
+{
+    struct sk_slice all[SK_AUTH_MAC_PARTS + 1];
+
+    if (n > SK_AUTH_MAC_PARTS || label == NULL)
+        return SK_EINVAL;
+    /* The NUL ends the label: "ab" + "c" and "a" + "bc" differ. Nonces
+     * start with binary stamp bytes and opaque with "opaque:", never with
+     * a label and its NUL. */
+    all[0] = sk_slice_make(label, strlen(label) + 1);
+    for (size_t i = 0; i < n; i++)
+        all[i + 1] = parts[i];
+    return sk__mac_compute(a->mac, all, n + 1, out);
+}

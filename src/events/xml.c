@@ -239,6 +239,34 @@ static bool skip_prolog(struct sk_slice *s)
     }
 }
 
+/* RFC 3863 §4.1.4: every <basic> (in whatever namespace prefix) says
+ * "open" or "closed". Watchers may refuse anything else: linphonec answers
+ * a NOTIFY carrying baresip's "unknown" with 488, which ends the
+ * subscription (RFC 6665 §4.1.3), so it is refused at PUBLISH instead. */
+static bool basic_values_ok(struct sk_slice s)
+{
+    const char *start = s.p;
+
+    while (skip_past(&s, "basic>")) {
+        const char *lt = s.p - 7; /* the character before "basic>" */
+        /* An opening tag: "<basic>" or "<prefix:basic>", not "</...>". */
+        if (lt >= start && *lt == ':')
+            while (lt > start && *lt != '<' && name_char(*lt))
+                lt--;
+        if (lt < start || *lt != '<' || lt[1] == '/')
+            continue;
+        struct sk_slice v = s;
+        size_t n = 0;
+        skip_space(&v);
+        while (n < v.len && v.p[n] != '<' && !xml_space(v.p[n]))
+            n++;
+        struct sk_slice word = sk_slice_make(v.p, n);
+        if (!sk_slice_eq(word, SK_SLICE_LIT("open")) && !sk_slice_eq(word, SK_SLICE_LIT("closed")))
+            return false;
+    }
+    return true;
+}
+
 int sk_ev_pidf_check(struct sk_slice body, const char **why)
 {
     struct sk_slice s = body, name, tag, tail;
@@ -287,6 +315,10 @@ int sk_ev_pidf_check(struct sk_slice body, const char **why)
         memcmp(tail.p + tail.len - 1 - name.len, name.p, name.len) != 0 ||
         memcmp(tail.p + tail.len - 3 - name.len, "</", 2) != 0) {
         *why = "PIDF presence element not closed";
+        return SK_EPARSE;
+    }
+    if (!basic_values_ok(body)) {
+        *why = "PIDF basic status is neither open nor closed";
         return SK_EPARSE;
     }
     return 0;

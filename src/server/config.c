@@ -92,6 +92,11 @@ static const struct sk_option options[] = {
      OFF(foreign_callers), "POLICY",
      "requests from other domains to local users: allow, challenge (a local user's credentials) "
      "or deny"},
+    /* Each branch is a transaction with its own retransmissions: a user
+     * with many bindings must not turn one request into dozens of sends. */
+    {"proxy", "max_branches", "max-branches", SK_OPT_UINT, "8", 1, 16, false,
+     OFF(proxy_max_branches), "N",
+     "a request is forked to this many contacts at most (the highest q-values)"},
     /* The guard (docs/security.md). */
     {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
      "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},
@@ -121,6 +126,12 @@ static const struct sk_option options[] = {
     {"security", "summary_interval", "log-summary-interval", SK_OPT_UINT, "10", 1, 3600, false,
      OFF(sec_summary_interval), "SECONDS",
      "repeated failures and drops of one address are logged once, then summed this often"},
+    /* RFC 5626 §3.5.1 puts UDP keep-alives at 20-30 s: typical NAT UDP
+     * timeouts are 30 s or more. */
+    {"nat", "keepalive_interval", "nat-keepalive-interval", SK_OPT_UINT, "25", 0, 3600, false,
+     OFF(nat_keepalive_interval), "SECONDS",
+     "send a keep-alive (CRLF CRLF) this often to each UDP binding behind NAT, so its mapping "
+     "stays open; 0 sends none"},
     /* [tls]: docs/tls.md. */
     {"tls", "listen", "listen-tls", SK_OPT_LISTEN, "", 0, 0, false, OFF(listeners), "ADDR:PORT",
      "address to listen on for SIP over TLS (port 5061 unless given); repeatable"},

@@ -21,8 +21,8 @@
  *
  * PUBLISH: Event presence only (489 otherwise), authenticated, the
  * publisher may publish only its own presence (403), the body must be
- * application/pidf+xml (415 with Accept) and look like PIDF (400 naming
- * the defect); then the RFC 3903 rules in events/publish.c, and every
+ * application/pidf+xml (415 with Accept) and look like PIDF, its basic
+ * statuses open or closed (400 naming the defect); then the RFC 3903 rules in events/publish.c, and every
  * change notifies the resource's watchers.
  *
  * Memory: responses are built in the request's buffer; subscriptions

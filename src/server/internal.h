@@ -65,6 +65,7 @@ struct sk_server {
     pthread_cond_t timer_cond;
     bool timer_started;
     bool timer_stop;
+    uint64_t nat_next_keepalive; /* nat_keepalive.c, timer thread only: ms */
 };
 
 /* One request handled by the server core: a new server transaction. */
@@ -83,6 +84,12 @@ struct sk__req {
 
 /* Purge expired bindings (the timer thread calls it every second). */
 void sk__server_purge(struct sk_server *s);
+
+/* ---- nat_keepalive.c ------------------------------------------------------ */
+
+/* Every nat.keepalive_interval seconds, a keep-alive to each UDP binding
+ * whose REGISTER came from behind a NAT. Timer thread only. */
+void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 
@@ -110,6 +117,12 @@ void sk__reply(struct sk__req *r, unsigned code, const char *reason);
 void sk__log_reject(struct sk__req *r, unsigned code, const char *reason, const char *cause);
 /* Whether host names this server: the served domain or a bound address. */
 bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u);
+/* Whether a Request-URI addresses this server itself, not a user nor
+ * another host: no user part, a transport we serve, and one of our
+ * addresses with its port, or our domain (with one of our ports when it
+ * has one). Outside a dialog any port of ours counts (clients get ports
+ * wrong); within one, a UA on this host is another party. */
+bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_dialog);
 /* The domain part matches the served domain (case-insensitive). */
 bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
 /* Whether a URI's host claims to be us in any spelling: the domain in any

@@ -50,8 +50,9 @@ struct method_handler {
 };
 
 /* Option tags this server implements (Require / Supported, §19.2):
- * RFC 3327 Path. */
-static const char *const supported_tags[] = {"path", NULL};
+ * RFC 3327 Path, RFC 5626 Outbound (the registrar and edge proxy side:
+ * registrar.c, nat.c). */
+static const char *const supported_tags[] = {"path", "outbound", NULL};
 
 /* ---- building and sending responses ------------------------------------- */
 
@@ -323,6 +324,42 @@ bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u)
     return false;
 }
 
+bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_dialog)
+{
+    uint16_t port = u->has_port ? u->port : (u->scheme == SK_URI_SIPS ? 5061 : 5060);
+    struct sk_slice tp;
+    struct sk_addr a;
+    bool any_port = false;
+
+    if (u->user.len > 0 || (u->scheme != SK_URI_SIP && u->scheme != SK_URI_SIPS))
+        return false;
+    /* Listeners serve UDP and TCP, or TLS, nothing else. */
+    if (sk_uri_param(u, "transport", &tp) && !sk_slice_caseeq_cstr(tp, "udp") &&
+        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls"))
+        return false;
+    if (u->host_type == SK_HOST_IPV4 || u->host_type == SK_HOST_IPV6) {
+        /* An address of ours names us only with our port: a UA on this
+         * host (sip:127.0.0.1:5090) is someone else, even with a domain
+         * that is our address. A new request on another port is still
+         * taken as ours (sipsak writes a five-digit port with four). */
+        if (sk_addr_parse(u->host, port, &a) != 0)
+            return false;
+        for (size_t i = 0; i < s->nself; i++) {
+            if (sk_addr_equal(&a, &s->self[i]))
+                return true;
+            any_port = any_port || sk_addr_same_host(&a, &s->self[i]);
+        }
+        return any_port && !in_dialog;
+    }
+    if (!sk__is_our_domain(s, u->host))
+        return false;
+    for (size_t i = 0; i < s->nself && u->has_port; i++) {
+        if (sk_addr_port(&s->self[i]) == port)
+            return true;
+    }
+    return !u->has_port || !in_dialog;
+}
+
 /* ---- sanity checks (RFC 3261 §8.2.1-§8.2.3, §16.3) ------------------------ */
 
 /* §16.3 step 4: a request carrying our Via came back to us. The branch
@@ -412,6 +449,17 @@ static bool sanity(struct sk__req *r)
     return false;
 }
 
+/* RFC 3261 §16.4: a strict router before us put our Record-Route URI (with
+ * its route token) in the Request-URI and the real one last in Route; the
+ * proxy follows that route set, this server has nothing to answer. */
+static bool strict_routed(const struct sk_msg *m)
+{
+    struct sk_slice tok;
+
+    return m->to.tag.len > 0 && m->first[SK_HDR_ROUTE] != 0 &&
+           sk_uri_param(&m->ruri, SK__RR_PARAM, &tok);
+}
+
 /* ---- transaction callbacks ------------------------------------------------- */
 
 static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
@@ -430,7 +478,7 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
             sk__events_handle(&r); /* SUBSCRIBE, PUBLISH: events.c */
         else if (req->method_id == SK_METHOD_REGISTER)
             sk__local_handle(&r); /* the registrar refuses other domains */
-        else if (req->ruri.user.len == 0 && sk__is_our_host(r.s, &req->ruri))
+        else if (sk__is_for_us(r.s, &req->ruri, req->to.tag.len > 0) && !strict_routed(req))
             sk__local_handle(&r);
         else
             sk__proxy_request(&r);
@@ -574,7 +622,7 @@ static bool answer_statelessly(struct sk_server *s, struct sk_rx *rx, const stru
     struct sk__req r = {.s = s, .m = m, .rx = rx, .to = to};
 
     if (!m->is_request || m->method_id != SK_METHOD_OPTIONS || m->to.tag.len != 0 ||
-        m->ruri.user.len != 0 || !sk__is_our_host(s, &m->ruri) ||
+        !sk__is_for_us(s, &m->ruri, false) ||
         atomic_load_explicit(&s->draining, memory_order_relaxed))
         return false;
     sk_buf_init(&r.out);

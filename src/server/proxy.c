@@ -2,10 +2,13 @@
  * The stateful proxy's request routing (RFC 3261 §16): what happens to a
  * request the server does not answer as a UAS.
  *
- *   - §16.4: Route preprocessing; a request whose Route named us, or whose
- *     Request-URI we put in a Record-Route, belongs to a dialog we
- *     record-routed (ACK, BYE, re-INVITE, UPDATE, INFO ...): it goes on to
- *     the next Route value or the Request-URI, without authentication.
+ *   - §16.4: Route preprocessing removes every leading Route value naming
+ *     us. A request within a dialog whose route set named us goes on to
+ *     the next Route value or the Request-URI without authentication,
+ *     but only when the last value of ours carries the token we minted
+ *     for this dialog and that next hop (proxy_route.c); otherwise 403.
+ *   - A request for this server (its address and port, or its domain)
+ *     is answered here (sk__is_for_us).
  *   - Otherwise it starts something new. A request whose From claims our
  *     domain, in any spelling (case, trailing dot, an IP literal of ours),
  *     must carry Proxy-Authorization for its own From identity (407, then
@@ -14,18 +17,19 @@
  *     request for our domain is routed by the location service (§16.5):
  *     unknown user 404, no binding 480 (both 480 for a caller who did not
  *     authenticate, so users cannot be listed from outside), else
- *     forked to every binding through its Path, to the address the
- *     REGISTER came from (RFC 3327, NAT). Other domains are refused with
- *     403 (no RFC 3263 forwarding yet).
- *   - An ACK for a 2xx (no transaction) is forwarded statelessly (§16.11)
- *     the same way; a response no client transaction knows (§18.1.2) is
- *     passed on by its Via when the top Via is ours.
+ *     forked to its bindings (at most proxy.max_branches) through their
+ *     Path, to the address the REGISTER came from (RFC 3327, NAT). Other
+ *     domains are refused with 403 (no RFC 3263 forwarding yet).
+ *   - An ACK for a 2xx (no transaction) is routed the same way and
+ *     forwarded statelessly (§16.11), or dropped. A response no client
+ *     transaction knows (§18.1.2) is dropped.
  *
  * Memory: the location lookup writes into a heap array kept per worker
  * thread (freed by the thread-specific key's destructor when the thread
  * ends); forwarded bytes are built in local buffers.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <pthread.h>
@@ -41,15 +45,6 @@ static void reject(struct sk__req *r, unsigned code, const char *reason, const c
     sk__resp_send(r);
 }
 
-/* The next hop of a request after preprocessing, when no new target is
- * set: the first remaining Route value's URI, or the Request-URI. */
-static struct sk_slice next_hop(const struct sk__route_pre *pre)
-{
-    if (sk__proxy_routes_left(pre) > 0)
-        return pre->routes[pre->drop_first ? 1 : 0].uri.raw;
-    return pre->ruri;
-}
-
 /* The user part of a URI, unescaped, into out. */
 static int user_of(const struct sk_uri *u, char *out, size_t outsz)
 {
@@ -59,22 +54,6 @@ static int user_of(const struct sk_uri *u, char *out, size_t outsz)
         return SK_ETOOBIG;
     out[n] = '\0';
     return 0;
-}
-
-/* The URI's host is one of our addresses, whatever the port. */
-static bool names_our_host(const struct sk_server *s, const struct sk_uri *u)
-{
-    struct sk_addr a;
-
-    if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
-        return false;
-    if (sk_addr_parse(u->host, 5060, &a) != 0)
-        return false;
-    for (size_t i = 0; i < s->nself; i++) {
-        if (sk_addr_same_host(&a, &s->self[i]))
-            return true;
-    }
-    return false;
 }
 
 /* A spiral (§16.3 step 4): a request we forwarded came back to us, sent
@@ -97,16 +76,46 @@ static bool from_us(const struct sk_server *s, const struct sk_msg *m)
 
 /* ---- requests within a dialog we record-routed ------------------------------ */
 
+/* §16.4 / §16.12: where a request within a dialog goes. The route set
+ * leads only when its token says that we minted it for this dialog and
+ * this next hop (proxy_route.c), so that a Route header alone cannot make
+ * us send anywhere; a UA behind NAT is then reached over the flow our value
+ * names (nat.c, RFC 5626 §5.3). src is where the request came from.
+ * Returns 0, or the error with *why for the reason phrase. */
+static int indialog_dest(struct sk_server *s, const struct sk_msg *m,
+                         const struct sk__route_pre *pre, const struct sk_addr *src,
+                         struct sk_addr *dst, const char **why)
+{
+    int err = sk__rr_check(s->auth, m, pre, dst, why);
+    int flow;
+
+    if (err != 0 && err != SK_ENOTFOUND)
+        return err;
+    flow = sk__nat_route(s->auth, sk__proxy_last_self(pre, m), src, dst);
+    if (flow == 1)
+        return 0;
+    if (flow != 0) {
+        *why = "Flow Token Invalid";
+        return SK_EAUTH;
+    }
+    return err;
+}
+
 static void relay(struct sk__req *r, const struct sk__route_pre *pre)
 {
     struct sk__target t;
+    const char *why = NULL;
     int err;
 
     memset(&t, 0, sizeof(t));
     t.q = -1;
-    err = sk__proxy_resolve(next_hop(pre), &t.dst);
+    err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
+    if (err == SK_ENOTFOUND) {
+        reject(r, 503, NULL, "next hop is not numeric");
+        return;
+    }
     if (err != 0) {
-        reject(r, 503, NULL, err == SK_ENOTFOUND ? "next hop is not numeric" : "bad next hop");
+        reject(r, err == SK_EPARSE ? 400 : 403, why, "route set not minted here");
         return;
     }
     if (sk__proxy_start(r, pre, &t, 1, false) != 0)
@@ -159,6 +168,19 @@ static bool starts_dialog(enum sk_method m)
            m == SK_METHOD_NOTIFY;
 }
 
+/* RFC 5626 §5.3: whether binding i is another flow of an Outbound
+ * instance that an earlier (more preferred, more recent) binding already
+ * reaches. */
+static bool other_flow(const struct sk_binding *b, size_t i)
+{
+    if (b[i].instance[0] == '\0' || b[i].reg_id == 0)
+        return false;
+    for (size_t j = 0; j < i; j++) {
+        if (b[j].reg_id != 0 && strcmp(b[j].instance, b[i].instance) == 0)
+            return true;
+    }
+    return false;
+}
 /* A binding made over a stream is reached on its connection (the flow
  * of RFC 5626 §5.3). Once that connection is gone, its source port is
  * usually an ephemeral one nothing listens on (twinkle, linphone), so a new
@@ -174,8 +196,8 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
     if (!sk_transport_reliable(b->transport) || b->path[0] != '\0' || s->tp == NULL ||
         sk_tp_stream_open(s->tp, dst))
         return true;
-    if (sk__proxy_resolve(sk_slice_cstr(b->contact), &c) != 0 || !sk_addr_same_host(&c, dst) ||
-        sk_addr_port(&c) == 0) {
+    if (sk__proxy_resolve(sk_slice_cstr(b->contact), SK_TP_UDP, &c) != 0 ||
+        !sk_addr_same_host(&c, dst) || sk_addr_port(&c) == 0) {
         SK_LOG(SK_LOG_INFO, "proxy",
                "event=binding_unreachable aor=\"%s\" contact=\"%s\" reason=\"connection closed\"",
                b->aor, b->contact);
@@ -189,35 +211,42 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
     return true;
 }
 
-/* tls_only: a sips: Request-URI (RFC 5630, RFC 3261 §26.2.2)
- * goes only to bindings registered over TLS, so it is never forwarded in
- * the clear; *skipped counts the others. */
+/* tls_only: a sips: Request-URI (RFC 5630, RFC 3261 §26.2.2) goes only
+ * to bindings registered over TLS, so it is never forwarded in the
+ * clear; *skipped counts the others. */
 static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t n,
                          struct sk__target *t, bool tls_only, size_t *skipped)
 {
     size_t k = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        if (tls_only && b[i].transport != SK_TP_TLS) {
-            SK_LOG(SK_LOG_INFO, "proxy",
-                   "event=binding_skipped aor=\"%s\" contact=\"%s\" reason=\"sips: needs TLS\"",
-                   b[i].aor, b[i].contact);
-            (*skipped)++;
-            continue;
+    /* Each instance's first flow, then (pass 1) its other flows, one at a
+     * time, as failover. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (other_flow(b, i) != (pass == 1))
+                continue;
+            if (tls_only && b[i].transport != SK_TP_TLS) {
+                SK_LOG(SK_LOG_INFO, "proxy",
+                       "event=binding_skipped aor=\"%s\" contact=\"%s\" reason=\"sips: needs TLS\"",
+                       b[i].aor, b[i].contact);
+                (*skipped)++;
+                continue;
+            }
+            memset(&t[k], 0, sizeof(t[k]));
+            /* The REGISTER's source: a UA behind NAT is reached the way it
+             * came in, on its TCP connection when it has one. */
+            if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
+                continue;
+            t[k].dst.tp = b[i].transport;
+            t[k].dst.conn_id = b[i].conn_id;
+            if (!reachable(s, &b[i], &t[k].dst))
+                continue;
+            t[k].uri = b[i].contact;
+            t[k].path = b[i].path;
+            t[k].q = b[i].q;
+            t[k].backup = pass == 1;
+            k++;
         }
-        memset(&t[k], 0, sizeof(t[k]));
-        /* The REGISTER's source: a UA behind NAT is reached the way it
-         * came in, on its TCP connection when it has one. */
-        if (sk_addr_parse(sk_slice_cstr(b[i].src_ip), b[i].src_port, &t[k].dst) != 0)
-            continue;
-        t[k].dst.tp = b[i].transport;
-        t[k].dst.conn_id = b[i].conn_id;
-        if (!reachable(s, &b[i], &t[k].dst))
-            continue;
-        t[k].uri = b[i].contact;
-        t[k].path = b[i].path;
-        t[k].q = b[i].q;
-        k++;
     }
     return k;
 }
@@ -251,38 +280,57 @@ static struct sk_binding *bindings_buf(bool *owned)
     return b;
 }
 
-/* §16.5: the targets of a request for our domain. */
+/* §16.5: the bindings of the user a Request-URI of our domain names, as
+ * targets pointing into b (highest q first, at most [proxy] max_branches:
+ * each branch is a transaction and its retransmissions). Returns how many
+ * are reachable, or SK_EINVAL when the Request-URI has no user; *found is
+ * how many bindings the user has, *not_tls how many of them a sips:
+ * Request-URI may not use. */
+static long user_targets(struct sk_server *s, const struct sk_uri *ruri, struct sk_binding *b,
+                         struct sk__target *t, size_t *found, size_t *not_tls)
+{
+    char aor[SK_LOC_AOR_MAX + 1];
+    struct sk_uri u = *ruri;
+    size_t n = 0, cap = s->cfg.proxy_max_branches;
+
+    *found = 0;
+    *not_tls = 0;
+    /* A Request-URI naming us by address means the user of our domain. */
+    if (!sk__is_our_domain(s, u.host)) {
+        u.host = sk_slice_cstr(s->cfg.domain);
+        u.host_type = SK_HOST_NAME;
+    }
+    if (sk__aor_key(&u, aor, sizeof(aor)) != 0)
+        return SK_EINVAL;
+    if (sk_location_lookup(s->loc, sk_slice_cstr(aor), sk_wall_s(), b, SK__FORK_MAX, &n) != 0)
+        n = 0;
+    *found = n;
+    n = to_targets(s, b, n, t, ruri->scheme == SK_URI_SIPS, not_tls);
+    if (cap == 0 || cap > SK__FORK_MAX)
+        cap = SK__FORK_MAX;
+    return (long)(n > cap ? cap : n);
+}
+
 static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
 {
     struct sk__target t[SK__FORK_MAX];
-    char aor[SK_LOC_AOR_MAX + 1];
-    struct sk_uri u = pre->ruri_parsed;
     struct sk_binding *b;
     bool owned;
-    size_t n = 0, found, not_tls = 0;
+    size_t found, not_tls;
+    long n;
 
-    /* A Request-URI naming us by address means the user of our domain. */
-    if (!sk__is_our_domain(r->s, u.host)) {
-        u.host = sk_slice_cstr(r->s->cfg.domain);
-        u.host_type = SK_HOST_NAME;
-    }
-    if (sk__aor_key(&u, aor, sizeof(aor)) != 0) {
-        reject(r, 404, NULL, "no user in the Request-URI");
-        return;
-    }
     b = bindings_buf(&owned);
     if (b == NULL) {
         reject(r, 500, NULL, "out of memory");
         return;
     }
-    if (sk_location_lookup(r->s->loc, sk_slice_cstr(aor), sk_wall_s(), b, SK__FORK_MAX, &n) != 0)
-        n = 0;
-    found = n;
-    n = to_targets(r->s, b, n, t, u.scheme == SK_URI_SIPS, &not_tls);
-    if (n == 0) {
+    n = user_targets(r->s, &pre->ruri_parsed, b, t, &found, &not_tls);
+    if (n < 0) {
+        reject(r, 404, NULL, "no user in the Request-URI");
+    } else if (n == 0) {
         if (not_tls > 0 && not_tls == found)
-            /* RFC 5630: no TLS path to the callee, so a
-             * 480 that says so rather than a downgrade. */
+            /* RFC 5630: no TLS path to the callee, so a 480 that says so
+             * rather than a downgrade. */
             reject(r, 480, "Not Reachable Over TLS", "sips: without a TLS binding");
         else if (found > 0)
             reject(r, 480, NULL, "no binding reachable");
@@ -291,7 +339,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
             reject(r, 480, NULL, "no binding");
         else
             reject(r, 404, NULL, "unknown user");
-    } else if (sk__proxy_start(r, pre, t, n, starts_dialog(r->m->method_id)) != 0) {
+    } else if (sk__proxy_start(r, pre, t, (size_t)n, starts_dialog(r->m->method_id)) != 0) {
         reject(r, 500, NULL, "forwarding failed");
     }
     if (owned)
@@ -301,6 +349,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
 void sk__proxy_request(struct sk__req *r)
 {
     const struct sk_msg *m = r->m;
+    bool in_dialog = m->to.tag.len > 0;
     struct sk__route_pre pre;
     int err;
 
@@ -311,13 +360,11 @@ void sk__proxy_request(struct sk__req *r)
         return;
     }
     /* §16.4 / §16.12: in a dialog we record-routed, the route set leads. */
-    if (m->to.tag.len > 0 && (pre.drop_first || pre.strict_prev)) {
+    if (in_dialog && sk__proxy_routed_to_us(&pre)) {
         relay(r, &pre);
         return;
     }
-    /* A request for one of our addresses on another port (sipsak writes a
-     * five-digit port with four) is still for this host, not a user. */
-    if (pre.ruri_parsed.user.len == 0 && names_our_host(r->s, &pre.ruri_parsed)) {
+    if (sk__is_for_us(r->s, &pre.ruri_parsed, in_dialog)) {
         sk__local_handle(r);
         return;
     }
@@ -338,7 +385,12 @@ void sk__proxy_request(struct sk__req *r)
         return;
     }
     if (pre.ruri_parsed.user.len == 0) {
-        sk__local_handle(r);
+        /* Our domain on a port that is not ours, within a dialog: no user
+         * to look up and no route set of ours to follow. */
+        if (in_dialog)
+            reject(r, 403, "Forbidden", "in-dialog request for another port without a route");
+        else
+            sk__local_handle(r);
         return;
     }
     if (!local_caller && !spiral && !foreign_caller_admitted(r))
@@ -360,86 +412,102 @@ int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct 
     return sk_tp_send(s->tp, &d, b->p, b->len);
 }
 
-/* §16.11: the ACK for a 2xx is its own transaction end to end; we pass it
- * on by its Route set (ours removed) with a branch that a retransmission
- * gets again. */
-void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct sk_addr *from)
+/* §16.11: send one copy of an ACK for a 2xx to dst, with a branch that a
+ * retransmission gets again; target replaces the Request-URI when set
+ * (a binding's Contact), path goes first in its Route. */
+static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct sk__route_pre *pre,
+                     const struct sk__target *t)
 {
+    struct sk_slice path[SK__PROXY_MAX_ROUTES], hop;
     char via[160], branch[40];
-    const char *host;
-    struct sk__route_pre pre;
+    const char *host = sk__proxy_self_text(s, &t->dst);
     struct sk__fwd_plan plan;
-    struct sk_slice hop;
-    struct sk_addr dst;
     struct sk_buf sc, out;
 
-    (void)from;
-    if (ack->max_forwards == 0 || sk__proxy_preprocess(ack, s->self, s->nself, &pre) != 0)
+    if (host == NULL)
         return;
-    if (!pre.drop_first && !pre.strict_prev)
-        return; /* not through us: an ACK for a 2xx we never forwarded */
-    if (sk__proxy_resolve(next_hop(&pre), &dst) != 0 ||
-        (host = sk__proxy_self_text(s, &dst)) == NULL)
-        return;
-    sk__proxy_stateless_branch(ack, next_hop(&pre), branch, sizeof(branch));
-    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(dst.tp), host,
-             branch);
     memset(&plan, 0, sizeof(plan));
+    sk__proxy_plan_target(&plan, t->uri, t->path, path);
+    sk__proxy_stateless_branch(ack, plan.target.len > 0 ? plan.target : sk__proxy_next_hop(pre),
+                               branch, sizeof(branch));
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s;branch=%s", sk_transport_via_name(t->dst.tp), host,
+             branch);
     plan.via = sk_slice_cstr(via);
     sk_buf_init(&sc);
     sk_buf_init(&out);
     sk_buf_reserve(&sc, 256);
     sk_buf_reserve(&out, ack->raw.len + 256);
-    if (sk__proxy_forward(ack, &pre, &plan, &sc, &out, &hop) == 0 &&
-        sk__proxy_send(s, &dst, &out) != 0)
+    if (sk__proxy_forward(ack, pre, &plan, &sc, &out, &hop) == 0 &&
+        sk__proxy_send(s, &t->dst, &out) != 0)
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);
     sk_buf_free(&out);
 }
 
-/* The second Via of a response: where it goes once ours is removed
- * (§18.2.2: received / rport when present). */
-static int via_dest(const struct sk_msg *resp, struct sk_addr *dst)
+/* An ACK for a 2xx without a route set of ours goes where any other
+ * request within a dialog would: to the bindings of the user of our
+ * domain it names. */
+static void ack_to_user(struct sk_server *s, const struct sk_msg *ack,
+                        const struct sk__route_pre *pre)
 {
-    struct sk_hdr_iter it;
-    struct sk_via v;
+    struct sk__target t[SK__FORK_MAX];
+    struct sk_binding *b;
+    bool owned;
+    size_t found, not_tls;
+    long n;
 
-    sk_hdr_iter_init(&it, resp, SK_HDR_VIA);
-    if (sk_msg_via_next(&it, &v) != 1 || sk_msg_via_next(&it, &v) != 1)
-        return SK_ENOTFOUND;
-    if (sk_addr_parse(v.received.len > 0 ? v.received : v.host,
-                      v.has_rport && v.rport > 0 ? v.rport : (v.has_port ? v.port : 5060),
-                      dst) != 0)
-        return SK_EPARSE;
-    dst->tp = sk_slice_caseeq_cstr(v.transport, "TCP")   ? SK_TP_TCP
-              : sk_slice_caseeq_cstr(v.transport, "TLS") ? SK_TP_TLS
-                                                         : SK_TP_UDP;
-    dst->conn_id = 0;
-    return 0;
+    b = bindings_buf(&owned);
+    if (b == NULL)
+        return;
+    n = user_targets(s, &pre->ruri_parsed, b, t, &found, &not_tls);
+    for (long i = 0; i < n; i++)
+        ack_send(s, ack, pre, &t[i]);
+    if (n <= 0)
+        SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_relayed reason=\"no binding\"");
+    if (owned)
+        sk_free(b);
 }
 
-/* §16.7 step 9 for a response with no client transaction left (a late 2xx
- * retransmission): when the top Via is ours, pass it on by the next one. */
+/* §16.11: the ACK for a 2xx is its own transaction end to end; it follows
+ * the same routing as the other requests of its dialog, statelessly and
+ * without an answer: by a route set with a token of ours, or the location
+ * service. Anything else is dropped: an ACK cannot be refused. */
+void sk__proxy_ack(struct sk_server *s, const struct sk_msg *ack, const struct sk_addr *from)
+{
+    struct sk__route_pre pre;
+    struct sk__target t;
+    const char *why = NULL;
+
+    if (ack->max_forwards == 0 || sk__proxy_preprocess(ack, s->self, s->nself, &pre) != 0)
+        return;
+    if (!sk__proxy_routed_to_us(&pre)) {
+        /* An ACK cannot be challenged: from another domain, only when
+         * foreign callers are let in without credentials. */
+        if (pre.ruri_parsed.user.len > 0 && sk__proxy_routes_left(&pre) == 0 &&
+            sk__is_our_host(s, &pre.ruri_parsed) &&
+            (sk__claims_our_domain(s, &ack->from.uri) ||
+             strcmp(s->cfg.foreign_callers, "allow") == 0))
+            ack_to_user(s, ack, &pre);
+        else
+            SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_relayed reason=\"not for our domain\"");
+        return;
+    }
+    memset(&t, 0, sizeof(t));
+    if (indialog_dest(s, ack, &pre, from, &t.dst, &why) != 0) {
+        SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_relayed reason=\"%s\"", why);
+        return;
+    }
+    ack_send(s, ack, &pre, &t);
+}
+
+/* A response no client transaction knows (§18.1.2): with RFC 6026's
+ * Accepted state every 2xx retransmission still finds its transaction for
+ * 64*T1, so what arrives here is late or forged. Passing it on by its Via
+ * would let anyone have us send anywhere; it is dropped. */
 void sk__proxy_stray_response(struct sk_server *s, const struct sk_msg *resp,
                               const struct sk_addr *from)
 {
-    const struct sk_via *v = &resp->via;
-    struct sk_addr me, dst;
-    struct sk_buf out;
-    bool ours = false;
-
+    (void)s;
     (void)from;
-    if ((v->host_type == SK_HOST_IPV4 || v->host_type == SK_HOST_IPV6) &&
-        sk_addr_parse(v->host, v->has_port ? v->port : 5060, &me) == 0) {
-        for (size_t i = 0; i < s->nself && !ours; i++)
-            ours = sk_addr_equal(&me, &s->self[i]);
-    }
-    if (!ours || via_dest(resp, &dst) != 0) {
-        SK_LOG(SK_LOG_DEBUG, "proxy", "event=stray_response status=%u", resp->status);
-        return;
-    }
-    sk_buf_init(&out);
-    if (sk__proxy_strip_via(resp, &out) == 0 && sk__proxy_send(s, &dst, &out) != 0)
-        SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
-    sk_buf_free(&out);
+    SK_LOG(SK_LOG_DEBUG, "proxy", "event=stray_response status=%u", resp->status);
 }

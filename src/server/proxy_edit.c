@@ -22,11 +22,15 @@
 bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself)
 {
     struct sk_addr a;
+    struct sk_slice tp;
     uint16_t def = u->scheme == SK_URI_SIPS ? 5061 : 5060;
 
     if (u->scheme != SK_URI_SIP && u->scheme != SK_URI_SIPS)
         return false;
     if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
+        return false;
+    if (sk_uri_param(u, "transport", &tp) && !sk_slice_caseeq_cstr(tp, "udp") &&
+        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls"))
         return false;
     if (sk_addr_parse(u->host, u->has_port ? u->port : def, &a) != 0)
         return false;
@@ -65,15 +69,51 @@ int sk__proxy_preprocess(const struct sk_msg *m, const struct sk_addr *self, siz
         pre->ruri = pre->routes[pre->nroutes - 1].uri.raw;
         pre->ruri_parsed = pre->routes[pre->nroutes - 1].uri;
     }
-    /* §16.4: a first Route value naming us is removed (loose routing). */
-    if (sk__proxy_routes_left(pre) > 0 && sk__proxy_uri_is_self(&pre->routes[0].uri, self, nself))
-        pre->drop_first = true;
+    /* §16.4: a first Route value naming us is removed (loose routing);
+     * so is every one after it that names us too (RFC 5658 double
+     * record-routing, a spiral), in this one pass: going round once per
+     * value would send the request to ourselves again each time. */
+    while (sk__proxy_routes_left(pre) > 0 &&
+           sk__proxy_uri_is_self(&pre->routes[pre->ndrop].uri, self, nself))
+        pre->ndrop++;
     return 0;
 }
 
 size_t sk__proxy_routes_left(const struct sk__route_pre *pre)
 {
-    return pre->nroutes - (pre->strict_prev ? 1u : 0u) - (pre->drop_first ? 1u : 0u);
+    return pre->nroutes - (pre->strict_prev ? 1u : 0u) - pre->ndrop;
+}
+
+bool sk__proxy_routed_to_us(const struct sk__route_pre *pre)
+{
+    return pre->ndrop > 0 || pre->strict_prev;
+}
+
+const struct sk_uri *sk__proxy_last_self(const struct sk__route_pre *pre, const struct sk_msg *m)
+{
+    if (pre->ndrop > 0)
+        return &pre->routes[pre->ndrop - 1].uri;
+    return pre->strict_prev ? &m->ruri : NULL;
+}
+
+struct sk_slice sk__proxy_next_hop(const struct sk__route_pre *pre)
+{
+    if (sk__proxy_routes_left(pre) > 0)
+        return pre->routes[pre->ndrop].uri.raw;
+    return pre->ruri;
+}
+
+void sk__proxy_plan_target(struct sk__fwd_plan *plan, const char *uri, const char *path_list,
+                           struct sk_slice *path)
+{
+    struct sk_slice cur = path_list != NULL ? sk_slice_cstr(path_list) : SK_SLICE_NULL, v;
+
+    if (uri != NULL)
+        plan->target = sk_slice_cstr(uri);
+    plan->npath = 0;
+    while (plan->npath < SK__PROXY_MAX_ROUTES && sk_list_next(&cur, &v) == 1)
+        path[plan->npath++] = v;
+    plan->path = path;
 }
 
 /* A piece of scratch: offsets stay valid while the buffer grows. */
@@ -106,7 +146,7 @@ struct route_set {
 static void route_set_build(const struct sk__route_pre *pre, const struct sk__fwd_plan *plan,
                             struct route_set *rs)
 {
-    size_t first = pre->drop_first ? 1 : 0;
+    size_t first = pre->ndrop;
     size_t end = pre->nroutes - (pre->strict_prev ? 1 : 0);
 
     rs->n = 0;
@@ -175,7 +215,7 @@ static int build_routes(const struct sk__route_pre *pre, const struct sk__fwd_pl
         from = strict_next ? 1 : 0;
         fs->next_hop = first.uri.raw;
     }
-    fs->route_changed = plan->npath > 0 || pre->drop_first || pre->strict_prev || strict_next;
+    fs->route_changed = plan->npath > 0 || sk__proxy_routed_to_us(pre) || strict_next;
     fs->routes = piece_begin(sc);
     for (size_t i = from; i < rs.n; i++) {
         if (sc->len > fs->routes.off)

@@ -19,7 +19,8 @@
 /* ---- request editing (proxy_edit.c) --------------------------------------- */
 
 /* Whether a sip/sips URI names this proxy: its host is one of the addresses
- * in self (an IP literal) with the URI's port or the scheme's default. */
+ * in self (an IP literal) with the URI's port or the scheme's default, and
+ * its transport parameter, when there is one, one we serve (UDP, TCP). */
 bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, size_t nself);
 
 /* Up to this many Route values are handled; more get 500. */
@@ -31,8 +32,11 @@ struct sk__route_pre {
     struct sk_slice ruri; /* Request-URI after preprocessing */
     struct sk_uri ruri_parsed;
     bool strict_prev; /* the Request-URI was ours: the last Route replaced it */
-    bool drop_first;  /* the first remaining Route value names us */
-    size_t nroutes;   /* Route values in the request */
+    /* Leading Route values (after the strict case) that name us, all
+     * removed in one pass: RFC 5658 double record-routing puts two of
+     * ours in a row, and a spiral more. */
+    size_t ndrop;
+    size_t nroutes; /* Route values in the request */
     struct sk_nameaddr routes[SK__PROXY_MAX_ROUTES];
 };
 
@@ -41,6 +45,15 @@ int sk__proxy_preprocess(const struct sk_msg *m, const struct sk_addr *self, siz
                          struct sk__route_pre *pre);
 /* Route values that remain after preprocessing (0 for a request to us). */
 size_t sk__proxy_routes_left(const struct sk__route_pre *pre);
+/* Whether preprocessing removed anything of ours (a Route value, or the
+ * Request-URI a strict router wrote): the request follows a route set. */
+bool sk__proxy_routed_to_us(const struct sk__route_pre *pre);
+/* The URI of ours that came last: the last Route value removed, or the
+ * Request-URI of the strict case. NULL when there is none. */
+const struct sk_uri *sk__proxy_last_self(const struct sk__route_pre *pre, const struct sk_msg *m);
+/* The next hop after preprocessing: the first remaining Route value's
+ * URI, or the Request-URI. */
+struct sk_slice sk__proxy_next_hop(const struct sk__route_pre *pre);
 
 /* How to forward one copy of a request (§16.6). Slices must outlive the
  * call. */
@@ -52,6 +65,12 @@ struct sk__fwd_plan {
     size_t npath;
     struct sk_slice realm; /* §22.3: Proxy-Authorization for this realm is removed */
 };
+
+/* Point plan at a target: its new Request-URI (NULL keeps the request's)
+ * and its Path values joined with ", " (NULL for none), split into path
+ * (SK__PROXY_MAX_ROUTES slots, which must outlive the plan). */
+void sk__proxy_plan_target(struct sk__fwd_plan *plan, const char *uri, const char *path_list,
+                           struct sk_slice *path);
 
 /* Write the forwarded request (§16.6 steps 1-8): Request-URI set, Route
  * rebuilt (preprocessing, Path prepended, a strict next hop handled per
@@ -112,6 +131,62 @@ int sk__proxy_edit_strip_via(struct sk_msg_edit *e);
 int sk__proxy_edit_vias(struct sk_msg_edit *e, const struct sk_msg *up, struct sk_buf *sc);
 int sk__proxy_relay_response(const struct sk_msg *resp, const struct sk_msg *up,
                              struct sk_buf *out);
+
+/* ---- Record-Route values and their tokens (proxy_route.c) ------------------ */
+
+struct sk_auth;
+
+#define SK__RR_PARAM       "sk" /* the URI parameter holding the token */
+#define SK__RR_TOKEN_LEN   32   /* hex digits */
+#define SK__RR_HOP_KEY_MAX 128
+
+/* The transport of the leg a value of ours names: its transport parameter
+ * (sips: TCP), UDP without one. */
+enum sk_transport sk__rr_leg(const struct sk_uri *u);
+/* The transport a request to u leaves on: TLS for sips: and
+ * transport=tls, TCP for transport=tcp, UDP for udp, def otherwise. */
+enum sk_transport sk__uri_transport(const struct sk_uri *u, enum sk_transport def);
+/* One text per place a URI leads to: the transport (def unless the URI
+ * names one), the address in one spelling and the port. Returns 0,
+ * SK_EPARSE or SK_ETOOBIG. */
+int sk__rr_hop_key(struct sk_slice uri, enum sk_transport def, char *out, size_t outsz);
+/* The token of a dialog (Call-ID, the caller's tag) towards hop (a hop
+ * key): SK__RR_TOKEN_LEN hex digits and a NUL. Returns 0 or an error of
+ * sk_auth_mac(). */
+int sk__rr_token(struct sk_auth *a, struct sk_slice call_id, struct sk_slice tag, const char *hop,
+                 char *out);
+
+/* One side of the proxy: our address as the peers on it see it
+ * ("127.0.0.1:5060", "[::1]:5060") and the transport. */
+struct sk__rr_side {
+    const char *host;
+    enum sk_transport tp;
+    const char *params; /* more URI parameters (";skfa=..."), or NULL */
+};
+/* Append the Record-Route value(s) for dialog-creating request req,
+ * received on side in and sent on side out: one value, or two when the
+ * sides differ (RFC 5658), the out side's on top. Their token names the
+ * caller's side (req's first Record-Route value, else its Contact).
+ * Returns 0, SK_ENOMEM or an error of sk_auth_mac(). */
+int sk__rr_values(struct sk_auth *a, const struct sk_msg *req, const struct sk__rr_side *out,
+                  const struct sk__rr_side *in, struct sk_buf *b);
+/* Check the route token of an in-dialog request whose preprocessing
+ * removed values of ours: the last of them must carry a token for m's
+ * Call-ID, its From or To tag, and the next hop. On success *dst is where
+ * to send it. Otherwise *why is a reason phrase naming the defect and the
+ * return SK_EAUTH, SK_EPARSE or SK_ENOTFOUND. */
+int sk__rr_check(struct sk_auth *a, const struct sk_msg *m, const struct sk__route_pre *pre,
+                 struct sk_addr *dst, const char **why);
+/* §16.7 step 4: in a response to a request whose Record-Route had n_up
+ * values when we received it, give our values (the one or two above
+ * those) the token for the callee's side (the value above ours, else the
+ * response's Contact). Built values go in sc (untouched until e is
+ * written). Returns 0 (also when nothing of ours is found) or an error. */
+int sk__rr_edit_response(struct sk_auth *a, const struct sk_addr *self, size_t nself,
+                         struct sk_msg_edit *e, size_t n_up, struct sk_buf *sc);
+/* sk__proxy_relay_response() with that rewrite. */
+int sk__rr_relay_response(struct sk_auth *a, const struct sk_addr *self, size_t nself,
+                          const struct sk_msg *resp, const struct sk_msg *up, struct sk_buf *out);
 
 /* ---- the response context (proxy_fork.c) ----------------------------------- */
 
@@ -212,6 +287,9 @@ struct sk__target {
     const char *path;   /* Route values to put first, joined with ", "; NULL for none */
     struct sk_addr dst; /* where to send: address, transport, connection */
     int q;              /* thousandths; -1 counts as 1000 */
+    /* RFC 5626 §5.3: another flow of an instance already targeted, tried
+     * on its own only after every earlier target failed. */
+    bool backup;
 };
 
 int sk__proxy_new(struct sk__proxy **out);
@@ -237,9 +315,9 @@ const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr 
 /* Send b to dst outside any transaction (§16.11, §16.7 step 5). */
 int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b);
 /* Where a URI sends us: numeric host (no DNS yet), port or the scheme's
- * default, transport=tcp or UDP. Returns 0, SK_EPARSE or SK_ENOTFOUND (a
- * host name). */
-int sk__proxy_resolve(struct sk_slice uri, struct sk_addr *out);
+ * default, the transport parameter or else def (the leg the route set
+ * names, RFC 5658). Returns 0, SK_EPARSE or SK_ENOTFOUND (a host name). */
+int sk__proxy_resolve(struct sk_slice uri, enum sk_transport def, struct sk_addr *out);
 
 /* ---- dialog events (proxy_dialog.c, RFC 4235) --------------------------------- */
 

@@ -21,6 +21,7 @@
  * transactions.
  */
 #include "server/internal.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <sipkit/containers.h>
@@ -245,10 +246,9 @@ const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr 
     return s->proxy->hosts[i];
 }
 
-int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
+int sk__proxy_resolve(struct sk_slice text, enum sk_transport def, struct sk_addr *out)
 {
     struct sk_uri u;
-    struct sk_slice tp;
 
     if (sk_uri_parse(text, &u) != 0 || (u.scheme != SK_URI_SIP && u.scheme != SK_URI_SIPS))
         return SK_EPARSE;
@@ -257,14 +257,7 @@ int sk__proxy_resolve(struct sk_slice text, struct sk_addr *out)
     if (sk_addr_parse(u.host, u.has_port ? u.port : (u.scheme == SK_URI_SIPS ? 5061 : 5060), out) !=
         0)
         return SK_EPARSE;
-    out->tp = SK_TP_UDP;
-    /* RFC 5630: sips: means TLS on every hop; transport=tls is
-     * TLS too (RFC 3261 §19.1.1 deprecates it, phones still send it). */
-    if (u.scheme == SK_URI_SIPS ||
-        (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tls")))
-        out->tp = SK_TP_TLS;
-    else if (sk_uri_param(&u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp"))
-        out->tp = SK_TP_TCP;
+    out->tp = sk__uri_transport(&u, def);
     out->conn_id = 0;
     return 0;
 }
@@ -308,20 +301,29 @@ static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
 /* §16.7 step 9: pass a response up with our Via removed. */
 static void forward_up(struct fctx *fc, const struct sk_msg *resp)
 {
+    const struct sk_msg *up = sk_txn_request(fc->stx);
+    struct sk_server *s = fc->s;
     struct sk_buf out;
+    int err;
 
     sk_buf_init(&out);
     sk_buf_reserve(&out, resp->raw.len + 256);
-    if (sk__proxy_relay_response(resp, sk_txn_request(fc->stx), &out) == 0 &&
-        sk_txn_respond(fc->stx, out.p, out.len) == SK_ESTATE && resp->status / 100 == 2) {
+    /* §16.7 step 4: the caller's copy of our Record-Route gets the token
+     * for its own direction (proxy_route.c). */
+    if (fc->record_route && resp->status > 100 && resp->status < 300)
+        err = sk__rr_relay_response(s->auth, s->self, s->nself, resp, up, &out);
+    else
+        err = sk__proxy_relay_response(resp, up, &out);
+    if (err == 0 && sk_txn_respond(fc->stx, out.p, out.len) == SK_ESTATE &&
+        resp->status / 100 == 2) {
         /* A 2xx from a branch we gave up on after the caller's CANCEL: the
          * server transaction already sent 487, but the callee answered
          * and the caller must hear it to hang up (§16.7 step 5, §16.10). */
-        if (sk__proxy_send(fc->s, sk_txn_peer(fc->stx), &out) != 0)
+        if (sk__proxy_send(s, sk_txn_peer(fc->stx), &out) != 0)
             SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
     }
     sk_buf_free(&out);
-    sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), resp->status, resp);
+    sk__proxy_dialog_upstream(s, up, resp->status, resp);
 }
 
 static void cancel_branch(struct fctx *fc, size_t i)
@@ -379,16 +381,58 @@ static void make_branch(char *out)
     out[n] = '\0';
 }
 
+/* The first Contact URI of m (empty when there is none). */
+static struct sk_slice contact_uri(const struct sk_msg *m)
+{
+    struct sk_hdr_iter it;
+    struct sk_nameaddr na;
+
+    sk_hdr_iter_init(&it, m, SK_HDR_CONTACT);
+    return sk_msg_nameaddr_next(&it, &na) == 1 ? na.uri.raw : SK_SLICE_NULL;
+}
+
+/* Our Record-Route value(s) for branch b of req (proxy_route.c), with
+ * the flows of a caller and a callee behind NAT or on TCP (nat.c) in each,
+ * so that requests within the dialog reach them where they are. */
+static int record_route(struct fctx *fc, const struct pbranch *b, const struct sk_msg *req,
+                        const char *host, struct sk_buf *rr)
+{
+    const struct sk_addr *src = sk_txn_peer(fc->stx);
+    struct sk__rr_side to = {host, b->dst.tp, NULL}, from = {NULL, src->tp, NULL};
+    struct sk_buf flows;
+    int err = 0;
+
+    sk_buf_init(&flows);
+    if (sk__nat_flow_needed(contact_uri(req), src))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLER, src, &flows);
+    if (err == 0 && b->uri != NULL && sk__nat_flow_needed(sk_slice_cstr(b->uri), &b->dst))
+        err = sk__nat_flow_append(fc->s->auth, SK__NAT_CALLEE, &b->dst, &flows);
+    if (err == 0 && flows.len > 0) {
+        sk_buf_append(&flows, "", 1);
+        if (!sk_buf_ok(&flows))
+            err = SK_ENOMEM;
+        to.params = flows.p;
+    }
+    from.host = sk__proxy_self_text(fc->s, src);
+    from.params = to.params;
+    if (from.host == NULL)
+        from = to;
+    if (err == 0)
+        err = sk__rr_values(fc->s->auth, req, &to, &from, rr);
+    sk_buf_free(&flows);
+    return err;
+}
+
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES];
     const struct sk_msg *req = sk_txn_request(fc->stx);
     struct sk__route_pre pre;
-    char via[160], rr[128], branch[40];
+    char via[160], branch[40];
     const char *host = sk__proxy_self_text(fc->s, &b->dst);
     struct sk__fwd_plan plan;
-    struct sk_slice hop, cur, v;
-    struct sk_buf sc;
+    struct sk_slice hop;
+    struct sk_buf sc, rr;
     int err;
 
     if (host == NULL)
@@ -406,26 +450,20 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
              branch, fc->loop_tag);
     plan.via = sk_slice_cstr(via);
     plan.realm = sk_slice_cstr(fc->s->cfg.domain);
+    sk_buf_init(&rr);
     if (fc->record_route) {
         /* §16.6 step 4: so that later requests of the dialog come through
-         * us; ;lr marks us a loose router (§19.1.1). */
-        snprintf(rr, sizeof(rr), "<sip:%s;lr>", host);
-        /* Both legs TLS: the dialog's later requests must come to the
-         * port that speaks TLS, by TLS (RFC 3261 §26.2; a sips: request
-         * gets a sips: Record-Route, RFC 5630). A leg of each kind
-         * needs two Record-Routes (RFC 5658), not done here. */
-        if (b->dst.tp == SK_TP_TLS && sk_txn_peer(fc->stx)->tp == SK_TP_TLS)
-            snprintf(rr, sizeof(rr),
-                     req->ruri.scheme == SK_URI_SIPS ? "<sips:%s;lr>" : "<sip:%s;transport=tls;lr>",
-                     host);
-        plan.rr = sk_slice_cstr(rr);
+         * us, on the leg each side knows (RFC 5658), with the token that
+         * lets them through (proxy_route.c) and the flows of UAs behind
+         * NAT (nat.c). */
+        err = record_route(fc, b, req, host, &rr);
+        if (err != 0) {
+            sk_buf_free(&rr);
+            return err;
+        }
+        plan.rr = sk_slice_make(rr.p, rr.len);
     }
-    if (b->uri != NULL)
-        plan.target = sk_slice_cstr(b->uri);
-    cur = b->path != NULL ? sk_slice_cstr(b->path) : SK_SLICE_NULL;
-    while (plan.npath < SK__PROXY_MAX_ROUTES && sk_list_next(&cur, &v) == 1)
-        path[plan.npath++] = v;
-    plan.path = path;
+    sk__proxy_plan_target(&plan, b->uri, b->path, path);
     sk_buf_init(&sc);
     /* One allocation each instead of a chain of doublings: the copy is
      * the request plus our few header values. */
@@ -433,6 +471,7 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     sk_buf_reserve(out, req->raw.len + 512);
     err = sk__proxy_forward(req, &pre, &plan, &sc, out, &hop);
     sk_buf_free(&sc);
+    sk_buf_free(&rr);
     return err;
 }
 
@@ -520,8 +559,9 @@ static int fill_targets(struct fctx *fc, const struct sk__target *t, size_t n)
         int q = t[i].q < 0 ? 1000 : t[i].q;
         int prev = i == 0 ? q : (t[i - 1].q < 0 ? 1000 : t[i - 1].q);
         struct pbranch *b = &fc->br[i];
-        /* Equal q-values fork in parallel; a lower one waits (§16.6). */
-        if (q < prev)
+        /* Equal q-values fork in parallel; a lower one waits (§16.6);
+         * so does each backup flow of an Outbound instance. */
+        if (q < prev || t[i].backup)
             group++;
         if (sk__fork_add(&fc->f, group) < 0)
             return SK_EINVAL;

@@ -98,8 +98,42 @@ void sk__reg_write_contacts(struct sk_buf *out, const struct sk_binding *b, size
     }
 }
 
+/* Whether a header of m lists option tag. */
+static bool has_tag(const struct sk_msg *m, enum sk_hdr_id id, const char *tag)
+{
+    struct sk_hdr_iter it;
+    struct sk_slice tok;
+
+    sk_hdr_iter_init(&it, m, id);
+    while (sk_msg_token_next(&it, &tok) == 1) {
+        if (sk_slice_caseeq_cstr(tok, tag))
+            return true;
+    }
+    return false;
+}
+
+/* RFC 5626 §5.2: a REGISTER uses Outbound when the UA supports it and a
+ * Contact carries +sip.instance and reg-id; we are its first hop (one
+ * Via, no Path from an edge proxy before us), so the flow is ours. */
+static bool uses_outbound(const struct sk_msg *m, const struct sk__reg_contacts *k)
+{
+    struct sk_hdr_iter it;
+    struct sk_via v;
+    size_t vias = 0;
+    bool flow = false;
+
+    if (!has_tag(m, SK_HDR_SUPPORTED, "outbound") && !has_tag(m, SK_HDR_REQUIRE, "outbound"))
+        return false;
+    for (size_t i = 0; i < k->n && !flow; i++)
+        flow = k->c[i].instance.len > 0 && k->c[i].reg_id != 0;
+    sk_hdr_iter_init(&it, m, SK_HDR_VIA);
+    while (sk_msg_via_next(&it, &v) == 1)
+        vias++;
+    return flow && vias == 1 && sk_msg_find(m, SK_HDR_PATH) == NULL;
+}
+
 static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, int64_t now,
-                     struct sk_slice path)
+                     struct sk_slice path, bool outbound)
 {
     sk__resp_start(r, 200, NULL);
     sk__reg_write_contacts(&r->out, b, n, now);
@@ -107,7 +141,15 @@ static void reply_ok(struct sk__req *r, const struct sk_binding *b, size_t n, in
     /* RFC 3327 §5.3: the stored Path is returned to the UA. */
     if (path.len > 0)
         sk_msg_add_header(&r->out, "Path", path);
-    sk_msg_add_header(&r->out, "Supported", SK_SLICE_LIT("path"));
+    sk_msg_add_header(&r->out, "Supported", SK_SLICE_LIT("path, outbound"));
+    if (outbound) {
+        /* RFC 5626 §5.2: the registrar tells the UA that Outbound is in
+         * use; §4.4.1: Flow-Timer, how often the UA should send its
+         * keep-alives on the flow. */
+        sk_msg_add_header(&r->out, "Require", SK_SLICE_LIT("outbound"));
+        if (r->s->cfg.nat_keepalive_interval > 0)
+            sk_msg_add_headerf(&r->out, "Flow-Timer", "%u", r->s->cfg.nat_keepalive_interval);
+    }
     sk__resp_send(r);
 }
 
@@ -298,7 +340,7 @@ void sk__registrar_handle(struct sk__req *r)
     if (x->k.n == 0 && !x->k.star) {
         /* A query: the current bindings. */
         sk_location_lookup(r->s->loc, sk_slice_cstr(aor), now, b, r->s->cfg.max_contacts, &n);
-        reply_ok(r, b, n, now, sk_slice_make(x->path, x->pathlen));
+        reply_ok(r, b, n, now, sk_slice_make(x->path, x->pathlen), false);
         goto out;
     }
     memset(&u, 0, sizeof(u));
@@ -328,7 +370,7 @@ void sk__registrar_handle(struct sk__req *r)
     }
     SK_LOG(SK_LOG_INFO, "registrar", "event=registered aor=\"%s\" contacts=%zu bindings=%zu%s", aor,
            x->k.n, n, x->k.star ? " remove_all=true" : "");
-    reply_ok(r, b, n, now, u.path);
+    reply_ok(r, b, n, now, u.path, uses_outbound(m, &x->k));
 out:
     sk_free(x);
     sk_free(b);

@@ -150,6 +150,7 @@ static void *timer_main(void *arg)
             sk__authwatch_tick(s->authwatch, now);
             sk__events_tick(s);
             sk__proxy_tick(s);
+            sk__nat_keepalive_tick(s, now);
         }
         due = sk_txn_table_next_due(s->txns);
         now = sk_now_ms();

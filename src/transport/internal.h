@@ -223,6 +223,16 @@ void sk__udp_readable(uv_poll_t *h, int status, int events);
  * at the end of the batch). */
 int sk__udp_send(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len);
 
+/* stun.c */
+/* Whether a datagram is a STUN message (RFC 5389 §6: first two bits zero,
+ * the magic cookie at offset 4), not SIP. */
+bool sk__stun_is(const void *data, size_t len);
+/* For a STUN Binding request from from, write the success response with
+ * XOR-MAPPED-ADDRESS into out; returns its length, 0 for anything else
+ * (no answer). */
+size_t sk__stun_binding_response(const void *data, size_t len, const struct sk_addr *from,
+                                 unsigned char *out, size_t outsz);
+
 /* accept.c: listening sockets, caps on accepted connections. */
 int sk__tcp_listen_start(struct sk_tp_worker *w, unsigned listener, int fd);
 void sk__tcp_listen_stop_one(struct sk__tcpl *l);

@@ -328,6 +328,25 @@ static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int
     sk__tp_deliver(c->w, c->tp, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
 }
 
+static int conn_write(struct sk__conn *c, const char *data, size_t len);
+
+/* RFC 5626 §4.4.1: a double CRLF between messages is a keep-alive "ping"
+ * and gets a single CRLF "pong", so a client behind NAT learns its flow
+ * is alive. Returns the bytes consumed at p: 4 for a ping, 0 when p does
+ * not start one, or -1 when it may be a ping still arriving. */
+static long keepalive_ping(struct sk__conn *c, const char *p, size_t n)
+{
+    static const char ping[] = "\r\n\r\n";
+
+    if (n < 4)
+        return n > 0 && memcmp(p, ping, n) == 0 ? -1 : 0;
+    if (memcmp(p, ping, 4) != 0)
+        return 0;
+    if (conn_write(c, "\r\n", 2) != 0)
+        SK_LOG(SK_LOG_DEBUG, "transport", "event=pong_not_sent");
+    return 4;
+}
+
 /* Cut and hand up every complete message in the buffer. Returns the
  * bytes consumed (messages and keep-alives). */
 static size_t conn_frame(struct sk__conn *c)
@@ -337,6 +356,13 @@ static size_t conn_frame(struct sk__conn *c)
 
     while (!c->closing && !c->shutting && off < c->rlen) {
         size_t skip = 0, mlen = 0;
+        long ka = keepalive_ping(c, c->rbuf + off, c->rlen - off);
+        if (ka < 0)
+            break;
+        if (ka > 0) {
+            off += (size_t)ka;
+            continue;
+        }
         int err = sk_msg_frame(c->rbuf + off, c->rlen - off, &tp->limits, &skip, &mlen);
         if (err == SK_EAGAIN) {
             off += skip;

@@ -145,6 +145,18 @@ static bool is_keepalive(const char *p, size_t len)
     return true;
 }
 
+/* RFC 5626 §4.4.2: a STUN Binding request on the SIP port is a client's
+ * keep-alive; it learns its public address from the answer. */
+static void stun_answer(struct sk__udp *u, const char *p, size_t len, const struct sk_addr *from)
+{
+    unsigned char out[64];
+    size_t n;
+
+    n = sk__stun_binding_response(p, len, from, out, sizeof(out));
+    if (n > 0 && sendto(u->fd, out, n, 0, &from->sa, sk_addr_len(from)) < 0)
+        log_send_failed(from, errno);
+}
+
 /* Read up to a batch of datagrams in one system call. The poll handle is
  * level-triggered, so a short batch means the socket is drained and no
  * extra call is spent learning so; a full batch reads again. */
@@ -180,6 +192,10 @@ void sk__udp_readable(uv_poll_t *h, int status, int events)
              * message. */
             if (is_keepalive(p, len))
                 continue;
+            if (sk__stun_is(p, len)) {
+                stun_answer(u, p, len, &from[i]);
+                continue;
+            }
             if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
                 len = w->rbuf_size; /* over max_size: the parser says 513 */
             /* A single datagram gains nothing from queueing its answer. */

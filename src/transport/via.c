@@ -28,7 +28,11 @@ void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out)
         out->conn_id = rx->conn_id;
         return;
     }
-    if (v->maddr.len > 0 && sk_addr_parse(v->maddr, v->has_port ? v->port : 5060, &maddr) == 0) {
+    /* §18.2.2 would send to maddr, an address the request names and
+     * nobody checks: anyone could have our responses sent anywhere. Only
+     * the source itself is taken (as multicast is not served). */
+    if (v->maddr.len > 0 && sk_addr_parse(v->maddr, v->has_port ? v->port : 5060, &maddr) == 0 &&
+        sk_addr_same_host(&maddr, &rx->peer)) {
         out->addr = maddr;
         return;
     }

@@ -64,7 +64,8 @@ static int lookup(void *arg, struct sk_auth_lookup *q)
     return SK_ENOTFOUND;
 }
 
-static struct sk_auth *server(void)
+/* A server offering list, or the default list when list is NULL. */
+static struct sk_auth *server_offering(const char *list)
 {
     struct sk_auth_config cfg;
     struct sk_auth *a;
@@ -72,8 +73,15 @@ static struct sk_auth *server(void)
     sk_auth_config_init(&cfg);
     cfg.realm = "example.com";
     cfg.lookup = lookup;
+    if (list != NULL)
+        assert_int_equal(sk_auth_algos_parse(list, false, &cfg.algorithms), 0);
     assert_int_equal(sk_auth_new(&a, &cfg), 0);
     return a;
+}
+
+static struct sk_auth *server(void)
+{
+    return server_offering(NULL);
 }
 
 /* The challenge lines' algorithms, in order, space separated. */
@@ -101,10 +109,11 @@ static void default_offers_md5_first(void **state)
     char got[64];
     (void)state;
 
-    /* Clients that read only the first challenge know MD5 (RFC 8760 §2.4
-     * lets the server choose its order). */
+    /* MD5 alone: sipsak and SIPp read only the first challenge, and
+     * baresip 1.0 and twinkle 1.10 give up on a 401 naming any algorithm
+     * they do not know (docs/configuration.md). */
     challenge_algos(a, NULL, got, sizeof(got));
-    assert_string_equal(got, "MD5 SHA-256");
+    assert_string_equal(got, "MD5");
     sk_auth_algos_format(sk_auth_algorithms(a), got, sizeof(got));
     assert_string_equal(got, SK_AUTH_ALGOS_DEFAULT);
     sk_auth_free(a);
@@ -141,7 +150,7 @@ static enum sk_auth_cause answer(struct sk_auth *a, const char *user, enum sk_au
 
 static void users_own_lists_are_enforced(void **state)
 {
-    struct sk_auth *a = server();
+    struct sk_auth *a = server_offering("MD5 SHA-256");
     struct sk_auth_algos dave;
     char got[64];
     (void)state;

@@ -149,6 +149,19 @@ static void pidf_check_cases(void **state)
         {"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='a'></presenc>",
          "PIDF presence element not closed"},
         {"<presence", "PIDF presence element not closed"},
+        /* RFC 3863 §4.1.4: basic is open or closed (baresip 1.0 publishes
+         * "unknown" at start-up). */
+        {"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='a'><tuple id='t'><status>"
+         "<basic>unknown</basic></status></tuple></presence>",
+         "PIDF basic status is neither open nor closed"},
+        {"<p:presence xmlns:p='urn:ietf:params:xml:ns:pidf' entity='a'><p:tuple id='t'>"
+         "<p:status><p:basic> open </p:basic></p:status></p:tuple><p:tuple id='u'><p:status>"
+         "<p:basic>busy</p:basic></p:status></p:tuple></p:presence>",
+         "PIDF basic status is neither open nor closed"},
+        {"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='a'><tuple id='t'><status>"
+         "<basic>\n  closed\n</basic></status></tuple><tuple id='u'><status><basic>open</basic>"
+         "</status></tuple></presence>",
+         NULL},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -124,6 +124,14 @@ tcp_exchange() {
 
 status_line() { head -n 1; }
 
+# add_user NAME PASSWORD: a user of $DOMAIN (example.test by default) in
+# the server's data directory.
+add_user() {
+    printf '%s\n' "$2" | "$SIPKIT" users add "$1" --password-stdin --data-dir "$TMP/data" \
+        --domain "${DOMAIN:-example.test}" >/dev/null 2>&1
+    check "users add $1" "$?" 0
+}
+
 finish() {
     if [ "$FAILS" -ne 0 ]; then
         echo "$FAILS check(s) failed; server log:"; sed 's/^/    /' "$LOG"

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Calls over UDP between baresip, linphonec and twinkle-console through
+# `sipkit serve` with its default options, each side hanging up in turn
+# (the steps are in lib/calls.sh).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/ua.sh"
+TRANSPORT=udp
+. "$(dirname "$0")/lib/calls.sh"
