@@ -78,11 +78,19 @@ struct sk_server_config {
     char media_engage[SK_SERVER_DOMAIN_MAX];    /* media: "always", "nat" or "never" */
     char media_rtpengine[SK_SERVER_DOMAIN_MAX]; /* media: rtpengine ng addresses, space-separated */
     unsigned media_timeout;                     /* media: ms to wait for an ng reply, per send */
-    bool listen_from_args;                      /* internal: --listen replaced the file's list */
+    /* [tls] (docs/tls.md); the TLS listeners are in listeners[] with .tls */
+    char tls_cert[SK_SERVER_PATH_MAX];            /* PEM certificate chain, leaf first */
+    char tls_key[SK_SERVER_PATH_MAX];             /* PEM private key */
+    char tls_ca[SK_SERVER_PATH_MAX];              /* PEM bundle for peers' certificates */
+    char tls_verify_client[SK_SERVER_DOMAIN_MAX]; /* none, optional or required */
+    char tls_min_version[SK_SERVER_DOMAIN_MAX];   /* 1.2 or 1.3 */
+    char tls_ciphers[SK_SERVER_DOMAIN_MAX];       /* OpenSSL list for TLS 1.2; "": its own */
+    bool listen_from_args;                        /* internal: --listen replaced the file's list */
+    bool listen_tls_from_args;                    /* internal: --listen-tls did, for TLS ones */
 };
 
 enum sk_opt_type {
-    SK_OPT_LISTEN, /* ADDR:PORT, repeatable */
+    SK_OPT_LISTEN, /* ADDR:PORT, repeatable; flag listen-tls adds TLS listeners */
     SK_OPT_STRING,
     SK_OPT_UINT,
     SK_OPT_BOOL,
@@ -125,6 +133,10 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
 /* Checks across options; fills defaults that depend on the host (domain).
  * Returns 0 or SK_EINVAL with err set. */
 int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz);
+/* The TLS settings of c for the transport (pointing into c). */
+void sk_server_config_tls(const struct sk_server_config *c, struct sk_tls_config *out);
+/* Whether c has a TLS listener. */
+bool sk_server_config_has_tls(const struct sk_server_config *c);
 /* The --help text for the flags, and a commented sample INI file. */
 void sk_server_config_help(struct sk_buf *out);
 void sk_server_config_sample(struct sk_buf *out);

@@ -38,6 +38,7 @@
 
 #include <sipkit/base.h>
 #include <sipkit/msg.h>
+#include <sipkit/tls.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -45,7 +46,7 @@
 enum sk_transport {
     SK_TP_UDP = 0,
     SK_TP_TCP,
-    SK_TP_TLS, /* not served yet */
+    SK_TP_TLS, /* TCP with a TLS layer (tls.c) */
     SK_TP_WS,  /* not served yet */
 };
 
@@ -57,7 +58,7 @@ static inline bool sk_transport_reliable(enum sk_transport tp)
     return tp != SK_TP_UDP;
 }
 
-/* "udp" / "tcp"; the upper-case form is for Via headers. */
+/* "udp" / "tcp" / "tls"; the upper-case form is for Via headers. */
 const char *sk_transport_name(enum sk_transport t);
 const char *sk_transport_via_name(enum sk_transport t);
 
@@ -100,10 +101,11 @@ bool sk_addr_is_any(const struct sk_addr *a);
 /* The keyed hash (sk_hash) of the address and port, for tables keyed by peer. */
 uint64_t sk_addr_hash(const struct sk_addr *a);
 
-/* One listening address; each listener serves UDP and TCP. */
+/* One listening address; each listener serves UDP and TCP, or TLS only. */
 struct sk_listener {
     struct sk_addr addr;
     bool optional; /* a bind failure is logged and the listener skipped */
+    bool tls;      /* TLS over TCP (RFC 3261 §26), no UDP; needs cfg.tls */
 };
 
 /* Settings that may change while running (SIGHUP). */
@@ -171,6 +173,9 @@ struct sk_tp_config {
     /* Descriptors the application keeps for itself (store, logs); the
      * transport keeps room for them when it caps TCP connections. */
     unsigned fd_reserve;
+    /* Certificates and policy for TLS listeners and outgoing TLS; NULL:
+     * no TLS (a TLS listener is then an error). */
+    const struct sk_tls_config *tls;
 };
 
 /* Create the transport and bind every listener on every worker (so bind
@@ -195,7 +200,7 @@ void sk_tp_set_runtime(struct sk_tp *tp, const struct sk_tp_runtime *rt);
 struct sk_dest {
     enum sk_transport transport;
     struct sk_addr addr;
-    uint64_t conn_id; /* TCP: preferred connection, 0 for none */
+    uint64_t conn_id; /* TCP, TLS: preferred connection, 0 for none */
     int listener;     /* UDP: the listener to send from, -1 for any */
 };
 

@@ -68,9 +68,13 @@ struct sk_ua_config {
     const char *auth_user;    /* digest username; NULL: the AOR's user part */
     const char *password;     /* NULL: a 401/407 ends the request */
     const char *proxy;        /* outbound proxy "host:port" (every request goes there), or NULL */
-    enum sk_transport transport; /* SK_TP_UDP or SK_TP_TCP */
-    const char *local;           /* "addr:port" to bind; NULL: any address, ephemeral port */
-    const char *user_agent;      /* User-Agent / Server value; NULL: "sipkit" */
+    enum sk_transport transport; /* SK_TP_UDP, SK_TP_TCP or SK_TP_TLS */
+    /* TLS: the CA bundle servers are verified against (NULL: the
+     * system's), or no verification at all when tls_insecure. */
+    const char *tls_ca;
+    bool tls_insecure;
+    const char *local;      /* "addr:port" to bind; NULL: any address, ephemeral port */
+    const char *user_agent; /* User-Agent / Server value; NULL: "sipkit" */
     sk_ua_trace_cb on_trace;
     void *trace_arg;
     sk_ua_request_cb on_request; /* NULL: answered 405 (481 in a dialog we do not know) */

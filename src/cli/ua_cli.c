@@ -86,6 +86,10 @@ int sk_cli_ua_option(struct sk_cli_ua *c, int argc, char **argv, int *i)
         c->json = true;
         return 1;
     }
+    if (strcmp(a, "--insecure") == 0) {
+        c->insecure = true;
+        return 1;
+    }
     if (strcmp(a, "--password-stdin") == 0) {
         c->password_stdin = true;
         return 1;
@@ -94,7 +98,8 @@ int sk_cli_ua_option(struct sk_cli_ua *c, int argc, char **argv, int *i)
         (r = sk_cli_opt(c->cmd, argc, argv, i, "--password", &c->password)) != 0 ||
         (r = sk_cli_opt(c->cmd, argc, argv, i, "--auth-user", &c->auth_user)) != 0 ||
         (r = sk_cli_opt(c->cmd, argc, argv, i, "--proxy", &c->proxy)) != 0 ||
-        (r = sk_cli_opt(c->cmd, argc, argv, i, "--local", &c->local)) != 0)
+        (r = sk_cli_opt(c->cmd, argc, argv, i, "--local", &c->local)) != 0 ||
+        (r = sk_cli_opt(c->cmd, argc, argv, i, "--tls-ca", &c->tls_ca)) != 0)
         return r;
     if ((r = sk_cli_opt(c->cmd, argc, argv, i, "--transport", &v)) != 0) {
         if (r < 0)
@@ -103,8 +108,10 @@ int sk_cli_ua_option(struct sk_cli_ua *c, int argc, char **argv, int *i)
             c->transport = SK_TP_UDP;
         } else if (strcmp(v, "tcp") == 0 || strcmp(v, "TCP") == 0) {
             c->transport = SK_TP_TCP;
+        } else if (strcmp(v, "tls") == 0 || strcmp(v, "TLS") == 0) {
+            c->transport = SK_TP_TLS;
         } else {
-            sk_cli_error(c->cmd, "--transport must be udp or tcp, not '%s'", v);
+            sk_cli_error(c->cmd, "--transport must be udp, tcp or tls, not '%s'", v);
             return -1;
         }
         return 1;
@@ -129,7 +136,10 @@ void sk_cli_ua_usage(FILE *out)
             "                        (or set SIPKIT_PASSWORD)\n"
             "  --auth-user NAME      digest username when it differs from the AOR's user\n"
             "  --proxy HOST:PORT     send every request to this outbound proxy\n"
-            "  --transport udp|tcp   default udp\n"
+            "  --transport udp|tcp|tls  default udp; tls goes to port 5061 unless given\n"
+            "  --tls-ca FILE         TLS: verify the server against this CA bundle\n"
+            "                        (default: the system's), chain and host name\n"
+            "  --insecure            TLS: do not verify the server's certificate\n"
             "  --local ADDR:PORT     local address to bind (default: any, a free port)\n"
             "  --timeout SECONDS     how long to wait for a final response\n"
             "  -v, -vv               ladder of every message (-vv: with the messages)\n"
@@ -263,6 +273,8 @@ int sk_cli_ua_start(struct sk_cli_ua *c, const char *aor)
     cfg.password = pw;
     cfg.proxy = c->proxy;
     cfg.transport = c->transport;
+    cfg.tls_ca = c->tls_ca;
+    cfg.tls_insecure = c->insecure;
     cfg.local = c->local;
     cfg.user_agent = "sipkit/" SK_VERSION;
     cfg.on_trace = trace;
@@ -389,6 +401,14 @@ int sk_cli_ua_report(struct sk_cli_ua *c, struct sk_ua_req *r)
     case SK_UA_TIMEOUT:
         return sk_cli_ua_report_timeout(c, r, false);
     case SK_UA_NETWORK:
+        if (peer->tp == SK_TP_TLS && sk_ua_req_error(r) == -EPROTO) {
+            sk_cli_error(c->cmd,
+                         "TLS handshake with %s failed: its certificate does not verify "
+                         "against %s or does not name the host given (--insecure skips the "
+                         "check)",
+                         addr, c->tls_ca != NULL ? c->tls_ca : "the system's CA bundle");
+            return SK_EXIT_NETWORK;
+        }
         sk_cli_error(c->cmd, "network error sending to %s (%s): %s", addr,
                      sk_transport_name(peer->tp), sk_strerror(sk_ua_req_error(r)));
         return SK_EXIT_NETWORK;

@@ -21,6 +21,8 @@ struct sk_cli_ua {
     const char *auth_user;
     const char *proxy;
     enum sk_transport transport;
+    const char *tls_ca; /* --tls-ca FILE */
+    bool insecure;      /* --insecure: TLS without verifying the server */
     const char *local;
     int timeout_s; /* -1: not given */
     int wait_s;    /* the timeout in force (set by sk_cli_ua_deadline) */

@@ -148,6 +148,23 @@ static const struct sk_option options[] = {
      "the calls are spread over them, and one that does not answer is failed over"},
     {"media", "timeout", "media-timeout", SK_OPT_UINT, "1000", 50, 10000, false, OFF(media_timeout),
      "MS", "wait this long for rtpengine's reply before sending again (once), then try the next"},
+    /* [tls]: docs/tls.md. */
+    {"tls", "listen", "listen-tls", SK_OPT_LISTEN, "", 0, 0, false, OFF(listeners), "ADDR:PORT",
+     "address to listen on for SIP over TLS (port 5061 unless given); repeatable"},
+    {"tls", "cert", "tls-cert", SK_OPT_STRING, "", 0, 0, true, OFF(tls_cert), "FILE",
+     "PEM certificate chain of the TLS listeners, leaf first"},
+    {"tls", "key", "tls-key", SK_OPT_STRING, "", 0, 0, true, OFF(tls_key), "FILE",
+     "PEM private key of that certificate"},
+    {"tls", "ca", "tls-ca", SK_OPT_STRING, "", 0, 0, true, OFF(tls_ca), "FILE",
+     "PEM bundle that client certificates and TLS servers we connect to are checked against "
+     "(default: the system's)"},
+    {"tls", "verify_client", "tls-verify-client", SK_OPT_STRING, "none", 0, 0, true,
+     OFF(tls_verify_client), "MODE",
+     "client certificates: none, optional (checked when sent) or required"},
+    {"tls", "min_version", "tls-min-version", SK_OPT_STRING, "1.2", 0, 0, true,
+     OFF(tls_min_version), "VERSION", "lowest TLS version accepted: 1.2 or 1.3"},
+    {"tls", "ciphers", "tls-ciphers", SK_OPT_STRING, "", 0, 0, true, OFF(tls_ciphers), "LIST",
+     "OpenSSL cipher list for TLS 1.2 (default: OpenSSL's)"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
     {"admin", "listen", "admin", SK_OPT_STRING, "", 0, 0, false, OFF(admin_listen), "ADDR:PORT",
@@ -186,9 +203,15 @@ const struct sk_option *sk_server_option_by_flag(const char *flag)
     return NULL;
 }
 
-/* Add every address in a space- or comma-separated list. */
-static int set_listen(struct sk_server_config *c, const char *value, bool from_default, char *err,
-                      size_t errsz)
+static bool is_tls_listen(const struct sk_option *o)
+{
+    return strcmp(o->section, "tls") == 0;
+}
+
+/* Add every address in a space- or comma-separated list; TLS ones when
+ * tls (RFC 3261 §26.2: 5061 unless a port is given). */
+static int set_listen(struct sk_server_config *c, const char *value, bool from_default, bool tls,
+                      char *err, size_t errsz)
 {
     const char *p = value;
 
@@ -199,7 +222,7 @@ static int set_listen(struct sk_server_config *c, const char *value, bool from_d
         n = strcspn(p, " \t,");
         if (n == 0)
             break;
-        if (sk_addr_parse(sk_slice_make(p, n), 5060, &a) != 0) {
+        if (sk_addr_parse(sk_slice_make(p, n), tls ? 5061 : 5060, &a) != 0) {
             snprintf(err, errsz, "listen: '%.*s' is not ADDR:PORT (IPv6 as [::1]:5060)", (int)n, p);
             return SK_EINVAL;
         }
@@ -208,6 +231,7 @@ static int set_listen(struct sk_server_config *c, const char *value, bool from_d
             return SK_EINVAL;
         }
         c->listeners[c->nlisteners].addr = a;
+        c->listeners[c->nlisteners].tls = tls;
         /* The default IPv6 wildcard is skipped on hosts without IPv6. */
         c->listeners[c->nlisteners].optional = from_default && a.sa.sa_family == AF_INET6;
         c->nlisteners++;
@@ -242,9 +266,11 @@ static int set_value(struct sk_server_config *c, const struct sk_option *o, cons
 
     switch (o->type) {
     case SK_OPT_LISTEN:
-        return set_listen(c, value, from_default, err, errsz);
+        return set_listen(c, value, from_default, is_tls_listen(o), err, errsz);
     case SK_OPT_STRING: {
-        size_t cap = o->offset == OFF(data_dir) || o->offset == OFF(admin_token_file)
+        size_t cap = o->offset == OFF(data_dir) || o->offset == OFF(admin_token_file) ||
+                             o->offset == OFF(tls_cert) || o->offset == OFF(tls_key) ||
+                             o->offset == OFF(tls_ca)
                          ? SK_SERVER_PATH_MAX
                          : SK_SERVER_DOMAIN_MAX;
         if (strlen(value) >= cap) {
@@ -299,9 +325,21 @@ void sk_server_config_init(struct sk_server_config *c)
     }
 }
 
+/* Remove the TLS listeners, or the others. */
+static void drop_listeners(struct sk_server_config *c, bool tls)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        if (c->listeners[i].tls != tls)
+            c->listeners[k++] = c->listeners[i];
+    }
+    c->nlisteners = k;
+}
+
 struct load_ctx {
     struct sk_server_config *c;
-    bool listen_seen;
+    bool listen_seen, listen_tls_seen;
     char *err;
     size_t errsz;
     bool failed;
@@ -320,10 +358,12 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
         lc->failed = true;
         return 0;
     }
-    /* The file's listen keys replace the default list. */
-    if (o->type == SK_OPT_LISTEN && !lc->listen_seen) {
-        lc->c->nlisteners = 0;
-        lc->listen_seen = true;
+    /* The file's listen keys replace the default list (of their kind). */
+    if (o->type == SK_OPT_LISTEN) {
+        bool *seen = is_tls_listen(o) ? &lc->listen_tls_seen : &lc->listen_seen;
+        if (!*seen)
+            drop_listeners(lc->c, is_tls_listen(o));
+        *seen = true;
     }
     if (set_value(lc->c, o, value, false, msg, sizeof(msg)) != 0) {
         snprintf(lc->err, lc->errsz, "[%s] %s", section, msg);
@@ -335,7 +375,7 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 
 int sk_server_config_load(struct sk_server_config *c, const char *path, char *err, size_t errsz)
 {
-    struct load_ctx lc = {c, false, err, errsz, false};
+    struct load_ctx lc = {c, false, false, err, errsz, false};
     char msg[300];
     int rc;
 
@@ -400,9 +440,11 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
             snprintf(err, errsz, "--%s needs a value (%s)", flag, o->metavar);
             return SK_EINVAL;
         }
-        if (o->type == SK_OPT_LISTEN && !c->listen_from_args) {
-            c->nlisteners = 0;
-            c->listen_from_args = true;
+        if (o->type == SK_OPT_LISTEN) {
+            bool *seen = is_tls_listen(o) ? &c->listen_tls_from_args : &c->listen_from_args;
+            if (!*seen)
+                drop_listeners(c, is_tls_listen(o));
+            *seen = true;
         }
         if (set_value(c, o, value, false, err, errsz) != 0)
             return SK_EINVAL;
@@ -424,6 +466,33 @@ static void host_domain(char *out, size_t outsz)
     host[sizeof(host) - 1] = '\0';
     dot = strchr(host, '.');
     snprintf(out, outsz, "%s", dot != NULL && dot[1] != '\0' ? dot + 1 : host);
+}
+
+/* The [tls] keys are valid, and a TLS listener has a certificate. */
+static int check_tls(const struct sk_server_config *c, char *err, size_t errsz)
+{
+    enum sk_tls_verify v;
+    int ver;
+
+    if (sk_tls_verify_parse(c->tls_verify_client, &v) != 0) {
+        snprintf(err, errsz, "tls verify_client: '%s' is not none, optional or required",
+                 c->tls_verify_client);
+        return SK_EINVAL;
+    }
+    if (sk_tls_version_parse(c->tls_min_version, &ver) != 0) {
+        snprintf(err, errsz, "tls min_version: '%s' is not 1.2 or 1.3", c->tls_min_version);
+        return SK_EINVAL;
+    }
+    if (sk_server_config_has_tls(c) && c->tls_cert[0] == '\0') {
+        snprintf(err, errsz, "tls listen needs a certificate: set tls cert (--tls-cert FILE)");
+        return SK_EINVAL;
+    }
+    if (v != SK_TLS_VERIFY_NONE && c->tls_ca[0] == '\0') {
+        snprintf(err, errsz, "tls verify_client = %s needs tls ca (--tls-ca FILE)",
+                 c->tls_verify_client);
+        return SK_EINVAL;
+    }
+    return 0;
 }
 
 int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
@@ -509,9 +578,31 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
             return SK_EINVAL;
         }
     }
+    if (check_tls(c, err, errsz) != 0)
+        return SK_EINVAL;
     if (c->domain[0] == '\0')
         host_domain(c->domain, sizeof(c->domain));
     return 0;
+}
+
+bool sk_server_config_has_tls(const struct sk_server_config *c)
+{
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        if (c->listeners[i].tls)
+            return true;
+    }
+    return false;
+}
+
+void sk_server_config_tls(const struct sk_server_config *c, struct sk_tls_config *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->cert_file = c->tls_cert;
+    out->key_file = c->tls_key[0] != '\0' ? c->tls_key : c->tls_cert;
+    out->ca_file = c->tls_ca;
+    (void)sk_tls_verify_parse(c->tls_verify_client, &out->verify_client);
+    (void)sk_tls_version_parse(c->tls_min_version, &out->min_version);
+    out->ciphers = c->tls_ciphers;
 }
 
 void sk_server_config_help(struct sk_buf *out)
@@ -545,7 +636,9 @@ void sk_server_config_sample(struct sk_buf *out)
         if (o->type == SK_OPT_UINT)
             sk_buf_printf(out, "# %llu to %llu\n", (unsigned long long)o->min,
                           (unsigned long long)o->max);
-        if (o->type == SK_OPT_LISTEN) {
+        if (o->type == SK_OPT_LISTEN && o->def[0] == '\0') {
+            sk_buf_printf(out, "# %s = 0.0.0.0:5061\n", o->name); /* off by default */
+        } else if (o->type == SK_OPT_LISTEN) {
             /* One key per address, as a file would list them. */
             const char *p = o->def;
             while (*p != '\0') {

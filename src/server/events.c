@@ -22,8 +22,8 @@
  * PUBLISH: Event presence only (489 otherwise), authenticated, the
  * publisher may publish only its own presence (403), the body must be
  * application/pidf+xml (415 with Accept) and look like PIDF, its basic
- * statuses open or closed (400 naming the defect); then the RFC 3903 rules in events/publish.c, and every
- * change notifies the resource's watchers.
+ * statuses open or closed (400 naming the defect); then the RFC 3903 rules in events/publish.c, and
+ * every change notifies the resource's watchers.
  *
  * Memory: responses are built in the request's buffer; subscriptions
  * belong to the table (events_notify.c).
@@ -159,7 +159,9 @@ static void send_ok(struct sk__req *r, const char *tag, uint32_t expires)
             sk_buf_append_slice(&r->out, r->m->hdrs[i].raw);
     }
     sk_msg_add_headerf(&r->out, "Expires", "%u", (unsigned)expires);
-    sk_msg_add_headerf(&r->out, "Contact", "<sip:%s>", sk__ev_local(r->s->events));
+    char contact[SK_ADDR_STRLEN + 32];
+    sk__ev_contact(r->s->events, r->to, contact, sizeof(contact));
+    sk_msg_add_headerf(&r->out, "Contact", "<%s>", contact);
     sk__resp_send(r);
 }
 

@@ -81,6 +81,9 @@ void sk__ev_notify_resource(struct sk__events *ev, const char *resource, enum sk
 int sk__ev_store(struct sk__events *ev, struct esub *e);
 /* Our host:port for Via and Contact. */
 const char *sk__ev_local(struct sk__events *ev);
+/* Our Contact URI for a dialog with peer: sip:HOST:PORT, naming the TLS
+ * listener and ;transport=tls when peer is on TLS. */
+void sk__ev_contact(struct sk__events *ev, const struct sk_addr *peer, char *out, size_t outsz);
 /* Without the lock: send and free what the outbox holds. */
 void sk__ev_flush(struct sk__events *ev, struct sk__outbox *box);
 

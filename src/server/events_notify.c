@@ -24,6 +24,7 @@
  * sk__ev_flush().
  */
 #include "server/events_int.h"
+#include "server/proxy_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -116,6 +117,22 @@ const char *sk__ev_local(struct sk__events *ev)
     return ev->local;
 }
 
+/* Our host:port as peer should see it: for a TLS peer the TLS listener
+ * (RFC 3261 §26.2: a dialog over TLS goes on over TLS, to the port that
+ * speaks it), else sk__ev_local(). */
+static const char *local_for(struct sk__events *ev, const struct sk_addr *peer)
+{
+    const char *host = peer->tp == SK_TP_TLS ? sk__proxy_self_text(ev->s, peer) : NULL;
+
+    return host != NULL ? host : sk__ev_local(ev);
+}
+
+void sk__ev_contact(struct sk__events *ev, const struct sk_addr *peer, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "sip:%s%s", local_for(ev, peer),
+             peer->tp == SK_TP_TLS ? ";transport=tls" : "");
+}
+
 int sk__ev_store(struct sk__events *ev, struct esub *e)
 {
     struct sk_subscription *row = sk_malloc(sizeof(*row));
@@ -138,15 +155,13 @@ int sk__ev_store(struct sk__events *ev, struct esub *e)
 static int dest_of(const struct sk_subscription *sub, struct sk_addr *dst)
 {
     struct sk_uri hop;
-    struct sk_slice tp;
 
     memset(dst, 0, sizeof(*dst));
     if (sub->route_set[0] != '\0' && sk_ev_sub_next_hop(sub, &hop) == 0 &&
         (hop.host_type == SK_HOST_IPV4 || hop.host_type == SK_HOST_IPV6) &&
-        sk_addr_parse(hop.host, hop.has_port ? hop.port : 5060, dst) == 0) {
-        dst->tp = sk_uri_param(&hop, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp")
-                      ? SK_TP_TCP
-                      : SK_TP_UDP;
+        sk_addr_parse(hop.host, hop.has_port ? hop.port : (hop.scheme == SK_URI_SIPS ? 5061 : 5060),
+                      dst) == 0) {
+        dst->tp = sk__uri_transport(&hop, SK_TP_UDP);
         return 0;
     }
     if (sk_addr_parse(sk_slice_cstr(sub->src_ip), sub->src_port, dst) != 0)
@@ -253,8 +268,8 @@ void sk__ev_notify(struct sk__events *ev, struct esub *e, struct sk__outbox *box
     sk_buf_init(&msg);
     rc = build_body(ev, e, &body, ctype, sizeof(ctype));
     sk_txn_make_branch(branch);
-    snprintf(via, sizeof(via), "SIP/2.0/%s %s", sk_transport_via_name(dst.tp), sk__ev_local(ev));
-    snprintf(contact, sizeof(contact), "sip:%s", sk__ev_local(ev));
+    sk__ev_contact(ev, &dst, contact, sizeof(contact));
+    snprintf(via, sizeof(via), "SIP/2.0/%s %s", sk_transport_via_name(dst.tp), local_for(ev, &dst));
     struct sk_ev_notify n = {
         sk_slice_cstr(via),
         sk_slice_cstr(branch),

@@ -203,12 +203,19 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
                b->aor, b->contact);
         return false;
     }
+    /* A binding made over TLS is never reached in the clear, whatever
+     * its Contact says (RFC 5630). */
+    if (b->transport == SK_TP_TLS)
+        c.tp = SK_TP_TLS;
     *dst = c;
     return true;
 }
 
+/* tls_only: a sips: Request-URI (RFC 5630, RFC 3261 §26.2.2) goes only
+ * to bindings registered over TLS, so it is never forwarded in the
+ * clear; *skipped counts the others. */
 static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t n,
-                         struct sk__target *t)
+                         struct sk__target *t, bool tls_only, size_t *skipped)
 {
     size_t k = 0;
 
@@ -218,6 +225,13 @@ static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t
         for (size_t i = 0; i < n; i++) {
             if (other_flow(b, i) != (pass == 1))
                 continue;
+            if (tls_only && b[i].transport != SK_TP_TLS) {
+                SK_LOG(SK_LOG_INFO, "proxy",
+                       "event=binding_skipped aor=\"%s\" contact=\"%s\" reason=\"sips: needs TLS\"",
+                       b[i].aor, b[i].contact);
+                (*skipped)++;
+                continue;
+            }
             memset(&t[k], 0, sizeof(t[k]));
             /* The REGISTER's source: a UA behind NAT is reached the way it
              * came in, on its TCP connection when it has one. */
@@ -270,15 +284,17 @@ static struct sk_binding *bindings_buf(bool *owned)
  * targets pointing into b (highest q first, at most [proxy] max_branches:
  * each branch is a transaction and its retransmissions). Returns how many
  * are reachable, or SK_EINVAL when the Request-URI has no user; *found is
- * how many bindings the user has. */
+ * how many bindings the user has, *not_tls how many of them a sips:
+ * Request-URI may not use. */
 static long user_targets(struct sk_server *s, const struct sk_uri *ruri, struct sk_binding *b,
-                         struct sk__target *t, size_t *found)
+                         struct sk__target *t, size_t *found, size_t *not_tls)
 {
     char aor[SK_LOC_AOR_MAX + 1];
     struct sk_uri u = *ruri;
     size_t n = 0, cap = s->cfg.proxy_max_branches;
 
     *found = 0;
+    *not_tls = 0;
     /* A Request-URI naming us by address means the user of our domain. */
     if (!sk__is_our_domain(s, u.host)) {
         u.host = sk_slice_cstr(s->cfg.domain);
@@ -289,7 +305,7 @@ static long user_targets(struct sk_server *s, const struct sk_uri *ruri, struct 
     if (sk_location_lookup(s->loc, sk_slice_cstr(aor), sk_wall_s(), b, SK__FORK_MAX, &n) != 0)
         n = 0;
     *found = n;
-    n = to_targets(s, b, n, t);
+    n = to_targets(s, b, n, t, ruri->scheme == SK_URI_SIPS, not_tls);
     if (cap == 0 || cap > SK__FORK_MAX)
         cap = SK__FORK_MAX;
     return (long)(n > cap ? cap : n);
@@ -300,7 +316,7 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
     struct sk__target t[SK__FORK_MAX];
     struct sk_binding *b;
     bool owned;
-    size_t found;
+    size_t found, not_tls;
     long n;
 
     b = bindings_buf(&owned);
@@ -308,11 +324,15 @@ static void to_user(struct sk__req *r, const struct sk__route_pre *pre)
         reject(r, 500, NULL, "out of memory");
         return;
     }
-    n = user_targets(r->s, &pre->ruri_parsed, b, t, &found);
+    n = user_targets(r->s, &pre->ruri_parsed, b, t, &found, &not_tls);
     if (n < 0) {
         reject(r, 404, NULL, "no user in the Request-URI");
     } else if (n == 0) {
-        if (found > 0)
+        if (not_tls > 0 && not_tls == found)
+            /* RFC 5630: no TLS path to the callee, so a 480 that says so
+             * rather than a downgrade. */
+            reject(r, 480, "Not Reachable Over TLS", "sips: without a TLS binding");
+        else if (found > 0)
             reject(r, 480, NULL, "no binding reachable");
         /* Only an authenticated caller learns whether the user exists. */
         else if (r->user[0] == '\0' || user_exists(r->s, &pre->ruri_parsed))
@@ -442,13 +462,13 @@ static void ack_to_user(struct sk_server *s, const struct sk_msg *ack,
     struct sk__target t[SK__FORK_MAX];
     struct sk_binding *b;
     bool owned;
-    size_t found;
+    size_t found, not_tls;
     long n;
 
     b = bindings_buf(&owned);
     if (b == NULL)
         return;
-    n = user_targets(s, &pre->ruri_parsed, b, t, &found);
+    n = user_targets(s, &pre->ruri_parsed, b, t, &found, &not_tls);
     for (long i = 0; i < n; i++)
         ack_send(s, ack, pre, &t[i]);
     if (n <= 0)

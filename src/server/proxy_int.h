@@ -145,6 +145,9 @@ struct sk_auth;
 /* The transport of the leg a value of ours names: its transport parameter
  * (sips: TCP), UDP without one. */
 enum sk_transport sk__rr_leg(const struct sk_uri *u);
+/* The transport a request to u leaves on: TLS for sips: and
+ * transport=tls, TCP for transport=tcp, UDP for udp, def otherwise. */
+enum sk_transport sk__uri_transport(const struct sk_uri *u, enum sk_transport def);
 /* One text per place a URI leads to: the transport (def unless the URI
  * names one), the address in one spelling and the port. Returns 0,
  * SK_EPARSE or SK_ETOOBIG. */

@@ -39,21 +39,30 @@
 
 #define TOKEN_BIN 16 /* 128 bits of the HMAC, as 32 hex digits */
 
-enum sk_transport sk__rr_leg(const struct sk_uri *u)
+enum sk_transport sk__uri_transport(const struct sk_uri *u, enum sk_transport def)
 {
     struct sk_slice tp;
 
+    /* RFC 5630: sips: means TLS on every hop. transport=tls is TLS too
+     * (RFC 3261 §26.2.2 deprecates it for sips:, phones still send it). */
     if (u->scheme == SK_URI_SIPS)
-        return SK_TP_TCP;
-    return sk_uri_param(u, "transport", &tp) && sk_slice_caseeq_cstr(tp, "tcp") ? SK_TP_TCP
-                                                                                : SK_TP_UDP;
+        return SK_TP_TLS;
+    if (!sk_uri_param(u, "transport", &tp))
+        return def;
+    if (sk_slice_caseeq_cstr(tp, "tls"))
+        return SK_TP_TLS;
+    return sk_slice_caseeq_cstr(tp, "tcp") ? SK_TP_TCP : SK_TP_UDP;
+}
+
+enum sk_transport sk__rr_leg(const struct sk_uri *u)
+{
+    return sk__uri_transport(u, SK_TP_UDP);
 }
 
 int sk__rr_hop_key(struct sk_slice text, enum sk_transport def, char *out, size_t outsz)
 {
     struct sk_uri u;
     struct sk_addr a;
-    struct sk_slice tp;
     struct sk_buf b;
     uint16_t port;
     int err = 0;
@@ -64,10 +73,7 @@ int sk__rr_hop_key(struct sk_slice text, enum sk_transport def, char *out, size_
     port = u.has_port ? u.port : (u.scheme == SK_URI_SIPS ? 5061 : 5060);
     /* The transport the request will leave on, as sk__proxy_resolve()
      * decides it, then where to. */
-    if (sk_uri_param(&u, "transport", &tp))
-        def = sk_slice_caseeq_cstr(tp, "tcp") ? SK_TP_TCP : SK_TP_UDP;
-    if (u.scheme == SK_URI_SIPS)
-        def = SK_TP_TCP;
+    def = sk__uri_transport(&u, def);
     sk_buf_init(&b);
     sk_buf_append_cstr(&b, sk_transport_name(def));
     sk_buf_append_cstr(&b, " ");
@@ -154,12 +160,18 @@ static int token_towards(struct sk_auth *a, const struct sk_msg *m, bool have_ho
     return sk__rr_token(a, m->call_id, m->from.tag, key, out);
 }
 
-static void append_value(struct sk_buf *b, const struct sk__rr_side *leg, const char *tok)
+/* sips: a sips: request's Record-Route on a TLS leg is sips: too, so
+ * the dialog's requests stay on TLS (RFC 5630). */
+static void append_value(struct sk_buf *b, const struct sk__rr_side *leg, const char *tok,
+                         bool sips)
 {
-    sk_buf_append_cstr(b, "<sip:");
+    sips = sips && leg->tp == SK_TP_TLS;
+    sk_buf_append_cstr(b, sips ? "<sips:" : "<sip:");
     sk_buf_append_cstr(b, leg->host);
     if (leg->tp == SK_TP_TCP)
         sk_buf_append_cstr(b, ";transport=tcp");
+    else if (leg->tp == SK_TP_TLS && !sips)
+        sk_buf_append_cstr(b, ";transport=tls");
     /* §19.1.1: ;lr, we are a loose router. */
     sk_buf_append_cstr(b, ";lr;" SK__RR_PARAM "=");
     sk_buf_append_cstr(b, tok);
@@ -182,11 +194,11 @@ int sk__rr_values(struct sk_auth *a, const struct sk_msg *req, const struct sk__
     err = token_towards(a, req, have, hop, in_leg->tp, tok);
     if (err != 0)
         return err;
-    append_value(b, out_leg, tok);
+    append_value(b, out_leg, tok, req->ruri.scheme == SK_URI_SIPS);
     if (out_leg->tp != in_leg->tp || strcmp(out_leg->host, in_leg->host) != 0) {
         /* RFC 5658 §3.2: the inbound leg's value below the outbound's. */
         sk_buf_append_cstr(b, ", ");
-        append_value(b, in_leg, tok);
+        append_value(b, in_leg, tok, req->ruri.scheme == SK_URI_SIPS);
     }
     return sk_buf_ok(b) ? 0 : SK_ENOMEM;
 }

@@ -187,14 +187,13 @@ static bool is_loopback(const struct sk_addr *a)
     return false;
 }
 
-/* The index in s->self of the address dst should see, or -1. */
-static long self_index(const struct sk_server *s, const struct sk_addr *dst)
+static long self_index_tls(const struct sk_server *s, const struct sk_addr *dst, bool tls)
 {
     long any = -1;
 
     for (size_t i = 0; i < s->nself; i++) {
         const struct sk_addr *a = &s->self[i];
-        if (a->sa.sa_family != dst->sa.sa_family)
+        if (a->sa.sa_family != dst->sa.sa_family || (a->tp == SK_TP_TLS) != tls)
             continue;
         if (is_loopback(a) == is_loopback(dst))
             return (long)i;
@@ -202,6 +201,16 @@ static long self_index(const struct sk_server *s, const struct sk_addr *dst)
             any = (long)i;
     }
     return any;
+}
+
+/* The index in s->self of the address dst should see, or -1: of a TLS
+ * listener for a TLS destination (our Via and Record-Route then name
+ * the port that speaks TLS), of another one otherwise, when there is. */
+static long self_index(const struct sk_server *s, const struct sk_addr *dst)
+{
+    long i = self_index_tls(s, dst, dst->tp == SK_TP_TLS);
+
+    return i >= 0 ? i : self_index_tls(s, dst, dst->tp != SK_TP_TLS);
 }
 
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)
@@ -250,7 +259,6 @@ const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr 
 int sk__proxy_resolve(struct sk_slice text, enum sk_transport def, struct sk_addr *out)
 {
     struct sk_uri u;
-    struct sk_slice tp;
 
     if (sk_uri_parse(text, &u) != 0 || (u.scheme != SK_URI_SIP && u.scheme != SK_URI_SIPS))
         return SK_EPARSE;
@@ -259,11 +267,7 @@ int sk__proxy_resolve(struct sk_slice text, enum sk_transport def, struct sk_add
     if (sk_addr_parse(u.host, u.has_port ? u.port : (u.scheme == SK_URI_SIPS ? 5061 : 5060), out) !=
         0)
         return SK_EPARSE;
-    out->tp = def;
-    if (sk_uri_param(&u, "transport", &tp))
-        out->tp = sk_slice_caseeq_cstr(tp, "tcp") ? SK_TP_TCP : SK_TP_UDP;
-    if (u.scheme == SK_URI_SIPS)
-        out->tp = SK_TP_TCP;
+    out->tp = sk__uri_transport(&u, def);
     out->conn_id = 0;
     return 0;
 }

@@ -94,6 +94,7 @@ static int collect_self(struct sk_server *s)
             memset(&a, 0, sizeof(a));
             memcpy(&a.ss, f->ifa_addr, b.sa.sa_family == AF_INET6 ? sizeof(a.in6) : sizeof(a.in));
             sk_addr_set_port(&a, sk_addr_port(&b));
+            a.tp = b.tp; /* a TLS listener's addresses are TLS ones */
             err = add_self(s, &a);
         }
     }
@@ -279,6 +280,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
                   sk_tp_trace_cb on_trace, void *trace_arg)
 {
     struct sk_tp_config tc;
+    struct sk_tls_config tls;
     struct sk_server *s;
     pthread_condattr_t ca;
     int err;
@@ -302,6 +304,9 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     if ((err = open_state(s)) != 0)
         goto fail;
     memset(&tc, 0, sizeof(tc));
+    /* Always: a sips: target needs TLS out even without a TLS listener. */
+    sk_server_config_tls(&s->cfg, &tls);
+    tc.tls = &tls;
     tc.listeners = s->cfg.listeners;
     tc.nlisteners = s->cfg.nlisteners;
     tc.workers = s->cfg.workers;
@@ -340,6 +345,10 @@ int sk_server_start(struct sk_server *s)
         if (sk_tp_listener_addr(s->tp, i, &b) != 0)
             continue;
         sk_addr_format(&b, a, sizeof(a));
+        if (s->cfg.listeners[i].tls) {
+            SK_LOG(SK_LOG_INFO, "server", "event=listening transport=tls addr=%s", a);
+            continue;
+        }
         SK_LOG(SK_LOG_INFO, "server", "event=listening transport=udp addr=%s", a);
         SK_LOG(SK_LOG_INFO, "server", "event=listening transport=tcp addr=%s", a);
     }
@@ -351,6 +360,30 @@ int sk_server_start(struct sk_server *s)
     SK_LOG(SK_LOG_INFO, "server", "event=started workers=%u domain=%s data_dir=\"%s\"",
            sk_tp_worker_count(s->tp), s->cfg.domain, s->cfg.data_dir);
     return 0;
+}
+
+/* [tls]: certificates are read again even when their paths are the same
+ * (a renewed certificate replaces the file); new connections use them. */
+static void reload_tls(struct sk_server *s, const struct sk_server_config *cfg)
+{
+    struct sk_server_config next = s->cfg;
+    struct sk_tls_config tls;
+
+    memcpy(next.tls_cert, cfg->tls_cert, sizeof(next.tls_cert));
+    memcpy(next.tls_key, cfg->tls_key, sizeof(next.tls_key));
+    memcpy(next.tls_ca, cfg->tls_ca, sizeof(next.tls_ca));
+    memcpy(next.tls_verify_client, cfg->tls_verify_client, sizeof(next.tls_verify_client));
+    memcpy(next.tls_min_version, cfg->tls_min_version, sizeof(next.tls_min_version));
+    memcpy(next.tls_ciphers, cfg->tls_ciphers, sizeof(next.tls_ciphers));
+    sk_server_config_tls(&next, &tls);
+    if (sk_tp_tls_reload(s->tp, &tls) == 0) {
+        memcpy(s->cfg.tls_cert, next.tls_cert, sizeof(next.tls_cert));
+        memcpy(s->cfg.tls_key, next.tls_key, sizeof(next.tls_key));
+        memcpy(s->cfg.tls_ca, next.tls_ca, sizeof(next.tls_ca));
+        memcpy(s->cfg.tls_verify_client, next.tls_verify_client, sizeof(next.tls_verify_client));
+        memcpy(s->cfg.tls_min_version, next.tls_min_version, sizeof(next.tls_min_version));
+        memcpy(s->cfg.tls_ciphers, next.tls_ciphers, sizeof(next.tls_ciphers));
+    }
 }
 
 void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg)
@@ -388,6 +421,7 @@ void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg)
     s->cfg.tcp_max_buffer = cfg->tcp_max_buffer;
     runtime_of(&s->cfg, &rt);
     sk_tp_set_runtime(s->tp, &rt);
+    reload_tls(s, cfg);
     SK_LOG(SK_LOG_INFO, "server", "event=reloaded log_level=%s trace=%s tcp_idle_timeout=%u",
            sk_log_level_name((enum sk_log_level)s->cfg.log_level), s->cfg.trace ? "on" : "off",
            s->cfg.tcp_idle_timeout);

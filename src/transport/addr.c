@@ -15,12 +15,14 @@
 
 const char *sk_transport_name(enum sk_transport t)
 {
-    return t == SK_TP_TCP ? "tcp" : "udp";
+    static const char *const names[] = {"udp", "tcp", "tls", "ws"};
+    return (unsigned)t < 4 ? names[t] : "udp";
 }
 
 const char *sk_transport_via_name(enum sk_transport t)
 {
-    return t == SK_TP_TCP ? "TCP" : "UDP";
+    static const char *const names[] = {"UDP", "TCP", "TLS", "WS"};
+    return (unsigned)t < 4 ? names[t] : "UDP";
 }
 
 static int parse_port(struct sk_slice s, uint16_t *port)

@@ -26,6 +26,35 @@
     atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,      \
                           memory_order_relaxed)
 
+struct sk__conn;
+
+/* A layer between the socket and SIP framing (TLS here, WebSocket next):
+ * bytes read from the socket go up through the layers, bytes to send go
+ * down. A connection without layers is plain TCP. Layers stack: layer 0
+ * sits on the socket, and each passes bytes on with sk__layer_up() and
+ * sk__layer_down(), so wss is a WebSocket layer over a TLS one. A layer
+ * returning an error gets its connection closed. */
+struct sk__layer_ops {
+    const char *name;
+    /* The TCP connection is up: accepted, or connected (outgoing). */
+    int (*start)(struct sk__conn *c, unsigned level);
+    /* Bytes from below (the socket for level 0). */
+    int (*input)(struct sk__conn *c, unsigned level, const char *p, size_t n);
+    /* Bytes from above (a SIP message for the top layer). */
+    int (*output)(struct sk__conn *c, unsigned level, const char *p, size_t n);
+    /* Bytes written on its behalf still waiting in the layer (plaintext
+     * queued during a handshake), for the per-connection buffer cap. */
+    size_t (*pending)(struct sk__conn *c, unsigned level);
+    void (*free)(struct sk__conn *c, unsigned level);
+};
+
+#define SK__MAX_LAYERS 2
+
+struct sk__layer {
+    const struct sk__layer_ops *ops;
+    void *state;
+};
+
 struct sk__conn {
     uv_tcp_t h;
     /* Idle timeout between messages; while a message is partly received,
@@ -36,6 +65,9 @@ struct sk__conn {
     struct sk_addr peer;
     unsigned listener;    /* accepted on this listener; UINT32_MAX if outgoing */
     struct sk_addr local; /* outgoing: the address connect() bound, for --trace */
+    enum sk_transport tp; /* SK_TP_TCP, or what its layers make of it */
+    struct sk__layer layers[SK__MAX_LAYERS];
+    unsigned nlayers;
     char *rbuf;
     size_t rlen, rcap;
     size_t wpending;  /* bytes queued in libuv write requests */
@@ -127,6 +159,7 @@ struct sk_tp_worker {
     struct sk__udp_tx txq[SK__UDP_TXQ];
     size_t txq_n;
     struct sk_buf txq_bytes;
+    char *layer_rbuf; /* socket bytes for a connection's layer 0, SK__LAYER_RBUF */
     char *rbuf;       /* UDP receive buffers, SK__UDP_BATCH slots */
     size_t rbuf_size; /* bytes per slot */
     uint64_t next_id;
@@ -175,6 +208,7 @@ struct sk_tp {
     uv_mutex_t reg_lock;
     struct sk_htab reg;   /* by peer address */
     struct sk_htab hosts; /* struct sk__host, keyed sk_hash; under reg_lock */
+    struct sk__tls *tls;  /* contexts for TLS (tls.c); NULL without TLS */
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */
@@ -233,6 +267,32 @@ void sk__tcp_stop(struct sk_tp_worker *w);
 /* Registry lookup: owner worker index and id of an open connection to
  * peer. Returns 0 or SK_ENOTFOUND. */
 int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id);
+/* Only a connection of transport t (TCP and TLS to one address differ). */
+int sk__reg_lookup_tp(struct sk_tp *tp, const struct sk_addr *peer, enum sk_transport t,
+                      unsigned *widx, uint64_t *id);
+
+/* Layers (tcp.c). Pass decoded bytes up from layer level: into the
+ * next layer, or into SIP framing above the top one. */
+int sk__layer_up(struct sk__conn *c, unsigned level, const char *p, size_t n);
+/* Pass encoded bytes down from layer level: into the layer below, or
+ * onto the socket below layer 0. */
+int sk__layer_down(struct sk__conn *c, unsigned level, const char *p, size_t n);
+/* A layer's handshake started / ended: while it runs, the connection has
+ * tcp_message_timeout to complete it, as a message does. */
+void sk__conn_handshake_started(struct sk__conn *c);
+void sk__conn_handshake_done(struct sk__conn *c);
+/* Bytes that one read from the socket hands a layer, in a buffer of the
+ * worker's (w->layer_rbuf). */
+#define SK__LAYER_RBUF 65536
+
+/* tls.c */
+struct sk__tls;
+/* Build the contexts from cfg (files read now). Returns 0 or an error. */
+int sk__tls_new(struct sk__tls **out, const struct sk_tls_config *cfg);
+void sk__tls_free(struct sk__tls *t);
+/* Put a TLS layer on c: as the server side of an accepted connection, or
+ * the client side of an outgoing one (verifying the server). */
+int sk__tls_attach(struct sk__conn *c, bool server);
 
 /* via.c: the request with its top Via's transport changed to TCP, into out
  * (§18.1.1). Returns 0, or SK_EPARSE when the top Via cannot be found. */

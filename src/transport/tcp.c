@@ -11,6 +11,12 @@
  * response can be built; the connection is then shut down after the answer
  * is written. Other connections are not affected.
  *
+ * Layers (TLS now, WebSocket next) sit between the socket and framing:
+ * a layered connection reads socket bytes into the worker's layer buffer
+ * and hands them to its layer 0; what comes out of the top layer is
+ * framed here as plain TCP bytes are. Writes go through the top layer
+ * down to conn_raw_write(). See struct sk__layer_ops in internal.h.
+ *
  * Memory: a connection is allocated on accept or connect and freed once
  * both its libuv handles have closed. Its receive buffer grows up to the
  * frame limit. Writes that cannot complete at once are copied into a write
@@ -52,7 +58,9 @@ static void reg_del(struct sk__conn *c)
     uv_mutex_unlock(&tp->reg_lock);
 }
 
-int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id)
+/* t: SK_TP_UDP matches a connection of any transport. */
+int sk__reg_lookup_tp(struct sk_tp *tp, const struct sk_addr *peer, enum sk_transport t,
+                      unsigned *widx, uint64_t *id)
 {
     uint64_t h = sk_addr_hash(peer);
     int err = SK_ENOTFOUND;
@@ -60,7 +68,9 @@ int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx,
     uv_mutex_lock(&tp->reg_lock);
     for (struct sk_hnode *n = sk_htab_first(&tp->reg, h); n != NULL; n = sk_htab_next(n)) {
         const struct sk__conn *c = SK_CONTAINER_OF(n, struct sk__conn, by_peer);
-        if (sk_addr_equal(&c->peer, peer)) {
+        /* RFC 5630: a message meant for TLS never takes a plain TCP
+         * connection to the same address, nor the reverse. */
+        if (sk_addr_equal(&c->peer, peer) && (t == SK_TP_UDP || c->tp == t)) {
             /* Reading another worker's connection is safe here: peer, id
              * and w never change while it is registered. */
             *widx = c->w->idx;
@@ -71,6 +81,11 @@ int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx,
     }
     uv_mutex_unlock(&tp->reg_lock);
     return err;
+}
+
+int sk__reg_lookup(struct sk_tp *tp, const struct sk_addr *peer, unsigned *widx, uint64_t *id)
+{
+    return sk__reg_lookup_tp(tp, peer, SK_TP_UDP, widx, id);
 }
 
 /* ---- connection lifetime ------------------------------------------------- */
@@ -93,6 +108,7 @@ struct sk__conn *sk__conn_new(struct sk_tp_worker *w, unsigned listener)
         return NULL;
     c->w = w;
     c->listener = listener;
+    c->tp = SK_TP_TCP;
     c->id = (w->next_id++ << 8) | w->idx;
     c->h.data = c;
     c->idle.data = c;
@@ -131,6 +147,8 @@ static void conn_handle_closed(uv_handle_t *h)
     if (--c->open_handles > 0)
         return;
     atomic_fetch_sub(&c->w->tp->nconns, 1);
+    for (unsigned i = c->nlayers; i-- > 0;)
+        c->layers[i].ops->free(c, i);
     fallback_free(c);
     sk_free(c->rbuf);
     sk_free(c);
@@ -249,12 +267,11 @@ static size_t frame_cap(const struct sk_tp *tp)
     return tp->limits.max_size + 64;
 }
 
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+/* Room at the end of the receive buffer, grown up to the frame limit. */
+static void rbuf_room(struct sk__conn *c, uv_buf_t *buf)
 {
-    struct sk__conn *c = h->data;
     size_t cap = frame_cap(c->w->tp);
 
-    (void)suggested;
     if (c->rcap < cap && c->rcap - c->rlen < 16384) {
         size_t want = c->rcap == 0 ? 16384 : c->rcap * 2;
         char *p;
@@ -268,6 +285,20 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     }
     buf->base = c->rbuf == NULL ? NULL : c->rbuf + c->rlen;
     buf->len = c->rbuf == NULL ? 0 : c->rcap - c->rlen;
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct sk__conn *c = h->data;
+
+    (void)suggested;
+    if (c->nlayers > 0) {
+        /* Layer 0 consumes what was read before the next read. */
+        buf->base = c->w->layer_rbuf;
+        buf->len = c->w->layer_rbuf == NULL ? 0 : SK__LAYER_RBUF;
+        return;
+    }
+    rbuf_room(c, buf);
 }
 
 /* Hand up bytes that cannot be framed, so the server can answer 400 or
@@ -286,17 +317,17 @@ static void deliver_unframeable(struct sk__conn *c, const char *p, size_t n, int
         }
     }
     if (end == NULL) {
-        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_EPARSE);
+        sk__tp_deliver(c->w, c->tp, c->listener, &c->peer, c, p, n, SK_EPARSE);
         return;
     }
     sk_buf_reset(b);
     sk_buf_append(b, p, (size_t)(end - p));
     sk_buf_append(b, "\r\n", 2);
     if (!sk_buf_ok(b)) {
-        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
+        sk__tp_deliver(c->w, c->tp, c->listener, &c->peer, c, p, n, SK_ETOOBIG);
         return;
     }
-    sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
+    sk__tp_deliver(c->w, c->tp, c->listener, &c->peer, c, b->p, b->len, SK_ETOOBIG);
 }
 
 static int conn_write(struct sk__conn *c, const char *data, size_t len);
@@ -347,7 +378,7 @@ static size_t conn_frame(struct sk__conn *c)
             sk__conn_close_after_flush(c, "unframeable stream");
             return off;
         }
-        sk__tp_deliver(c->w, SK_TP_TCP, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
+        sk__tp_deliver(c->w, c->tp, c->listener, &c->peer, c, c->rbuf + off + skip, mlen, 0);
         off += skip + mlen;
     }
     if (off > 0 && !c->closing) {
@@ -357,25 +388,12 @@ static size_t conn_frame(struct sk__conn *c)
     return off;
 }
 
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* n bytes were added at the end of the receive buffer. */
+static void conn_received(struct sk__conn *c, size_t n)
 {
-    struct sk__conn *c = s->data;
     size_t consumed;
 
-    (void)buf;
-    if (nread == 0)
-        return;
-    if (nread < 0) {
-        sk__conn_close(c, nread == UV_EOF ? "peer closed" : uv_strerror((int)nread));
-        return;
-    }
-    if (c->rbuf == NULL) {
-        sk__conn_close(c, "out of memory");
-        return;
-    }
-    if (c->shutting)
-        return; /* draining a dropped peer: discard */
-    c->rlen += (size_t)nread;
+    c->rlen += n;
     consumed = conn_frame(c);
     if (c->closing || c->shutting)
         return;
@@ -389,6 +407,79 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
+int sk__layer_up(struct sk__conn *c, unsigned level, const char *p, size_t n)
+{
+    if (level + 1 < c->nlayers)
+        return c->layers[level + 1].ops->input(c, level + 1, p, n);
+    /* Above the top layer: into the receive buffer, framed as it fills. */
+    while (n > 0 && !c->closing && !c->shutting) {
+        uv_buf_t b;
+        rbuf_room(c, &b);
+        if (b.len == 0)
+            return SK_ENOMEM; /* a full buffer was framed or refused */
+        size_t k = n < b.len ? n : b.len;
+        memcpy(b.base, p, k);
+        p += k;
+        n -= k;
+        conn_received(c, k);
+    }
+    return 0;
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct sk__conn *c = s->data;
+
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        sk__conn_close(c, nread == UV_EOF ? "peer closed" : uv_strerror((int)nread));
+        return;
+    }
+    if (c->nlayers > 0) {
+        if (c->shutting)
+            return;
+        int err = c->layers[0].ops->input(c, 0, buf->base, (size_t)nread);
+        if (err != 0 && !c->closing)
+            sk__conn_close(c, err == SK_ENOMEM ? "out of memory" : c->layers[0].ops->name);
+        return;
+    }
+    if (c->rbuf == NULL) {
+        sk__conn_close(c, "out of memory");
+        return;
+    }
+    if (c->shutting)
+        return; /* draining a dropped peer: discard */
+    conn_received(c, (size_t)nread);
+}
+
+/* A layer's handshake counts as a message: it must end within
+ * tcp_message_timeout, or a peer could hold a connection (and the memory
+ * of a TLS session) by never finishing it. */
+void sk__conn_handshake_started(struct sk__conn *c)
+{
+    message_started(c);
+}
+
+void sk__conn_handshake_done(struct sk__conn *c)
+{
+    if (c->rlen == 0) {
+        c->in_msg = false;
+        touch(c);
+    }
+}
+
+/* Start the layers of a connection that is up. */
+static int layers_start(struct sk__conn *c)
+{
+    for (unsigned i = 0; i < c->nlayers; i++) {
+        int err = c->layers[i].ops->start(c, i);
+        if (err != 0)
+            return err;
+    }
+    return 0;
+}
+
 /* ---- accepted and outgoing connections ----------------------------------- */
 
 void sk__conn_accepted(struct sk__conn *c)
@@ -399,8 +490,18 @@ void sk__conn_accepted(struct sk__conn *c)
     SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_accept peer=%s conn=%llu",
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
     uv_tcp_nodelay(&c->h, 1);
+    if (c->listener < c->w->tp->nlisteners && c->w->tp->listeners[c->listener].tls &&
+        sk__tls_attach(c, true) != 0) {
+        sk__conn_close(c, "tls setup failed");
+        return;
+    }
+    c->peer.tp = c->tp;
     reg_add(c);
     touch(c);
+    if (layers_start(c) != 0) {
+        sk__conn_close(c, "layer start failed");
+        return;
+    }
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }
 
@@ -445,10 +546,15 @@ static void on_connect(uv_connect_t *req, int status)
     fallback_free(c); /* the peer takes TCP: no retry needed */
     uv_tcp_nodelay(&c->h, 1);
     touch(c);
+    if (layers_start(c) != 0) {
+        sk__conn_close(c, "layer start failed");
+        return;
+    }
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }
 
-static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_addr *peer)
+static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_addr *peer,
+                                     enum sk_transport t)
 {
     struct sk__conn *c;
     uv_connect_t *req;
@@ -464,6 +570,13 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
         return NULL;
     }
     c->peer = *peer;
+    c->peer.tp = SK_TP_TCP;
+    if (t == SK_TP_TLS && sk__tls_attach(c, false) != 0) {
+        sk_free(req);
+        sk__conn_close(c, "tls setup failed");
+        return NULL;
+    }
+    c->peer.tp = c->tp;
     req->data = c;
     if (uv_tcp_connect(req, &c->h, &peer->sa, on_connect) != 0) {
         sk_free(req);
@@ -475,7 +588,7 @@ static struct sk__conn *conn_connect(struct sk_tp_worker *w, const struct sk_add
     int len = (int)sizeof(c->local.ss);
     if (uv_tcp_getsockname(&c->h, &c->local.sa, &len) == 0) {
         c->local.sslen = (socklen_t)len;
-        c->local.tp = SK_TP_TCP;
+        c->local.tp = c->tp;
     }
     c->connecting = true;
     reg_add(c);
@@ -495,7 +608,7 @@ static void write_done(uv_write_t *req, int status)
         sk__conn_close(c, uv_strerror(status));
 }
 
-static int conn_write(struct sk__conn *c, const char *data, size_t len)
+static int conn_raw_write(struct sk__conn *c, const char *data, size_t len)
 {
     struct sk_tp *tp = c->w->tp;
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
@@ -512,7 +625,10 @@ static int conn_write(struct sk__conn *c, const char *data, size_t len)
     }
     if (done == len)
         return 0;
-    if (c->wpending + (len - done) > atomic_load(&tp->max_buffer)) {
+    size_t held = c->wpending;
+    for (unsigned i = 0; i < c->nlayers; i++)
+        held += c->layers[i].ops->pending(c, i);
+    if (held + (len - done) > atomic_load(&tp->max_buffer)) {
         sk__conn_close(c, "send buffer limit");
         return SK_ETOOBIG;
     }
@@ -530,6 +646,20 @@ static int conn_write(struct sk__conn *c, const char *data, size_t len)
     }
     c->wpending += wr->len;
     return 0;
+}
+
+int sk__layer_down(struct sk__conn *c, unsigned level, const char *p, size_t n)
+{
+    if (level == 0)
+        return conn_raw_write(c, p, n);
+    return c->layers[level - 1].ops->output(c, level - 1, p, n);
+}
+
+static int conn_write(struct sk__conn *c, const char *data, size_t len)
+{
+    if (c->nlayers > 0)
+        return c->layers[c->nlayers - 1].ops->output(c, c->nlayers - 1, data, len);
+    return conn_raw_write(c, data, len);
 }
 
 /* Keep the UDP form of a request queued on a connection still being
@@ -576,31 +706,34 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
         len = w->txbuf.len;
     }
 
+    /* RFC 5630: what must go over TLS never takes a plain connection. */
+    if (c != NULL && dst->transport == SK_TP_TLS && c->tp != SK_TP_TLS)
+        c = NULL;
     if (c == NULL && dst->conn_id != 0) {
         /* §18.2.2: the request's connection is gone; try another one to
          * the same peer, else open a new one. */
         unsigned widx;
         uint64_t id;
-        if (sk__reg_lookup(tp, &dst->addr, &widx, &id) == 0 && widx == w->idx)
+        if (sk__reg_lookup_tp(tp, &dst->addr, dst->transport, &widx, &id) == 0 && widx == w->idx)
             c = sk__conn_find(w, id);
     }
     if (c == NULL)
-        c = conn_connect(w, &dst->addr);
+        c = conn_connect(w, &dst->addr, dst->transport == SK_TP_TLS ? SK_TP_TLS : SK_TP_TCP);
     if (c != NULL && c->connecting && (flags & SK__SEND_UDP_FALLBACK) &&
         prepare_fallback(c, dst, orig, orig_len) != 0)
         SK_LOG(SK_LOG_WARN, "transport", "event=udp_retry_unavailable error=\"out of memory\"");
     if (c == NULL) {
-        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
-               sk_addr_format(&dst->addr, a, sizeof(a)), "no connection");
+        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=%s peer=%s error=\"%s\"",
+               sk_transport_name(dst->transport), sk_addr_format(&dst->addr, a, sizeof(a)),
+               "no connection");
         return;
     }
-    sk__tp_trace_out(tp, SK_TP_TCP,
-                     c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->local, &c->peer,
-                     data, len);
+    sk__tp_trace_out(tp, c->tp, c->listener < tp->nlisteners ? &tp->bound[c->listener] : &c->local,
+                     &c->peer, data, len);
     err = conn_write(c, data, len);
     if (err != 0) {
-        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=tcp peer=%s error=\"%s\"",
-               sk_addr_format(&c->peer, a, sizeof(a)),
+        SK_LOG(SK_LOG_WARN, "transport", "event=send_failed transport=%s peer=%s error=\"%s\"",
+               sk_transport_name(c->tp), sk_addr_format(&c->peer, a, sizeof(a)),
                err < -10000 ? sk_strerror(err) : uv_strerror(err));
         return;
     }

@@ -130,7 +130,7 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     SK__INC(w->rx_msgs);
 
     if (frame_err == 0) {
-        err = sk_msg_parse(&w->msg, p, n, t == SK_TP_TCP ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
+        err = sk_msg_parse(&w->msg, p, n, conn != NULL ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
                            &tp->limits);
     } else {
         /* The head of an unframeable stream: read what can be read so a
@@ -160,7 +160,7 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
         SK__INC(w->rx_bad);
         /* A stream peer that sent something unparseable is answered (when
          * possible) and then disconnected: its framing cannot be trusted. */
-        if (t == SK_TP_TCP)
+        if (conn != NULL)
             rx.close_after = true;
     }
     rx.parse_err = err;
@@ -222,7 +222,7 @@ static int stream_send(struct sk_tp *tp, const struct sk_dest *dst, const void *
         return SK_ETOOBIG;
     if (id != 0 && SK__CONN_WORKER(id) < tp->nworkers) {
         owner = SK__CONN_WORKER(id);
-    } else if (sk__reg_lookup(tp, &dst->addr, &owner, &id) != 0) {
+    } else if (sk__reg_lookup_tp(tp, &dst->addr, dst->transport, &owner, &id) != 0) {
         owner = cur != NULL ? cur->idx : 0;
         id = 0;
     }
@@ -249,7 +249,9 @@ bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer)
     unsigned owner;
     uint64_t id;
 
-    return sk__reg_lookup(tp, peer, &owner, &id) == 0;
+    /* A TLS peer needs a TLS connection; for TCP any stream will do. */
+    return sk__reg_lookup_tp(tp, peer, peer->tp == SK_TP_TLS ? SK_TP_TLS : SK_TP_UDP, &owner,
+                             &id) == 0;
 }
 
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
@@ -391,6 +393,15 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
 
     if (w->idx == 0 && sk_addr_port(addr) == 0 && (err = pick_free_port(addr)) != 0)
         return err;
+    if (tp->listeners[li].tls) {
+        /* RFC 3261 §26.2: TLS runs over TCP only. */
+        addr->tp = SK_TP_TLS;
+        tfd = bound_socket(addr, SOCK_STREAM);
+        if (tfd < 0)
+            return tfd;
+        ufd = -1;
+        goto listen_tcp;
+    }
     ufd = bound_socket(addr, SOCK_DGRAM);
     if (ufd < 0)
         return ufd;
@@ -414,10 +425,11 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
         return err;
     }
     w->udp[li].active = true;
+listen_tcp:
     err = sk__tcp_listen_start(w, li, tfd);
     if (err != 0) {
-        SK_LOG(SK_LOG_ERROR, "transport", "event=listen_failed transport=tcp addr=%s error=\"%s\"",
-               sk_addr_format(addr, a, sizeof(a)), uv_strerror(err));
+        SK_LOG(SK_LOG_ERROR, "transport", "event=listen_failed transport=%s addr=%s error=\"%s\"",
+               ufd < 0 ? "tls" : "tcp", sk_addr_format(addr, a, sizeof(a)), uv_strerror(err));
         return err;
     }
     return 0;
@@ -439,6 +451,8 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
+    if (tp->tls != NULL && (w->layer_rbuf = sk_malloc(SK__LAYER_RBUF)) == NULL)
+        return SK_ENOMEM;
     w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
     w->tcpl = sk_calloc(tp->nlisteners, sizeof(*w->tcpl));
@@ -510,6 +524,15 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     if ((err = fd_budget(tp, cfg)) != 0)
         goto fail;
     memcpy(tp->listeners, cfg->listeners, cfg->nlisteners * sizeof(*tp->listeners));
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        if (cfg->listeners[i].tls && cfg->tls == NULL) {
+            SK_LOG(SK_LOG_ERROR, "transport", "event=tls_listener_without_tls");
+            err = SK_EINVAL;
+            goto fail;
+        }
+    }
+    if (cfg->tls != NULL && (err = sk__tls_new(&tp->tls, cfg->tls)) != 0)
+        goto fail;
     for (size_t i = 0; i < cfg->nlisteners; i++)
         tp->bound[i] = cfg->listeners[i].addr;
     sk_tp_set_runtime(tp, &cfg->runtime);
@@ -603,6 +626,7 @@ static void worker_free(struct sk_tp_worker *w)
     if (w->spare_fd >= 0)
         close(w->spare_fd);
     sk_free(w->rbuf);
+    sk_free(w->layer_rbuf);
     sk_free(w->udp);
     sk_free(w->tcpl);
     sk_htab_free(&w->conns);
@@ -616,6 +640,7 @@ void sk_tp_free(struct sk_tp *tp)
     for (unsigned i = 0; tp->workers != NULL && i < tp->nworkers; i++)
         worker_free(&tp->workers[i]);
     sk__host_free_all(tp);
+    sk__tls_free(tp->tls);
     uv_mutex_destroy(&tp->reg_lock);
     sk_htab_free(&tp->reg);
     sk_free(tp->workers);

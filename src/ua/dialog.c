@@ -242,7 +242,8 @@ int sk__dialog_next_hop(const struct sk_ua_dialog *d, struct sk_addr *out)
     if (d->nroutes > 0) {
         if (sk_nameaddr_parse(sk_slice_cstr(d->routes[0]), &na) != 0)
             return SK_EINVAL;
-        return sk_ua_resolve(d->ua, na.uri.host, na.uri.has_port ? na.uri.port : 5060, out);
+        return sk_ua_resolve(d->ua, na.uri.host,
+                             na.uri.has_port ? na.uri.port : sk__ua_default_port(d->ua), out);
     }
     return sk_ua_target(d->ua, sk_slice_cstr(d->remote_target), out);
 }

@@ -11,6 +11,11 @@
  * Content-Length (sk_msg_frame). Over TCP we also listen on our port, so a
  * request sent to our Contact (an INVITE, a NOTIFY) can open a connection.
  *
+ * TLS (RFC 3261 §26.2) is TCP with an SSL on each connection we open
+ * (net_tls.c); the server reaches us over the connection we registered
+ * on (RFC 5923), so connections to our listener are refused (we hold no
+ * certificate to serve them).
+ *
  * Memory: struct sk__net owns its sockets and one receive buffer per TCP
  * connection; the receive callback gets bytes valid for the call only.
  */
@@ -18,7 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +35,7 @@
 
 struct conn {
     int fd;
+    SSL *ssl; /* SK_TP_TLS only */
     struct sk_addr peer;
     uint64_t id;
     char *buf;
@@ -43,6 +51,12 @@ struct sk__net {
     struct conn conns[MAX_CONNS];
     size_t nconns;
     uint64_t next_id;
+    SSL_CTX *tls; /* SK_TP_TLS only */
+    struct {
+        struct sk_addr addr;
+        char name[256];
+    } names[8]; /* sk__net_expect_name, oldest replaced first */
+    size_t nnames;
     char udp_buf[SK_MSG_DEFAULT_MAX_SIZE + 1];
 };
 
@@ -85,12 +99,13 @@ static int open_family(struct sk__net *n, int family)
     return 0;
 }
 
-int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr *local)
+int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr *local,
+                const char *tls_ca, bool tls_insecure)
 {
     struct sk__net *n;
     int rc = 0;
 
-    if (tp != SK_TP_UDP && tp != SK_TP_TCP)
+    if (tp != SK_TP_UDP && tp != SK_TP_TCP && tp != SK_TP_TLS)
         return SK_EINVAL;
     n = sk_calloc(1, sizeof(*n));
     if (n == NULL)
@@ -98,6 +113,10 @@ int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr
     n->tp = tp;
     n->fd[0] = n->fd[1] = -1;
     n->next_id = 1;
+    if (tp == SK_TP_TLS && (rc = sk__ua_tls_ctx(&n->tls, tls_ca, tls_insecure)) != 0) {
+        sk_free(n);
+        return rc;
+    }
     if (local != NULL && local->sslen != 0) {
         n->have_local = true;
         n->local = *local;
@@ -114,8 +133,37 @@ int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr
     return 0;
 }
 
+void sk__net_expect_name(struct sk__net *n, const struct sk_addr *addr, const char *name)
+{
+    size_t i = n->nnames % 8;
+
+    for (size_t k = 0; k < n->nnames && k < 8; k++) {
+        if (sk_addr_equal(&n->names[k].addr, addr))
+            i = k;
+    }
+    if (i == n->nnames % 8)
+        n->nnames++;
+    n->names[i].addr = *addr;
+    snprintf(n->names[i].name, sizeof(n->names[i].name), "%s", name);
+}
+
+/* The name a TLS server at addr must prove: what the user gave, or the
+ * address. */
+static void expected_name(const struct sk__net *n, const struct sk_addr *addr, char *out,
+                          size_t outsz)
+{
+    for (size_t k = 0; k < n->nnames && k < 8; k++) {
+        if (sk_addr_equal(&n->names[k].addr, addr)) {
+            snprintf(out, outsz, "%s", n->names[k].name);
+            return;
+        }
+    }
+    sk_addr_format_host(addr, false, out, outsz);
+}
+
 static void conn_close(struct sk__net *n, size_t i)
 {
+    sk__ua_tls_close(n->conns[i].ssl);
     close(n->conns[i].fd);
     sk_free(n->conns[i].buf);
     n->conns[i] = n->conns[--n->nconns];
@@ -131,6 +179,7 @@ void sk__net_free(struct sk__net *n)
         if (n->fd[i] >= 0)
             close(n->fd[i]);
     }
+    SSL_CTX_free(n->tls);
     sk_free(n);
 }
 
@@ -187,7 +236,7 @@ static int add_conn(struct sk__net *n, int fd, const struct sk_addr *peer)
     memset(c, 0, sizeof(*c));
     c->fd = fd;
     c->peer = *peer;
-    c->peer.tp = SK_TP_TCP;
+    c->peer.tp = n->tp == SK_TP_TLS ? SK_TP_TLS : SK_TP_TCP;
     c->id = n->next_id++;
     c->peer.conn_id = c->id;
     return 0;
@@ -221,10 +270,25 @@ static int tcp_connect(struct sk__net *n, const struct sk_addr *dst, struct conn
         }
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    SSL *ssl = NULL;
+    if (n->tls != NULL) {
+        char name[256];
+        expected_name(n, dst, name, sizeof(name));
+        int trc = sk__ua_tls_connect(n->tls, fd, name, &ssl);
+        if (trc != 0) {
+            close(fd);
+            return trc;
+        }
+        /* From here reads never block: poll() says when to read. */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
     int rc = add_conn(n, fd, dst);
-    if (rc != 0)
+    if (rc != 0) {
+        sk__ua_tls_close(ssl);
         return rc;
+    }
     *out = &n->conns[n->nconns - 1];
+    (*out)->ssl = ssl;
     return 0;
 }
 
@@ -270,7 +334,7 @@ int sk__net_send(struct sk__net *n, const struct sk_addr *dst, const char *data,
         if (rc != 0)
             return rc;
     }
-    rc = write_all(c->fd, data, len);
+    rc = c->ssl != NULL ? sk__ua_tls_write(c->ssl, c->fd, data, len) : write_all(c->fd, data, len);
     if (rc != 0)
         conn_close(n, (size_t)(c - n->conns));
     return rc;
@@ -297,7 +361,9 @@ static void accept_conn(struct sk__net *n, int lfd)
     memset(&peer, 0, sizeof(peer));
     peer.sslen = sizeof(peer.ss);
     int fd = accept4(lfd, &peer.sa, &peer.sslen, SOCK_CLOEXEC);
-    if (fd >= 0)
+    if (fd >= 0 && n->tls != NULL)
+        close(fd); /* no certificate to serve TLS with */
+    else if (fd >= 0)
         add_conn(n, fd, &peer);
 }
 
@@ -326,11 +392,24 @@ static bool read_conn(struct sk__net *n, uint64_t id, sk__net_rx_cb cb, void *ar
         if (c->buf == NULL)
             return false;
     }
-    ssize_t got = recv(c->fd, c->buf + c->len, RX_MAX - c->len, MSG_DONTWAIT);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
-        return false;
-    if (got > 0)
-        c->len += (size_t)got;
+    if (c->ssl != NULL) {
+        /* Everything OpenSSL has decrypted or can read now: poll() does
+         * not see what sits in its buffer. */
+        long got;
+        do {
+            got = sk__ua_tls_read(c->ssl, c->buf + c->len, RX_MAX - c->len);
+            if (got == 0)
+                return false;
+            if (got > 0)
+                c->len += (size_t)got;
+        } while (got > 0 && c->len < RX_MAX && sk__ua_tls_pending(c->ssl));
+    } else {
+        ssize_t got = recv(c->fd, c->buf + c->len, RX_MAX - c->len, MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            return false;
+        if (got > 0)
+            c->len += (size_t)got;
+    }
     for (;;) {
         int rc = sk_msg_frame(c->buf, c->len, NULL, &skip, &mlen);
         if (rc == SK_EAGAIN) {

@@ -82,7 +82,10 @@ static void set_local(struct sk_ua *ua, const struct sk_addr *a)
     sk_addr_format(a, ua->local_str, sizeof(ua->local_str));
     sk_slice_to_cstr(ua->aor_uri.user, user, sizeof(user));
     snprintf(ua->contact, sizeof(ua->contact), "sip:%s%s%s%s", user, user[0] ? "@" : "",
-             ua->local_str, ua->cfg.transport == SK_TP_TCP ? ";transport=tcp" : "");
+             ua->local_str,
+             ua->cfg.transport == SK_TP_TCP   ? ";transport=tcp"
+             : ua->cfg.transport == SK_TP_TLS ? ";transport=tls"
+                                              : "");
 }
 
 int sk__ua_prepare_local(struct sk_ua *ua, const struct sk_addr *dst)
@@ -143,7 +146,7 @@ int sk_ua_resolve(const struct sk_ua *ua, struct sk_slice host, uint16_t port, s
     snprintf(serv, sizeof(serv), "%u", (unsigned)port);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = ua->cfg.transport == SK_TP_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_socktype = ua->cfg.transport == SK_TP_UDP ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
     /* With a bound local address, only its family can be used. */
     if (ua->local.sslen != 0)
@@ -155,14 +158,22 @@ int sk_ua_resolve(const struct sk_ua *ua, struct sk_slice host, uint16_t port, s
     out->sslen = (socklen_t)res->ai_addrlen;
     out->tp = ua->cfg.transport;
     freeaddrinfo(res);
+    /* RFC 5922: a TLS server proves the name we were given. */
+    if (ua->net != NULL && ua->cfg.transport == SK_TP_TLS)
+        sk__net_expect_name(ua->net, out, name);
     return 0;
+}
+
+uint16_t sk__ua_default_port(const struct sk_ua *ua)
+{
+    return ua->cfg.transport == SK_TP_TLS ? 5061 : 5060; /* RFC 3261 §19.1.2 */
 }
 
 /* "host:port", "[v6]:port" or "host" (port 5060). */
 static int resolve_hostport(const struct sk_ua *ua, const char *s, struct sk_addr *out)
 {
     struct sk_slice all = sk_slice_cstr(s), host = all;
-    uint64_t port = 5060;
+    uint64_t port = sk__ua_default_port(ua);
     const char *colon = strrchr(s, ':');
     const char *close = strrchr(s, ']');
 
@@ -188,8 +199,8 @@ int sk_ua_target(const struct sk_ua *ua, struct sk_slice ruri, struct sk_addr *o
         return SK_EINVAL;
     /* §19.1.1: maddr overrides the host as the destination. */
     if (sk_uri_param(&u, "maddr", &maddr) && maddr.len > 0)
-        return sk_ua_resolve(ua, maddr, u.has_port ? u.port : 5060, out);
-    return sk_ua_resolve(ua, u.host, u.has_port ? u.port : 5060, out);
+        return sk_ua_resolve(ua, maddr, u.has_port ? u.port : sk__ua_default_port(ua), out);
+    return sk_ua_resolve(ua, u.host, u.has_port ? u.port : sk__ua_default_port(ua), out);
 }
 
 /* ---- transaction callbacks ----------------------------------------------- */
@@ -342,7 +353,7 @@ static int setup(struct sk_ua *ua, const struct sk_ua_config *cfg)
     if (cfg->proxy != NULL && resolve_hostport(ua, cfg->proxy, &ua->proxy) != 0)
         return SK_EINVAL;
     if (cfg->send == NULL) {
-        rc = sk__net_new(&ua->net, cfg->transport, &ua->local);
+        rc = sk__net_new(&ua->net, cfg->transport, &ua->local, cfg->tls_ca, cfg->tls_insecure);
         if (rc != 0)
             return rc;
         sk__net_bound(ua->net, &bound);
@@ -394,7 +405,7 @@ int sk_ua_new(struct sk_ua **out, const struct sk_ua_config *cfg)
     int rc;
 
     if (cfg == NULL || cfg->aor == NULL || (cfg->send == NULL) != (cfg->clock == NULL) ||
-        (cfg->transport != SK_TP_UDP && cfg->transport != SK_TP_TCP))
+        (cfg->transport != SK_TP_UDP && cfg->transport != SK_TP_TCP && cfg->transport != SK_TP_TLS))
         return SK_EINVAL;
     ua = sk_calloc(1, sizeof(*ua));
     if (ua == NULL)

@@ -18,7 +18,24 @@ typedef void (*sk__net_rx_cb)(void *arg, const char *data, size_t len, const str
 
 /* Bind (local may be NULL: open sockets lazily, any address, ephemeral
  * port). Over TCP a listener is opened on the local address too. */
-int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr *local);
+/* tls_ca / tls_insecure: for SK_TP_TLS, how servers are verified. */
+int sk__net_new(struct sk__net **out, enum sk_transport tp, const struct sk_addr *local,
+                const char *tls_ca, bool tls_insecure);
+/* RFC 5922: the name a TLS server at addr must prove (the host the user
+ * gave, before resolution); without one the address itself. */
+void sk__net_expect_name(struct sk__net *n, const struct sk_addr *addr, const char *name);
+
+/* net_tls.c: TLS on the UA's stream sockets. */
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+int sk__ua_tls_ctx(SSL_CTX **out, const char *ca_file, bool insecure);
+/* Handshake on a connected socket (blocking, bounded); logs why it failed. */
+int sk__ua_tls_connect(SSL_CTX *ctx, int fd, const char *name, SSL **out);
+int sk__ua_tls_write(SSL *ssl, int fd, const char *data, size_t len);
+/* Bytes read, SK_EAGAIN for none yet, 0 when closed or failed. */
+long sk__ua_tls_read(SSL *ssl, char *buf, size_t cap);
+bool sk__ua_tls_pending(SSL *ssl);
+void sk__ua_tls_close(SSL *ssl);
 void sk__net_free(struct sk__net *n);
 int sk__net_send(struct sk__net *n, const struct sk_addr *dst, const char *data, size_t len);
 /* The address we are reached at when talking to dst (family of dst):
@@ -29,6 +46,9 @@ void sk__net_bound(const struct sk__net *n, struct sk_addr *out);
 int sk__net_poll(struct sk__net *n, int timeout_ms, sk__net_rx_cb cb, void *arg);
 
 /* ---- the UA ----------------------------------------------------------- */
+
+/* 5061 over TLS, else 5060 (RFC 3261 §19.1.2). */
+uint16_t sk__ua_default_port(const struct sk_ua *ua);
 
 /* A 2xx to an INVITE that we resend until its ACK (§13.3.1.4). */
 struct sk__ua_2xx {

@@ -137,7 +137,9 @@ static void hop_keys(void **state)
         {"sip:alice@[0:0::1]:5070;transport=UDP", SK_TP_TCP, "udp [::1]:5070"},
         {"sip:alice@127.0.0.1", SK_TP_TCP, "tcp 127.0.0.1:5060"},
         {"sip:Proxy.Example.TEST;lr", SK_TP_UDP, "udp proxy.example.test:5060"},
-        {"sips:b@192.0.2.1", SK_TP_UDP, "tcp 192.0.2.1:5061"},
+        /* RFC 5630: sips: and transport=tls leave over TLS. */
+        {"sips:b@192.0.2.1", SK_TP_UDP, "tls 192.0.2.1:5061"},
+        {"sip:b@192.0.2.1:5061;transport=TLS", SK_TP_UDP, "tls 192.0.2.1:5061"},
     };
     char key[SK__RR_HOP_KEY_MAX];
 

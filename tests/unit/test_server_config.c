@@ -175,6 +175,79 @@ static void validation(void **state)
     assert_string_equal(err, "tcp max_buffer (8192) must be at least max_message_size (9000)");
 }
 
+/* [tls]: listeners of their own kind (5061 by default), paths, the
+ * verify and version words checked, and what the transport is given. */
+static void tls_section(void **state)
+{
+    struct sk_server_config c;
+    struct sk_tls_config t;
+    char err[256];
+    const char *path = write_tmp("[server]\nlisten = 127.0.0.1:5080\n"
+                                 "[tls]\nlisten = 127.0.0.1 [::1]:5071\ncert = /etc/sip/cert.pem\n"
+                                 "key = /etc/sip/key.pem\nca = /etc/sip/ca.pem\n"
+                                 "verify_client = required\nmin_version = 1.3\n"
+                                 "ciphers = ECDHE+AESGCM\n");
+    (void)state;
+    sk_server_config_init(&c);
+    assert_string_equal(c.tls_verify_client, "none");
+    assert_string_equal(c.tls_min_version, "1.2");
+    assert_false(sk_server_config_has_tls(&c));
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(c.nlisteners, 3);
+    assert_false(c.listeners[0].tls);
+    assert_true(c.listeners[1].tls);
+    assert_string_equal(fmt_addr(&c.listeners[1].addr), "127.0.0.1:5061");
+    assert_string_equal(fmt_addr(&c.listeners[2].addr), "[::1]:5071");
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), 0);
+    sk_server_config_tls(&c, &t);
+    assert_string_equal(t.cert_file, "/etc/sip/cert.pem");
+    assert_string_equal(t.key_file, "/etc/sip/key.pem");
+    assert_string_equal(t.ca_file, "/etc/sip/ca.pem");
+    assert_int_equal(t.verify_client, SK_TLS_VERIFY_REQUIRED);
+    assert_int_equal(t.min_version, 0x0304); /* TLS1_3_VERSION */
+    assert_string_equal(t.ciphers, "ECDHE+AESGCM");
+
+    /* --listen-tls replaces the file's TLS listeners only, --listen the others. */
+    const char *const av[] = {"serve", "--listen-tls", "127.0.0.2:6061", NULL};
+    assert_int_equal(args(&c, err, sizeof(err), av), 0);
+    assert_int_equal(c.nlisteners, 2);
+    assert_false(c.listeners[0].tls);
+    assert_true(c.listeners[1].tls);
+    assert_string_equal(fmt_addr(&c.listeners[1].addr), "127.0.0.2:6061");
+    const char *const av2[] = {"serve", "--listen", "127.0.0.3:5060", NULL};
+    assert_int_equal(args(&c, err, sizeof(err), av2), 0);
+    assert_int_equal(c.nlisteners, 2);
+    assert_true(c.listeners[0].tls);
+    assert_string_equal(fmt_addr(&c.listeners[1].addr), "127.0.0.3:5060");
+
+    /* Without a key file the key is read from the certificate file. */
+    c.tls_key[0] = '\0';
+    sk_server_config_tls(&c, &t);
+    assert_string_equal(t.key_file, "/etc/sip/cert.pem");
+
+    path = write_tmp("[tls]\nverify_client = sometimes\n");
+    sk_server_config_init(&c);
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), SK_EINVAL);
+    assert_string_equal(err, "tls verify_client: 'sometimes' is not none, optional or required");
+    path = write_tmp("[tls]\nmin_version = 1.1\n");
+    sk_server_config_init(&c);
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), SK_EINVAL);
+    assert_string_equal(err, "tls min_version: '1.1' is not 1.2 or 1.3");
+    path = write_tmp("[tls]\nlisten = 127.0.0.1:5061\n");
+    sk_server_config_init(&c);
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), SK_EINVAL);
+    assert_string_equal(err, "tls listen needs a certificate: set tls cert (--tls-cert FILE)");
+    path = write_tmp("[tls]\ncert = /c.pem\nverify_client = optional\n");
+    sk_server_config_init(&c);
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), SK_EINVAL);
+    assert_string_equal(err, "tls verify_client = optional needs tls ca (--tls-ca FILE)");
+    unlink(path);
+}
+
 /* docs/sipkit.conf.example is the generated sample, and it loads back to
  * the defaults; docs/configuration.md names every option. */
 static void documented(void **state)
@@ -231,8 +304,9 @@ static void documented(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults), cmocka_unit_test(flags),      cmocka_unit_test(bad_flags),
-        cmocka_unit_test(ini_file), cmocka_unit_test(validation), cmocka_unit_test(documented),
+        cmocka_unit_test(defaults),    cmocka_unit_test(flags),      cmocka_unit_test(bad_flags),
+        cmocka_unit_test(ini_file),    cmocka_unit_test(validation), cmocka_unit_test(documented),
+        cmocka_unit_test(tls_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
