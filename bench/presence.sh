@@ -175,7 +175,8 @@ bench_sipkit() {
             --domain $DOMAIN >/dev/null 2>&1 || exit 1
     done
     "$SIPKIT" serve --listen 127.0.0.1:$SK_PORT --data-dir "$TMP/sk" --domain $DOMAIN \
-        --workers "$WORKERS" --trusted 127.0.0.1 --log-level warn --auth-algorithms MD5 2>"$TMP/sipkit.log" &
+        --workers "$WORKERS" --trusted 127.0.0.1 --log-level warn --auth-algorithms MD5 \
+        --max-subs-per-address 1000000 2>"$TMP/sipkit.log" &
     local pid=$!; PIDS="$PIDS $pid"
     wait_port $SK_PORT || { echo "sipkit: no subscription went through"; tail "$TMP/sipkit.log"; return 1; }
     load_subscribe "sipkit (durable)" $SK_PORT $pid
