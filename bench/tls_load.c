@@ -114,14 +114,14 @@ static int read_response(SSL *ssl, char *buf, size_t *len, size_t cap, struct sk
 static int send_register(SSL *ssl, const char *user, long seq, int cseq, const char *authz)
 {
     char req[2048];
-    int n = snprintf(req, sizeof(req),
-                     "REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bK%ld-%d\r\n"
-                     "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=%ld\r\nTo: <sip:%s@%s>\r\n"
-                     "Call-ID: %ld-%s@bench\r\nCSeq: %d REGISTER\r\n"
-                     "Contact: <sip:%s@127.0.0.1:9;transport=tls>\r\nExpires: 3600\r\n%s"
-                     "Content-Length: 0\r\n\r\n",
-                     domain, seq, cseq, user, domain, seq, user, domain, seq, user, cseq, user,
-                     authz);
+    int n =
+        snprintf(req, sizeof(req),
+                 "REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bK%ld-%d\r\n"
+                 "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=%ld\r\nTo: <sip:%s@%s>\r\n"
+                 "Call-ID: %ld-%s@bench\r\nCSeq: %d REGISTER\r\n"
+                 "Contact: <sip:%s@127.0.0.1:9;transport=tls>\r\nExpires: 3600\r\n%s"
+                 "Content-Length: 0\r\n\r\n",
+                 domain, seq, cseq, user, domain, seq, user, domain, seq, user, cseq, user, authz);
     return SSL_write(ssl, req, n) == n ? 0 : SK_EIO;
 }
 
@@ -196,8 +196,9 @@ int main(int argc, char **argv)
     bool hs = argc == 6 && strcmp(argv[1], "handshakes") == 0;
 
     if (!hs && !(argc == 8 && strcmp(argv[1], "register") == 0)) {
-        fprintf(stderr, "usage: %s handshakes HOST PORT SECONDS THREADS\n"
-                        "       %s register HOST PORT COUNT THREADS USERS DOMAIN\n",
+        fprintf(stderr,
+                "usage: %s handshakes HOST PORT SECONDS THREADS\n"
+                "       %s register HOST PORT COUNT THREADS USERS DOMAIN\n",
                 argv[0], argv[0]);
         return 2;
     }

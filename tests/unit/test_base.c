@@ -174,14 +174,10 @@ static void log_set_while_logging(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(slice_compare),
-        cmocka_unit_test(slice_numbers),
-        cmocka_unit_test(buf_appends),
-        cmocka_unit_test(buf_json_utf8),
-        cmocka_unit_test(buf_failure_sticks),
-        cmocka_unit_test(arena_reuse_allocates_nothing),
-        cmocka_unit_test(strerror_names),
-        cmocka_unit_test(log_set_while_logging),
+        cmocka_unit_test(slice_compare),      cmocka_unit_test(slice_numbers),
+        cmocka_unit_test(buf_appends),        cmocka_unit_test(buf_json_utf8),
+        cmocka_unit_test(buf_failure_sticks), cmocka_unit_test(arena_reuse_allocates_nothing),
+        cmocka_unit_test(strerror_names),     cmocka_unit_test(log_set_while_logging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
