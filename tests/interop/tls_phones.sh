@@ -25,41 +25,7 @@ start_tls_server --trace
 # lp_tls_start NAME USER: linphonec registering over TLS to "localhost",
 # verifying the server's certificate (chain against the test CA, name).
 lp_tls_start() {
-    local name=$1 user=$2 port dir=$TMP/$1
-    port=$(ua_port)
-    mkdir -p "$dir/home/.local/share/linphone"
-    cat >"$dir/linphonerc" <<CONF
-[sip]
-sip_port=-1
-sip_tcp_port=-1
-sip_tls_port=$port
-ipv6_migration_done=1
-default_proxy=0
-register_only_when_network_is_up=0
-root_ca=$TMP/ca.pem
-verify_server_certs=1
-verify_server_cn=1
-[rtp]
-audio_rtp_port=$((port + 2))
-video_rtp_port=$((port + 4))
-text_rtp_port=$((port + 6))
-[video]
-enabled=0
-[proxy_0]
-reg_proxy=<sip:localhost:$TLS_PORT;transport=tls>
-reg_route=<sip:localhost:$TLS_PORT;transport=tls;lr>
-reg_identity=sip:$user@$DOMAIN
-reg_expires=600
-reg_sendregister=1
-publish=0
-[auth_info_0]
-username=$user
-passwd=${user}pw
-realm=$DOMAIN
-domain=$DOMAIN
-CONF
-    ua_start "$name" env HOME="$dir/home" linphonec -c "$dir/linphonerc" -d 5 -l "$dir/log"
-    ua_send "$name" "soundcard use files"
+    LP_CA=$TMP/ca.pem LP_PROXY=localhost:$TLS_PORT lp_start "$1" "$2" "$(ua_port)" tls
 }
 
 bs_tls_start alice alice ca

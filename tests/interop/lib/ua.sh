@@ -157,18 +157,30 @@ EOF
 # ---- linphonec --------------------------------------------------------------
 
 # lp_start NAME USER PORT TRANSPORT: linphonec for USER@$DOMAIN on PORT
-# (UDP and TCP), registering through the server over TRANSPORT. Its HOME
-# is its own directory (liblinphone does not start without a writable
-# database there). ipv6_migration_done=1: otherwise a fresh configuration
-# has its sip_port replaced.
+# (UDP and TCP, or TLS alone when TRANSPORT is tls), registering through
+# the server over TRANSPORT. Its HOME is its own directory (liblinphone
+# does not start without a writable database there).
+# ipv6_migration_done=1: otherwise a fresh configuration has its sip_port
+# replaced. For TLS, LP_CA names the CA file the server's certificate is
+# checked against (chain and name), and LP_PROXY (default
+# 127.0.0.1:$PORT) the server's host and port.
 lp_start() {
-    local name=$1 user=$2 port=$3 tr=$4 dir=$TMP/$1
+    local name=$1 user=$2 port=$3 tr=$4 dir=$TMP/$1 ports proxy=${LP_PROXY:-127.0.0.1:$PORT}
     mkdir -p "$dir/home/.local/share/linphone"
+    ports="sip_port=$port
+sip_tcp_port=$port
+sip_tls_port=-1"
+    if [ "$tr" = tls ]; then
+        ports="sip_port=-1
+sip_tcp_port=-1
+sip_tls_port=$port
+root_ca=$LP_CA
+verify_server_certs=1
+verify_server_cn=1"
+    fi
     cat >"$dir/linphonerc" <<EOF
 [sip]
-sip_port=$port
-sip_tcp_port=$port
-sip_tls_port=-1
+$ports
 ipv6_migration_done=1
 default_proxy=0
 register_only_when_network_is_up=0
@@ -179,8 +191,8 @@ text_rtp_port=$((port + 6))
 [video]
 enabled=0
 [proxy_0]
-reg_proxy=<sip:127.0.0.1:$PORT;transport=$tr>
-reg_route=<sip:127.0.0.1:$PORT;transport=$tr;lr>
+reg_proxy=<sip:$proxy;transport=$tr>
+reg_route=<sip:$proxy;transport=$tr;lr>
 reg_identity=sip:$user@$DOMAIN
 reg_expires=600
 reg_sendregister=1
