@@ -286,6 +286,10 @@ static int handshake_in(struct wconn *wc, const char *p, size_t n)
     char a[SK_ADDR_STRLEN];
     int err;
 
+    /* The request's first bytes (after TLS's handshake, for wss): it has
+     * tcp.message_timeout to arrive whole. */
+    if (wc->head.len == 0 && n > 0)
+        sk__conn_handshake_started(c);
     sk_buf_append(&wc->head, p, n);
     if (!sk_buf_ok(&wc->head))
         return SK_ENOMEM;
