@@ -17,9 +17,10 @@
  * connection reaches it.
  *
  * Memory: nothing is kept between rounds; the walk reads the location
- * service under its own locks. The bindings of a closed flow are copied
- * out of the walk (at most CLOSED_MAX per connection) and removed after
- * it.
+ * service under its own locks. The bindings of a closed flow are found
+ * through the location service's index of AORs by connection
+ * (sk_location_conn_closed), so a close costs the bindings of that
+ * connection, not a walk of every binding.
  */
 #include "server/internal.h"
 #include "server/nat.h"
@@ -66,13 +67,11 @@ void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms)
         SK_LOG(SK_LOG_DEBUG, "nat", "event=keepalives sent=%u failed=%u", r.sent, r.failed);
 }
 
-#define CLOSED_MAX 8
-
 struct closed_walk {
+    struct sk_server *s;
     uint64_t conn_id;
     struct sk_addr peer;
-    struct sk_binding *found;
-    size_t n;
+    int64_t now;
 };
 
 static int closed_one(void *arg, const struct sk_binding *b)
@@ -82,54 +81,46 @@ static int closed_one(void *arg, const struct sk_binding *b)
 
     /* Connection ids restart with the process: the address must match
      * too, or a stored binding from before a restart could be taken. */
-    if (b->transport != SK_TP_TCP || b->conn_id != w->conn_id ||
-        sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
+    if (sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
         !sk_addr_equal(&src, &w->peer))
         return 0;
-    src.tp = SK_TP_TCP;
+    src.tp = b->transport;
     if (b->instance[0] == '\0' && !sk__nat_flow_needed(sk_slice_cstr(b->contact), &src))
         return 0;
-    w->found[w->n++] = *b;
-    return w->n == CLOSED_MAX ? 1 : 0;
+    struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
+                                    .expires = 0,
+                                    .q = -1,
+                                    .instance = sk_slice_cstr(b->instance),
+                                    .reg_id = b->reg_id};
+    struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
+                                   .call_id = sk_slice_cstr(b->call_id),
+                                   .cseq = b->cseq + 1, /* §10.3 step 7: newer */
+                                   .contacts = &c,
+                                   .ncontacts = 1,
+                                   .transport = b->transport,
+                                   .src_ip = sk_slice_cstr(b->src_ip),
+                                   .src_port = b->src_port,
+                                   .conn_id = w->conn_id,
+                                   .now = w->now};
+    /* No lock is held during the walk's callbacks (store.h). */
+    int err = sk_location_update(w->s->loc, &u, NULL, 0, NULL);
+    SK_LOG(err == 0 ? SK_LOG_INFO : SK_LOG_WARN, "nat",
+           "event=flow_closed aor=\"%s\" contact=\"%s\" src=%s:%u instance=\"%s\" conn=%llu "
+           "removed=%s",
+           b->aor, b->contact, b->src_ip, b->src_port, b->instance, (unsigned long long)w->conn_id,
+           err == 0 ? "true" : "false");
+    return 0;
 }
 
 void sk__nat_flow_closed(void *arg, uint64_t conn_id, const struct sk_addr *peer)
 {
     struct sk_server *s = arg;
-    struct closed_walk w = {.conn_id = conn_id, .peer = *peer};
-    int64_t now = sk_wall_s();
+    struct closed_walk w = {.s = s, .conn_id = conn_id, .peer = *peer, .now = sk_wall_s()};
 
     /* Stopping closes every connection: the bindings stay, as they do
      * across a restart. */
     if (s->loc == NULL || atomic_load(&s->draining))
         return;
-    w.found = sk_calloc(CLOSED_MAX, sizeof(*w.found));
-    if (w.found == NULL)
-        return;
-    sk_location_foreach(s->loc, SK_SLICE_NULL, now, closed_one, &w);
-    for (size_t i = 0; i < w.n; i++) {
-        const struct sk_binding *b = &w.found[i];
-        struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
-                                        .expires = 0,
-                                        .q = -1,
-                                        .instance = sk_slice_cstr(b->instance),
-                                        .reg_id = b->reg_id};
-        struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
-                                       .call_id = sk_slice_cstr(b->call_id),
-                                       .cseq = b->cseq + 1, /* §10.3 step 7: newer */
-                                       .contacts = &c,
-                                       .ncontacts = 1,
-                                       .transport = SK_TP_TCP,
-                                       .src_ip = sk_slice_cstr(b->src_ip),
-                                       .src_port = b->src_port,
-                                       .conn_id = conn_id,
-                                       .now = now};
-        int err = sk_location_update(s->loc, &u, NULL, 0, NULL);
-        SK_LOG(err == 0 ? SK_LOG_INFO : SK_LOG_WARN, "nat",
-               "event=flow_closed aor=\"%s\" contact=\"%s\" src=%s:%u instance=\"%s\" conn=%llu "
-               "removed=%s",
-               b->aor, b->contact, b->src_ip, b->src_port, b->instance, (unsigned long long)conn_id,
-               err == 0 ? "true" : "false");
-    }
-    sk_free(w.found);
+    /* Only the AORs registered over this connection are looked at. */
+    sk_location_conn_closed(s->loc, conn_id, w.now, closed_one, &w);
 }
