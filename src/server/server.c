@@ -20,6 +20,7 @@
 #include "server/guard.h"
 #include "server/internal.h"
 #include "server/media.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <errno.h>
@@ -244,6 +245,8 @@ static int open_state(struct sk_server *s)
         return err;
     if ((err = sk__media_new(&s->media, &s->cfg)) != 0)
         return err;
+    if ((err = sk__natping_new(&s->natping)) != 0)
+        return err;
     if (s->cfg.media_rtpengine[0] != '\0') {
         /* Not fatal: an instance may start after us; calls fail over. */
         int up = sk__media_ping(s->media);
@@ -264,6 +267,7 @@ static void close_state(struct sk_server *s)
     sk__guard_free(s->guard);
     sk__rechallenge_free(s->rechallenge);
     sk__media_free(s->media);
+    sk__natping_free(s->natping);
 }
 
 void sk__server_purge(struct sk_server *s)
