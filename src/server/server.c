@@ -464,6 +464,9 @@ void sk_server_free(struct sk_server *s)
     if (s == NULL)
         return;
     stop_timer(s);
+    /* Messages waiting for rtpengine go on (unrelayed) while the proxy,
+     * the transactions and the transport are still there. */
+    sk__media_stop(s->media);
     /* REGISTERs waiting for their COMMIT are answered while the transport,
      * the transactions and the events layer are still there. */
     sk_store_flush(s->store);
