@@ -71,13 +71,13 @@ struct sk__media {
     /* The client thread (started when there is an instance). */
     pthread_t thread;
     bool started;
-    int wake;                /* eventfd: commands queued, or stop */
-    int fd[MAX_INSTANCES];   /* connected to inst[i] */
-    pthread_mutex_t lock;    /* queue, stopping */
-    struct sk_dlist queue;   /* submitted, not yet taken by the thread */
+    int wake;              /* eventfd: commands queued, or stop */
+    int fd[MAX_INSTANCES]; /* connected to inst[i] */
+    pthread_mutex_t lock;  /* queue, stopping */
+    struct sk_dlist queue; /* submitted, not yet taken by the thread */
     bool stopping;
-    struct sk_dlist flight;  /* client thread only: sent, waiting */
-    char *reply;             /* client thread only: REPLY_MAX bytes */
+    struct sk_dlist flight;      /* client thread only: sent, waiting */
+    char *reply;                 /* client thread only: REPLY_MAX bytes */
     struct sk__benc_node *nodes; /* client thread only: REPLY_NODES */
 };
 

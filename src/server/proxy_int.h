@@ -223,6 +223,9 @@ struct sk__fork {
     bool got_6xx;
     bool cancelled;  /* the request was CANCELed upstream (§16.10) */
     bool final_sent; /* the best response went upstream */
+    /* sk__fork_begin ran: until then (a relayed offer waiting for
+     * rtpengine) Timer C has nothing to time. */
+    bool begun;
 };
 
 /* What the caller must do after a fork call, in this order: CANCEL the

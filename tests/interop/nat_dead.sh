@@ -20,7 +20,8 @@ listed() { "$SIPKIT" location list --data-dir "$TMP/data" 2>&1 | grep -c '^bob@'
 nat_setup
 add_user alice alice-secret
 add_user bob bob-secret
-nat_server --nat-keepalive-interval 1 --nat-keepalive-failures 2 --log-level debug
+nat_server --nat-keepalive-interval 1 --nat-keepalive-failures 2 --drain-timeout 1 \
+    --log-level debug
 
 # bob registers and then answers every request (the OPTIONS) for 30 s.
 lan timeout 40 python3 "$UAC" --server "$SERVER_IP" --port "$PORT" --bind "$LAN_UA_IP" \

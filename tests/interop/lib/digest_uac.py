@@ -46,7 +46,12 @@ def request(a, branch, cseq, extra):
     ]
     if a.method == "SUBSCRIBE":
         lines += ["Event: presence", "Accept: application/pidf+xml"]
-    lines += ["Expires: %d" % a.expires] + extra + ["Content-Length: 0", "", ""]
+    body = ""
+    if a.sdp:
+        body = ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                "m=audio 40000 RTP/AVP 0\r\n" % (a.bind, a.bind))
+        extra = extra + ["Content-Type: application/sdp"]
+    lines += ["Expires: %d" % a.expires] + extra + ["Content-Length: %d" % len(body), "", body]
     return ("\r\n".join(lines)).encode(), uri
 
 
@@ -112,7 +117,7 @@ def linger(sock, seconds):
         except socket.timeout:
             break
         msg = data.decode(errors="replace")
-        if not msg.startswith("SIP/2.0"):
+        if not msg.startswith("SIP/2.0") and not msg.startswith("ACK "):
             answer_request(sock, msg, peer)
 
 
@@ -134,6 +139,7 @@ def main():
     p.add_argument("--expires", type=int, default=600)
     p.add_argument("--bind", default="127.0.0.1", help="local address to send from")
     p.add_argument("--server", default="127.0.0.1", help="the server's address")
+    p.add_argument("--sdp", action="store_true", help="send an SDP offer in the request")
     p.add_argument("--linger", type=float, default=0,
                    help="after the final response, answer requests (NOTIFY) 200 for this long")
     a = p.parse_args()
