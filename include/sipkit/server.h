@@ -75,6 +75,8 @@ struct sk_server_config {
     unsigned sec_summary_interval;          /* repeated failures/drops summarised, seconds */
     unsigned proxy_max_branches;            /* proxy: targets one request is forked to */
     unsigned nat_keepalive_interval; /* nat: seconds between keep-alives to NATed UDP bindings */
+    char nat_keepalive_method[SK_SERVER_DOMAIN_MAX]; /* nat: "options" or "crlf" */
+    unsigned nat_keepalive_failures; /* nat: unanswered OPTIONS in a row that remove; 0 = never */
     char media_engage[SK_SERVER_DOMAIN_MAX];    /* media: "always", "nat" or "never" */
     char media_rtpengine[SK_SERVER_DOMAIN_MAX]; /* media: rtpengine ng addresses, space-separated */
     unsigned media_timeout;                     /* media: ms to wait for an ng reply, per send */
@@ -203,6 +205,11 @@ struct sk_server_stats {
     size_t bindings;                        /* in memory, not yet purged included */
     size_t subscriptions[SK_EV_PKG__COUNT]; /* live, by package */
     size_t publications;                    /* live presence publications */
+    /* Keep-alives to UDP bindings behind NAT (docs/nat.md): sent, OPTIONS
+     * answered, bindings removed for answering none. */
+    uint64_t nat_keepalives_sent;
+    uint64_t nat_keepalives_answered;
+    uint64_t nat_bindings_dead;
     struct sk_tp_stats tp;
 };
 

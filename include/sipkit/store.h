@@ -290,6 +290,12 @@ typedef int (*sk_location_binding_cb)(void *arg, const struct sk_binding *b);
 /* Every binding (aor empty) or those of one AOR, unexpired at now. */
 int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t now,
                         sk_location_binding_cb cb, void *arg);
+/* The stream (TCP, TLS) connection conn_id closed: cb for each unexpired
+ * binding whose REGISTER came over it, found through an index of the
+ * AORs each connection registered (cost: those AORs' bindings, not every
+ * binding), which forgets the connection. Call it once per close. */
+int sk_location_conn_closed(struct sk_location *loc, uint64_t conn_id, int64_t now,
+                            sk_location_binding_cb cb, void *arg);
 /* Bindings in memory (expired ones not yet purged included). */
 size_t sk_location_count(struct sk_location *loc);
 /* Durations of the group COMMITs so far (any thread; racy snapshot). */

@@ -141,6 +141,18 @@ static void gauges(struct sk_buf *b, const struct sk_server_stats *st)
                       sk_ev_pkg_name((enum sk_ev_pkg)p), st->subscriptions[p]);
     family(b, "sipkit_publications", "gauge", "Live event publications (PUBLISH).");
     sk_buf_printf(b, "sipkit_publications %zu\n", st->publications);
+    family(b, "sipkit_nat_keepalives_sent_total", "counter",
+           "Keep-alives sent to UDP bindings behind NAT (OPTIONS or CRLF).");
+    sk_buf_printf(b, "sipkit_nat_keepalives_sent_total %llu\n",
+                  (unsigned long long)st->nat_keepalives_sent);
+    family(b, "sipkit_nat_keepalives_answered_total", "counter",
+           "OPTIONS keep-alives that got a response (any status).");
+    sk_buf_printf(b, "sipkit_nat_keepalives_answered_total %llu\n",
+                  (unsigned long long)st->nat_keepalives_answered);
+    family(b, "sipkit_nat_bindings_dead_total", "counter",
+           "UDP bindings behind NAT removed because their keep-alives went unanswered.");
+    sk_buf_printf(b, "sipkit_nat_bindings_dead_total %llu\n",
+                  (unsigned long long)st->nat_bindings_dead);
     family(b, "sipkit_connections", "gauge", "Open connections, by transport.");
     sk_buf_printf(b, "sipkit_connections{transport=\"tcp\"} %llu\n",
                   (unsigned long long)st->tp.tcp_open);

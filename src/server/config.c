@@ -135,8 +135,18 @@ static const struct sk_option options[] = {
      * timeouts are 30 s or more. */
     {"nat", "keepalive_interval", "nat-keepalive-interval", SK_OPT_UINT, "25", 0, 3600, false,
      OFF(nat_keepalive_interval), "SECONDS",
-     "send a keep-alive (CRLF CRLF) this often to each UDP binding behind NAT, so its mapping "
-     "stays open; 0 sends none"},
+     "send a keep-alive this often to each UDP binding behind NAT, so its mapping stays open; "
+     "0 sends none"},
+    /* Kamailio's nathelper and Asterisk's qualify send OPTIONS: the one
+     * keep-alive a phone answers, so a dead mapping shows. */
+    {"nat", "keepalive_method", "nat-keepalive-method", SK_OPT_STRING, "options", 0, 0, false,
+     OFF(nat_keepalive_method), "METHOD",
+     "options (an OPTIONS request; any response proves the binding alive) or crlf (an empty "
+     "CRLF CRLF datagram, which nothing answers)"},
+    {"nat", "keepalive_failures", "nat-keepalive-failures", SK_OPT_UINT, "3", 0, 100, false,
+     OFF(nat_keepalive_failures), "N",
+     "remove a UDP binding behind NAT after this many OPTIONS keep-alives in a row went "
+     "unanswered (0: never)"},
     /* Media relay (media.c, docs/nat.md). */
     {"media", "engage", "media-engage", SK_OPT_STRING, "nat", 0, 0, false, OFF(media_engage),
      "POLICY",
@@ -577,6 +587,12 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
         return SK_EINVAL;
     if (sk__media_check_config(c, err, errsz) != 0)
         return SK_EINVAL;
+    if (strcmp(c->nat_keepalive_method, "options") != 0 &&
+        strcmp(c->nat_keepalive_method, "crlf") != 0) {
+        snprintf(err, errsz, "nat keepalive_method: '%s' is not options or crlf",
+                 c->nat_keepalive_method);
+        return SK_EINVAL;
+    }
     if (c->sec_ban_time > c->sec_ban_time_max) {
         snprintf(err, errsz, "security ban_time (%u) must not exceed ban_time_max (%u)",
                  c->sec_ban_time, c->sec_ban_time_max);

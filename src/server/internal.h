@@ -37,6 +37,7 @@ struct sk__events;
 struct sk__proxy;
 struct sk__guard;
 struct sk__rechallenge;
+struct sk__natping;
 
 struct sk_server {
     struct sk_server_config cfg;
@@ -73,6 +74,8 @@ struct sk_server {
     bool timer_started;
     bool timer_stop;
     uint64_t nat_next_keepalive; /* nat_keepalive.c, timer thread only: ms */
+    struct sk__natping *natping; /* nat_ping.c: OPTIONS keep-alives outstanding */
+    _Atomic uint64_t n_ka_sent, n_ka_answered, n_ka_dead; /* keep-alives (metrics) */
 };
 
 /* One request handled by the server core: a new server transaction. */
@@ -97,6 +100,12 @@ void sk__server_purge(struct sk_server *s);
 /* Every nat.keepalive_interval seconds, a keep-alive to each UDP binding
  * whose REGISTER came from behind a NAT. Timer thread only. */
 void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms);
+/* Whether the configuration asks for OPTIONS keep-alives (else CRLF). */
+bool sk__nat_keepalive_options(const struct sk_server_config *c);
+/* The stray-response hook: answers to our OPTIONS keep-alives are
+ * counted; the rest goes to the proxy. */
+void sk__nat_keepalive_response(struct sk_server *s, const struct sk_msg *resp,
+                                const struct sk_addr *from);
 /* The transport's hook for a closed TCP connection (arg is the server):
  * the bindings of that flow that cannot be reached any other way (behind
  * NAT, or an Outbound flow) are removed. */

@@ -2,8 +2,12 @@
  * Media relay through rtpengine (media.c): the ng control protocol spoken
  * to one or more rtpengine instances. Internal to src/server/.
  *
- * Threads: any. Every call blocks its thread for at most
- * media.timeout x 2 per instance tried (one retransmission each).
+ * Threads: any. Commands go to a client thread of their own, which waits
+ * for rtpengine (media.timeout x 2 per instance tried: one
+ * retransmission each) without holding up anyone: sk__media_sdp_async()
+ * and sk__media_delete() return at once, and the answer comes back in a
+ * callback on that thread. sk__media_sdp() and sk__media_ping() wait for
+ * it: for start-up, tools and tests, never an event loop.
  */
 #ifndef SK_SERVER_MEDIA_H
 #define SK_SERVER_MEDIA_H
@@ -43,7 +47,21 @@ bool sk__media_has_sdp(const struct sk_msg *m);
 int sk__media_sdp(struct sk__media *md, const char *command, const struct sk_msg *m,
                   bool offer_from_to, struct sk_buf *sdp);
 
-/* Tell rtpengine the call of m is over ("delete"); errors are logged. */
+/* The outcome of sk__media_sdp_async(): 0 with rtpengine's SDP (valid
+ * during the call only), SK_ETIMEDOUT when no instance answered, SK_EIO
+ * when rtpengine refused. Called on the media client thread. */
+typedef void (*sk__media_sdp_cb)(void *arg, int err, struct sk_slice sdp);
+/* sk__media_sdp() without waiting: m is read before it returns; cb is
+ * called once later. Returns 0, or an error and cb is not called. */
+int sk__media_sdp_async(struct sk__media *md, const char *command, const struct sk_msg *m,
+                        bool offer_from_to, sk__media_sdp_cb cb, void *arg);
+
+/* Stop the client thread: commands still waiting end with SK_ETIMEDOUT
+ * (their callbacks run first); later ones are refused (SK_ESTATE). */
+void sk__media_stop(struct sk__media *md);
+
+/* Tell rtpengine the call of m is over ("delete"), without waiting;
+ * errors are logged. */
 void sk__media_delete(struct sk__media *md, const struct sk_msg *m);
 
 /* "ping" every instance; returns how many answered "pong". */

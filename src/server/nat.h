@@ -35,4 +35,33 @@ int sk__nat_flow_append(struct sk_auth *a, const char *name, const struct sk_add
 int sk__nat_route(struct sk_auth *a, const struct sk_uri *ours, const struct sk_addr *src,
                   struct sk_addr *dst);
 
+/* ---- OPTIONS keep-alives (nat_ping.c); the timer thread walks, the
+ * workers hand in responses. ---- */
+
+struct sk__natping;
+struct sk_server;
+struct sk_binding;
+
+int sk__natping_new(struct sk__natping **out);
+void sk__natping_free(struct sk__natping *p); /* NULL-safe */
+/* A new round of keep-alives (returns its number), and its end: entries
+ * of bindings the round did not see are forgotten. */
+uint32_t sk__natping_round_begin(struct sk__natping *p);
+void sk__natping_round_end(struct sk__natping *p);
+
+enum { SK__NATPING_SEND, SK__NATPING_DEAD };
+/* For NATed UDP binding b in this round: SK__NATPING_DEAD when its last
+ * max_failures OPTIONS went unanswered (0: never), else SK__NATPING_SEND
+ * (an OPTIONS is now outstanding). *id gets the binding's id. */
+int sk__natping_check(struct sk__natping *p, const struct sk_binding *b, unsigned max_failures,
+                      uint64_t *id);
+/* The OPTIONS for binding b, id and round, with host ("addr:port") in
+ * its Via. Returns 0 or SK_ENOMEM. */
+int sk__natping_write(const struct sk_server *s, const struct sk_binding *b, uint64_t id,
+                      uint32_t round, const char *host, struct sk_buf *out);
+/* A response that matched no client transaction: 1 when it answers an
+ * outstanding keep-alive, 0 when it is one of ours otherwise (late,
+ * forged: drop it), -1 when it is not ours. */
+int sk__natping_response(struct sk__natping *p, const struct sk_msg *resp);
+
 #endif

@@ -3,11 +3,15 @@
  * carries nothing for its timeout (often 30 s to a few minutes, shorter
  * than a registration); after that, calls to the binding's flow are
  * dropped by the NAT. Every nat.keepalive_interval seconds the timer thread
- * sends a double CRLF (the RFC 5626 §4.4.1 keep-alive, which SIP parsers
- * skip between messages, RFC 3261 §7.5) to each UDP binding whose Contact
- * is not where its REGISTER came from: the datagram from our side renews
- * the mapping as a reply would. Bindings on TCP keep their connection,
- * which the client keeps alive (pings answered in the transport).
+ * sends a keep-alive to each UDP binding whose Contact is not where its
+ * REGISTER came from: the datagram from our side renews the mapping as a
+ * reply would. By nat.keepalive_method, either an OPTIONS (the default,
+ * nat_ping.c), whose answer shows the binding alive and whose silence,
+ * nat.keepalive_failures rounds in a row, removes it; or a double CRLF
+ * (the RFC 5626 §4.4.1 keep-alive, which SIP parsers skip between
+ * messages, RFC 3261 §7.5), which nothing answers. Bindings on TCP keep
+ * their connection, which the client keeps alive (pings answered in the
+ * transport).
  *
  * A binding whose flow is a TCP connection that closed is removed when
  * nothing else reaches it (RFC 5626 §5.5: the flow is gone, and so is the
@@ -17,24 +21,91 @@
  * connection reaches it.
  *
  * Memory: nothing is kept between rounds; the walk reads the location
- * service under its own locks. The bindings of a closed flow are copied
- * out of the walk (at most CLOSED_MAX per connection) and removed after
- * it.
+ * service under its own locks. The bindings of a closed flow are found
+ * through the location service's index of AORs by connection
+ * (sk_location_conn_closed), so a close costs the bindings of that
+ * connection, not a walk of every binding.
  */
 #include "server/internal.h"
 #include "server/nat.h"
+#include "server/proxy_int.h"
 
 #include <string.h>
 
 struct round {
     struct sk_server *s;
-    unsigned sent, failed;
+    bool options;
+    uint32_t number;
+    unsigned sent, failed, dead;
 };
+
+/* The binding answered no keep-alive for nat.keepalive_failures rounds:
+ * removed as a closed flow is (RFC 5626 §5.5), without waiting for the
+ * disk (the timer thread must not). */
+static void removed(void *arg, int result, size_t n)
+{
+    (void)arg;
+    (void)n;
+    if (result != 0)
+        SK_LOG(SK_LOG_WARN, "nat", "event=binding_dead_not_removed error=\"%s\"",
+               sk_strerror(result));
+}
+
+static void drop_dead(struct round *r, const struct sk_binding *b)
+{
+    struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
+                                    .expires = 0,
+                                    .q = -1,
+                                    .instance = sk_slice_cstr(b->instance),
+                                    .reg_id = b->reg_id};
+    struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
+                                   .call_id = sk_slice_cstr(b->call_id),
+                                   .cseq = b->cseq + 1, /* §10.3 step 7: newer */
+                                   .contacts = &c,
+                                   .ncontacts = 1,
+                                   .transport = b->transport,
+                                   .src_ip = sk_slice_cstr(b->src_ip),
+                                   .src_port = b->src_port,
+                                   .now = sk_wall_s()};
+    /* A REGISTER that came meanwhile has a higher CSeq: it wins (SK_ESTATE
+     * here, the binding stays). */
+    int err = sk_location_update_async(r->s->loc, &u, NULL, 0, removed, NULL);
+
+    r->dead++;
+    atomic_fetch_add_explicit(&r->s->n_ka_dead, 1, memory_order_relaxed);
+    SK_LOG(SK_LOG_INFO, "nat",
+           "event=binding_dead aor=\"%s\" contact=\"%s\" src=%s:%u unanswered=%u removed=%s",
+           b->aor, b->contact, b->src_ip, b->src_port, r->s->cfg.nat_keepalive_failures,
+           err == 0 ? "true" : "false");
+}
+
+static int send_options(struct round *r, const struct sk_binding *b, const struct sk_dest *d)
+{
+    const char *host = sk__proxy_self_text(r->s, &d->addr);
+    struct sk_buf out;
+    uint64_t id;
+    int err;
+
+    if (sk__natping_check(r->s->natping, b, r->s->cfg.nat_keepalive_failures, &id) ==
+        SK__NATPING_DEAD) {
+        drop_dead(r, b);
+        return 1;
+    }
+    if (host == NULL)
+        return SK_ENOTFOUND;
+    sk_buf_init(&out);
+    err = sk__natping_write(r->s, b, id, r->number, host, &out);
+    if (err == 0)
+        err = sk_tp_send(r->s->tp, d, out.p, out.len);
+    sk_buf_free(&out);
+    return err;
+}
 
 static int keepalive_one(void *arg, const struct sk_binding *b)
 {
     struct round *r = arg;
     struct sk_dest d;
+    int err;
 
     if (b->transport != SK_TP_UDP)
         return 0;
@@ -46,33 +117,60 @@ static int keepalive_one(void *arg, const struct sk_binding *b)
         return 0;
     d.transport = SK_TP_UDP;
     d.listener = -1;
-    if (sk_tp_send(r->s->tp, &d, "\r\n\r\n", 4) == 0)
-        r->sent++;
+    if (r->options)
+        err = send_options(r, b, &d);
     else
+        err = sk_tp_send(r->s->tp, &d, "\r\n\r\n", 4);
+    if (err == 0) {
+        r->sent++;
+        atomic_fetch_add_explicit(&r->s->n_ka_sent, 1, memory_order_relaxed);
+    } else if (err < 0) {
         r->failed++;
+    }
     return 0;
+}
+
+bool sk__nat_keepalive_options(const struct sk_server_config *c)
+{
+    return strcmp(c->nat_keepalive_method, "options") == 0;
 }
 
 void sk__nat_keepalive_tick(struct sk_server *s, uint64_t now_ms)
 {
-    struct round r = {.s = s};
+    struct round r = {.s = s, .options = sk__nat_keepalive_options(&s->cfg)};
     unsigned every = s->cfg.nat_keepalive_interval;
 
     if (every == 0 || now_ms < s->nat_next_keepalive)
         return;
     s->nat_next_keepalive = now_ms + every * 1000ull;
+    if (r.options)
+        r.number = sk__natping_round_begin(s->natping);
     sk_location_foreach(s->loc, SK_SLICE_NULL, sk_wall_s(), keepalive_one, &r);
-    if (r.sent > 0 || r.failed > 0)
-        SK_LOG(SK_LOG_DEBUG, "nat", "event=keepalives sent=%u failed=%u", r.sent, r.failed);
+    if (r.options)
+        sk__natping_round_end(s->natping);
+    if (r.sent > 0 || r.failed > 0 || r.dead > 0)
+        SK_LOG(SK_LOG_DEBUG, "nat", "event=keepalives method=%s sent=%u failed=%u dead=%u",
+               r.options ? "options" : "crlf", r.sent, r.failed, r.dead);
 }
 
-#define CLOSED_MAX 8
+void sk__nat_keepalive_response(struct sk_server *s, const struct sk_msg *resp,
+                                const struct sk_addr *from)
+{
+    int r = sk__natping_response(s->natping, resp);
+
+    if (r < 0) {
+        sk__proxy_stray_response(s, resp, from);
+        return;
+    }
+    if (r == 1)
+        atomic_fetch_add_explicit(&s->n_ka_answered, 1, memory_order_relaxed);
+}
 
 struct closed_walk {
+    struct sk_server *s;
     uint64_t conn_id;
     struct sk_addr peer;
-    struct sk_binding *found;
-    size_t n;
+    int64_t now;
 };
 
 static int closed_one(void *arg, const struct sk_binding *b)
@@ -82,54 +180,46 @@ static int closed_one(void *arg, const struct sk_binding *b)
 
     /* Connection ids restart with the process: the address must match
      * too, or a stored binding from before a restart could be taken. */
-    if (b->transport != SK_TP_TCP || b->conn_id != w->conn_id ||
-        sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
+    if (sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
         !sk_addr_equal(&src, &w->peer))
         return 0;
-    src.tp = SK_TP_TCP;
+    src.tp = b->transport;
     if (b->instance[0] == '\0' && !sk__nat_flow_needed(sk_slice_cstr(b->contact), &src))
         return 0;
-    w->found[w->n++] = *b;
-    return w->n == CLOSED_MAX ? 1 : 0;
+    struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
+                                    .expires = 0,
+                                    .q = -1,
+                                    .instance = sk_slice_cstr(b->instance),
+                                    .reg_id = b->reg_id};
+    struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
+                                   .call_id = sk_slice_cstr(b->call_id),
+                                   .cseq = b->cseq + 1, /* §10.3 step 7: newer */
+                                   .contacts = &c,
+                                   .ncontacts = 1,
+                                   .transport = b->transport,
+                                   .src_ip = sk_slice_cstr(b->src_ip),
+                                   .src_port = b->src_port,
+                                   .conn_id = w->conn_id,
+                                   .now = w->now};
+    /* No lock is held during the walk's callbacks (store.h). */
+    int err = sk_location_update(w->s->loc, &u, NULL, 0, NULL);
+    SK_LOG(err == 0 ? SK_LOG_INFO : SK_LOG_WARN, "nat",
+           "event=flow_closed aor=\"%s\" contact=\"%s\" src=%s:%u instance=\"%s\" conn=%llu "
+           "removed=%s",
+           b->aor, b->contact, b->src_ip, b->src_port, b->instance, (unsigned long long)w->conn_id,
+           err == 0 ? "true" : "false");
+    return 0;
 }
 
 void sk__nat_flow_closed(void *arg, uint64_t conn_id, const struct sk_addr *peer)
 {
     struct sk_server *s = arg;
-    struct closed_walk w = {.conn_id = conn_id, .peer = *peer};
-    int64_t now = sk_wall_s();
+    struct closed_walk w = {.s = s, .conn_id = conn_id, .peer = *peer, .now = sk_wall_s()};
 
     /* Stopping closes every connection: the bindings stay, as they do
      * across a restart. */
     if (s->loc == NULL || atomic_load(&s->draining))
         return;
-    w.found = sk_calloc(CLOSED_MAX, sizeof(*w.found));
-    if (w.found == NULL)
-        return;
-    sk_location_foreach(s->loc, SK_SLICE_NULL, now, closed_one, &w);
-    for (size_t i = 0; i < w.n; i++) {
-        const struct sk_binding *b = &w.found[i];
-        struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
-                                        .expires = 0,
-                                        .q = -1,
-                                        .instance = sk_slice_cstr(b->instance),
-                                        .reg_id = b->reg_id};
-        struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
-                                       .call_id = sk_slice_cstr(b->call_id),
-                                       .cseq = b->cseq + 1, /* §10.3 step 7: newer */
-                                       .contacts = &c,
-                                       .ncontacts = 1,
-                                       .transport = SK_TP_TCP,
-                                       .src_ip = sk_slice_cstr(b->src_ip),
-                                       .src_port = b->src_port,
-                                       .conn_id = conn_id,
-                                       .now = now};
-        int err = sk_location_update(s->loc, &u, NULL, 0, NULL);
-        SK_LOG(err == 0 ? SK_LOG_INFO : SK_LOG_WARN, "nat",
-               "event=flow_closed aor=\"%s\" contact=\"%s\" src=%s:%u instance=\"%s\" conn=%llu "
-               "removed=%s",
-               b->aor, b->contact, b->src_ip, b->src_port, b->instance, (unsigned long long)conn_id,
-               err == 0 ? "true" : "false");
-    }
-    sk_free(w.found);
+    /* Only the AORs registered over this connection are looked at. */
+    sk_location_conn_closed(s->loc, conn_id, w.now, closed_one, &w);
 }

@@ -505,7 +505,7 @@ static void on_ack(void *arg, const struct sk_msg *msg, const struct sk_addr *fr
 
 static void on_stray(void *arg, const struct sk_msg *msg, const struct sk_addr *from)
 {
-    sk__proxy_stray_response(arg, msg, from);
+    sk__nat_keepalive_response(arg, msg, from);
 }
 
 static void on_response(void *arg, struct sk_txn *txn, const struct sk_msg *resp)

@@ -422,26 +422,25 @@ int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct 
 
 /* §16.11: send one copy of an ACK for a 2xx to dst, with a branch that a
  * retransmission gets again; target replaces the Request-URI when set
- * (a binding's Contact), path goes first in its Route. */
-static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct sk__route_pre *pre,
-                     const struct sk__target *t)
+ * (a binding's Contact), path goes first in its Route; sdp, when set,
+ * replaces its body (rtpengine's). */
+static void ack_send_now(struct sk_server *s, const struct sk_msg *ack,
+                         const struct sk__route_pre *pre, const struct sk__target *t,
+                         struct sk_slice sdp)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES], hop;
     char via[160], branch[40];
     const char *host = sk__proxy_self_text(s, &t->dst);
     struct sk__fwd_plan plan;
-    struct sk_buf sc, out, sdp;
+    struct sk_buf sc, out;
 
     if (host == NULL)
         return;
     memset(&plan, 0, sizeof(plan));
     sk__proxy_plan_target(&plan, t->uri, t->path, path);
-    sk_buf_init(&sdp);
-    /* A relayed call whose offer was in the 2xx: the answer is here. */
-    if (sk__proxy_media_dialog(s, ack, pre) && sk__proxy_media_ack(s, ack, &sdp) == 0 &&
-        sdp.len > 0) {
+    if (sdp.len > 0) {
         plan.new_body = true;
-        plan.body = sk_buf_slice(&sdp);
+        plan.body = sdp;
     }
     sk__proxy_stateless_branch(ack, plan.target.len > 0 ? plan.target : sk__proxy_next_hop(pre),
                                branch, sizeof(branch));
@@ -457,7 +456,64 @@ static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct
         SK_LOG(SK_LOG_INFO, "proxy", "event=ack_not_sent");
     sk_buf_free(&sc);
     sk_buf_free(&out);
-    sk_buf_free(&sdp);
+}
+
+/* An ACK of a relayed call waiting for rtpengine's answer. */
+struct held_ack {
+    struct sk_server *s;
+    struct sk__media_held h;
+    struct sk__target t; /* uri and path: copies, below */
+    char *uri, *path;
+};
+
+static void held_ack_free(struct held_ack *ha)
+{
+    sk__proxy_media_release(&ha->h);
+    sk_free(ha->uri);
+    sk_free(ha->path);
+    sk_free(ha);
+}
+
+static void ack_sdp_done(void *arg, int err, struct sk_slice sdp)
+{
+    struct held_ack *ha = arg;
+    struct sk__route_pre pre;
+    struct sk_msg m;
+
+    if (err != 0) /* the ACK goes on with its own SDP (docs/nat.md) */
+        SK_LOG(SK_LOG_WARN, "media", "event=answer_failed method=ACK error=\"%s\"",
+               sk_strerror(err));
+    sk_msg_init(&m);
+    /* The held copy is parsed again: the routing read it the same way. */
+    if (sk__proxy_media_reparse(&ha->h, &m) == 0 &&
+        sk__proxy_preprocess(&m, ha->s->self, ha->s->nself, &pre) == 0)
+        ack_send_now(ha->s, &m, &pre, &ha->t, err == 0 ? sdp : SK_SLICE_NULL);
+    sk_msg_free(&m);
+    held_ack_free(ha);
+}
+
+static void ack_send(struct sk_server *s, const struct sk_msg *ack, const struct sk__route_pre *pre,
+                     const struct sk__target *t)
+{
+    struct held_ack *ha;
+
+    /* A relayed call whose offer was in the 2xx: the answer is here, and
+     * goes to rtpengine first (on its thread, proxy_media.c). */
+    if (sk__proxy_media_dialog(s, ack, pre) && sk__media_has_sdp(ack) &&
+        (ha = sk_calloc(1, sizeof(*ha))) != NULL) {
+        ha->s = s;
+        ha->t = *t;
+        ha->uri = t->uri != NULL ? sk_strndup(t->uri, strlen(t->uri)) : NULL;
+        ha->path = t->path != NULL ? sk_strndup(t->path, strlen(t->path)) : NULL;
+        ha->t.uri = ha->uri;
+        ha->t.path = ha->path;
+        if ((t->uri == NULL || ha->uri != NULL) && (t->path == NULL || ha->path != NULL) &&
+            sk__proxy_media_hold(&ha->h, ack) == 0 &&
+            sk__proxy_media_ack(s, ack, ack_sdp_done, ha) == 1)
+            return;
+        held_ack_free(ha);
+    }
+    ack_send_now(s, ack, pre, t, SK_SLICE_NULL);
 }
 
 /* An ACK for a 2xx without a route set of ours goes where any other

@@ -68,6 +68,7 @@ static void start_group(struct sk__fork *f, uint64_t now, struct sk__fork_acts *
 void sk__fork_begin(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a)
 {
     acts_clear(a);
+    f->begun = true;
     if (f->n == 0)
         return;
     f->group = f->b[0].group;
@@ -251,6 +252,15 @@ void sk__fork_cancel(struct sk__fork *f, struct sk__fork_acts *a)
 {
     acts_clear(a);
     f->cancelled = true;
+    /* Not begun (its offer is with rtpengine): no branch will start, and
+     * each counts as given up on, so the caller hears 487 (§16.10). */
+    for (size_t i = 0; !f->begun && f->invite && i < f->n; i++) {
+        if (f->b[i].state == SK__BR_IDLE) {
+            f->b[i].state = SK__BR_DONE;
+            f->b[i].final = 487;
+            f->b[i].given_up = true;
+        }
+    }
     for (size_t i = 0; i < f->n; i++)
         cancel_branch(f, i, a);
     /* Branches given up on may leave nothing to wait for. No serial group
@@ -263,6 +273,8 @@ uint64_t sk__fork_tick(struct sk__fork *f, uint64_t now, struct sk__fork_acts *a
     uint64_t next = UINT64_MAX;
 
     acts_clear(a);
+    if (!f->begun)
+        return next;
     for (size_t i = 0; i < f->n; i++) {
         struct sk__branch *b = &f->b[i];
         if (!pending(b) || b->timer_c == 0 || b->timer_c > now)

@@ -12,6 +12,7 @@
 #ifndef SK_SERVER_PROXY_INT_H
 #define SK_SERVER_PROXY_INT_H
 
+#include "server/media.h"
 #include <sipkit/events.h>
 #include <sipkit/msg.h>
 #include <sipkit/transport.h>
@@ -222,6 +223,9 @@ struct sk__fork {
     bool got_6xx;
     bool cancelled;  /* the request was CANCELed upstream (§16.10) */
     bool final_sent; /* the best response went upstream */
+    /* sk__fork_begin ran: until then (a relayed offer waiting for
+     * rtpengine) Timer C has nothing to time. */
+    bool begun;
 };
 
 /* What the caller must do after a fork call, in this order: CANCEL the
@@ -367,22 +371,46 @@ void sk__proxy_dialog_upstream(struct sk_server *s, const struct sk_msg *req, un
 bool sk__proxy_media_dialog(const struct sk_server *s, const struct sk_msg *m,
                             const struct sk__route_pre *pre);
 /* For request req of a call whose media is relayed (relayed false: does
- * nothing): a BYE deletes the call; an INVITE or UPDATE with SDP is
- * offered, and sdp gets the body to forward (left empty on failure, when
- * the request goes on unchanged). Returns 0 or the error logged. */
+ * nothing): a BYE deletes the call (without waiting); an INVITE or UPDATE
+ * with SDP is offered: returns 1 and cb gets rtpengine's SDP later (on
+ * the media thread); 0 when req goes on as it is now. */
 int sk__proxy_media_request(struct sk_server *s, const struct sk_msg *req, bool relayed,
-                            struct sk_buf *sdp);
+                            sk__media_sdp_cb cb, void *arg);
 /* For a response of a relayed call: the 183 / 2xx to an INVITE or UPDATE
  * with SDP is the answer (offered: the request had SDP) or the offer.
- * Returns 1 with copy parsed from raw (resp with the new SDP; free copy
- * with sk_msg_free()), 0 when resp goes on as it is. */
+ * Returns 1 when cb will get rtpengine's SDP, 0 when resp goes on as it
+ * is. */
 int sk__proxy_media_response(struct sk_server *s, const struct sk_msg *resp, bool offered,
-                             struct sk_buf *raw, struct sk_msg *copy);
+                             sk__media_sdp_cb cb, void *arg);
 /* The final status of a relayed request: failure of the call's first
  * INVITE deletes the call. */
 void sk__proxy_media_failed(struct sk_server *s, const struct sk_msg *req, unsigned status);
-/* An ACK of a relayed dialog carrying SDP answers the 2xx's offer; sdp
- * gets the body to forward (empty on failure). */
-int sk__proxy_media_ack(struct sk_server *s, const struct sk_msg *ack, struct sk_buf *sdp);
+/* An ACK of a relayed dialog carrying SDP answers the 2xx's offer: 1 when
+ * cb will get the SDP to forward, 0 when the ACK goes on as it is. */
+int sk__proxy_media_ack(struct sk_server *s, const struct sk_msg *ack, sk__media_sdp_cb cb,
+                        void *arg);
+/* m with its body replaced by sdp, written into raw and parsed into copy. */
+int sk__proxy_media_with_body(const struct sk_msg *m, struct sk_slice sdp, struct sk_buf *raw,
+                              struct sk_msg *copy);
+
+/* A message kept while rtpengine works on its SDP: its bytes and source. */
+struct sk__media_held {
+    char *raw;
+    size_t len;
+    char src_ip[SK_ADDR_STRLEN];
+    uint16_t src_port;
+};
+/* Copy m into h. 0 or SK_ENOMEM. */
+int sk__proxy_media_hold(struct sk__media_held *h, const struct sk_msg *m);
+/* Parse the held message into m (sk_msg_init'ed), with its source. */
+int sk__proxy_media_reparse(const struct sk__media_held *h, struct sk_msg *m);
+/* In the callback: parse the held message into m (sk_msg_init'ed by the
+ * caller) and set *out to what goes on: m with rtpengine's sdp written
+ * into raw and parsed into copy when err is 0, m itself otherwise. 0 or
+ * the parse error. */
+int sk__proxy_media_resume(const struct sk__media_held *h, int err, struct sk_slice sdp,
+                           struct sk_msg *m, struct sk_buf *raw, struct sk_msg *copy,
+                           const struct sk_msg **out);
+void sk__proxy_media_release(struct sk__media_held *h);
 
 #endif

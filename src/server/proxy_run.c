@@ -322,20 +322,14 @@ static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
 }
 
 /* §16.7 step 9: pass a response up with our Via removed. */
-static void forward_up(struct fctx *fc, const struct sk_msg *resp)
+static void forward_up_now(struct fctx *fc, const struct sk_msg *resp)
 {
     const struct sk_msg *up = sk_txn_request(fc->stx);
     struct sk_server *s = fc->s;
-    struct sk_buf out, raw;
-    struct sk_msg copy;
+    struct sk_buf out;
     int err;
 
     sk_buf_init(&out);
-    sk_buf_init(&raw);
-    sk_msg_init(&copy);
-    /* The SDP of a relayed call is rtpengine's (proxy_media.c). */
-    if (fc->media && sk__proxy_media_response(s, resp, fc->media_offered, &raw, &copy) == 1)
-        resp = &copy;
     sk_buf_reserve(&out, resp->raw.len + 256);
     /* §16.7 step 4: the caller's copy of our Record-Route gets the token
      * for its own direction (proxy_route.c). */
@@ -353,8 +347,55 @@ static void forward_up(struct fctx *fc, const struct sk_msg *resp)
     }
     sk_buf_free(&out);
     sk__proxy_dialog_upstream(s, up, resp->status, resp);
+}
+
+/* A response of a relayed call waiting for rtpengine's SDP. */
+struct held_resp {
+    struct fctx *fc; /* a reference */
+    struct sk__media_held h;
+};
+
+static void fc_unref(struct fctx *fc);
+
+static void response_sdp_done(void *arg, int err, struct sk_slice sdp)
+{
+    struct held_resp *hr = arg;
+    const struct sk_msg *out = NULL;
+    struct sk_msg m, copy;
+    struct sk_buf raw;
+
+    sk_msg_init(&m);
+    sk_msg_init(&copy);
+    sk_buf_init(&raw);
+    if (sk__proxy_media_resume(&hr->h, err, sdp, &m, &raw, &copy, &out) == 0)
+        forward_up_now(hr->fc, out);
     sk_msg_free(&copy);
+    sk_msg_free(&m);
     sk_buf_free(&raw);
+    sk__proxy_media_release(&hr->h);
+    fc_unref(hr->fc);
+    sk_free(hr);
+}
+
+static void fc_ref(struct fctx *fc);
+
+/* The SDP of a relayed call is rtpengine's (proxy_media.c): such a
+ * response goes up once rtpengine answered, from the media thread. */
+static void forward_up(struct fctx *fc, const struct sk_msg *resp)
+{
+    struct held_resp *hr;
+
+    if (fc->media && (hr = sk_calloc(1, sizeof(*hr))) != NULL) {
+        hr->fc = fc;
+        fc_ref(fc);
+        if (sk__proxy_media_hold(&hr->h, resp) == 0 &&
+            sk__proxy_media_response(fc->s, resp, fc->media_offered, response_sdp_done, hr) == 1)
+            return;
+        sk__proxy_media_release(&hr->h);
+        fc_unref(fc);
+        sk_free(hr);
+    }
+    forward_up_now(fc, resp);
 }
 
 static void cancel_branch(struct fctx *fc, size_t i)
@@ -458,19 +499,53 @@ static int record_route(struct fctx *fc, const struct pbranch *b, const struct s
     return err;
 }
 
+static void begin(struct fctx *fc);
+
+/* rtpengine's SDP for the request's offer: the branches start now. */
+static void offer_done(void *arg, int err, struct sk_slice sdp)
+{
+    struct fctx *fc = arg;
+    bool gone;
+
+    if (err == 0) {
+        sk_buf_append_slice(&fc->media_sdp, sdp);
+        if (!sk_buf_ok(&fc->media_sdp))
+            err = SK_ENOMEM;
+    }
+    if (err != 0) {
+        /* The request goes on with its own SDP (docs/nat.md). */
+        SK_LOG(SK_LOG_WARN, "media", "event=offer_failed error=\"%s\"", sk_strerror(err));
+        sk_buf_reset(&fc->media_sdp);
+    }
+    pthread_mutex_lock(&fc->lock);
+    gone = fc->f.cancelled || fc->f.final_sent;
+    pthread_mutex_unlock(&fc->lock);
+    if (!gone) {
+        begin(fc);
+    } else {
+        /* CANCELed while rtpengine worked: its 487 is sent; the call
+         * rtpengine just made goes too (the first delete may have
+         * overtaken the offer). */
+        sk__proxy_media_failed(fc->s, sk_txn_request(fc->stx), 487);
+    }
+    fc_unref(fc); /* the starter's reference, handed over */
+}
+
 /* Whether the call of this fork has its media relayed, and the SDP its
  * request carries on (proxy_media.c). A new INVITE follows media.engage,
  * "nat" meaning that the caller or any callee is behind NAT (nat.c); a
- * request within a dialog follows what its Record-Route says. */
-static void media_decide(struct fctx *fc, const struct sk_msg *req, const struct sk__route_pre *pre)
+ * request within a dialog follows what its Record-Route says. Returns
+ * true when the request waits for rtpengine's offer (offer_done then
+ * starts the branches, with the caller's reference). */
+static bool media_decide(struct fctx *fc, const struct sk_msg *req, const struct sk__route_pre *pre)
 {
     bool natted;
 
     if (fc->media_decided)
-        return;
+        return false;
     fc->media_decided = true;
     if (fc->s->media == NULL)
-        return;
+        return false;
     if (fc->record_route && req->method_id == SK_METHOD_INVITE) {
         natted = sk__nat_flow_needed(contact_uri(req), sk_txn_peer(fc->stx));
         for (size_t i = 0; i < fc->nbr && !natted; i++)
@@ -481,7 +556,7 @@ static void media_decide(struct fctx *fc, const struct sk_msg *req, const struct
         fc->media = sk__proxy_media_dialog(fc->s, req, pre);
     }
     fc->media_offered = sk__media_has_sdp(req);
-    sk__proxy_media_request(fc->s, req, fc->media, &fc->media_sdp);
+    return sk__proxy_media_request(fc->s, req, fc->media, offer_done, fc) == 1;
 }
 
 static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
@@ -503,7 +578,6 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     err = sk__proxy_preprocess(req, fc->s->self, fc->s->nself, &pre);
     if (err != 0)
         return err;
-    media_decide(fc, req, &pre);
     make_branch(branch);
     memset(&plan, 0, sizeof(plan));
     /* §16.6 step 8: a unique part per branch, then the loop-detection
@@ -643,15 +717,23 @@ static int fill_targets(struct fctx *fc, const struct sk__target *t, size_t n)
     return 0;
 }
 
+static void begin(struct fctx *fc)
+{
+    struct sk__fork_acts a;
+
+    pthread_mutex_lock(&fc->lock);
+    sk__fork_begin(&fc->f, sk_now_ms(), &a);
+    pthread_mutex_unlock(&fc->lock);
+    run(fc, &a, NULL);
+}
+
 int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
                     const struct sk__target *targets, size_t n, bool record_route)
 {
     struct sk__proxy *p = r->s->proxy;
-    struct sk__fork_acts a;
     struct fctx *fc;
     int err;
 
-    (void)pre; /* build_branch() preprocesses the transaction's request again */
     if (n == 0)
         return SK_EINVAL;
     if (n > SK__FORK_MAX)
@@ -687,12 +769,13 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     }
     sk_txn_set_user(r->txn, fc);
     pthread_mutex_unlock(&p->lock);
-    pthread_mutex_lock(&fc->lock);
-    sk__fork_begin(&fc->f, sk_now_ms(), &a);
-    pthread_mutex_unlock(&fc->lock);
     /* RFC 4235: before any branch can answer. */
     sk__proxy_dialog_request(r->s, r->m);
-    run(fc, &a, NULL);
+    /* A relayed offer waits for rtpengine, off this thread: offer_done
+     * starts the branches, with our reference. */
+    if (media_decide(fc, r->m, pre))
+        return 0;
+    begin(fc);
     fc_unref(fc);
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "server/guard.h"
 #include "server/internal.h"
 #include "server/media.h"
+#include "server/nat.h"
 #include "server/proxy_int.h"
 
 #include <errno.h>
@@ -245,6 +246,8 @@ static int open_state(struct sk_server *s)
         return err;
     if ((err = sk__media_new(&s->media, &s->cfg)) != 0)
         return err;
+    if ((err = sk__natping_new(&s->natping)) != 0)
+        return err;
     if (s->cfg.media_rtpengine[0] != '\0') {
         /* Not fatal: an instance may start after us; calls fail over. */
         int up = sk__media_ping(s->media);
@@ -265,6 +268,7 @@ static void close_state(struct sk_server *s)
     sk__guard_free(s->guard);
     sk__rechallenge_free(s->rechallenge);
     sk__media_free(s->media);
+    sk__natping_free(s->natping);
 }
 
 void sk__server_purge(struct sk_server *s)
@@ -464,6 +468,9 @@ void sk_server_free(struct sk_server *s)
     if (s == NULL)
         return;
     stop_timer(s);
+    /* Messages waiting for rtpengine go on (unrelayed) while the proxy,
+     * the transactions and the transport are still there. */
+    sk__media_stop(s->media);
     /* REGISTERs waiting for their COMMIT are answered while the transport,
      * the transactions and the events layer are still there. */
     sk_store_flush(s->store);

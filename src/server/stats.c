@@ -64,6 +64,9 @@ void sk_server_get_stats(struct sk_server *s, struct sk_server_stats *out)
     sk_txn_table_census(s->txns, out->txns);
     out->bindings = sk_location_count(s->loc);
     sk__events_counts(s, out->subscriptions, &out->publications);
+    out->nat_keepalives_sent = atomic_load_explicit(&s->n_ka_sent, memory_order_relaxed);
+    out->nat_keepalives_answered = atomic_load_explicit(&s->n_ka_answered, memory_order_relaxed);
+    out->nat_bindings_dead = atomic_load_explicit(&s->n_ka_dead, memory_order_relaxed);
     sk_tp_get_stats(s->tp, &out->tp);
 }
 

@@ -52,7 +52,13 @@ struct sk_location {
     unsigned nshards;
     struct sk_location_options opt;
     _Atomic uint64_t version;
+    struct sk__lconn *conns; /* AORs by the connection they registered over */
 };
+
+struct sk__lconn *sk__location_conns(struct sk_location *loc)
+{
+    return loc->conns;
+}
 
 /* ---- binding blocks --------------------------------------------------------- */
 
@@ -215,7 +221,9 @@ int sk_location_open(struct sk_location **out, struct sk_store *store,
         sk_htab_init(&loc->shards[i].aors);
     }
     loc->store = store;
-    rc = sk__locdb_init(store, loc->opt.read_only);
+    rc = sk__lconn_new(&loc->conns);
+    if (rc == 0)
+        rc = sk__locdb_init(store, loc->opt.read_only);
     if (rc == 0)
         rc = sk__locdb_load(store, load_row, loc);
     if (rc != 0) {
@@ -247,6 +255,7 @@ void sk_location_close(struct sk_location *loc)
         pthread_mutex_destroy(&sh->lock);
     }
     sk_free(loc->shards);
+    sk__lconn_free(loc->conns);
     sk_free(loc);
 }
 
@@ -615,9 +624,15 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
         }
     }
     pthread_mutex_unlock(&sh->lock);
-    if (rc != 0)
+    if (rc != 0) {
         sk_free(ch);
-    return rc;
+        return rc;
+    }
+    /* RFC 5626 §5.5: the close of this connection must find the AOR.
+     * Without memory for that, its bindings wait for their expiry. */
+    if (u->conn_id != 0 && sk_transport_reliable(u->transport) && u->ncontacts > 0)
+        (void)sk__lconn_add(loc->conns, u->conn_id, u->aor);
+    return 0;
 }
 
 /* ---- purge and listing ---------------------------------------------------------- */
@@ -791,17 +806,24 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
     size_t n = 0, cap = 0;
     int rc = 0;
 
-    for (unsigned i = 0; rc == 0 && i < loc->nshards; i++) {
+    if (aor.len > 0) {
+        /* One AOR: its own shard and chain, not a walk of them all. */
+        uint64_t h = hash_key(aor);
+        struct shard *sh = shard_of(loc, h);
+        const struct aor *a;
+        pthread_mutex_lock(&sh->lock);
+        if ((a = find_aor(sh, aor, h)) != NULL)
+            rc = collect(a, now, &items, &n, &cap, &owned);
+        pthread_mutex_unlock(&sh->lock);
+    }
+    for (unsigned i = 0; aor.len == 0 && rc == 0 && i < loc->nshards; i++) {
         struct shard *sh = &loc->shards[i];
         pthread_mutex_lock(&sh->lock);
         struct sk_htab_iter it;
         struct sk_hnode *hn;
         sk_htab_iter_init(&it, &sh->aors);
-        while (rc == 0 && (hn = sk_htab_iter_next(&it)) != NULL) {
-            const struct aor *a = SK_CONTAINER_OF(hn, struct aor, hnode);
-            if (aor.len == 0 || (a->keylen == aor.len && memcmp(a->key, aor.p, aor.len) == 0))
-                rc = collect(a, now, &items, &n, &cap, &owned);
-        }
+        while (rc == 0 && (hn = sk_htab_iter_next(&it)) != NULL)
+            rc = collect(SK_CONTAINER_OF(hn, struct aor, hnode), now, &items, &n, &cap, &owned);
         pthread_mutex_unlock(&sh->lock);
     }
     if (rc == 0 && n > 0) {

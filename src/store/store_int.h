@@ -104,6 +104,16 @@ struct sk__lkey {
     char key[];
 };
 
+/* ---- connections' AORs (location_conn.c) ------------------------------- */
+
+struct sk__lconn;
+int sk__lconn_new(struct sk__lconn **out);
+void sk__lconn_free(struct sk__lconn *c); /* NULL-safe */
+/* aor was registered over stream connection conn_id. 0, SK_EINVAL, SK_ENOMEM. */
+int sk__lconn_add(struct sk__lconn *c, uint64_t conn_id, struct sk_slice aor);
+/* The index of loc (location.c). */
+struct sk__lconn *sk__location_conns(struct sk_location *loc);
+
 /* ---- the writer (writer.c): one thread owns every server write ---------- */
 
 struct sk__writer;

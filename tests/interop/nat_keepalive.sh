@@ -2,10 +2,12 @@
 # Keep-alives through a real NAT (lib/nat.sh, a 4 s UDP conntrack
 # timeout): a CRLF CRLF ping on TCP gets a CRLF pong (RFC 5626 §4.4.1); a
 # STUN Binding request on the SIP UDP port gets the NAT's public address
-# back (RFC 5389, XOR-MAPPED-ADDRESS); with nat.keepalive_interval the
-# server keeps a UDP binding's NAT mapping open, so bob is still called
-# well past the NAT timeout, and with keep-alives off the same call is
-# lost in the NAT. Runs as root; without namespaces the test fails.
+# back (RFC 5389, XOR-MAPPED-ADDRESS); with nat.keepalive_interval and
+# CRLF keep-alives (which need no answer: SIPp is not there to answer
+# OPTIONS between its scenarios) the server keeps a UDP binding's NAT
+# mapping open, so bob is still called well past the NAT timeout, and
+# with keep-alives off the same call is lost in the NAT. OPTIONS
+# keep-alives, the default, are nat_dead.sh's. Runs as root; without namespaces the test fails.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 NAT_UDP_TIMEOUT=4
@@ -49,7 +51,7 @@ add_user bob bob-secret
 sed -e 's/{32}&gt;/{32}/' -e 's/127\\\.0\\\.0\\\.1/198\\.51\\.100\\.1/' \
     "$SCEN/proxy_uac_call.xml" >"$TMP/uac_call.xml"
 sed -e 's/127\\\.0\\\.0\\\.1/198\\.51\\.100\\.1/' "$SCEN/proxy_uas_answer.xml" >"$TMP/uas_answer.xml"
-nat_server --nat-keepalive-interval 2 --log-level debug
+nat_server --nat-keepalive-interval 2 --nat-keepalive-method crlf --log-level debug
 
 # -- TCP: CRLF CRLF ping, CRLF pong --------------------------------------
 pong=$(lan timeout 5 bash -c "exec 3<>/dev/tcp/$SERVER_IP/$PORT; printf '\r\n\r\n' >&3;
@@ -69,7 +71,7 @@ check "SIP still served after STUN" "$(lan "$SIPKIT" options "sip:$SERVER_IP:$PO
 call_bob_after 10 keepalive
 check "bob is called 10 s after registering (NAT timeout 4 s, keep-alives every 2 s)" \
     "$CALL_RC" 0
-check_match "keep-alives were sent" "$(grep -c 'event=keepalives sent=' "$LOG")" '^[1-9]'
+check_match "keep-alives were sent" "$(grep -c 'event=keepalives method=crlf sent=' "$LOG")" '^[1-9]'
 
 # -- without keep-alives, the NAT forgets bob ------------------------------
 stop_server

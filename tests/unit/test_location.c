@@ -227,6 +227,77 @@ static void persist_and_instance(void **state)
     env_close(&e);
 }
 
+/* Register aor's contact over connection conn (TCP). */
+static void reg_conn(struct sk_location *loc, const char *aor, const char *uri, uint64_t conn,
+                     uint32_t cseq)
+{
+    struct sk_location_contact c = {S(uri), 300, -1, SK_SLICE_NULL, 0};
+    struct sk_location_update u;
+
+    memset(&u, 0, sizeof(u));
+    u.aor = S(aor);
+    u.call_id = S(aor);
+    u.cseq = cseq;
+    u.contacts = &c;
+    u.ncontacts = 1;
+    u.src_ip = S("192.0.2.7");
+    u.src_port = (uint16_t)(40000 + conn);
+    u.transport = SK_TP_TCP;
+    u.conn_id = conn;
+    u.now = 100;
+    assert_int_equal(sk_location_update(loc, &u, NULL, 0, NULL), 0);
+}
+
+struct seen {
+    unsigned n;
+    char contacts[4][SK_LOC_URI_MAX + 1];
+};
+
+static int note_binding(void *arg, const struct sk_binding *b)
+{
+    struct seen *s = arg;
+
+    if (s->n < 4)
+        snprintf(s->contacts[s->n], sizeof(s->contacts[0]), "%s", b->contact);
+    s->n++;
+    return 0;
+}
+
+/* RFC 5626 §5.5: the close of a connection finds the bindings registered
+ * over it, and only those, through the index of AORs by connection; an
+ * AOR that moved to another connection is not taken; the connection is
+ * forgotten after its close. */
+static void conn_closed_index(void **state)
+{
+    struct seen s;
+    struct env e;
+    (void)state;
+    env_open(&e, NULL);
+    reg_conn(e.loc, "a@ex.test", "sip:a@10.0.0.1", 5, 1);
+    reg_conn(e.loc, "b@ex.test", "sip:b@10.0.0.2", 5, 1);
+    reg_conn(e.loc, "c@ex.test", "sip:c@10.0.0.3", 6, 1);
+    reg_conn(e.loc, "b@ex.test", "sip:b@10.0.0.2", 7, 2); /* b moved to connection 7 */
+    assert_int_equal(reg(e.loc, "d@ex.test", "sip:d@10.0.0.4", 300, -1, "d", 1, 100), 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(sk_location_conn_closed(e.loc, 5, 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.contacts[0], "sip:a@10.0.0.1");
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(sk_location_conn_closed(e.loc, 5, 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sk_location_conn_closed(e.loc, 7, 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.contacts[0], "sip:b@10.0.0.2");
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(sk_location_conn_closed(e.loc, 0, 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 0);
+    /* One AOR's walk reads that AOR only. */
+    assert_int_equal(sk_location_foreach(e.loc, S("c@ex.test"), 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.contacts[0], "sip:c@10.0.0.3");
+    env_close(&e);
+}
+
 static int changes;
 static void on_change(void *arg, const char *aor)
 {
@@ -709,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(purge_during_failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(durability_levels, setup, teardown),
         cmocka_unit_test_setup_teardown(bytes_per_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(conn_closed_index, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,12 @@
  * request within a dialog goes to the other party's flow (RFC 5626 §5.3). */
 #include "support.h"
 
+#include "server/internal.h"
 #include "server/nat.h"
 
 #include <sipkit/auth.h>
 
+#include <stdio.h>
 #include <string.h>
 
 static struct sk_auth *auth;
@@ -176,6 +178,114 @@ static void forged_tokens_refused(void **state)
     }
 }
 
+/* The answer a phone gives to our keep-alive: status, our Via and CSeq. */
+static int answer(struct sk__natping *p, const struct sk_buf *req, unsigned status)
+{
+    struct sk_msg q, r;
+    char wire[1024];
+    int n, ret;
+
+    sk_msg_init(&q);
+    assert_int_equal(sk_msg_parse(&q, req->p, req->len, SK_MSG_DATAGRAM, NULL), 0);
+    assert_int_equal(q.method_id, SK_METHOD_OPTIONS);
+    n = snprintf(wire, sizeof(wire),
+                 "SIP/2.0 %u Whatever\r\nVia: %.*s\r\nFrom: <sip:k@example.test>;tag=1\r\n"
+                 "To: <sip:bob@203.0.113.10:5060>;tag=2\r\nCall-ID: %.*s\r\nCSeq: %u OPTIONS\r\n"
+                 "Content-Length: 0\r\n\r\n",
+                 status, (int)q.via.raw.len, q.via.raw.p, (int)q.call_id.len, q.call_id.p,
+                 q.cseq.num);
+    sk_msg_init(&r);
+    assert_int_equal(sk_msg_parse(&r, wire, (size_t)n, SK_MSG_DATAGRAM, NULL), 0);
+    ret = sk__natping_response(p, &r);
+    sk_msg_free(&r);
+    sk_msg_free(&q);
+    return ret;
+}
+
+/* One round of keep-alives for binding b: the verdict, and the OPTIONS in
+ * req when one is to be sent. */
+static int ka_round(struct sk__natping *p, const struct sk_server *s, const struct sk_binding *b,
+                    unsigned max, struct sk_buf *req)
+{
+    uint32_t round = sk__natping_round_begin(p);
+    uint64_t id;
+    int v = sk__natping_check(p, b, max, &id);
+
+    sk_buf_reset(req);
+    if (v == SK__NATPING_SEND)
+        assert_int_equal(sk__natping_write(s, b, id, round, "198.51.100.1:5060", req), 0);
+    sk__natping_round_end(p);
+    return v;
+}
+
+/* OPTIONS keep-alives (nat_ping.c): any status of an answer counts; the
+ * answer to an earlier round or a forged branch does not; max rounds in a
+ * row without one make the binding dead; a new REGISTER clears the count;
+ * a binding the round did not see is forgotten. */
+static void options_keepalive(void **state)
+{
+    struct sk_server *s = sk_calloc(1, sizeof(*s));
+    struct sk__natping *p = NULL;
+    struct sk_binding b;
+    struct sk_buf req, old;
+    struct sk_msg m;
+
+    (void)state;
+    assert_non_null(s);
+    snprintf(s->cfg.domain, sizeof(s->cfg.domain), "example.test");
+    memset(&b, 0, sizeof(b));
+    snprintf(b.aor, sizeof(b.aor), "bob@example.test");
+    snprintf(b.contact, sizeof(b.contact), "sip:bob@203.0.113.10:5060");
+    snprintf(b.src_ip, sizeof(b.src_ip), "198.51.100.2");
+    b.src_port = 40000;
+    b.updated_at = 100;
+    sk_buf_init(&req);
+    sk_buf_init(&old);
+    assert_int_equal(sk__natping_new(&p), 0);
+
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_SEND);
+    sk_buf_append(&old, req.p, req.len);
+    assert_int_equal(answer(p, &req, 405), 1);
+    assert_int_equal(answer(p, &req, 200), 0); /* counted once */
+    /* Answered: no failure. Then two silent rounds with max 2. */
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_SEND);
+    assert_int_equal(answer(p, &old, 200), 0); /* round 1's answer, late */
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_SEND);
+    /* A new REGISTER clears the count. */
+    b.updated_at = 200;
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_SEND);
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_SEND);
+    assert_int_equal(ka_round(p, s, &b, 0, &req), SK__NATPING_SEND); /* 0: never dead */
+    assert_int_equal(ka_round(p, s, &b, 2, &req), SK__NATPING_DEAD);
+    /* A round without the binding forgets it: it starts afresh. */
+    sk__natping_round_begin(p);
+    sk__natping_round_end(p);
+    assert_int_equal(ka_round(p, s, &b, 1, &req), SK__NATPING_SEND);
+    assert_int_equal(ka_round(p, s, &b, 1, &req), SK__NATPING_DEAD);
+
+    /* Not ours, ours but forged. */
+    static const char other[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x;branch=z9hG4bKother\r\n"
+                                "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\n"
+                                "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    sk_msg_init(&m);
+    assert_int_equal(sk_msg_parse(&m, other, sizeof(other) - 1, SK_MSG_DATAGRAM, NULL), 0);
+    assert_int_equal(sk__natping_response(p, &m), -1);
+    sk_msg_free(&m);
+    static const char forged[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x;branch=z9hG4bKskka"
+                                 "zzzzzzzzzzzzzzzzzzzzzzzz\r\nFrom: <sip:a@b>;tag=1\r\n"
+                                 "To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+    sk_msg_init(&m);
+    assert_int_equal(sk_msg_parse(&m, forged, sizeof(forged) - 1, SK_MSG_DATAGRAM, NULL), 0);
+    assert_int_equal(sk__natping_response(p, &m), 0);
+    sk_msg_free(&m);
+
+    sk__natping_free(p);
+    sk_buf_free(&req);
+    sk_buf_free(&old);
+    sk_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +293,7 @@ int main(void)
         cmocka_unit_test(route_between_flows),
         cmocka_unit_test(stream_transports_kept),
         cmocka_unit_test(forged_tokens_refused),
+        cmocka_unit_test(options_keepalive),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

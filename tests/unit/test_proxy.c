@@ -676,6 +676,29 @@ static void fork_timer_c(void **state)
     sk__fork_free(&f);
 }
 
+/* A fork whose offer is still with rtpengine has not begun: Timer C has
+ * nothing to time (no 408 while rtpengine works), and a CANCEL then
+ * answers 487 with no branch to cancel; none starts afterwards. */
+static void fork_not_begun(void **state)
+{
+    struct sk__fork f;
+    struct sk__fork_acts a;
+
+    (void)state;
+    sk__fork_init(&f, true, 180000);
+    sk__fork_add(&f, 0);
+    sk__fork_add(&f, 1);
+    assert_int_equal(sk__fork_tick(&f, 500000, &a), UINT64_MAX);
+    assert_false(a.final);
+    sk__fork_cancel(&f, &a);
+    assert_int_equal(a.cancel, 0);
+    assert_int_equal(a.start, 0);
+    assert_true(a.final);
+    assert_int_equal(a.status, 487);
+    assert_true(f.final_sent);
+    sk__fork_free(&f);
+}
+
 /* A UAS answering the INVITE from our CANCEL's single Via: the response
  * still goes up with the caller's Vias. */
 static void relay_response_repairs_vias(void **state)
@@ -757,6 +780,7 @@ int main(void)
         cmocka_unit_test(fork_challenges_aggregated),
         cmocka_unit_test(fork_upstream_cancel),
         cmocka_unit_test(fork_timer_c),
+        cmocka_unit_test(fork_not_begun),
         cmocka_unit_test(fork_made_up_statuses),
         cmocka_unit_test(relay_response_repairs_vias),
     };

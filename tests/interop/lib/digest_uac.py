@@ -46,7 +46,12 @@ def request(a, branch, cseq, extra):
     ]
     if a.method == "SUBSCRIBE":
         lines += ["Event: presence", "Accept: application/pidf+xml"]
-    lines += ["Expires: %d" % a.expires] + extra + ["Content-Length: 0", "", ""]
+    body = ""
+    if a.sdp:
+        body = ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                "m=audio 40000 RTP/AVP 0\r\n" % (a.bind, a.bind))
+        extra = extra + ["Content-Type: application/sdp"]
+    lines += ["Expires: %d" % a.expires] + extra + ["Content-Length: %d" % len(body), "", body]
     return ("\r\n".join(lines)).encode(), uri
 
 
@@ -59,7 +64,7 @@ def answer_request(sock, msg, peer):
     sock.sendto(resp.encode(), peer)
 
 
-def exchange(sock, data, port):
+def exchange(sock, data, port, server="127.0.0.1"):
     """Send a request and wait for its final response, retransmitting on
     Timer A's schedule (RFC 3261 §17.1.2.2: 0.5 s doubling) until Timer B
     (64*T1 = 32 s). A NOTIFY may overtake the 200 to its SUBSCRIBE
@@ -67,7 +72,7 @@ def exchange(sock, data, port):
     import time
     give_up = time.time() + 32
     interval = 0.5
-    sock.sendto(data, ("127.0.0.1", port))
+    sock.sendto(data, (server, port))
     resend = time.time() + interval
     while time.time() < give_up:
         sock.settimeout(max(0.01, min(resend, give_up) - time.time()))
@@ -75,7 +80,7 @@ def exchange(sock, data, port):
             raw, peer = sock.recvfrom(65535)
         except socket.timeout:
             if time.time() >= resend:
-                sock.sendto(data, ("127.0.0.1", port))
+                sock.sendto(data, (server, port))
                 interval = min(interval * 2, 4)
                 resend = time.time() + interval
             continue
@@ -112,7 +117,7 @@ def linger(sock, seconds):
         except socket.timeout:
             break
         msg = data.decode(errors="replace")
-        if not msg.startswith("SIP/2.0"):
+        if not msg.startswith("SIP/2.0") and not msg.startswith("ACK "):
             answer_request(sock, msg, peer)
 
 
@@ -133,6 +138,8 @@ def main():
     p.add_argument("--user-agent", default="digest-uac/1")
     p.add_argument("--expires", type=int, default=600)
     p.add_argument("--bind", default="127.0.0.1", help="local address to send from")
+    p.add_argument("--server", default="127.0.0.1", help="the server's address")
+    p.add_argument("--sdp", action="store_true", help="send an SDP offer in the request")
     p.add_argument("--linger", type=float, default=0,
                    help="after the final response, answer requests (NOTIFY) 200 for this long")
     a = p.parse_args()
@@ -144,7 +151,7 @@ def main():
     a.local_port = sock.getsockname()[1]
 
     data, uri = request(a, os.urandom(6).hex(), 1, [])
-    code, msg = exchange(sock, data, a.port)
+    code, msg = exchange(sock, data, a.port, a.server)
     chals = challenges(msg)
     print("offered=%s" % " ".join(c.get("algorithm", "MD5") for c in chals))
     if a.no_auth or code not in (401, 407) or not chals:
@@ -166,10 +173,10 @@ def main():
     if "opaque" in chal:
         cred += ', opaque="%s"' % chal["opaque"]
     data, _ = request(a, os.urandom(6).hex(), 2, [cred])
-    code, msg = exchange(sock, data, a.port)
+    code, msg = exchange(sock, data, a.port, a.server)
     print("status=%d" % code)
     print("reason=%s" % msg.split("\r\n", 1)[0].split(" ", 2)[2])
-    print("contact=sip:%s@127.0.0.1:%d" % (a.from_user or a.user, a.local_port), flush=True)
+    print("contact=sip:%s@%s:%d" % (a.from_user or a.user, a.bind, a.local_port), flush=True)
     if a.linger > 0:
         linger(sock, a.linger)
     return 0
