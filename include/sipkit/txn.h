@@ -293,6 +293,15 @@ const struct sk_addr *sk_txn_peer(const struct sk_txn *txn);
 unsigned sk_txn_status(struct sk_txn *txn);
 void *sk_txn_user(const struct sk_txn *txn);
 void sk_txn_set_user(struct sk_txn *txn, void *user);
+/* Server transactions: the TU promises to answer nothing through txn after
+ * its final response (a 2xx retransmission of an INVITE it sends itself;
+ * sk_txn_respond() then says SK_ESTATE). Once answered, the transaction
+ * is retired to a compact record at once (a non-INVITE one over UDP in
+ * Completed, an INVITE one in Accepted), even while the TU still holds a
+ * reference and a user pointer: on_terminated comes then, not after Timer
+ * J or L, and the TU's reference keeps only the request readable. A proxy
+ * does this for what it forwards. */
+void sk_txn_let_go_at_final(struct sk_txn *txn);
 struct sk_txn_table *sk_txn_table_of(const struct sk_txn *txn);
 
 #endif

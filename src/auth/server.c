@@ -42,7 +42,8 @@ struct sk_auth {
     struct sk__mac *mac;
     unsigned char enc_key[SK__NONCE_KEY_LEN]; /* nonce block cipher key */
     struct sk__nctab *nc;
-    atomic_uint_fast32_t issued; /* the counter part of nonce stamps */
+    atomic_uint_fast64_t issued; /* the counter part of nonce stamps */
+    uint64_t salt;               /* random, drawn at start: see sk_auth_nonce_make() */
 };
 
 /* ---- causes ----------------------------------------------------------------- */
@@ -127,11 +128,12 @@ static int64_t now_ms(const struct sk_auth *a)
 }
 
 /* A stamp later than every nonce this process issued so far. */
-static uint64_t next_stamp(struct sk_auth *a)
+static uint64_t next_stamp(struct sk_auth *a, uint64_t *count)
 {
     int64_t ms = now_ms(a);
-    uint32_t n = (uint32_t)atomic_fetch_add(&a->issued, 1);
+    uint64_t n = atomic_fetch_add(&a->issued, 1);
 
+    *count = n;
     if (ms < 1)
         ms = 1;
     return (uint64_t)ms << SK__STAMP_SHIFT | (n & ((1u << SK__STAMP_SHIFT) - 1));
@@ -197,6 +199,8 @@ int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rc == 0)
         rc = derive_enc_key(a);
+    if (rc == 0)
+        rc = sk__random(&a->salt, sizeof(a->salt));
     if (rc == 0)
         /* Everything stamped before this millisecond came from an earlier
          * process whose nonce-counts are lost. */
@@ -264,10 +268,15 @@ int sk_auth_nonce_make(struct sk_auth *a, struct sk_slice realm, char *out)
     unsigned char plain[16], bin[SK__NONCE_BIN], mac[32];
     int rc;
 
-    put_be64(plain, next_stamp(a));
-    rc = sk__random(plain + 8, 8);
-    if (rc == 0)
-        rc = sk__block_crypt(a->enc_key, plain, bin, true);
+    uint64_t count;
+
+    put_be64(plain, next_stamp(a, &count));
+    /* The second half only makes each plaintext unique beyond this
+     * process (another process with the same secret, a clock stepped
+     * back): a salt drawn at start plus the issue count does that without
+     * a random draw per challenge. The block cipher hides both. */
+    put_be64(plain + 8, a->salt + count);
+    rc = sk__block_crypt(a->enc_key, plain, bin, true);
     if (rc == 0)
         rc = nonce_mac(a, bin, pick_realm(a, realm), mac);
     if (rc != 0)

@@ -748,6 +748,11 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     fc->s = r->s;
     fc->stx = r->txn;
     sk_txn_ref(r->txn);
+    /* Once answered, what the fork still reads is the request (through
+     * this reference); late 2xx go out through sk__proxy_send(). So the
+     * transaction retires to its compact form at its final response
+     * instead of holding the whole request for Timer J or L. */
+    sk_txn_let_go_at_final(r->txn);
     fc->record_route = record_route;
     sk__proxy_loop_tag(sk__proxy_loop_hash(r->m, &r->m->via, sk_slice_cstr(r->s->cfg.domain)),
                        fc->loop_tag);

@@ -16,9 +16,9 @@
  * every binding the request touches happens before anything changes, so
  * a request applies all its contacts or none.
  *
- * Memory: each binding is one heap block (struct sk__lbind, lbind.c) owned
- * by its AOR entry; AOR entries are owned by their shard and freed by the purge
- * once empty. Results are copied into caller-owned struct sk_binding.
+ * Memory: each binding is one heap block (struct sk__lbind, lbind.c; its
+ * User-Agent is shared) owned by its AOR entry; AOR entries are owned by their shard and freed by
+ * the purge once empty. Results are copied into caller-owned struct sk_binding.
  */
 #include "store/store_int.h"
 
@@ -318,7 +318,9 @@ int sk_location_lookup(struct sk_location *loc, struct sk_slice aor, int64_t now
 
 static struct sk_slice str_of(const struct sk__lbind *b, enum sk__lstr i)
 {
-    return sk_slice_make(sk__lbind_str(b, i), b->len[i]);
+    const char *p = sk__lbind_str(b, i);
+
+    return sk_slice_make(p, i < SK__LS_UA ? b->len[i] : strlen(p));
 }
 
 static bool same_binding(const struct sk_location_update *u, const struct sk__lbind *b,
@@ -454,7 +456,7 @@ static int apply(struct sk_location *loc, const struct sk_location_update *u, st
             if (same_binding(u, *pp, c)) {
                 struct sk__lbind *x = *pp;
                 *pp = x->next;
-                sk_free(x);
+                sk__lbind_free(x);
             } else {
                 pp = &(*pp)->next;
             }
@@ -535,7 +537,7 @@ static void undo(struct aor *a, struct change *ch)
         for (size_t i = 0; !kept && i < ch->nkept; i++)
             kept = ch->kept[i] == b;
         if (!kept)
-            sk_free(b);
+            sk__lbind_free(b);
     }
     for (size_t i = 0; i < ch->nkept; i++) {
         ch->kept[i]->next = list;
@@ -664,7 +666,7 @@ static size_t purge_shard(struct sk_location *loc, struct shard *sh, int64_t now
                 continue;
             }
             *pb = b->next;
-            sk_free(b);
+            sk__lbind_free(b);
             removed++;
         }
         if (removed > before_n) {

@@ -75,25 +75,31 @@ enum sk__lstr {
 };
 
 /* One binding in memory (or a copy owned by a pending write): one heap
- * block, the numbers then the six strings packed NUL-terminated, with
+ * block, the numbers then five strings packed NUL-terminated, with
  * lengths instead of pointers (a server may hold a binding per phone:
- * about 60 bytes plus the strings, see test_location.c). */
+ * about 55 bytes plus the strings, see test_location.c). The User-Agent,
+ * the same for thousands of phones of one model, is interned (lbind.c):
+ * one shared, reference-counted copy. Times are seconds since the epoch,
+ * unsigned 32-bit (until 2106). */
 struct sk__lbind {
     struct sk__lbind *next;
-    int64_t expires_at, updated_at;
+    uint32_t expires_at, updated_at;
     uint64_t conn_id;
+    struct sk__ua *ua; /* NULL when the REGISTER had no User-Agent */
     uint32_t cseq, reg_id;
     int16_t q;
     uint16_t src_port;
     uint8_t tp; /* enum sk_transport */
-    uint16_t len[SK__LS_COUNT];
+    uint16_t len[SK__LS_UA];
     char data[];
 };
 
+struct sk__ua;
 struct sk__lbind *sk__lbind_new(const struct sk__lrow *r);
 struct sk__lbind *sk__lbind_clone(const struct sk__lbind *b);
+void sk__lbind_free(struct sk__lbind *b);
 void sk__lbind_free_list(struct sk__lbind *b);
-/* String i of b (NUL-terminated, inside b). */
+/* String i of b (NUL-terminated, inside b; the User-Agent is shared). */
 const char *sk__lbind_str(const struct sk__lbind *b, enum sk__lstr i);
 /* A row view of b; its strings point into b. */
 void sk__lbind_row(const struct sk__lbind *b, struct sk__lrow *r);

@@ -1,7 +1,11 @@
 /*
  * Retired transactions: what a non-INVITE server transaction over UDP keeps
  * while it waits in Completed for Timer J (RFC 3261 §17.2.2: 64*T1, 32 s
- * by default, only to answer retransmissions of its request).
+ * by default, only to answer retransmissions of its request), and what an
+ * INVITE server transaction keeps in Accepted (RFC 6026 §8.5-8.7: 64*T1 of
+ * Timer L, only to absorb retransmissions of the INVITE; its ACKs go to
+ * the TU as if no transaction matched, which is where Accepted sends them
+ * too).
  *
  * Once the TU has answered and let go of it (no reference, no user
  * pointer), nothing reads the request any more: matching needs the top Via
@@ -33,6 +37,7 @@
 enum {
     DONE_HAS_PORT = 1, /* the sent-by had a port (matching compares both) */
     DONE_DEAD = 2,     /* a send failed: terminated, waiting to be freed */
+    DONE_ABSORB = 4,   /* INVITE, Accepted: retransmissions get no answer */
 };
 
 /* Bytes of the peer address kept: an IPv4 address needs no sin_zero. */
@@ -69,19 +74,39 @@ static bool fits8(size_t n)
     return n <= UINT8_MAX;
 }
 
+/* The TU's part: it let go (no reference besides `refs`, no user
+ * pointer), or said it answers nothing more (sk_txn_let_go_at_final()). */
+static bool tu_done(const struct sk_txn *txn, unsigned refs)
+{
+    unsigned n = atomic_load(&txn->refs);
+
+    if (txn->let_go_at_final)
+        return n >= refs;
+    return txn->user == NULL && n == refs;
+}
+
+/* §17.2.2 Completed over UDP, or RFC 6026 Accepted (any transport: Timer
+ * L is 64*T1 whatever carries it). */
+static bool retirable_state(const struct sk_txn *txn)
+{
+    if (txn->kind == SK_TXN_NON_INVITE_SERVER)
+        return txn->state == SK_TXN_COMPLETED && !txn->reliable &&
+               txn->tm_life.which == SK_TXN_TIMER_J && txn->peer.conn_id == 0 && txn->out.len > 0 &&
+               txn->out.len <= UINT32_MAX;
+    return txn->kind == SK_TXN_INVITE_SERVER && txn->let_go_at_final &&
+           txn->state == SK_TXN_ACCEPTED && txn->tm_life.which == SK_TXN_TIMER_L;
+}
+
 bool sk__txn_retirable(const struct sk_txn *txn, unsigned refs)
 {
     const struct sk_msg *r = &txn->req;
 
-    /* INVITE server transactions still need their request for the ACK
-     * (Timer G and H, RFC 2543 To tags); RFC 2543 requests match on many
-     * more fields; over a reliable transport Timer J is zero anyway. */
-    return txn->kind == SK_TXN_NON_INVITE_SERVER && txn->state == SK_TXN_COMPLETED &&
-           txn->in_table && !txn->reliable && !txn->rfc2543 && txn->user == NULL &&
-           txn->evcount == 0 && txn->tm_life.which == SK_TXN_TIMER_J && txn->peer.conn_id == 0 &&
-           txn->out.len > 0 && txn->out.len <= UINT32_MAX && fits8(r->via.branch.len) &&
-           fits8(r->via.host.len) && fits8(r->method.len) && fits8(txn->peer.sslen) &&
-           atomic_load(&txn->refs) == refs;
+    /* INVITE server transactions in Completed still need their request
+     * and timers for the ACK (Timer G and H); RFC 2543 requests match on
+     * many more fields. */
+    return retirable_state(txn) && txn->in_table && !txn->rfc2543 && txn->evcount == 0 &&
+           fits8(r->via.branch.len) && fits8(r->via.host.len) && fits8(r->method.len) &&
+           fits8(txn->peer.sslen) && tu_done(txn, refs);
 }
 
 static void queue_push(struct sk__shard *sh, struct sk__done *d)
@@ -99,16 +124,18 @@ bool sk__txn_retire(struct sk__ctx *ctx, struct sk_txn *txn)
     const struct sk_msg *r = &txn->req;
     size_t alen = addr_bytes(&txn->peer);
     size_t mlen = r->method_id == SK_METHOD_OTHER ? r->method.len : 0;
-    size_t n = alen + r->via.branch.len + r->via.host.len + mlen + txn->out.len;
+    bool absorb = txn->kind == SK_TXN_INVITE_SERVER;
+    size_t rlen = absorb ? 0 : txn->out.len; /* Accepted resends nothing */
+    size_t n = alen + r->via.branch.len + r->via.host.len + mlen + rlen;
     struct sk__done *d = sk_malloc(offsetof(struct sk__done, data) + n);
     char *p;
 
     if (d == NULL)
         return false; /* the full transaction simply stays until Timer J */
     d->due = txn->tm_life.due;
-    d->resp_len = (uint32_t)txn->out.len;
+    d->resp_len = (uint32_t)rlen;
     d->port = r->via.port;
-    d->flags = r->via.has_port ? DONE_HAS_PORT : 0;
+    d->flags = (r->via.has_port ? DONE_HAS_PORT : 0) | (absorb ? DONE_ABSORB : 0);
     d->tp = (uint8_t)txn->peer.tp;
     d->method_id = (uint8_t)r->method_id;
     d->sslen = (uint8_t)txn->peer.sslen;
@@ -126,7 +153,8 @@ bool sk__txn_retire(struct sk__ctx *ctx, struct sk_txn *txn)
     if (mlen > 0)
         memcpy(p, r->method.p, mlen);
     p += mlen;
-    memcpy(p, txn->out.p, txn->out.len);
+    if (rlen > 0)
+        memcpy(p, txn->out.p, rlen);
     /* Cannot fail: the table reserved the buckets at creation. The count
      * of live transactions moves from the transaction to d. */
     (void)sk_htab_insert(&txn->shard->done, &d->hnode, txn->hash);
@@ -179,6 +207,9 @@ bool sk__done_request(struct sk_txn_table *t, struct sk__shard *sh, uint64_t h,
     }
     if (d == NULL)
         return false;
+    /* RFC 6026 §8.5: Accepted absorbs a retransmitted INVITE. */
+    if ((d->flags & DONE_ABSORB) != 0)
+        return true;
     /* §17.2.2: a retransmission in Completed gets the final response
      * again, to where the first one went. */
     memset(&to, 0, sizeof(to));

@@ -24,9 +24,23 @@ int sk_txn_respond(struct sk_txn *txn, const char *resp, size_t len)
     sk__ctx_begin(&ctx, txn->table);
     pthread_mutex_lock(&txn->shard->lock);
     rc = sk__server_respond(&ctx, txn, resp, len, status);
+    /* A TU that let go at its final: retire now (retire.c). While the
+     * transaction's events are being delivered, the deliverer does it once
+     * the queue is empty. The caller's reference and the table's: 2. */
+    if (rc == 0 && txn->let_go_at_final && !txn->delivering && sk__txn_retirable(txn, 2))
+        (void)sk__txn_retire(&ctx, txn);
     pthread_mutex_unlock(&txn->shard->lock);
     sk__ctx_end(&ctx);
     return rc;
+}
+
+void sk_txn_let_go_at_final(struct sk_txn *txn)
+{
+    if (txn == NULL || (txn->kind != SK_TXN_INVITE_SERVER && txn->kind != SK_TXN_NON_INVITE_SERVER))
+        return;
+    pthread_mutex_lock(&txn->shard->lock);
+    txn->let_go_at_final = true;
+    pthread_mutex_unlock(&txn->shard->lock);
 }
 
 int sk_txn_forget(struct sk_txn *txn)

@@ -75,6 +75,7 @@ struct sk_txn {
     bool rfc2543;  /* server: request without the magic cookie */
     bool in_table;
     bool delivering;       /* a thread owns the event queue (see table.c) */
+    bool let_go_at_final;  /* server: the TU answers nothing after its final (retire.c) */
     unsigned status;       /* last response sent (server) or received (client) */
     uint64_t hash;         /* of the matching key, set before it is linked */
     struct sk_hnode hnode; /* in the shard's table while in_table */
@@ -96,8 +97,9 @@ struct sk_txn {
     unsigned evcount;
 };
 
-/* A retired non-INVITE server transaction (retire.c): what answering
- * retransmissions of its request until Timer J needs, in one allocation. */
+/* A retired server transaction (retire.c): what answering retransmissions
+ * of its request until Timer J (non-INVITE) or absorbing them until Timer
+ * L (INVITE, Accepted) needs, in one allocation. */
 struct sk__done {
     struct sk_hnode hnode; /* in the shard's done table, same hash as the txn */
     struct sk__done *next; /* the shard's expiry FIFO, oldest first */

@@ -298,6 +298,58 @@ static void conn_closed_index(void **state)
     env_close(&e);
 }
 
+/* One REGISTER with one contact and a User-Agent. */
+static void reg_ua(struct sk_location *loc, const char *aor, const char *ua, uint32_t expires,
+                   uint32_t cseq)
+{
+    struct sk_location_contact c = {S("sip:x@192.0.2.9"), expires, -1, SK_SLICE_NULL, 0};
+    struct sk_location_update u;
+
+    memset(&u, 0, sizeof(u));
+    u.aor = sk_slice_cstr(aor);
+    u.call_id = S("ua-call");
+    u.cseq = cseq;
+    u.contacts = &c;
+    u.ncontacts = 1;
+    u.user_agent = sk_slice_cstr(ua);
+    u.src_ip = S("192.0.2.9");
+    u.now = 7000;
+    assert_int_equal(sk_location_update(loc, &u, NULL, 0, NULL), 0);
+}
+
+static void user_agent_of(struct sk_location *loc, const char *aor, const char *want)
+{
+    struct sk_binding b[1];
+    size_t n;
+
+    assert_int_equal(sk_location_lookup(loc, sk_slice_cstr(aor), 7001, b, 1, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(b[0].user_agent, want);
+}
+
+/* User-Agent strings are shared between bindings: each keeps its own
+ * value whatever the others do, and the last one gone frees the copy. */
+static void shared_user_agents(void **state)
+{
+    struct env e;
+    (void)state;
+    env_open(&e, NULL);
+    reg_ua(e.loc, "a@ex.test", "phone/1.0", 600, 1);
+    reg_ua(e.loc, "b@ex.test", "phone/1.0", 600, 1);
+    reg_ua(e.loc, "c@ex.test", "phone/2.0", 600, 1);
+    reg_ua(e.loc, "d@ex.test", "", 600, 1);
+    reg_ua(e.loc, "a@ex.test", "phone/1.0", 0, 2);   /* a unregisters */
+    reg_ua(e.loc, "c@ex.test", "phone/1.0", 600, 2); /* c's phone changed */
+    user_agent_of(e.loc, "b@ex.test", "phone/1.0");
+    user_agent_of(e.loc, "c@ex.test", "phone/1.0");
+    user_agent_of(e.loc, "d@ex.test", "");
+    env_close(&e);
+    env_open(&e, NULL); /* and from the disk */
+    user_agent_of(e.loc, "b@ex.test", "phone/1.0");
+    user_agent_of(e.loc, "c@ex.test", "phone/1.0");
+    env_close(&e);
+}
+
 static int changes;
 static void on_change(void *arg, const char *aor)
 {
@@ -750,10 +802,11 @@ static long binding_cost(unsigned n, bool phone)
     return (bytes + 16 * blocks) / (long)n;
 }
 
-/* 50,000 AORs with one binding each. Bindings like the REGISTER benchmark's
- * fit the 256 bytes of issue 13; a phone's longer Call-ID and User-Agent
- * (about 70 bytes more of strings) must stay under 300 (it was about 350
- * with a pointer per string). */
+/* 50,000 AORs with one binding each: issue 13 asks for at most 256 bytes
+ * a binding, a phone's too (its 36-character Call-ID and 33-character
+ * User-Agent: the User-Agent is interned, shared by every phone that
+ * sends it). Measured: about 230 like the REGISTER benchmark's, 255 like
+ * a phone's (290 before the interning and 32-bit times). */
 static void bytes_per_binding(void **state)
 {
     enum { N = 50000 };
@@ -761,8 +814,8 @@ static void bytes_per_binding(void **state)
     (void)state;
     env_open(&e, NULL); /* creates the table */
     env_close(&e);
-    assert_true(binding_cost(N, false) <= 256);
-    assert_true(binding_cost(N, true) <= 300);
+    assert_true(binding_cost(N, false) <= 240);
+    assert_true(binding_cost(N, true) <= 256);
 }
 
 int main(void)
@@ -772,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(callid_cseq_order, setup, teardown),
         cmocka_unit_test_setup_teardown(remove_all_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(persist_and_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(shared_user_agents, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_expired, setup, teardown),
         cmocka_unit_test_setup_teardown(group_commit_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(survives_kill9, setup, teardown),

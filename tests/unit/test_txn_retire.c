@@ -173,6 +173,111 @@ static void user_pointer_keeps_the_transaction(void **state)
     assert_int_equal(fx_count(EV_TERM), 1);
 }
 
+/* A proxy's server transaction: the fork holds a reference and a user
+ * pointer until its branches end, but said it answers nothing after the
+ * final (sk_txn_let_go_at_final): the transaction retires at the final
+ * response, the fork still reads the request, retransmissions get the
+ * same answer from the record. */
+static void let_go_retires_while_held(void **state)
+{
+    int fork = 0;
+    struct sk_txn *held;
+
+    (void)state;
+    assert_int_equal(reg(BR), 0);
+    held = F.srv;
+    sk_txn_ref(held);
+    sk_txn_set_user(held, &fork);
+    sk_txn_let_go_at_final(held);
+    assert_int_equal(reply(200), 0);
+    assert_int_equal(fx_count(EV_TERM), 1);
+    assert_int_equal(sk_txn_state(held), SK_TXN_TERMINATED);
+    assert_int_equal(sk_txn_request(held)->nhdrs, 9); /* still readable */
+    assert_int_equal(sk_txn_respond_status(held, 200, "OK", S("srv1")), SK_ESTATE);
+    assert_int_equal(reg(BR), 0);
+    assert_int_equal(F.nsent, 2);
+    assert_string_equal(F.sent[1].data, F.sent[0].data);
+    assert_int_equal(fx_count(EV_REQ), 1);
+    sk_txn_unref(held);
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* An INVITE request from 192.0.2.1 over UDP. */
+static int invite(void)
+{
+    char buf[FX_BUF];
+
+    fx_text(buf, sizeof(buf),
+            "INVITE sip:bob@example.com SIP/2.0\n"
+            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\n"
+            "Max-Forwards: 70\n"
+            "From: <sip:alice@example.com>;tag=ft1\n"
+            "To: <sip:bob@example.com>\n"
+            "Call-ID: i1@192.0.2.1\n"
+            "CSeq: 1 INVITE\n"
+            "Contact: <sip:alice@192.0.2.1:5060>\n"
+            "Content-Length: 0\n\n");
+    return fx_recv(SK_TP_UDP, buf);
+}
+
+static int ack(void)
+{
+    char buf[FX_BUF];
+
+    fx_text(buf, sizeof(buf),
+            "ACK sip:bob@example.com SIP/2.0\n"
+            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" BR "\n"
+            "Max-Forwards: 70\n"
+            "From: <sip:alice@example.com>;tag=ft1\n"
+            "To: <sip:bob@example.com>;tag=srv1\n"
+            "Call-ID: i1@192.0.2.1\n"
+            "CSeq: 1 ACK\n"
+            "Content-Length: 0\n\n");
+    return fx_recv(SK_TP_UDP, buf);
+}
+
+/* RFC 6026 §8.5-8.7: an INVITE answered 2xx by a TU that let go retires
+ * in Accepted: a retransmitted INVITE is absorbed (no answer, no new
+ * transaction) until Timer L, the ACK goes to the TU as Accepted would
+ * pass it, and further 2xx are the TU's to send. A non-2xx final keeps
+ * the full transaction (Timer G needs it). */
+static void let_go_invite_accepted(void **state)
+{
+    struct sk_txn *held;
+    size_t sent;
+
+    (void)state;
+    assert_int_equal(invite(), 0);
+    held = F.srv;
+    sk_txn_ref(held);
+    sk_txn_let_go_at_final(held);
+    assert_int_equal(sk_txn_respond_status(held, 200, "OK", S("srv1")), 0);
+    assert_int_equal(fx_count(EV_TERM), 1);
+    assert_int_equal(sk_txn_table_count(F.t), 1);
+    sent = F.nsent;
+    assert_int_equal(invite(), 0);
+    assert_int_equal(F.nsent, sent);
+    assert_int_equal(fx_count(EV_REQ), 1);
+    assert_int_equal(ack(), 0);
+    assert_int_equal(fx_count(EV_ACK), 1);
+    assert_int_equal(sk_txn_respond_status(held, 200, "OK", S("srv1")), SK_ESTATE);
+    sk_txn_unref(held);
+    fx_at(32000); /* Timer L = 64*T1 */
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+    assert_int_equal(invite(), 0); /* a new transaction now */
+    assert_int_equal(fx_count(EV_REQ), 2);
+    held = F.srv;
+    sk_txn_ref(held);
+    sk_txn_let_go_at_final(held);
+    assert_int_equal(sk_txn_respond_status(held, 486, "Busy Here", S("srv1")), 0);
+    assert_int_equal(sk_txn_state(held), SK_TXN_COMPLETED);
+    assert_int_equal(fx_count(EV_TERM), 1);
+    sk_txn_unref(held);
+    fx_at(64000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
 /* §17.2.4: a retransmission that cannot be sent ends the transaction; the
  * next copy of the request is a new one. */
 static void send_failure_ends_it(void **state)
@@ -223,6 +328,8 @@ int main(void)
         T(retired_size_is_bounded),
         T(last_unref_retires),
         T(user_pointer_keeps_the_transaction),
+        T(let_go_retires_while_held),
+        T(let_go_invite_accepted),
         T(send_failure_ends_it),
         T(mixed_expiry_and_free),
     };
