@@ -5,7 +5,7 @@
 set -eu
 bin=$1 seeds=$2 work=$3 dict=$4
 shift 4
-secs=${SK_FUZZ_SECONDS:-30}
+secs=${SK_FUZZ_SECONDS:-20}
 mkdir -p "$work/corpus" "$work/artifacts"
 exec "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -dict="$dict" -artifact_prefix="$work/artifacts/" "$work/corpus" "$seeds" "$@"

@@ -21,7 +21,8 @@ make_cert callee IP:127.0.0.1
 make_cert elsewhere IP:192.0.2.7
 users_add alice bob carol
 users_md5 alice bob carol
-start_tls_server --trace
+# debug: the wait for bob's connection to close watches its tcp_close line.
+start_tls_server --trace --log-level debug
 
 bs_tls_start alice alice ca
 bs_tls_start bob bob ca
@@ -41,19 +42,33 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
+# tcp_listening PORT: 0 while a TCP socket listens on PORT (state 0A in
+# /proc/net/tcp). Connections that used the port linger in TIME_WAIT for
+# a minute; they do not keep s_server (SO_REUSEADDR) from binding it.
+tcp_listening() {
+    awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+        END { exit !f }' /proc/net/tcp
+}
+
 # s_server_start CERT: openssl s_server on bob's port, its output in
-# $TMP/s_server.out; S_PID set.
+# $TMP/s_server.out; S_PID set. Its stdin is a FIFO held open by a sleep
+# (S_HOLD): s_server ends a connection at the end of its input. Both are
+# stopped by PID, so no sleep outlives the test (CTest waits for whatever
+# holds the test's output).
 s_server_start() {
-    for _ in $(seq 1 50); do port_busy "$bport" || break; sleep 0.1; done
-    (sleep 30) | openssl s_server -accept "127.0.0.1:$bport" -cert "$TMP/$1.pem" \
-        -key "$TMP/$1.key" -naccept 1 >"$TMP/s_server.out" 2>&1 &
+    for _ in $(seq 1 50); do tcp_listening "$bport" || break; sleep 0.1; done
+    rm -f "$TMP/s_server.in"
+    mkfifo "$TMP/s_server.in"
+    openssl s_server -accept "127.0.0.1:$bport" -cert "$TMP/$1.pem" -key "$TMP/$1.key" \
+        -naccept 1 <"$TMP/s_server.in" >"$TMP/s_server.out" 2>&1 &
     S_PID=$!
+    sleep 30 >"$TMP/s_server.in" &
+    S_HOLD=$!
     for _ in $(seq 1 50); do grep -q ACCEPT "$TMP/s_server.out" 2>/dev/null && break; sleep 0.1; done
 }
 s_server_stop() {
-    pkill -P "$S_PID" 2>/dev/null
-    kill "$S_PID" 2>/dev/null
-    wait "$S_PID" 2>/dev/null
+    kill "$S_PID" "$S_HOLD" 2>/dev/null
+    wait "$S_PID" "$S_HOLD" 2>/dev/null
 }
 
 s_server_start callee

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One end of a call's media, for the NAT tests: rtp_peer.py BIND_IP PORT
-TARGET_FILE SECONDS.
+TARGET_FILE SECONDS [STOP_FILE [LINGER]].
 
 Binds BIND_IP:PORT (the port the SIP peer's SDP announces), waits for
 TARGET_FILE to hold "IP PORT" (written by the SIP peer from the SDP it
@@ -8,7 +8,13 @@ received), then sends an RTP packet (RFC 3550 header, PCMU, 20 ms of
 silence) there every 20 ms from that same socket, as phones do (symmetric
 RTP, which a relay latches onto through a NAT), and counts the RTP
 packets that arrive. After SECONDS it prints
-"received=N sent=M target=IP:PORT from=IP:PORT,..." and exits 0."""
+"received=N sent=M target=IP:PORT from=IP:PORT,..." and exits 0.
+
+With STOP_FILE the test ends it early: once that file exists (the test
+makes it when the call is over) the peer goes on sending for LINGER
+seconds (default 2), then reports as above with "late=N" after
+"received=N": the packets that arrived in those LINGER seconds, where a
+relay that kept forwarding after the call ended shows."""
 import os
 import random
 import select
@@ -31,6 +37,9 @@ def read_target(path):
 
 def main():
     ip, port, tfile, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+    stop_file = sys.argv[5] if len(sys.argv) > 5 else None
+    linger = float(sys.argv[6]) if len(sys.argv) > 6 else 2.0
+    at_stop = None  # received when the stop file appeared
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((ip, port))
     s.setblocking(False)
@@ -43,6 +52,9 @@ def main():
         now = time.monotonic()
         if now >= end:
             break
+        if at_stop is None and stop_file and os.path.exists(stop_file):
+            at_stop = received
+            end = min(end, now + linger)
         if target is None:
             target = read_target(tfile)
             next_send = now
@@ -66,8 +78,9 @@ def main():
                     received += 1
                     sources.add("%s:%d" % src)
     tgt = "%s:%d" % target if target else "none"
-    print("received=%d sent=%d target=%s from=%s" % (received, sent, tgt,
-                                                       ",".join(sorted(sources)) or "none"))
+    late = "" if at_stop is None else " late=%d" % (received - at_stop)
+    print("received=%d%s sent=%d target=%s from=%s" % (received, late, sent, tgt,
+                                                         ",".join(sorted(sources)) or "none"))
 
 
 if __name__ == "__main__":
