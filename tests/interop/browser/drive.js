@@ -9,8 +9,8 @@
 // Environment: SK_CHROMIUM (the browser), SK_JSSIP (the JsSIP bundle),
 // SK_WS_URL (sipkit's wss:// listener), SK_DOMAIN, SK_PROFILE (an empty
 // directory for the browser's profile), SK_CHROME_LOG (its stderr),
-// SK_SPKI (base64 SHA-256 of the server key's SubjectPublicKeyInfo: the
-// only key whose certificate the browser accepts without a known CA),
+// SK_HOME (the browser's home directory, whose .pki/nssdb trusts the test
+// CA),
 // SK_STEP_TIMEOUT (seconds a step may take, 20 by default), SK_TOTAL_TIMEOUT
 // (seconds for them all, 60 by default), SK_HTTP_PORT
 // (where the pages are served; any free port when unset). Passwords are
@@ -66,7 +66,6 @@ function launch() {
         '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
         // Both tabs' ICE host candidates may be on loopback only.
         '--allow-loopback-in-peer-connection',
-        `--ignore-certificate-errors-spki-list=${env('SK_SPKI')}`,
         'about:blank',
     ];
     const err = fs.openSync(env('SK_CHROME_LOG'), 'w');
@@ -74,6 +73,9 @@ function launch() {
     const child = spawn(env('SK_CHROMIUM'), args, {
         stdio: ['ignore', err, err, 'pipe', 'pipe'],
         detached: true,
+        // Chromium on Linux trusts the CAs of the NSS database in
+        // $HOME/.pki/nssdb, where the test put its own.
+        env: { ...process.env, HOME: env('SK_HOME') },
     });
     const kill = () => {
         try {

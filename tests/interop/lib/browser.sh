@@ -49,9 +49,12 @@ jssip_bundle() {
     mv -T "$work" "$dir" 2>/dev/null || rm -rf "$work"
 }
 
-# spki_hash CERT: base64 of the SHA-256 of CERT's SubjectPublicKeyInfo, as
-# Chromium's --ignore-certificate-errors-spki-list takes it.
-spki_hash() {
-    openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform der |
-        openssl dgst -sha256 -binary | base64
+# browser_home DIR CA: DIR becomes a home directory for the browser whose
+# NSS database ($DIR/.pki/nssdb, which Chromium reads on Linux) trusts
+# CA.PEM for TLS servers, as a person would add a CA in the settings.
+browser_home() {
+    mkdir -p "$1/.pki/nssdb" &&
+        certutil -N -d "sql:$1/.pki/nssdb" --empty-password &&
+        certutil -A -d "sql:$1/.pki/nssdb" -n "sipkit test CA" -t "C,," -i "$TMP/$2.pem" ||
+        { echo "FAIL: certutil could not make a browser profile trusting $2"; exit 1; }
 }
