@@ -85,12 +85,17 @@ struct sk_server_config {
     char tls_verify_client[SK_SERVER_DOMAIN_MAX]; /* none, optional or required */
     char tls_min_version[SK_SERVER_DOMAIN_MAX];   /* 1.2 or 1.3 */
     char tls_ciphers[SK_SERVER_DOMAIN_MAX];       /* OpenSSL list for TLS 1.2; "": its own */
-    bool listen_from_args;                        /* internal: --listen replaced the file's list */
-    bool listen_tls_from_args;                    /* internal: --listen-tls did, for TLS ones */
+    /* [ws] (docs/webrtc.md); the listeners are in listeners[] with .ws */
+    char ws_origins[SK_SERVER_DOMAIN_MAX]; /* allowed Origin values; empty: any */
+    unsigned ws_ping_interval;             /* seconds between pings on a quiet one; 0: none */
+    bool listen_from_args;                 /* internal: --listen replaced the file's list */
+    bool listen_tls_from_args;             /* internal: --listen-tls did, for TLS ones */
+    bool listen_ws_from_args;              /* internal: --listen-ws did, for ws ones */
+    bool listen_wss_from_args;             /* internal: --listen-wss did, for wss ones */
 };
 
 enum sk_opt_type {
-    SK_OPT_LISTEN, /* ADDR:PORT, repeatable; flag listen-tls adds TLS listeners */
+    SK_OPT_LISTEN, /* ADDR:PORT, repeatable; listen-tls/-ws/-wss add those kinds */
     SK_OPT_STRING,
     SK_OPT_UINT,
     SK_OPT_BOOL,
@@ -135,7 +140,8 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
 int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz);
 /* The TLS settings of c for the transport (pointing into c). */
 void sk_server_config_tls(const struct sk_server_config *c, struct sk_tls_config *out);
-/* Whether c has a TLS listener. */
+/* Whether c has a TLS listener (wss ones included: they need the
+ * certificate too). */
 bool sk_server_config_has_tls(const struct sk_server_config *c);
 /* The --help text for the flags, and a commented sample INI file. */
 void sk_server_config_help(struct sk_buf *out);

@@ -47,8 +47,16 @@ enum sk_transport {
     SK_TP_UDP = 0,
     SK_TP_TCP,
     SK_TP_TLS, /* TCP with a TLS layer (tls.c) */
-    SK_TP_WS,  /* not served yet */
+    SK_TP_WS,  /* TCP with a WebSocket layer (ws.c, RFC 7118) */
+    SK_TP_WSS, /* TCP with TLS and WebSocket layers */
 };
+
+/* WebSocket (RFC 7118): reached only over the connection the client
+ * opened; never connected to. */
+static inline bool sk_transport_is_ws(enum sk_transport tp)
+{
+    return tp == SK_TP_WS || tp == SK_TP_WSS;
+}
 
 /* RFC 3261 §17.1.1.2, §18: TCP, TLS and WebSocket deliver reliably, so the
  * transaction layer neither retransmits over them nor lingers in the
@@ -58,7 +66,8 @@ static inline bool sk_transport_reliable(enum sk_transport tp)
     return tp != SK_TP_UDP;
 }
 
-/* "udp" / "tcp" / "tls"; the upper-case form is for Via headers. */
+/* "udp" / "tcp" / "tls" / "ws" / "wss"; the upper-case form is for Via
+ * headers (RFC 7118 §5.2: WS, WSS). */
 const char *sk_transport_name(enum sk_transport t);
 const char *sk_transport_via_name(enum sk_transport t);
 
@@ -101,12 +110,17 @@ bool sk_addr_is_any(const struct sk_addr *a);
 /* The keyed hash (sk_hash) of the address and port, for tables keyed by peer. */
 uint64_t sk_addr_hash(const struct sk_addr *a);
 
-/* One listening address; each listener serves UDP and TCP, or TLS only. */
+/* One listening address; each listener serves UDP and TCP, or TLS only,
+ * or WebSocket only (ws; wss with tls set too). */
 struct sk_listener {
     struct sk_addr addr;
     bool optional; /* a bind failure is logged and the listener skipped */
     bool tls;      /* TLS over TCP (RFC 3261 §26), no UDP; needs cfg.tls */
+    bool ws;       /* WebSocket (RFC 7118) over TCP, or over TLS with tls */
 };
+
+/* The transport a listener's connections carry. */
+enum sk_transport sk_listener_transport(const struct sk_listener *l);
 
 /* Settings that may change while running (SIGHUP). */
 struct sk_tp_runtime {
@@ -120,7 +134,10 @@ struct sk_tp_runtime {
     /* Accepted connections from one IPv4 address or IPv6 /64; 0: no cap. */
     unsigned tcp_max_per_address;
     size_t tcp_max_buffer; /* bytes buffered per connection, each way */
-    bool trace;            /* call the trace callback */
+    /* WebSocket connections quiet this long get a ping; one still quiet
+     * after as long again is closed. 0: no pings. */
+    unsigned ws_ping_interval_s;
+    bool trace; /* call the trace callback */
 };
 
 struct sk_rx;
@@ -176,6 +193,11 @@ struct sk_tp_config {
     /* Certificates and policy for TLS listeners and outgoing TLS; NULL:
      * no TLS (a TLS listener is then an error). */
     const struct sk_tls_config *tls;
+    /* WebSocket listeners: the Origin values a browser's upgrade may
+     * carry, separated by spaces or commas ("https://app.example.com");
+     * NULL or empty: any. Requests without Origin (not from a browser)
+     * are always taken. Copied. */
+    const char *ws_origins;
 };
 
 /* Create the transport and bind every listener on every worker (so bind

@@ -165,6 +165,19 @@ static const struct sk_option options[] = {
      OFF(tls_min_version), "VERSION", "lowest TLS version accepted: 1.2 or 1.3"},
     {"tls", "ciphers", "tls-ciphers", SK_OPT_STRING, "", 0, 0, true, OFF(tls_ciphers), "LIST",
      "OpenSSL cipher list for TLS 1.2 (default: OpenSSL's)"},
+    /* [ws]: docs/webrtc.md. */
+    {"ws", "listen", "listen-ws", SK_OPT_LISTEN, "", 0, 0, false, OFF(listeners), "ADDR:PORT",
+     "address to listen on for SIP over WebSocket, ws:// (port 80 unless given); repeatable"},
+    {"ws", "listen_wss", "listen-wss", SK_OPT_LISTEN, "", 0, 0, false, OFF(listeners), "ADDR:PORT",
+     "address to listen on for SIP over secure WebSocket, wss:// (port 443 unless given), with "
+     "the [tls] certificate; repeatable"},
+    {"ws", "origins", "ws-origins", SK_OPT_STRING, "", 0, 0, false, OFF(ws_origins), "LIST",
+     "Origin values a browser may upgrade from (e.g. https://app.example.com), space-separated; "
+     "empty: any origin; requests without Origin (not from a browser) are always taken"},
+    {"ws", "ping_interval", "ws-ping-interval", SK_OPT_UINT, "30", 0, 3600, true,
+     OFF(ws_ping_interval), "SECONDS",
+     "ping a WebSocket connection quiet this long, close it when still quiet as long again; 0: "
+     "no pings"},
     {"limits", "max_message_size", "max-message-size", SK_OPT_UINT, "65536", 512, 1048576, false,
      OFF(max_message_size), "BYTES", "larger requests are refused with 513"},
     {"admin", "listen", "admin", SK_OPT_STRING, "", 0, 0, false, OFF(admin_listen), "ADDR:PORT",
@@ -203,16 +216,33 @@ const struct sk_option *sk_server_option_by_flag(const char *flag)
     return NULL;
 }
 
-static bool is_tls_listen(const struct sk_option *o)
+/* What listeners a listen option adds: plain (UDP and TCP), TLS, ws, wss. */
+enum listen_kind { LK_PLAIN, LK_TLS, LK_WS, LK_WSS };
+
+static enum listen_kind listen_kind_of(const struct sk_option *o)
 {
-    return strcmp(o->section, "tls") == 0;
+    if (strcmp(o->section, "tls") == 0)
+        return LK_TLS;
+    if (strcmp(o->section, "ws") == 0)
+        return strcmp(o->name, "listen_wss") == 0 ? LK_WSS : LK_WS;
+    return LK_PLAIN;
 }
 
-/* Add every address in a space- or comma-separated list; TLS ones when
- * tls (RFC 3261 §26.2: 5061 unless a port is given). */
-static int set_listen(struct sk_server_config *c, const char *value, bool from_default, bool tls,
-                      char *err, size_t errsz)
+static enum listen_kind listener_kind(const struct sk_listener *l)
 {
+    if (l->ws)
+        return l->tls ? LK_WSS : LK_WS;
+    return l->tls ? LK_TLS : LK_PLAIN;
+}
+
+/* Add every address in a space- or comma-separated list, of kind k: TLS
+ * on 5061 unless a port is given (RFC 3261 §26.2), ws and wss on HTTP's
+ * 80 and 443 (RFC 6455 §3), else 5060. */
+static int set_listen(struct sk_server_config *c, const char *value, bool from_default,
+                      enum listen_kind k, char *err, size_t errsz)
+{
+    static const uint16_t ports[] = {5060, 5061, 80, 443};
+
     const char *p = value;
 
     while (*p != '\0') {
@@ -222,7 +252,7 @@ static int set_listen(struct sk_server_config *c, const char *value, bool from_d
         n = strcspn(p, " \t,");
         if (n == 0)
             break;
-        if (sk_addr_parse(sk_slice_make(p, n), tls ? 5061 : 5060, &a) != 0) {
+        if (sk_addr_parse(sk_slice_make(p, n), ports[k], &a) != 0) {
             snprintf(err, errsz, "listen: '%.*s' is not ADDR:PORT (IPv6 as [::1]:5060)", (int)n, p);
             return SK_EINVAL;
         }
@@ -230,8 +260,10 @@ static int set_listen(struct sk_server_config *c, const char *value, bool from_d
             snprintf(err, errsz, "listen: at most %d addresses", SK_SERVER_MAX_LISTENERS);
             return SK_EINVAL;
         }
+        memset(&c->listeners[c->nlisteners], 0, sizeof(c->listeners[0]));
         c->listeners[c->nlisteners].addr = a;
-        c->listeners[c->nlisteners].tls = tls;
+        c->listeners[c->nlisteners].tls = k == LK_TLS || k == LK_WSS;
+        c->listeners[c->nlisteners].ws = k == LK_WS || k == LK_WSS;
         /* The default IPv6 wildcard is skipped on hosts without IPv6. */
         c->listeners[c->nlisteners].optional = from_default && a.sa.sa_family == AF_INET6;
         c->nlisteners++;
@@ -266,7 +298,7 @@ static int set_value(struct sk_server_config *c, const struct sk_option *o, cons
 
     switch (o->type) {
     case SK_OPT_LISTEN:
-        return set_listen(c, value, from_default, is_tls_listen(o), err, errsz);
+        return set_listen(c, value, from_default, listen_kind_of(o), err, errsz);
     case SK_OPT_STRING: {
         size_t cap = o->offset == OFF(data_dir) || o->offset == OFF(admin_token_file) ||
                              o->offset == OFF(tls_cert) || o->offset == OFF(tls_key) ||
@@ -325,21 +357,32 @@ void sk_server_config_init(struct sk_server_config *c)
     }
 }
 
-/* Remove the TLS listeners, or the others. */
-static void drop_listeners(struct sk_server_config *c, bool tls)
+/* Remove the listeners of one kind. */
+static void drop_listeners(struct sk_server_config *c, enum listen_kind kind)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < c->nlisteners; i++) {
-        if (c->listeners[i].tls != tls)
+        if (listener_kind(&c->listeners[i]) != kind)
             c->listeners[k++] = c->listeners[i];
     }
     c->nlisteners = k;
 }
 
+/* The first listen option of a kind (in the file, or on the command
+ * line) replaces what came before it of that kind. */
+static void listen_replaces(struct sk_server_config *c, bool seen[4], const struct sk_option *o)
+{
+    enum listen_kind k = listen_kind_of(o);
+
+    if (!seen[k])
+        drop_listeners(c, k);
+    seen[k] = true;
+}
+
 struct load_ctx {
     struct sk_server_config *c;
-    bool listen_seen, listen_tls_seen;
+    bool listen_seen[4];
     char *err;
     size_t errsz;
     bool failed;
@@ -359,12 +402,8 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
         return 0;
     }
     /* The file's listen keys replace the default list (of their kind). */
-    if (o->type == SK_OPT_LISTEN) {
-        bool *seen = is_tls_listen(o) ? &lc->listen_tls_seen : &lc->listen_seen;
-        if (!*seen)
-            drop_listeners(lc->c, is_tls_listen(o));
-        *seen = true;
-    }
+    if (o->type == SK_OPT_LISTEN)
+        listen_replaces(lc->c, lc->listen_seen, o);
     if (set_value(lc->c, o, value, false, msg, sizeof(msg)) != 0) {
         snprintf(lc->err, lc->errsz, "[%s] %s", section, msg);
         lc->failed = true;
@@ -375,7 +414,7 @@ static int on_ini_line(void *user, const char *section, const char *name, const 
 
 int sk_server_config_load(struct sk_server_config *c, const char *path, char *err, size_t errsz)
 {
-    struct load_ctx lc = {c, false, false, err, errsz, false};
+    struct load_ctx lc = {c, {false, false, false, false}, err, errsz, false};
     char msg[300];
     int rc;
 
@@ -441,10 +480,13 @@ int sk_server_config_args(struct sk_server_config *c, int argc, char **argv, cha
             return SK_EINVAL;
         }
         if (o->type == SK_OPT_LISTEN) {
-            bool *seen = is_tls_listen(o) ? &c->listen_tls_from_args : &c->listen_from_args;
-            if (!*seen)
-                drop_listeners(c, is_tls_listen(o));
-            *seen = true;
+            bool seen[4] = {c->listen_from_args, c->listen_tls_from_args, c->listen_ws_from_args,
+                            c->listen_wss_from_args};
+            listen_replaces(c, seen, o);
+            c->listen_from_args = seen[LK_PLAIN];
+            c->listen_tls_from_args = seen[LK_TLS];
+            c->listen_ws_from_args = seen[LK_WS];
+            c->listen_wss_from_args = seen[LK_WSS];
         }
         if (set_value(c, o, value, false, err, errsz) != 0)
             return SK_EINVAL;
@@ -484,7 +526,11 @@ static int check_tls(const struct sk_server_config *c, char *err, size_t errsz)
         return SK_EINVAL;
     }
     if (sk_server_config_has_tls(c) && c->tls_cert[0] == '\0') {
-        snprintf(err, errsz, "tls listen needs a certificate: set tls cert (--tls-cert FILE)");
+        bool wss = false;
+        for (size_t i = 0; i < c->nlisteners; i++)
+            wss = wss || (c->listeners[i].tls && c->listeners[i].ws);
+        snprintf(err, errsz, "%s needs a certificate: set tls cert (--tls-cert FILE)",
+                 wss ? "ws listen_wss (--listen-wss)" : "tls listen");
         return SK_EINVAL;
     }
     if (v != SK_TLS_VERIFY_NONE && c->tls_ca[0] == '\0') {
@@ -637,7 +683,9 @@ void sk_server_config_sample(struct sk_buf *out)
             sk_buf_printf(out, "# %llu to %llu\n", (unsigned long long)o->min,
                           (unsigned long long)o->max);
         if (o->type == SK_OPT_LISTEN && o->def[0] == '\0') {
-            sk_buf_printf(out, "# %s = 0.0.0.0:5061\n", o->name); /* off by default */
+            /* Off by default: an example on the kind's default port. */
+            static const unsigned ports[] = {5060, 5061, 80, 443};
+            sk_buf_printf(out, "# %s = 0.0.0.0:%u\n", o->name, ports[listen_kind_of(o)]);
         } else if (o->type == SK_OPT_LISTEN) {
             /* One key per address, as a file would list them. */
             const char *p = o->def;

@@ -117,20 +117,25 @@ const char *sk__ev_local(struct sk__events *ev)
     return ev->local;
 }
 
-/* Our host:port as peer should see it: for a TLS peer the TLS listener
- * (RFC 3261 §26.2: a dialog over TLS goes on over TLS, to the port that
- * speaks it), else sk__ev_local(). */
+/* Our host:port as peer should see it: for a TLS or WebSocket peer the
+ * listener of its kind (RFC 3261 §26.2: a dialog over TLS goes on over
+ * TLS, to the port that speaks it), else sk__ev_local(). */
 static const char *local_for(struct sk__events *ev, const struct sk_addr *peer)
 {
-    const char *host = peer->tp == SK_TP_TLS ? sk__proxy_self_text(ev->s, peer) : NULL;
+    bool own = peer->tp == SK_TP_TLS || sk_transport_is_ws(peer->tp);
+    const char *host = own ? sk__proxy_self_text(ev->s, peer) : NULL;
 
     return host != NULL ? host : sk__ev_local(ev);
 }
 
 void sk__ev_contact(struct sk__events *ev, const struct sk_addr *peer, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "sip:%s%s", local_for(ev, peer),
-             peer->tp == SK_TP_TLS ? ";transport=tls" : "");
+    const char *param = peer->tp == SK_TP_TLS   ? ";transport=tls"
+                        : peer->tp == SK_TP_WS  ? ";transport=ws"
+                        : peer->tp == SK_TP_WSS ? ";transport=wss"
+                                                : "";
+
+    snprintf(out, outsz, "sip:%s%s", local_for(ev, peer), param);
 }
 
 int sk__ev_store(struct sk__events *ev, struct esub *e)

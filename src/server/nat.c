@@ -4,7 +4,8 @@
  * A UA behind a NAT advertises its private address in Contact; requests
  * within its dialogs carry that address as Request-URI and cannot reach
  * it. What can reach it is the flow its requests came from: the NAT's
- * public address and port (UDP), or the TCP connection it opened.
+ * public address and port (UDP), or the TCP, TLS or WebSocket
+ * connection it opened (a WebSocket client always: RFC 7118 §5).
  *
  * RFC 5626 §5.3 lets an edge proxy put a flow token in its Record-Route
  * URI, so that a request along the route set names the flow. We do that
@@ -16,7 +17,8 @@
  *   ;skfb=TOKEN  the callee's flow, when its binding's source is not its
  *                Contact (likewise).
  *
- * TOKEN is "<u|t><address hex>-<port>-<connection hex>-<mac>", the MAC an
+ * TOKEN is "<u|t|s|w|x><address hex>-<port>-<connection hex>-<mac>" (the
+ * letter names UDP, TCP, TLS, WS or WSS), the MAC an
  * HMAC under the server secret (sk_auth_mac), so a request cannot name a
  * flow we did not mint. A request that comes back through us with such a
  * value goes (RFC 5626 §5.3) to the other party's flow: from the caller's
@@ -56,10 +58,16 @@ static void append_u64_hex(struct sk_buf *b, uint64_t v)
     sk_buf_append(b, t + 16 - n, n);
 }
 
+/* A token's first letter: the flow's transport (u t s w x: UDP, TCP,
+ * TLS, WS, WSS, enum sk_transport's order). */
+static const char tp_letters[] = "utswx";
+
 /* The flow part of a token (no MAC). */
 static void append_flow(struct sk_buf *b, const struct sk_addr *f)
 {
-    sk_buf_append(b, f->tp == SK_TP_TCP ? "t" : "u", 1);
+    unsigned t = (unsigned)f->tp < sizeof(tp_letters) - 1 ? (unsigned)f->tp : 0;
+
+    sk_buf_append(b, &tp_letters[t], 1);
     if (f->ss.ss_family == AF_INET6)
         append_hex(b, (const unsigned char *)&f->in6.sin6_addr, 16);
     else
@@ -67,7 +75,7 @@ static void append_flow(struct sk_buf *b, const struct sk_addr *f)
     sk_buf_append(b, "-", 1);
     sk_buf_append_u64(b, sk_addr_port(f));
     sk_buf_append(b, "-", 1);
-    append_u64_hex(b, f->tp == SK_TP_TCP ? f->conn_id : 0);
+    append_u64_hex(b, sk_transport_reliable(f->tp) ? f->conn_id : 0);
 }
 
 static int flow_mac(struct sk_auth *a, struct sk_slice flow, char *out)
@@ -171,10 +179,12 @@ static int flow_parse(struct sk_auth *a, struct sk_slice tok, struct sk_addr *ou
     bool v6;
     unsigned diff = 0;
 
-    if (s.len < 1 || (s.p[0] != 'u' && s.p[0] != 't'))
+    const char *letter = s.len > 0 && s.p[0] != '\0' ? strchr(tp_letters, s.p[0]) : NULL;
+
+    if (letter == NULL)
         return SK_EPARSE;
     memset(out, 0, sizeof(*out));
-    out->tp = s.p[0] == 't' ? SK_TP_TCP : SK_TP_UDP;
+    out->tp = (enum sk_transport)(letter - tp_letters);
     s.p++;
     s.len--;
     v6 = s.len > 8 && s.p[8] != '-';
@@ -216,12 +226,16 @@ bool sk__nat_flow_needed(struct sk_slice contact_uri, const struct sk_addr *src)
      * only the host is compared: a UA that is where it says is reached
      * at its Contact (RFC 3261 §18.1.1), one behind NAT over the
      * connection it opened. */
+    /* RFC 7118 §5: a WebSocket client cannot be connected to (its
+     * Contact names a .invalid host); only its own connection reaches it. */
+    if (sk_transport_is_ws(src->tp))
+        return true;
     if (sk_uri_parse(contact_uri, &u) != 0 ||
         (u.host_type != SK_HOST_IPV4 && u.host_type != SK_HOST_IPV6))
         return true;
     if (sk_addr_parse(u.host, u.has_port ? u.port : 5060, &c) != 0)
         return true;
-    if (src->tp == SK_TP_TCP)
+    if (sk_transport_reliable(src->tp))
         return !sk_addr_same_host(&c, src);
     return !sk_addr_equal(&c, src);
 }

@@ -335,9 +335,10 @@ bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_di
 
     if (u->user.len > 0 || (u->scheme != SK_URI_SIP && u->scheme != SK_URI_SIPS))
         return false;
-    /* Listeners serve UDP and TCP, or TLS, nothing else. */
+    /* Listeners serve UDP and TCP, or TLS, or WebSocket, nothing else. */
     if (sk_uri_param(u, "transport", &tp) && !sk_slice_caseeq_cstr(tp, "udp") &&
-        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls"))
+        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls") &&
+        !sk_slice_caseeq_cstr(tp, "ws") && !sk_slice_caseeq_cstr(tp, "wss"))
         return false;
     if (u->host_type == SK_HOST_IPV4 || u->host_type == SK_HOST_IPV6) {
         /* An address of ours names us only with our port: a UA on this

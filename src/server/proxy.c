@@ -196,6 +196,13 @@ static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk
     if (!sk_transport_reliable(b->transport) || b->path[0] != '\0' || s->tp == NULL ||
         sk_tp_stream_open(s->tp, dst))
         return true;
+    /* RFC 7118 §5: a WebSocket client is reached over its connection only. */
+    if (sk_transport_is_ws(b->transport)) {
+        SK_LOG(SK_LOG_INFO, "proxy",
+               "event=binding_unreachable aor=\"%s\" contact=\"%s\" reason=\"websocket closed\"",
+               b->aor, b->contact);
+        return false;
+    }
     if (sk__proxy_resolve(sk_slice_cstr(b->contact), SK_TP_UDP, &c) != 0 ||
         !sk_addr_same_host(&c, dst) || sk_addr_port(&c) == 0) {
         SK_LOG(SK_LOG_INFO, "proxy",

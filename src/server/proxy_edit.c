@@ -30,7 +30,8 @@ bool sk__proxy_uri_is_self(const struct sk_uri *u, const struct sk_addr *self, s
     if (u->host_type != SK_HOST_IPV4 && u->host_type != SK_HOST_IPV6)
         return false;
     if (sk_uri_param(u, "transport", &tp) && !sk_slice_caseeq_cstr(tp, "udp") &&
-        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls"))
+        !sk_slice_caseeq_cstr(tp, "tcp") && !sk_slice_caseeq_cstr(tp, "tls") &&
+        !sk_slice_caseeq_cstr(tp, "ws") && !sk_slice_caseeq_cstr(tp, "wss"))
         return false;
     if (sk_addr_parse(u->host, u->has_port ? u->port : def, &a) != 0)
         return false;

@@ -51,6 +51,11 @@ enum sk_transport sk__uri_transport(const struct sk_uri *u, enum sk_transport de
         return def;
     if (sk_slice_caseeq_cstr(tp, "tls"))
         return SK_TP_TLS;
+    /* RFC 7118 §5.2: transport=ws and wss. */
+    if (sk_slice_caseeq_cstr(tp, "ws"))
+        return SK_TP_WS;
+    if (sk_slice_caseeq_cstr(tp, "wss"))
+        return SK_TP_WSS;
     return sk_slice_caseeq_cstr(tp, "tcp") ? SK_TP_TCP : SK_TP_UDP;
 }
 
@@ -172,6 +177,8 @@ static void append_value(struct sk_buf *b, const struct sk__rr_side *leg, const 
         sk_buf_append_cstr(b, ";transport=tcp");
     else if (leg->tp == SK_TP_TLS && !sips)
         sk_buf_append_cstr(b, ";transport=tls");
+    else if (sk_transport_is_ws(leg->tp))
+        sk_buf_append_cstr(b, leg->tp == SK_TP_WS ? ";transport=ws" : ";transport=wss");
     /* §19.1.1: ;lr, we are a loose router. */
     sk_buf_append_cstr(b, ";lr;" SK__RR_PARAM "=");
     sk_buf_append_cstr(b, tok);

@@ -187,13 +187,21 @@ static bool is_loopback(const struct sk_addr *a)
     return false;
 }
 
-static long self_index_tls(const struct sk_server *s, const struct sk_addr *dst, bool tls)
+/* The kind of listener that serves transport t: UDP and TCP share one. */
+static enum sk_transport listener_of(enum sk_transport t)
+{
+    return t == SK_TP_TCP ? SK_TP_UDP : t;
+}
+
+/* kind: a listener_of() value, or -1 for any. */
+static long self_index_kind(const struct sk_server *s, const struct sk_addr *dst, int kind)
 {
     long any = -1;
 
     for (size_t i = 0; i < s->nself; i++) {
         const struct sk_addr *a = &s->self[i];
-        if (a->sa.sa_family != dst->sa.sa_family || (a->tp == SK_TP_TLS) != tls)
+        if (a->sa.sa_family != dst->sa.sa_family ||
+            (kind >= 0 && listener_of(a->tp) != (enum sk_transport)kind))
             continue;
         if (is_loopback(a) == is_loopback(dst))
             return (long)i;
@@ -203,14 +211,17 @@ static long self_index_tls(const struct sk_server *s, const struct sk_addr *dst,
     return any;
 }
 
-/* The index in s->self of the address dst should see, or -1: of a TLS
- * listener for a TLS destination (our Via and Record-Route then name
- * the port that speaks TLS), of another one otherwise, when there is. */
+/* The index in s->self of the address dst should see, or -1: of a
+ * listener of dst's transport (our Via and Record-Route then name the
+ * port that speaks TLS, or WebSocket), else of a UDP and TCP one, else
+ * any. */
 static long self_index(const struct sk_server *s, const struct sk_addr *dst)
 {
-    long i = self_index_tls(s, dst, dst->tp == SK_TP_TLS);
+    long i = self_index_kind(s, dst, (int)listener_of(dst->tp));
 
-    return i >= 0 ? i : self_index_tls(s, dst, dst->tp != SK_TP_TLS);
+    if (i < 0)
+        i = self_index_kind(s, dst, SK_TP_UDP);
+    return i >= 0 ? i : self_index_kind(s, dst, -1);
 }
 
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out)

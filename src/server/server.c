@@ -185,6 +185,7 @@ static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *r
     rt->tcp_max_per_address = c->tcp_max_per_address;
     rt->tcp_message_timeout_s = c->tcp_message_timeout;
     rt->tcp_max_buffer = c->tcp_max_buffer;
+    rt->ws_ping_interval_s = c->ws_ping_interval;
     rt->trace = c->trace;
 }
 
@@ -311,6 +312,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     tc.nlisteners = s->cfg.nlisteners;
     tc.workers = s->cfg.workers;
     tc.limits.max_size = s->cfg.max_message_size;
+    tc.ws_origins = s->cfg.ws_origins;
     tc.fd_reserve = FD_RESERVE;
     runtime_of(&s->cfg, &tc.runtime);
     tc.on_recv = sk__pipeline_recv;
@@ -345,8 +347,9 @@ int sk_server_start(struct sk_server *s)
         if (sk_tp_listener_addr(s->tp, i, &b) != 0)
             continue;
         sk_addr_format(&b, a, sizeof(a));
-        if (s->cfg.listeners[i].tls) {
-            SK_LOG(SK_LOG_INFO, "server", "event=listening transport=tls addr=%s", a);
+        if (s->cfg.listeners[i].tls || s->cfg.listeners[i].ws) {
+            SK_LOG(SK_LOG_INFO, "server", "event=listening transport=%s addr=%s",
+                   sk_transport_name(sk_listener_transport(&s->cfg.listeners[i])), a);
             continue;
         }
         SK_LOG(SK_LOG_INFO, "server", "event=listening transport=udp addr=%s", a);
@@ -419,6 +422,7 @@ void sk_server_reload(struct sk_server *s, const struct sk_server_config *cfg)
     s->cfg.tcp_max_per_address = cfg->tcp_max_per_address;
     s->cfg.tcp_message_timeout = cfg->tcp_message_timeout;
     s->cfg.tcp_max_buffer = cfg->tcp_max_buffer;
+    s->cfg.ws_ping_interval = cfg->ws_ping_interval;
     runtime_of(&s->cfg, &rt);
     sk_tp_set_runtime(s->tp, &rt);
     reload_tls(s, cfg);

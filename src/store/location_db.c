@@ -106,6 +106,7 @@ int sk__locdb_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg)
         r.tp = tp == SK_TP_TCP   ? SK_TP_TCP
                : tp == SK_TP_TLS ? SK_TP_TLS
                : tp == SK_TP_WS  ? SK_TP_WS
+               : tp == SK_TP_WSS ? SK_TP_WSS
                                  : SK_TP_UDP;
         r.src_ip = text(st, 8);
         r.src_port = (uint16_t)sqlite3_column_int(st, 9);

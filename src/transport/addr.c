@@ -15,14 +15,21 @@
 
 const char *sk_transport_name(enum sk_transport t)
 {
-    static const char *const names[] = {"udp", "tcp", "tls", "ws"};
-    return (unsigned)t < 4 ? names[t] : "udp";
+    static const char *const names[] = {"udp", "tcp", "tls", "ws", "wss"};
+    return (unsigned)t < 5 ? names[t] : "udp";
 }
 
 const char *sk_transport_via_name(enum sk_transport t)
 {
-    static const char *const names[] = {"UDP", "TCP", "TLS", "WS"};
-    return (unsigned)t < 4 ? names[t] : "UDP";
+    static const char *const names[] = {"UDP", "TCP", "TLS", "WS", "WSS"};
+    return (unsigned)t < 5 ? names[t] : "UDP";
+}
+
+enum sk_transport sk_listener_transport(const struct sk_listener *l)
+{
+    if (l->ws)
+        return l->tls ? SK_TP_WSS : SK_TP_WS;
+    return l->tls ? SK_TP_TLS : SK_TP_UDP;
 }
 
 static int parse_port(struct sk_slice s, uint16_t *port)

@@ -28,7 +28,7 @@
 
 struct sk__conn;
 
-/* A layer between the socket and SIP framing (TLS here, WebSocket next):
+/* A layer between the socket and SIP framing (TLS, WebSocket):
  * bytes read from the socket go up through the layers, bytes to send go
  * down. A connection without layers is plain TCP. Layers stack: layer 0
  * sits on the socket, and each passes bytes on with sk__layer_up() and
@@ -147,6 +147,8 @@ struct sk_tp_worker {
     uv_timer_t drain;
     uv_timer_t lag; /* measures how late the loop runs a due timer (tp.c) */
     uint64_t lag_due_us;
+    uv_timer_t ws_tick;    /* WebSocket keepalive (ws.c), with ws listeners */
+    uint64_t ws_ping_due;  /* sk_now_ms() of the next ping round */
     struct sk__udp *udp;   /* one per listener */
     struct sk__tcpl *tcpl; /* one per listener */
     struct sk_msg msg;
@@ -209,6 +211,9 @@ struct sk_tp {
     struct sk_htab reg;   /* by peer address */
     struct sk_htab hosts; /* struct sk__host, keyed sk_hash; under reg_lock */
     struct sk__tls *tls;  /* contexts for TLS (tls.c); NULL without TLS */
+    bool has_ws;          /* a WebSocket listener: workers tick keepalives */
+    char *ws_origins;     /* allowed Origin values (ws.h); NULL: any */
+    _Atomic unsigned ws_ping_s;
 };
 
 /* The worker whose loop runs on the calling thread, or NULL. */
@@ -293,6 +298,13 @@ void sk__tls_free(struct sk__tls *t);
 /* Put a TLS layer on c: as the server side of an accepted connection, or
  * the client side of an outgoing one (verifying the server). */
 int sk__tls_attach(struct sk__conn *c, bool server);
+
+/* ws.c */
+/* Put a WebSocket layer on an accepted connection (above TLS for wss). */
+int sk__ws_attach(struct sk__conn *c);
+/* Ping worker w's quiet WebSocket connections; close those that did not
+ * answer the last ping. */
+void sk__ws_tick(struct sk_tp_worker *w);
 
 /* via.c: the request with its top Via's transport changed to TCP, into out
  * (§18.1.1). Returns 0, or SK_EPARSE when the top Via cannot be found. */

@@ -11,7 +11,7 @@
  * response can be built; the connection is then shut down after the answer
  * is written. Other connections are not affected.
  *
- * Layers (TLS now, WebSocket next) sit between the socket and framing:
+ * Layers (TLS, WebSocket) sit between the socket and framing:
  * a layered connection reads socket bytes into the worker's layer buffer
  * and hands them to its layer 0; what comes out of the top layer is
  * framed here as plain TCP bytes are. Writes go through the top layer
@@ -490,9 +490,15 @@ void sk__conn_accepted(struct sk__conn *c)
     SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_accept peer=%s conn=%llu",
            sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
     uv_tcp_nodelay(&c->h, 1);
-    if (c->listener < c->w->tp->nlisteners && c->w->tp->listeners[c->listener].tls &&
-        sk__tls_attach(c, true) != 0) {
+    const struct sk_listener *l =
+        c->listener < c->w->tp->nlisteners ? &c->w->tp->listeners[c->listener] : NULL;
+    if (l != NULL && l->tls && sk__tls_attach(c, true) != 0) {
         sk__conn_close(c, "tls setup failed");
+        return;
+    }
+    /* RFC 7118: wss is WebSocket over TLS, ws WebSocket alone. */
+    if (l != NULL && l->ws && sk__ws_attach(c) != 0) {
+        sk__conn_close(c, "websocket setup failed");
         return;
     }
     c->peer.tp = c->tp;
@@ -706,8 +712,10 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
         len = w->txbuf.len;
     }
 
-    /* RFC 5630: what must go over TLS never takes a plain connection. */
-    if (c != NULL && dst->transport == SK_TP_TLS && c->tp != SK_TP_TLS)
+    /* RFC 5630: what must go over TLS never takes a plain connection;
+     * nor WebSocket (RFC 7118) anything but a WebSocket one. */
+    if (c != NULL && (dst->transport == SK_TP_TLS || sk_transport_is_ws(dst->transport)) &&
+        c->tp != dst->transport)
         c = NULL;
     if (c == NULL && dst->conn_id != 0) {
         /* §18.2.2: the request's connection is gone; try another one to
@@ -717,7 +725,9 @@ void sk__tcp_send_local(struct sk_tp_worker *w, const struct sk_dest *dst, const
         if (sk__reg_lookup_tp(tp, &dst->addr, dst->transport, &widx, &id) == 0 && widx == w->idx)
             c = sk__conn_find(w, id);
     }
-    if (c == NULL)
+    /* A WebSocket client is reached over the connection it opened, or
+     * not at all: we never connect to one (RFC 7118 §5, Outbound style). */
+    if (c == NULL && !sk_transport_is_ws(dst->transport))
         c = conn_connect(w, &dst->addr, dst->transport == SK_TP_TLS ? SK_TP_TLS : SK_TP_TCP);
     if (c != NULL && c->connecting && (flags & SK__SEND_UDP_FALLBACK) &&
         prepare_fallback(c, dst, orig, orig_len) != 0)

@@ -130,8 +130,10 @@ void sk__tp_deliver(struct sk_tp_worker *w, enum sk_transport t, unsigned listen
     SK__INC(w->rx_msgs);
 
     if (frame_err == 0) {
-        err = sk_msg_parse(&w->msg, p, n, conn != NULL ? SK_MSG_STREAM : SK_MSG_DATAGRAM,
-                           &tp->limits);
+        /* RFC 7118 §5.1: a WebSocket message is one SIP message, delimited
+         * by its frame as a datagram is, Content-Length optional. */
+        bool stream = conn != NULL && !sk_transport_is_ws(t);
+        err = sk_msg_parse(&w->msg, p, n, stream ? SK_MSG_STREAM : SK_MSG_DATAGRAM, &tp->limits);
     } else {
         /* The head of an unframeable stream: read what can be read so a
          * response can name the defect; the size limit was hit already. */
@@ -249,9 +251,10 @@ bool sk_tp_stream_open(struct sk_tp *tp, const struct sk_addr *peer)
     unsigned owner;
     uint64_t id;
 
-    /* A TLS peer needs a TLS connection; for TCP any stream will do. */
-    return sk__reg_lookup_tp(tp, peer, peer->tp == SK_TP_TLS ? SK_TP_TLS : SK_TP_UDP, &owner,
-                             &id) == 0;
+    /* A TLS or WebSocket peer needs a connection of its kind; for TCP
+     * any stream will do. */
+    bool any = peer->tp == SK_TP_UDP || peer->tp == SK_TP_TCP;
+    return sk__reg_lookup_tp(tp, peer, any ? SK_TP_UDP : peer->tp, &owner, &id) == 0;
 }
 
 int sk_tp_send_request(struct sk_tp *tp, const struct sk_dest *dst, const void *data, size_t len)
@@ -300,6 +303,8 @@ static void begin_stop(struct sk_tp_worker *w)
     }
     sk__tcp_listen_stop(w);
     sk__tcp_stop(w);
+    if (!uv_is_closing((uv_handle_t *)&w->ws_tick))
+        uv_close((uv_handle_t *)&w->ws_tick, close_cb_nop);
     uv_close((uv_handle_t *)&w->wake, close_cb_nop);
     if (!uv_is_closing((uv_handle_t *)&w->lag))
         uv_close((uv_handle_t *)&w->lag, close_cb_nop);
@@ -345,6 +350,20 @@ static void lag_tick(uv_timer_t *t)
     w->lag_due_us = now + LAG_PERIOD_MS * 1000u;
 }
 
+/* WebSocket keepalive: once a second, see whether a ping round is due
+ * (ws.ping_interval may change on SIGHUP). */
+static void ws_tick(uv_timer_t *t)
+{
+    struct sk_tp_worker *w = t->data;
+    unsigned s = atomic_load_explicit(&w->tp->ws_ping_s, memory_order_relaxed);
+    uint64_t now = sk_now_ms();
+
+    if (s == 0 || now < w->ws_ping_due)
+        return;
+    w->ws_ping_due = now + (uint64_t)s * 1000;
+    sk__ws_tick(w);
+}
+
 static void worker_main(void *arg)
 {
     struct sk_tp_worker *w = arg;
@@ -353,6 +372,13 @@ static void worker_main(void *arg)
     w->lag_due_us = sk_now_us() + LAG_PERIOD_MS * 1000u;
     uv_timer_start(&w->lag, lag_tick, LAG_PERIOD_MS, LAG_PERIOD_MS);
     uv_unref((uv_handle_t *)&w->lag); /* never keeps a stopping loop alive */
+    if (w->tp->has_ws) {
+        w->ws_ping_due =
+            sk_now_ms() +
+            (uint64_t)atomic_load_explicit(&w->tp->ws_ping_s, memory_order_relaxed) * 1000;
+        uv_timer_start(&w->ws_tick, ws_tick, 1000, 1000);
+        uv_unref((uv_handle_t *)&w->ws_tick);
+    }
     uv_run(&w->loop, UV_RUN_DEFAULT);
     current_worker = NULL;
 }
@@ -393,9 +419,9 @@ static int bind_listener(struct sk_tp *tp, struct sk_tp_worker *w, unsigned li)
 
     if (w->idx == 0 && sk_addr_port(addr) == 0 && (err = pick_free_port(addr)) != 0)
         return err;
-    if (tp->listeners[li].tls) {
-        /* RFC 3261 §26.2: TLS runs over TCP only. */
-        addr->tp = SK_TP_TLS;
+    if (tp->listeners[li].tls || tp->listeners[li].ws) {
+        /* RFC 3261 §26.2: TLS runs over TCP only; so does WebSocket. */
+        addr->tp = sk_listener_transport(&tp->listeners[li]);
         tfd = bound_socket(addr, SOCK_STREAM);
         if (tfd < 0)
             return tfd;
@@ -429,7 +455,8 @@ listen_tcp:
     err = sk__tcp_listen_start(w, li, tfd);
     if (err != 0) {
         SK_LOG(SK_LOG_ERROR, "transport", "event=listen_failed transport=%s addr=%s error=\"%s\"",
-               ufd < 0 ? "tls" : "tcp", sk_addr_format(addr, a, sizeof(a)), uv_strerror(err));
+               ufd < 0 ? sk_transport_name(addr->tp) : "tcp", sk_addr_format(addr, a, sizeof(a)),
+               uv_strerror(err));
         return err;
     }
     return 0;
@@ -451,7 +478,7 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     if (w->rbuf_size < 65536)
         w->rbuf_size = 65536;
     w->rbuf = sk_malloc(w->rbuf_size * SK__UDP_BATCH);
-    if (tp->tls != NULL && (w->layer_rbuf = sk_malloc(SK__LAYER_RBUF)) == NULL)
+    if ((tp->tls != NULL || tp->has_ws) && (w->layer_rbuf = sk_malloc(SK__LAYER_RBUF)) == NULL)
         return SK_ENOMEM;
     w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     w->udp = sk_calloc(tp->nlisteners, sizeof(*w->udp));
@@ -468,6 +495,8 @@ static int worker_init(struct sk_tp *tp, struct sk_tp_worker *w, unsigned idx)
     uv_timer_init(&w->loop, &w->drain);
     w->lag.data = w;
     uv_timer_init(&w->loop, &w->lag);
+    w->ws_tick.data = w;
+    uv_timer_init(&w->loop, &w->ws_tick);
     if ((err = uv_async_init(&w->loop, &w->wake, on_wake)) != 0)
         return err;
     w->async_ready = true;
@@ -533,6 +562,16 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     }
     if (cfg->tls != NULL && (err = sk__tls_new(&tp->tls, cfg->tls)) != 0)
         goto fail;
+    for (size_t i = 0; i < cfg->nlisteners; i++)
+        tp->has_ws = tp->has_ws || cfg->listeners[i].ws;
+    if (cfg->ws_origins != NULL && cfg->ws_origins[0] != '\0') {
+        size_t len = strlen(cfg->ws_origins) + 1;
+        if ((tp->ws_origins = sk_malloc(len)) == NULL) {
+            err = SK_ENOMEM;
+            goto fail;
+        }
+        memcpy(tp->ws_origins, cfg->ws_origins, len);
+    }
     for (size_t i = 0; i < cfg->nlisteners; i++)
         tp->bound[i] = cfg->listeners[i].addr;
     sk_tp_set_runtime(tp, &cfg->runtime);
@@ -604,6 +643,8 @@ static void worker_free(struct sk_tp_worker *w)
             uv_close((uv_handle_t *)&w->drain, close_cb_nop);
         if (!uv_is_closing((uv_handle_t *)&w->lag))
             uv_close((uv_handle_t *)&w->lag, close_cb_nop);
+        if (!uv_is_closing((uv_handle_t *)&w->ws_tick))
+            uv_close((uv_handle_t *)&w->ws_tick, close_cb_nop);
         while (!sk_dlist_empty(&w->conn_list))
             sk__conn_close(SK__FIRST_CONN(w), "shutdown");
         uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -641,6 +682,7 @@ void sk_tp_free(struct sk_tp *tp)
         worker_free(&tp->workers[i]);
     sk__host_free_all(tp);
     sk__tls_free(tp->tls);
+    sk_free(tp->ws_origins);
     uv_mutex_destroy(&tp->reg_lock);
     sk_htab_free(&tp->reg);
     sk_free(tp->workers);
@@ -690,6 +732,7 @@ void sk_tp_set_runtime(struct sk_tp *tp, const struct sk_tp_runtime *rt)
                  rt->tcp_max_per_address == 0 ? UINT32_MAX : rt->tcp_max_per_address);
     atomic_store(&tp->max_buffer, rt->tcp_max_buffer);
     atomic_store(&tp->trace, rt->trace);
+    atomic_store(&tp->ws_ping_s, rt->ws_ping_interval_s);
 }
 
 void sk_tp_get_stats(const struct sk_tp *tp, struct sk_tp_stats *out)

@@ -22,9 +22,10 @@ void sk_tp_response_dest(const struct sk_rx *rx, struct sk_dest *out)
     out->transport = rx->transport;
     out->listener = (int)rx->listener;
     out->addr = rx->peer;
-    if (rx->transport == SK_TP_TCP) {
+    if (sk_transport_reliable(rx->transport)) {
         /* §18.2.2: on the connection the request came on while it is open;
-         * otherwise a new connection to the same address. */
+         * otherwise a new connection to the same address (never for
+         * WebSocket: RFC 7118 §5, the client's connection or none). */
         out->conn_id = rx->conn_id;
         return;
     }
