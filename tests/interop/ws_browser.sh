@@ -2,10 +2,11 @@
 # A real browser over secure WebSocket (RFC 7118): headless Chromium loads
 # two test pages (browser/phone.html) running JsSIP, which register as alice
 # and bob through sipkit's wss listener (401, then 200), and a page from an
-# origin not on --ws-origins is refused. alice calls bob with WebRTC and
-# fake media devices, bob answers, the call is confirmed on both sides and
-# alice hangs up; a second call is hung up by bob (each BYE answered 200);
-# alice sends bob a MESSAGE; both unregister. browser/drive.js runs the
+# origin not on --ws-origins is refused. Left quiet for a while, they
+# answer the server's pings and keep their connections. alice calls bob
+# with WebRTC and fake media devices, bob answers, the call is confirmed on
+# both sides and alice hangs up; a second call is hung up by bob (each BYE
+# answered 200); alice sends bob a MESSAGE; both unregister. browser/drive.js runs the
 # steps over the DevTools protocol and prints what each page reports, which
 # is what is checked here. The browser trusts the test CA (in its NSS
 # database) and checks the server's certificate as for any site.
@@ -29,7 +30,7 @@ ORIGIN=http://127.0.0.1:$HTTP_PORT
 # The calls' transactions stay 32 s in Accepted (RFC 6026 Timers L, M),
 # which the default drain on SIGTERM would wait 5 s for.
 start_server --trace --listen-wss 127.0.0.1:0 --tls-cert "$TMP/server.pem" \
-    --tls-key "$TMP/server.key" --ws-origins "$ORIGIN" --drain-timeout 1
+    --tls-key "$TMP/server.key" --ws-origins "$ORIGIN" --ws-ping-interval 2 --drain-timeout 1
 for _ in $(seq 1 100); do
     WSS_PORT=$(sed -n 's/.*event=listening transport=wss addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
         "$LOG" | head -n 1)
@@ -70,6 +71,12 @@ check "... and is never connected" "$(printf '%s\n' "$C" | grep -c '^connected$'
 check_match "the server refused the upgrade for its Origin" "$(cat "$LOG")" \
     'event=ws_upgrade_refused .*status=403 origin="http://localhost:'"$HTTP_PORT"'"'
 
+
+check "quiet for 5 s, pinged every 2 s: the browser answered, the connections stayed" \
+    "$(grep -c 'event=ws_ping_unanswered' "$LOG") $(printf '%s\n' "$A" "$B" | grep -c '^connected$')" "0 2"
+check "... and no page lost its connection before it stopped" \
+    "$( (printf '%s\n' "$A" | sed '/^unregistered$/,$d'
+        printf '%s\n' "$B" | sed '/^unregistered$/,$d') | grep -c '^disconnected$')" 0
 
 # Call 1, alice hangs up; call 2, bob hangs up.
 check_match "bob's page is rung twice by alice" \

@@ -183,6 +183,10 @@ async function scenario(browser, port) {
         await expect(bob, /^registered$/, 'bob registers');
         await expect(carol, /^disconnected$/, 'carol is refused');
         await carol.eval('phone.stop()');
+        // Quiet connections get pings (the test runs the server with
+        // ws.ping_interval 2): the browser must answer them to stay.
+        step('quiet for 5 s');
+        await sleep(5000);
         await call(alice, bob, alice, 1);
         await call(alice, bob, bob, 2);
         step('alice sends bob a MESSAGE');
