@@ -49,7 +49,8 @@ function serve() {
         res.writeHead(200, { 'Content-Type': f[1], 'Cache-Control': 'no-store' });
         fs.createReadStream(f[0]).pipe(res);
     });
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+        server.on('error', (e) => reject(new Error(`serving the pages: ${e.message}`)));
         server.listen(Number(process.env.SK_HTTP_PORT || 0), '127.0.0.1', () => resolve(server));
     });
 }
@@ -214,7 +215,13 @@ async function scenario(browser, port) {
 }
 
 async function main() {
-    const server = await serve();
+    let server;
+    try {
+        server = await serve();
+    } catch (e) {
+        console.log(`FAIL: ${e.message}`);
+        process.exit(1);
+    }
     const browser = launch();
     let rc = 1;
     let closing = false;

@@ -5,7 +5,7 @@
 
 JSSIP_VERSION=3.13.8
 ESBUILD_VERSION=0.24.2
-BROWSER_CACHE=${SK_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sipkit-test}
+BROWSER_CACHE=${SK_TEST_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sipkit-test}
 
 # browser_missing WHAT: a FAIL under CI=true (the tools are in scripts/deps),
 # a skip otherwise.
