@@ -39,7 +39,8 @@
 
 struct wconn {
     wslay_event_context_ptr ctx;
-    struct sk__conn *c;
+    struct sk__conn *c;  /* NULL in sk__ws_decode() */
+    struct sk_buf *sink; /* sk__ws_decode(): where wslay's output goes */
     unsigned level;
     struct sk_buf head; /* the upgrade request, until answered */
     const char *in;     /* bytes being fed to wslay_event_recv */
@@ -80,6 +81,10 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     struct wconn *wc = arg;
 
     (void)flags;
+    if (wc->c == NULL) {
+        sk_buf_append(wc->sink, data, len);
+        return (ssize_t)len;
+    }
     if (wc->c->closing || sk__layer_down(wc->c, wc->level, (const char *)data, len) != 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
@@ -97,7 +102,8 @@ static void on_frame_start(wslay_event_context_ptr ctx,
     /* A message has tcp.message_timeout to arrive whole, as on TCP. */
     if (!wc->in_msg && !wslay_is_ctrl_frame(arg->opcode)) {
         wc->in_msg = true;
-        sk__conn_handshake_started(wc->c);
+        if (wc->c != NULL)
+            sk__conn_handshake_started(wc->c);
     }
 }
 
@@ -280,6 +286,10 @@ static int handshake_in(struct wconn *wc, const char *p, size_t n)
     char a[SK_ADDR_STRLEN];
     int err;
 
+    /* The request's first bytes (after TLS's handshake, for wss): it has
+     * tcp.message_timeout to arrive whole. */
+    if (wc->head.len == 0 && n > 0)
+        sk__conn_handshake_started(c);
     sk_buf_append(&wc->head, p, n);
     if (!sk_buf_ok(&wc->head))
         return SK_ENOMEM;
@@ -397,6 +407,34 @@ int sk__ws_attach(struct sk__conn *c)
     c->nlayers++;
     c->tp = c->tp == SK_TP_TLS ? SK_TP_WSS : SK_TP_WS;
     return 0;
+}
+
+/* The receive path without a connection, for tests and the fuzz target
+ * (ws.h): the same callbacks and limits as a connection's. */
+int sk__ws_decode(const char *p, size_t n, size_t max_msg, struct sk_buf *msgs, struct sk_buf *out)
+{
+    struct wconn wc;
+    int err;
+
+    memset(&wc, 0, sizeof(wc));
+    wc.sink = out;
+    if (wslay_event_context_server_init(&wc.ctx, &ws_callbacks, &wc) != 0)
+        return SK_ENOMEM;
+    wslay_event_config_set_max_recv_msg_length(wc.ctx, max_msg);
+    sk_buf_init(&wc.rx);
+    wc.in = p;
+    wc.in_len = n;
+    err = wslay_event_recv(wc.ctx) == 0 ? 0 : -EPROTO;
+    if (err == 0 && wslay_event_want_write(wc.ctx) && wslay_event_send(wc.ctx) != 0)
+        err = -EPIPE;
+    if (err == 0 && !wslay_event_get_read_enabled(wc.ctx) &&
+        !wslay_event_get_close_received(wc.ctx))
+        err = wslay_event_get_status_code_sent(wc.ctx) == WSLAY_CODE_MESSAGE_TOO_BIG ? SK_ETOOBIG
+                                                                                     : -EPROTO;
+    sk_buf_append(msgs, wc.rx.p, wc.rx.len);
+    sk_buf_free(&wc.rx);
+    wslay_event_context_free(wc.ctx);
+    return err;
 }
 
 /* ---- keepalive ---------------------------------------------------------------- */

@@ -61,4 +61,13 @@ int sk__ws_accept_key(struct sk_slice key, char *out);
  * key and the sip subprotocol, or the refusal with its reason as body. */
 void sk__ws_answer(const struct sk__ws_req *r, const struct sk__ws_verdict *v, struct sk_buf *b);
 
+/* The frame decoding of a connection, without one (ws.c): feed the
+ * client's bytes n at p to a server-side wslay context whose messages are
+ * limited to max_msg bytes; complete text and binary messages are
+ * appended to msgs as [uint32_t length, host order][opcode byte][bytes],
+ * what the server would send back (pongs, close) to out. Returns 0,
+ * SK_ETOOBIG when a message was over max_msg, -EPROTO for a protocol
+ * violation (the peer then gets a close frame), or SK_ENOMEM. */
+int sk__ws_decode(const char *p, size_t n, size_t max_msg, struct sk_buf *msgs, struct sk_buf *out);
+
 #endif

@@ -10,6 +10,7 @@
  */
 #include "transport/ws.h"
 
+#include <stddef.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
@@ -62,21 +63,28 @@ static int parse_request_line(struct sk_slice line, struct sk__ws_req *r)
     return 0;
 }
 
+/* The headers kept as one value: where the value and its presence go. */
+static const struct {
+    const char *name;
+    size_t value, has;
+} single[] = {
+    {"Host", offsetof(struct sk__ws_req, host), offsetof(struct sk__ws_req, has_host)},
+    {"Origin", offsetof(struct sk__ws_req, origin), offsetof(struct sk__ws_req, has_origin)},
+    {"Sec-WebSocket-Key", offsetof(struct sk__ws_req, key), offsetof(struct sk__ws_req, has_key)},
+    {"Sec-WebSocket-Version", offsetof(struct sk__ws_req, ws_version),
+     offsetof(struct sk__ws_req, has_ws_version)},
+};
+
 static void take_header(struct sk__ws_req *r, struct sk_slice name, struct sk_slice value)
 {
-    if (sk_slice_caseeq_cstr(name, "Host")) {
-        r->host = value;
-        r->has_host = true;
-    } else if (sk_slice_caseeq_cstr(name, "Origin")) {
-        r->origin = value;
-        r->has_origin = true;
-    } else if (sk_slice_caseeq_cstr(name, "Sec-WebSocket-Key")) {
-        r->key = value;
-        r->has_key = true;
-    } else if (sk_slice_caseeq_cstr(name, "Sec-WebSocket-Version")) {
-        r->ws_version = value;
-        r->has_ws_version = true;
-    } else if (sk_slice_caseeq_cstr(name, "Upgrade")) {
+    for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
+        if (sk_slice_caseeq_cstr(name, single[i].name)) {
+            memcpy((char *)r + single[i].value, &value, sizeof(value));
+            *(bool *)(void *)((char *)r + single[i].has) = true;
+            return;
+        }
+    }
+    if (sk_slice_caseeq_cstr(name, "Upgrade")) {
         r->upgrade_websocket = r->upgrade_websocket || list_has(value, "websocket");
     } else if (sk_slice_caseeq_cstr(name, "Connection")) {
         r->connection_upgrade = r->connection_upgrade || list_has(value, "upgrade");

@@ -63,6 +63,13 @@ static void flow_needed(void **state)
     /* On TCP the source port is the connection's: only the host tells. */
     assert_false(sk__nat_flow_needed(S("sip:bob@198.51.100.2:5060;transport=tcp"), &tcp));
     assert_true(sk__nat_flow_needed(S("sip:bob@203.0.113.10:5060;transport=tcp"), &tcp));
+    /* TLS is a stream too; a WebSocket client always needs its flow
+     * (RFC 7118 §5), whatever its Contact says. */
+    struct sk_addr tls = addr("198.51.100.2:40001", SK_TP_TLS, 8);
+    struct sk_addr ws = addr("198.51.100.2:40002", SK_TP_WS, 9);
+    assert_false(sk__nat_flow_needed(S("sip:bob@198.51.100.2:5061;transport=tls"), &tls));
+    assert_true(sk__nat_flow_needed(S("sip:bob@df7jal23ls0d.invalid;transport=ws"), &ws));
+    assert_true(sk__nat_flow_needed(S("sip:bob@198.51.100.2:40002;transport=ws"), &ws));
 }
 
 /* A Record-Route URI of ours carrying the given flows. */
@@ -117,6 +124,27 @@ static void route_between_flows(void **state)
     sk_buf_free(&b);
 }
 
+/* A token keeps the flow's transport and connection: TLS, WS and WSS
+ * flows are reached over their own connection, never over UDP. */
+static void stream_transports_kept(void **state)
+{
+    static const enum sk_transport tps[] = {SK_TP_TLS, SK_TP_WS, SK_TP_WSS};
+    struct sk_addr elsewhere = addr("198.51.100.20:5060", SK_TP_UDP, 0), dst;
+    struct sk_buf b;
+    struct sk_uri u;
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        struct sk_addr callee = addr("198.51.100.3:50000", tps[i], 0x501 + i);
+        rr_uri(NULL, &callee, &b, &u);
+        assert_int_equal(sk__nat_route(auth, &u, &elsewhere, &dst), 1);
+        assert_true(sk_addr_equal(&dst, &callee));
+        assert_int_equal(dst.tp, tps[i]);
+        assert_true(dst.conn_id == 0x501 + i);
+        sk_buf_free(&b);
+    }
+}
+
 static void forged_tokens_refused(void **state)
 {
     struct sk_addr caller = addr("198.51.100.2:5062", SK_TP_UDP, 0);
@@ -153,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(flow_needed),
         cmocka_unit_test(route_between_flows),
+        cmocka_unit_test(stream_transports_kept),
         cmocka_unit_test(forged_tokens_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -140,6 +140,9 @@ static void hop_keys(void **state)
         /* RFC 5630: sips: and transport=tls leave over TLS. */
         {"sips:b@192.0.2.1", SK_TP_UDP, "tls 192.0.2.1:5061"},
         {"sip:b@192.0.2.1:5061;transport=TLS", SK_TP_UDP, "tls 192.0.2.1:5061"},
+        /* RFC 7118 §5.2. */
+        {"sip:b@192.0.2.1:8080;transport=ws", SK_TP_UDP, "ws 192.0.2.1:8080"},
+        {"sip:b@192.0.2.1:8443;transport=WSS", SK_TP_UDP, "wss 192.0.2.1:8443"},
     };
     char key[SK__RR_HOP_KEY_MAX];
 
@@ -264,6 +267,23 @@ static void values_and_response_rewrite(void **state)
              tok);
     assert_int_equal(b.len, strlen(want));
     assert_memory_equal(b.p, want, b.len);
+
+    /* A browser's leg (RFC 7118 §5.2): transport=ws, and a value per leg. */
+    struct sk__rr_side ws = {"192.0.2.10:8080", SK_TP_WS, NULL},
+                       wss = {"192.0.2.10:8443", SK_TP_WSS, NULL};
+    sk_buf_reset(&b);
+    assert_int_equal(sk__rr_values(a, &req, &ws, &in, &b), 0);
+    snprintf(want, sizeof(want),
+             "<sip:192.0.2.10:8080;transport=ws;lr;sk=%s>, <sip:[2001:db8::1]:5060;lr;sk=%s>", tok,
+             tok);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.p, want, b.len);
+    sk_buf_reset(&b);
+    assert_int_equal(sk__rr_values(a, &req, &wss, &in, &b), 0);
+    static const char wss_head[] = "<sip:192.0.2.10:8443;transport=wss;lr;sk=";
+    assert_true(b.len > sizeof(wss_head) && memcmp(b.p, wss_head, sizeof(wss_head) - 1) == 0);
+    sk_buf_reset(&b);
+    assert_int_equal(sk__rr_values(a, &req, &out, &in, &b), 0);
 
     /* The 200 carries them back with a downstream proxy's value above;
      * the caller's copy gets the token towards that proxy over TCP. */
