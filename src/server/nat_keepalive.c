@@ -179,11 +179,14 @@ static int closed_one(void *arg, const struct sk_binding *b)
     struct sk_addr src;
 
     /* Connection ids restart with the process: the address must match
-     * too, or a stored binding from before a restart could be taken. */
-    if (sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
+     * too, or a stored binding from before a restart could be taken.
+     * TLS flows are not judged here (a TLS phone is reached at its
+     * Contact over a new connection). */
+    if (b->transport != SK_TP_TCP ||
+        sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) != 0 ||
         !sk_addr_equal(&src, &w->peer))
         return 0;
-    src.tp = b->transport;
+    src.tp = SK_TP_TCP;
     if (b->instance[0] == '\0' && !sk__nat_flow_needed(sk_slice_cstr(b->contact), &src))
         return 0;
     struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
@@ -196,7 +199,7 @@ static int closed_one(void *arg, const struct sk_binding *b)
                                    .cseq = b->cseq + 1, /* §10.3 step 7: newer */
                                    .contacts = &c,
                                    .ncontacts = 1,
-                                   .transport = b->transport,
+                                   .transport = SK_TP_TCP,
                                    .src_ip = sk_slice_cstr(b->src_ip),
                                    .src_port = b->src_port,
                                    .conn_id = w->conn_id,

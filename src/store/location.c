@@ -587,6 +587,12 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
         return SK_EINVAL;
     if ((rc = check_update(u)) != 0)
         return rc;
+    /* RFC 5626 §5.5: the close of this connection must find the AOR.
+     * Before anything is queued: done may free u's memory at once.
+     * Should the update fail, the entry only costs a look at the AOR;
+     * without memory for it, the bindings wait for their expiry. */
+    if (u->conn_id != 0 && sk_transport_reliable(u->transport) && u->ncontacts > 0)
+        (void)sk__lconn_add(loc->conns, u->conn_id, u->aor);
     ch = sk_malloc(sizeof(*ch) + tmpsz);
     if (ch == NULL)
         return SK_ENOMEM;
@@ -626,15 +632,9 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
         }
     }
     pthread_mutex_unlock(&sh->lock);
-    if (rc != 0) {
+    if (rc != 0)
         sk_free(ch);
-        return rc;
-    }
-    /* RFC 5626 §5.5: the close of this connection must find the AOR.
-     * Without memory for that, its bindings wait for their expiry. */
-    if (u->conn_id != 0 && sk_transport_reliable(u->transport) && u->ncontacts > 0)
-        (void)sk__lconn_add(loc->conns, u->conn_id, u->aor);
-    return 0;
+    return rc;
 }
 
 /* ---- purge and listing ---------------------------------------------------------- */

@@ -11,10 +11,10 @@
  * Entries of connections that never close go with the location service.
  *
  * Threads: any; the index is split in shards by connection id, each with
- * its own lock, never held together with a location shard lock (the
- * update adds its AOR after releasing its shard). A REGISTER racing with
- * the close of its own connection may leave an entry behind: it holds a
- * few bytes until the location service closes.
+ * its own lock, which is never held while another lock is taken (the
+ * update adds its AOR before it locks its location shard). A REGISTER
+ * racing with the close of its own connection may leave an entry behind:
+ * it holds a few bytes until the location service closes.
  * Memory: entries and AOR keys are heap blocks owned by the index.
  */
 #include "store/store_int.h"

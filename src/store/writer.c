@@ -48,7 +48,8 @@
  * previous COMMIT, the writer lets LINGER_US pass before taking the queue,
  * so that the REGISTERs arriving meanwhile share the COMMIT (one WAL
  * append, one set of file locks, one wake-up of each thread for the
- * batch). Alone, or after a quiet spell, a write is committed at once.
+ * batch). Only a lone op waits: when several are queued, batches form by
+ * themselves. Alone, or after a quiet spell, a write is committed at once.
  * 2 ms is little beside a REGISTER's round trip and the 200 OK still
  * leaves only after its COMMIT; a synchronous waiter never lingers. */
 #define BUSY_US   10000
@@ -269,7 +270,10 @@ static void linger(struct sk__writer *w)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = LINGER_US * 1000L};
 
-    if (w->head->done == NULL || w->stop || sk_now_us() - w->last_commit_us > BUSY_US)
+    /* More than one op waiting: writes already pile up during a COMMIT
+     * (a slow disk, a saturated writer), so waiting would only add to it. */
+    if (w->head != w->tail || w->head->done == NULL || w->stop ||
+        sk_now_us() - w->last_commit_us > BUSY_US)
         return;
     pthread_mutex_unlock(&w->lock);
     /* A plain sleep: enqueuers find no waiter on `work` and signal nobody. */

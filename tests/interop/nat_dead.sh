@@ -13,6 +13,7 @@
 NAT_UDP_TIMEOUT=3
 . "$(dirname "$0")/lib/nat.sh"
 need python3
+need curl
 UAC=$(dirname "$0")/lib/digest_uac.py
 
 listed() { "$SIPKIT" location list --data-dir "$TMP/data" 2>&1 | grep -c '^bob@'; }
@@ -20,8 +21,17 @@ listed() { "$SIPKIT" location list --data-dir "$TMP/data" 2>&1 | grep -c '^bob@'
 nat_setup
 add_user alice alice-secret
 add_user bob bob-secret
+head -c 32 /dev/urandom | base64 >"$TMP/token"
 nat_server --nat-keepalive-interval 1 --nat-keepalive-failures 2 --drain-timeout 1 \
-    --log-level debug
+    --admin 127.0.0.1:0 --admin-token-file "$TMP/token" --log-level debug
+for _ in $(seq 1 50); do
+    APORT=$(sed -n 's/.*event=listening transport=http addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$LOG")
+    [ -n "$APORT" ] && break
+    sleep 0.1
+done
+metrics() {
+    wan curl -s -m 5 -H "Authorization: Bearer $(cat "$TMP/token")" "http://127.0.0.1:$APORT/metrics"
+}
 
 # bob registers and then answers every request (the OPTIONS) for 30 s.
 lan timeout 40 python3 "$UAC" --server "$SERVER_IP" --port "$PORT" --bind "$LAN_UA_IP" \
@@ -58,6 +68,10 @@ for _ in $(seq 1 20); do
     sleep 0.1
 done
 check "sipkit location list no longer shows bob" "$(listed)" 0
+m=$(metrics)
+check_match "metrics count the dead binding" "$m" '^sipkit_nat_bindings_dead_total 1$'
+check_match "metrics count the answered keep-alives" "$m" \
+    '^sipkit_nat_keepalives_answered_total ([4-9]|[1-9][0-9]+)$'
 
 # -- a call for bob now gets 480 at once -------------------------------------
 start=$(date +%s%N)

@@ -51,7 +51,7 @@ call() {
         uac_scen=media_uac_late
         uas_scen=media_uas_late
     fi
-    rm -f "$TMP/alice.target" "$TMP/bob.target" "$TMP/media.stop"
+    rm -f "$TMP"/alice.target* "$TMP"/bob.target* "$TMP/media.stop"
     ip netns exec "$LAN_NS" python3 "$RTP_PEER" "$LAN_UA_IP" "$AM" "$TMP/alice.target" 40 \
         "$TMP/media.stop" "$LINGER" >"$TMP/alice-rtp-$label.out" 2>&1 &
     ap=$!
@@ -59,6 +59,12 @@ call() {
         "$TMP/media.stop" "$LINGER" >"$TMP/bob-rtp-$label.out" 2>&1 &
     bp=$!
     BG="$BG $ap $bp"
+    # The call starts once both media peers are bound: on a loaded runner
+    # Python can take seconds to start, longer than the call itself.
+    for _ in $(seq 1 300); do
+        [ -e "$TMP/alice.target.bound" ] && [ -e "$TMP/bob.target.bound" ] && break
+        sleep 0.1
+    done
     sipp_in "$LAN2_NS" "bob-$label" "$LAN2_UA_IP" "$B" "$SCEN/$uas_scen.xml" -s bob \
         -set mport "$BM" -set tfile "$TMP/bob.target" &
     uas=$!

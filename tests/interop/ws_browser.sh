@@ -54,6 +54,7 @@ rc=$?
 DRIVE_PID=""
 sed 's/^/    /' "$TMP/drive.out"
 check "the browser ran every step" "$rc" 0
+[ "$rc" -eq 0 ] || { echo "chromium's log (tail):"; tail -n 20 "$TMP/chromium.log" | sed 's/^/    /'; }
 A=$(sed -n 's/^alice: //p' "$TMP/drive.out")
 B=$(sed -n 's/^bob: //p' "$TMP/drive.out")
 C=$(sed -n 's/^carol: //p' "$TMP/drive.out")

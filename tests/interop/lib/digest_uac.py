@@ -47,7 +47,7 @@ def request(a, branch, cseq, extra):
     if a.method == "SUBSCRIBE":
         lines += ["Event: presence", "Accept: application/pidf+xml"]
     body = ""
-    if a.sdp:
+    if getattr(a, "sdp", False):
         body = ("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
                 "m=audio 40000 RTP/AVP 0\r\n" % (a.bind, a.bind))
         extra = extra + ["Content-Type: application/sdp"]

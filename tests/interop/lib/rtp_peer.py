@@ -2,7 +2,8 @@
 """One end of a call's media, for the NAT tests: rtp_peer.py BIND_IP PORT
 TARGET_FILE SECONDS [STOP_FILE [LINGER]].
 
-Binds BIND_IP:PORT (the port the SIP peer's SDP announces), waits for
+Binds BIND_IP:PORT (the port the SIP peer's SDP announces), makes
+TARGET_FILE.bound (the test starts the call once it exists), waits for
 TARGET_FILE to hold "IP PORT" (written by the SIP peer from the SDP it
 received), then sends an RTP packet (RFC 3550 header, PCMU, 20 ms of
 silence) there every 20 ms from that same socket, as phones do (symmetric
@@ -43,6 +44,7 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((ip, port))
     s.setblocking(False)
+    open(tfile + ".bound", "w").close()
     end = time.monotonic() + secs
     target, next_send = None, 0.0
     sent = received = seq = 0
