@@ -215,9 +215,9 @@ int sk_location_open(struct sk_location **out, struct sk_store *store,
         sk_htab_init(&loc->shards[i].aors);
     }
     loc->store = store;
-    rc = sk__locdb_init(store, loc->opt.read_only);
+    rc = store->ops->loc_init(store, loc->opt.read_only);
     if (rc == 0)
-        rc = sk__locdb_load(store, load_row, loc);
+        rc = store->ops->loc_load(store, load_row, loc);
     if (rc != 0) {
         sk_location_close(loc);
         return rc;
@@ -580,7 +580,7 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
     if (ch == NULL)
         return SK_ENOMEM;
     memset(&ch->op, 0, sizeof(ch->op));
-    ch->op.w.write = sk__locdb_write;
+    ch->op.w.write = loc->store->ops->loc_write;
     ch->op.w.done = update_done;
     ch->op.aor = ch->key;
     ch->loc = loc;
@@ -710,7 +710,7 @@ int sk_location_purge(struct sk_location *loc, int64_t now)
         return 0;
     p = sk_calloc(1, sizeof(*p));
     if (p != NULL) {
-        p->op.w.write = sk__locdb_write;
+        p->op.w.write = loc->store->ops->loc_write;
         p->op.w.done = purge_done;
         p->op.purge = true;
         p->op.before = now;
