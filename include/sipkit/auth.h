@@ -85,6 +85,8 @@ void sk_auth_algos_format(const struct sk_auth_algos *l, char *out, size_t outsz
 
 /* Longest hex digest (SHA-256, SHA-512/256), without the NUL. */
 #define SK_AUTH_HEX_MAX 64
+/* Bytes of the nonce secret (struct sk_auth_config.secret). */
+#define SK_AUTH_SECRET_LEN 32
 /* Longest username or realm the auth layer handles (octets). */
 #define SK_AUTH_NAME_MAX 256
 
@@ -191,6 +193,10 @@ struct sk_auth_config {
     /* Directory holding the nonce secret file "auth.secret" (created with
      * mode 0600 on first use). NULL: a random secret for this process only. */
     const char *data_dir;
+    /* The secret itself, SK_AUTH_SECRET_LEN bytes (copied): servers sharing
+     * one store share it, so a nonce one of them minted verifies on the
+     * others. Takes precedence over data_dir; NULL: data_dir. */
+    const unsigned char *secret;
     sk_auth_lookup_cb lookup;
     void *lookup_arg;
     sk_auth_clock_cb clock; /* NULL = CLOCK_REALTIME in ms */

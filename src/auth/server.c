@@ -148,6 +148,18 @@ static int make_opaque(struct sk_auth *a, struct sk_slice realm, char *out)
     return rc;
 }
 
+/* The secret given, the data directory's file, or one for this process. */
+static int load_secret(const struct sk_auth_config *cfg, unsigned char *secret)
+{
+    if (cfg->secret != NULL) {
+        memcpy(secret, cfg->secret, SK__SECRET_LEN);
+        return 0;
+    }
+    if (cfg->data_dir != NULL)
+        return sk__secret_load(cfg->data_dir, secret);
+    return sk__random(secret, SK__SECRET_LEN);
+}
+
 /* A key of its own for the nonce cipher, derived from the secret (never
  * the MAC key itself: one key, one purpose). */
 static int derive_enc_key(struct sk_auth *a)
@@ -186,12 +198,12 @@ int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
     if (a->cfg.nc_slots == 0)
         a->cfg.nc_slots = DEFAULT_NC_SLOTS;
     a->cfg.data_dir = NULL; /* not kept: only read here */
+    a->cfg.secret = NULL;
     a->realm = sk_strndup(cfg->realm, strlen(cfg->realm));
     a->cfg.realm = a->realm;
     rc = a->realm == NULL ? SK_ENOMEM : 0;
     if (rc == 0)
-        rc = cfg->data_dir != NULL ? sk__secret_load(cfg->data_dir, secret)
-                                   : sk__random(secret, sizeof(secret));
+        rc = load_secret(cfg, secret);
     if (rc == 0)
         rc = sk__mac_new(&a->mac, secret, sizeof(secret));
     OPENSSL_cleanse(secret, sizeof(secret));
