@@ -21,15 +21,14 @@
 
 #include <sipkit/store.h>
 
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sipkit location list [AOR] [--data-dir DIR | --store URL] [--json]\n"
                  "       sipkit location list [AOR] --server URL [--token-file FILE] [--json]\n"
                  "\n"
-                 "  AOR               user@domain; all bindings when omitted\n"
-                 SK_CLI_STORE_USAGE
-                 "  --json            one JSON object per line\n"
+                 "  AOR               user@domain; all bindings when omitted\n");
+    fputs(SK_CLI_STORE_USAGE, out);
+    fprintf(out, "  --json            one JSON object per line\n"
                  "  --server URL      ask a running server's admin API instead\n"
                  "                    (e.g. http://127.0.0.1:9060)\n"
                  "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");

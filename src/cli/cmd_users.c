@@ -34,7 +34,6 @@
 
 #include <sipkit/store.h>
 
-
 #define PW_MAX 1024
 
 struct opts {
@@ -63,32 +62,13 @@ static void usage(FILE *out)
                  "  --algorithms LIST digest algorithms this user must use, preferred first\n"
                  "                    (e.g. \"SHA-256\"; MD5, SHA-256, SHA-512-256); the\n"
                  "                    server offers and accepts only those for this user.\n"
-                 "                    \"default\": the server's list (auth.algorithms)\n"
-                 SK_CLI_STORE_USAGE
-                 "  --domain DOMAIN   the users' domain, which is the digest realm\n"
+                 "                    \"default\": the server's list (auth.algorithms)\n");
+    fputs(SK_CLI_STORE_USAGE, out);
+    fprintf(out, "  --domain DOMAIN   the users' domain, which is the digest realm\n"
                  "                    (default: this host's domain name)\n"
                  "  --server URL      change the users of a running server through its admin\n"
                  "                    API (e.g. http://127.0.0.1:9060), in its domain\n"
                  "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");
-}
-
-/* "--opt VALUE" or "--opt=VALUE". Returns 1 when argv[*i] is opt. */
-static int opt_value(int argc, char **argv, int *i, const char *opt, const char **out)
-{
-    size_t n = strlen(opt);
-
-    if (strncmp(argv[*i], opt, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -105,8 +85,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if ((r = sk_cli_store_opt("users", argc, argv, &i, &o->store)) != 0) {
             if (r < 0)
                 return -1;
-        } else if ((r = opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
-                   (r = opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
+        } else if ((r = sk_cli_opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
+                   (r = sk_cli_opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
             if (r < 0) {
                 sk_cli_error("users", "%s needs a value", a);
                 return -1;

@@ -7,8 +7,7 @@
 
 #include <string.h>
 
-/* "--opt VALUE" or "--opt=VALUE": 1 taken, 0 not this option, -1 no value. */
-static int take(int argc, char **argv, int *i, const char *opt, const char **out)
+int sk_cli_opt_value(int argc, char **argv, int *i, const char *opt, const char **out)
 {
     size_t n = strlen(opt);
 
@@ -29,12 +28,12 @@ static int take(int argc, char **argv, int *i, const char *opt, const char **out
 int sk_cli_store_opt(const char *cmd, int argc, char **argv, int *i, struct sk_cli_store *o)
 {
     const char *a = argv[*i];
-    int r = take(argc, argv, i, "--data-dir", &o->data_dir);
+    int r = sk_cli_opt_value(argc, argv, i, "--data-dir", &o->data_dir);
 
     if (r == 0)
-        r = take(argc, argv, i, "--store-password-file", &o->password_file);
+        r = sk_cli_opt_value(argc, argv, i, "--store-password-file", &o->password_file);
     if (r == 0)
-        r = take(argc, argv, i, "--store", &o->url);
+        r = sk_cli_opt_value(argc, argv, i, "--store", &o->url);
     if (r < 0)
         sk_cli_error(cmd, "%s needs a value", a);
     return r;
@@ -64,7 +63,7 @@ int sk_cli_store_open(const char *cmd, const struct sk_cli_store *o, struct sk_s
     else if (rc == SK_ESCHEME)
         sk_cli_error(cmd, "store '%s': want postgresql://USER@HOST:PORT/DB or sqlite:DIR", name);
     else if (rc != 0)
-        sk_cli_error(cmd, "cannot use %s '%s': %s",
-                     o->url != NULL ? "store" : "data directory", name, sk_strerror(rc));
+        sk_cli_error(cmd, "cannot use %s '%s': %s", o->url != NULL ? "store" : "data directory",
+                     name, sk_strerror(rc));
     return rc;
 }

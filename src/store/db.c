@@ -185,8 +185,8 @@ static int migrate(struct sk_store *s)
     sqlite3_finalize(st);
     if (v > SQ_SCHEMA_VERSION) {
         SK_LOG(SK_LOG_ERROR, "store",
-               "event=schema_too_new backend=sqlite version=%lld supported=%d",
-               (long long)v, SQ_SCHEMA_VERSION);
+               "event=schema_too_new backend=sqlite version=%lld supported=%d", (long long)v,
+               SQ_SCHEMA_VERSION);
         return SK_EVERSION;
     }
     return 0;

@@ -64,7 +64,7 @@ struct sk__pgconn {
 
 struct sk__pg {
     char *url;
-    char *password; /* NULL: libpq's sources */
+    char *password;   /* NULL: libpq's sources */
     char target[256]; /* user@host:port/db, for logs */
     struct sk__pgconn main;
 };
@@ -141,7 +141,7 @@ static void set_down(struct sk__pgconn *k, const char *why)
     k->up = false;
     /* The first retry comes soon (a restart is over in a moment), then
      * the delay doubles: a dead server costs little. */
-    k->backoff_ms = was_up || k->backoff_ms == 0 ? BACKOFF_MIN_MS
+    k->backoff_ms = was_up || k->backoff_ms == 0         ? BACKOFF_MIN_MS
                     : k->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                          : k->backoff_ms * 2;
     k->next_try_ms = sk_now_ms() + k->backoff_ms;
@@ -239,14 +239,12 @@ static int map_error(struct sk__pgconn *k, const PGresult *r, const char *sql)
            err);
     if (strncmp(state, "53", 2) == 0)
         return -ENOSPC; /* insufficient resources: disk full, out of memory */
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return -EBUSY;
     return SK_EIO;
 }
 
-static int exec_once(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p,
-                     PGresult **out)
+static int exec_once(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p, PGresult **out)
 {
     PGresult *r;
     ExecStatusType st;
@@ -429,8 +427,7 @@ static int migrate(struct sk__pgconn *k)
     int rc = sk__pgc_exec(k, "BEGIN", NULL, false, NULL);
 
     if (rc == 0)
-        rc = sk__pgc_exec(k, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", NULL, false,
-                          NULL);
+        rc = sk__pgc_exec(k, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", NULL, false, NULL);
     if (rc == 0)
         rc = migrate_locked(k);
     if (rc == 0)

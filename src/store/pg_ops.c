@@ -36,8 +36,8 @@ static int main_exec(struct sk_store *s, const char *sql, const struct sk__pgp *
 static int pg_version(struct sk_store *s, int64_t *v)
 {
     PGresult *r = NULL;
-    int rc = sk__pgc_exec(sk__pg_main(s), "SELECT v FROM store_version WHERE id = 1", NULL, true,
-                          &r);
+    int rc =
+        sk__pgc_exec(sk__pg_main(s), "SELECT v FROM store_version WHERE id = 1", NULL, true, &r);
 
     if (rc != 0)
         return rc;
@@ -93,8 +93,8 @@ static int pg_user_get(struct sk_store *s, int uh, struct sk_slice domain, struc
 static int pg_user_count_custom(struct sk_store *s, int64_t *n)
 {
     PGresult *r = NULL;
-    int rc = sk__pgc_exec(sk__pg_main(s), "SELECT count(*) FROM users WHERE algorithms != ''",
-                          NULL, true, &r);
+    int rc = sk__pgc_exec(sk__pg_main(s), "SELECT count(*) FROM users WHERE algorithms != ''", NULL,
+                          true, &r);
 
     if (rc == 0) {
         *n = sk__pg_i64(r, 0, 0);
@@ -206,8 +206,7 @@ static int pg_ban_del(struct sk_store *s, const char *addr, int *changes)
 
     if (!all)
         sk__pgp_text(&p, addr);
-    rc = main_exec(s, all ? "DELETE FROM bans" : "DELETE FROM bans WHERE addr = $1", &p, true,
-                   &r);
+    rc = main_exec(s, all ? "DELETE FROM bans" : "DELETE FROM bans WHERE addr = $1", &p, true, &r);
     if (rc == 0) {
         *changes = sk__pg_changes(r);
         PQclear(r);
@@ -273,8 +272,7 @@ static int pg_secret(struct sk_store *s, unsigned char *out, size_t len)
         rc = main_exec(s, "SELECT value FROM secrets WHERE name = 'nonce'", NULL, true, &r);
     if (rc != 0)
         return rc;
-    v = PQntuples(r) == 1 ? PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n)
-                          : NULL;
+    v = PQntuples(r) == 1 ? PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n) : NULL;
     rc = v != NULL && n == len ? 0 : SK_EIO;
     if (rc == 0)
         memcpy(out, v, len);
@@ -297,8 +295,10 @@ static int pg_loc_init(struct sk_store *s, bool read_only)
 
 static enum sk_transport transport_of(int64_t tp)
 {
-    return tp == SK_TP_TCP ? SK_TP_TCP : tp == SK_TP_TLS ? SK_TP_TLS : tp == SK_TP_WS ? SK_TP_WS
-                                                                                      : SK_TP_UDP;
+    return tp == SK_TP_TCP   ? SK_TP_TCP
+           : tp == SK_TP_TLS ? SK_TP_TLS
+           : tp == SK_TP_WS  ? SK_TP_WS
+                             : SK_TP_UDP;
 }
 
 static int pg_loc_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg)

@@ -25,7 +25,7 @@ struct sk_store {
     sqlite3 *db;                     /* SQLite: the store's own connection */
     struct sk__pg *pg;               /* PostgreSQL: connection, settings (pg.c) */
     struct sk__sq_users *sq_users;   /* SQLite: statements of sqlite_users.c */
-    pthread_mutex_t lock; /* the connection and every cache */
+    pthread_mutex_t lock;            /* the connection and every cache */
     struct sk_store_options opt;
     sqlite3_stmt *version; /* SELECT v FROM store_version (db.c) */
     int64_t last_version;

@@ -354,8 +354,7 @@ static void urls_and_schema_version(void **state)
                      SK_EINVAL);
     assert_int_equal(sk_store_open_url(&s, "", NULL), SK_EINVAL);
     assert_null(s);
-    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sipkit.db' 'SELECT version FROM schema_version'",
-             dir);
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sipkit.db' 'SELECT version FROM schema_version'", dir);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     assert_int_equal(fgetc(p), '1');
