@@ -90,6 +90,13 @@ const char *sk_store_backend(const struct sk_store *s);
  * with a growing delay (100 ms doubling to 5 s) and logs every change of
  * each connection's state (event=db_state). */
 int sk_store_secret(struct sk_store *s, unsigned char *out, size_t len);
+/* Whether this (nonce, nc) was used before by any process on this store,
+ * recording it when not (kept until expires_s, wall clock seconds):
+ * replay refusal across server nodes. Returns 0 (first use), SK_EEXIST
+ * (a replay), SK_EUNAVAIL, SK_EIO. SQLite: always 0 (one server per data
+ * directory; its auth layer's own table refuses replays). An
+ * sk_auth_nc_cb: pass the struct sk_store as nc_shared_arg. */
+int sk_store_auth_nc(void *store, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
 /* Check now whether another process changed the database (cache refresh). */
 int sk_store_refresh(struct sk_store *s);
 /* Wait until every write queued so far (bindings, subscriptions,

@@ -515,6 +515,20 @@ static enum sk_auth_cause check_user(struct sk_auth *a, const struct creds *c,
     return SK_AUTH_OK;
 }
 
+/* Servers sharing the secret share the replay check too (config's
+ * nc_shared): a (nonce, nc) used on another server is a replay here. */
+static enum sk_auth_cause shared_nc_check(struct sk_auth *a, const struct creds *c, uint64_t stamp,
+                                          int64_t lifetime_ms)
+{
+    int64_t expires_s = (SK__STAMP_MS(stamp) + lifetime_ms) / 1000 + 1;
+
+    if (a->cfg.nc_shared == NULL)
+        return SK_AUTH_OK;
+    if (a->cfg.nc_shared(a->cfg.nc_shared_arg, c->nonce, c->ncv, expires_s) == SK_EEXIST)
+        return SK_AUTH_REPLAYED_NC;
+    return SK_AUTH_OK;
+}
+
 static enum sk_auth_cause verify(struct sk_auth *a, const struct sk_digest_hdr *h,
                                  const struct sk_auth_request *req, char *scratch,
                                  struct sk_auth_result *res)
@@ -565,7 +579,7 @@ static enum sk_auth_cause verify(struct sk_auth *a, const struct sk_digest_hdr *
         return SK_AUTH_OK; /* RFC 2069: no nc to track */
     switch (sk__nctab_use(a->nc, bin, stamp, c.ncv, now, lifetime_ms)) {
     case SK__NC_OK:
-        return SK_AUTH_OK;
+        return shared_nc_check(a, &c, stamp, lifetime_ms);
     case SK__NC_REPLAY:
         return SK_AUTH_REPLAYED_NC;
     case SK__NC_EVICTED:

@@ -255,6 +255,8 @@ static int open_state(struct sk_server *s)
             return err;
         }
         ac.secret = secret;
+        ac.nc_shared = sk_store_auth_nc;
+        ac.nc_shared_arg = s->store;
     }
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;

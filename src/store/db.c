@@ -344,6 +344,15 @@ int sk_store_secret(struct sk_store *s, unsigned char *out, size_t len)
     return s->ops->secret(s, out, len);
 }
 
+int sk_store_auth_nc(void *store, struct sk_slice nonce, uint32_t nc, int64_t expires_s)
+{
+    struct sk_store *s = store;
+
+    if (s->ops->nonce_use == NULL)
+        return 0;
+    return s->ops->nonce_use(s, nonce, nc, expires_s);
+}
+
 void sk_store_close(struct sk_store *s)
 {
     if (s == NULL)

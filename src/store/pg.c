@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #define BACKOFF_MIN_MS  100
 #define BACKOFF_MAX_MS  5000
@@ -66,7 +67,9 @@ struct sk__pg {
     char *url;
     char *password;   /* NULL: libpq's sources */
     char target[256]; /* user@host:port/db, for logs */
+    char node[17];    /* this process, in the change feed's messages */
     struct sk__pgconn main;
+    struct sk__pgfeed *feed; /* pg_feed.c; NULL until a location subscribes */
 };
 
 /* ---- parameters and results -------------------------------------------- */
@@ -289,6 +292,55 @@ struct sk__pgconn *sk__pg_main(struct sk_store *s)
     return &s->pg->main;
 }
 
+struct sk__pgconn *sk__pgc_new(struct sk_store *s, const char *role)
+{
+    struct sk__pgconn *k = sk_calloc(1, sizeof(*k));
+
+    if (k != NULL) {
+        k->role = role;
+        k->pg = s->pg;
+    }
+    return k;
+}
+
+void sk__pgc_free(struct sk__pgconn *k)
+{
+    if (k == NULL)
+        return;
+    PQfinish(k->c);
+    sk_free(k);
+}
+
+PGconn *sk__pgc_conn(struct sk__pgconn *k)
+{
+    return k->up ? k->c : NULL;
+}
+
+void sk__pgc_lost(struct sk__pgconn *k)
+{
+    if (k->up)
+        set_down(k, PQerrorMessage(k->c));
+}
+
+int sk__pgc_retry_ms(struct sk__pgconn *k)
+{
+    uint64_t now = sk_now_ms();
+
+    if (k->up)
+        return 0;
+    return k->next_try_ms > now ? (int)(k->next_try_ms - now) : 0;
+}
+
+const char *sk__pgc_node(const struct sk__pgconn *k)
+{
+    return k->pg->node;
+}
+
+struct sk__pgfeed **sk__pg_feedp(struct sk_store *s)
+{
+    return &s->pg->feed;
+}
+
 /* ---- the writer's connection --------------------------------------------- */
 
 static int pg_wbegin(void *conn)
@@ -326,12 +378,7 @@ static int pg_widle(void *conn)
 
 static void pg_wclose(void *conn)
 {
-    struct sk__pgconn *k = conn;
-
-    if (k == NULL)
-        return;
-    PQfinish(k->c);
-    sk_free(k);
+    sk__pgc_free(conn);
 }
 
 static const struct sk__wconn_ops writer_ops = {
@@ -381,6 +428,10 @@ static const char *const steps[] = {
     "CREATE TABLE bans (addr TEXT PRIMARY KEY, until BIGINT NOT NULL, level BIGINT NOT NULL,"
     " reason TEXT NOT NULL, created BIGINT NOT NULL);"
     "CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);",
+    /* 2: nonce-counts used, so a replay is refused by every node. */
+    "CREATE TABLE nonce_uses (nonce TEXT NOT NULL, nc BIGINT NOT NULL,"
+    " expires_at BIGINT NOT NULL, PRIMARY KEY (nonce, nc));"
+    "CREATE INDEX nonce_uses_expires ON nonce_uses (expires_at);",
 };
 #define PG_SCHEMA_VERSION ((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -508,6 +559,7 @@ void sk__pg_close(struct sk_store *s)
 
     if (pg == NULL)
         return;
+    sk__pgfeed_free(pg->feed);
     PQfinish(pg->main.c);
     if (pg->password != NULL) {
         OPENSSL_cleanse(pg->password, strlen(pg->password));
@@ -520,13 +572,11 @@ void sk__pg_close(struct sk_store *s)
 
 static int open_writer(struct sk_store *s)
 {
-    struct sk__pgconn *w = sk_calloc(1, sizeof(*w));
+    struct sk__pgconn *w = sk__pgc_new(s, "writer");
     int rc;
 
     if (w == NULL)
         return SK_ENOMEM;
-    w->role = "writer";
-    w->pg = s->pg;
     rc = connect_now(w);
     if (rc == 0)
         rc = sk__writer_open_conn(&s->writer, &writer_ops, w);
@@ -537,6 +587,7 @@ static int open_writer(struct sk_store *s)
 
 int sk__pg_open(struct sk_store *s, const char *url, const char *password_file)
 {
+    unsigned char nodeid[8];
     struct sk__pg *pg = sk_calloc(1, sizeof(*pg));
     int rc;
 
@@ -546,6 +597,10 @@ int sk__pg_open(struct sk_store *s, const char *url, const char *password_file)
     s->ops = &sk__pg_ops;
     pg->main.role = "main";
     pg->main.pg = pg;
+    if (RAND_bytes(nodeid, sizeof(nodeid)) != 1)
+        return SK_EIO;
+    for (size_t i = 0; i < sizeof(nodeid); i++)
+        snprintf(pg->node + 2 * i, 3, "%02x", nodeid[i]);
     pg->url = sk_strndup(url, strlen(url));
     if (pg->url == NULL)
         return SK_ENOMEM;

@@ -39,6 +39,31 @@ int sk__pgc_exec(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p,
                  PGresult **out);
 /* The store's main connection (use under the store's lock). */
 struct sk__pgconn *sk__pg_main(struct sk_store *s);
+/* Another connection (down until its first statement), and its end. */
+struct sk__pgconn *sk__pgc_new(struct sk_store *s, const char *role);
+void sk__pgc_free(struct sk__pgconn *k);
+/* The libpq connection while up, else NULL. */
+PGconn *sk__pgc_conn(struct sk__pgconn *k);
+/* The connection failed outside sk__pgc_exec (PQconsumeInput): down. */
+void sk__pgc_lost(struct sk__pgconn *k);
+/* Milliseconds until a down connection may be tried again (0: now, or up). */
+int sk__pgc_retry_ms(struct sk__pgconn *k);
+/* This process's id in the change feed (16 hex digits). */
+const char *sk__pgc_node(const struct sk__pgconn *k);
+
+/* The change feed (pg_feed.c): LISTEN on a connection of its own. */
+struct sk__pgfeed;
+struct sk__pgfeed **sk__pg_feedp(struct sk_store *s);
+int sk__pgfeed_set(struct sk_store *s, sk__feed_cb feed, void *arg);
+void sk__pgfeed_free(struct sk__pgfeed *f);
+#define SK__PG_FEED_CHANNEL "sipkit_location"
+/* Location rows (columns as pg_ops.c selects them) [from, to) of one AOR
+ * as a binding list; NULL with *err set on failure (or when empty). */
+struct sk__lbind *sk__pg_rows(const PGresult *r, int from, int to, int *err);
+/* SELECT of location columns, aor first; "WHERE aor = $1" may follow. */
+#define SK__PG_LOC_SELECT                                                                          \
+    "SELECT aor, contact, expires_at, q, call_id, cseq, path, transport, src_ip, src_port,"        \
+    " conn_id, instance, reg_id, user_agent, updated_at FROM location"
 
 /* Column helpers (text results). */
 int64_t sk__pg_i64(const PGresult *r, int row, int col);

@@ -284,6 +284,47 @@ static int pg_secret(struct sk_store *s, unsigned char *out, size_t len)
     return rc;
 }
 
+/* ---- nonce-counts shared by the nodes -------------------------------------- */
+
+#define NONCE_PURGE_EVERY 1024 /* uses between two deletions of expired rows */
+
+/* One INSERT per authenticated request: the primary key refuses a second
+ * use of (nonce, nc) whichever node saw the first. Not retried on a new
+ * connection: an INSERT whose answer was lost would look like a replay. */
+static int pg_nonce_use(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s)
+{
+    static _Atomic unsigned uses;
+    char text[SK_AUTH_NONCE_MAX + 1];
+    struct sk__pgp p = {.n = 0};
+    PGresult *r = NULL;
+    int rc;
+
+    if (nonce.len >= sizeof(text))
+        return SK_EINVAL;
+    memcpy(text, nonce.p, nonce.len);
+    text[nonce.len] = '\0';
+    sk__pgp_text(&p, text);
+    sk__pgp_i64(&p, nc);
+    sk__pgp_i64(&p, expires_s);
+    pthread_mutex_lock(&s->lock);
+    rc = sk__pgc_exec(sk__pg_main(s),
+                      "INSERT INTO nonce_uses (nonce, nc, expires_at) VALUES ($1, $2, $3)"
+                      " ON CONFLICT DO NOTHING",
+                      &p, false, &r);
+    if (rc == 0) {
+        rc = sk__pg_changes(r) == 1 ? 0 : SK_EEXIST;
+        PQclear(r);
+    }
+    if (rc == 0 && ++uses % NONCE_PURGE_EVERY == 0) {
+        struct sk__pgp q = {.n = 0};
+        sk__pgp_i64(&q, sk_wall_s());
+        sk__pgc_exec(sk__pg_main(s), "DELETE FROM nonce_uses WHERE expires_at < $1", &q, false,
+                     NULL);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 /* ---- location ---------------------------------------------------------------- */
 
 static int pg_loc_init(struct sk_store *s, bool read_only)
@@ -301,32 +342,54 @@ static enum sk_transport transport_of(int64_t tp)
                              : SK_TP_UDP;
 }
 
+/* Row i of an SK__PG_LOC_SELECT result; the strings point into r. */
+static void fill_row(const PGresult *r, int i, struct sk__lrow *row)
+{
+    memset(row, 0, sizeof(*row));
+    row->contact = PQgetvalue(r, i, 1);
+    row->expires_at = sk__pg_i64(r, i, 2);
+    row->q = (int)sk__pg_i64(r, i, 3);
+    row->call_id = PQgetvalue(r, i, 4);
+    row->cseq = (uint32_t)sk__pg_i64(r, i, 5);
+    row->path = PQgetvalue(r, i, 6);
+    row->tp = transport_of(sk__pg_i64(r, i, 7));
+    row->src_ip = PQgetvalue(r, i, 8);
+    row->src_port = (uint16_t)sk__pg_i64(r, i, 9);
+    row->conn_id = (uint64_t)sk__pg_i64(r, i, 10);
+    row->instance = PQgetvalue(r, i, 11);
+    row->reg_id = (uint32_t)sk__pg_i64(r, i, 12);
+    row->ua = PQgetvalue(r, i, 13);
+    row->updated_at = sk__pg_i64(r, i, 14);
+}
+
+struct sk__lbind *sk__pg_rows(const PGresult *r, int from, int to, int *err)
+{
+    struct sk__lbind *head = NULL;
+
+    *err = 0;
+    for (int i = from; i < to; i++) {
+        struct sk__lrow row;
+        struct sk__lbind *b;
+        fill_row(r, i, &row);
+        if ((b = sk__lbind_new(&row)) == NULL) {
+            sk__lbind_free_list(head);
+            *err = SK_ENOMEM;
+            return NULL;
+        }
+        b->next = head;
+        head = b;
+    }
+    return head;
+}
+
 static int pg_loc_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg)
 {
     PGresult *r = NULL;
-    int rc = main_exec(s,
-                       "SELECT aor, contact, expires_at, q, call_id, cseq, path, transport,"
-                       " src_ip, src_port, conn_id, instance, reg_id, user_agent, updated_at"
-                       " FROM location ORDER BY aor",
-                       NULL, true, &r);
+    int rc = main_exec(s, SK__PG_LOC_SELECT " ORDER BY aor", NULL, true, &r);
 
     for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
         struct sk__lrow row;
-        memset(&row, 0, sizeof(row));
-        row.contact = PQgetvalue(r, i, 1);
-        row.expires_at = sk__pg_i64(r, i, 2);
-        row.q = (int)sk__pg_i64(r, i, 3);
-        row.call_id = PQgetvalue(r, i, 4);
-        row.cseq = (uint32_t)sk__pg_i64(r, i, 5);
-        row.path = PQgetvalue(r, i, 6);
-        row.tp = transport_of(sk__pg_i64(r, i, 7));
-        row.src_ip = PQgetvalue(r, i, 8);
-        row.src_port = (uint16_t)sk__pg_i64(r, i, 9);
-        row.conn_id = (uint64_t)sk__pg_i64(r, i, 10);
-        row.instance = PQgetvalue(r, i, 11);
-        row.reg_id = (uint32_t)sk__pg_i64(r, i, 12);
-        row.ua = PQgetvalue(r, i, 13);
-        row.updated_at = sk__pg_i64(r, i, 14);
+        fill_row(r, i, &row);
         rc = cb(arg, PQgetvalue(r, i, 0), &row);
     }
     PQclear(r);
@@ -395,7 +458,13 @@ static int pg_loc_write(struct sk__writer *w, struct sk__wop *wop)
         if ((rc = loc_insert(k, op->aor, b)) != 0)
             return rc;
     }
-    return 0;
+    /* The other servers' feeds hear of it at the COMMIT (pg_feed.c);
+     * purges are not announced: each server purges what expired. */
+    char payload[16 + 1 + SK_LOC_AOR_MAX + 1];
+    struct sk__pgp q = {.n = 0};
+    snprintf(payload, sizeof(payload), "%s %s", sk__pgc_node(k), op->aor);
+    sk__pgp_text(&q, payload);
+    return sk__pgc_exec(k, "SELECT pg_notify('" SK__PG_FEED_CHANNEL "', $1)", &q, false, NULL);
 }
 
 /* ---- subscriptions and publications -------------------------------------- */
@@ -584,6 +653,8 @@ const struct sk__store_ops sk__pg_ops = {
     .loc_init = pg_loc_init,
     .loc_load = pg_loc_load,
     .secret = pg_secret,
+    .nonce_use = pg_nonce_use,
+    .feed_set = sk__pgfeed_set,
     .loc_write = pg_loc_write,
     .sub_write = pg_sub_write,
 };

@@ -225,6 +225,8 @@ struct sk__user_row {
 
 enum sk__user_write { SK__USER_ADD, SK__USER_PASSWD, SK__USER_DEL };
 
+typedef void (*sk__feed_cb)(void *arg, const char *aor, struct sk__lbind *rows);
+
 struct sk__store_ops {
     const char *name; /* "sqlite", "postgresql" */
     void (*close)(struct sk_store *s);
@@ -256,6 +258,15 @@ struct sk__store_ops {
      * made on first use). SK_ENOTFOUND: the backend keeps none (SQLite:
      * the auth layer's file in the data directory). */
     int (*secret)(struct sk_store *s, unsigned char *out, size_t len);
+    /* The change feed: after this call, feed(arg, aor, rows) runs on a
+     * thread of the backend whenever another process committed a change
+     * to aor's bindings (rows: the AOR's bindings now, a list the callee
+     * takes over). feed NULL: stop (waits for a running call). NULL: the
+     * backend has no feed (SQLite: one server per database). */
+    int (*feed_set)(struct sk_store *s, sk__feed_cb feed, void *arg);
+    /* Record a (nonce, nc) use; SK_EEXIST when it was recorded before.
+     * NULL: the backend is not shared (SQLite). */
+    int (*nonce_use)(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
     /* Writer thread, inside the batch's transaction. */
     sk__wop_write_cb loc_write; /* a struct sk__locop */
     sk__wop_write_cb sub_write; /* a struct sk__subop */
@@ -280,6 +291,10 @@ int sk__sq_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *a
 int sk__sq_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg);
 int sk__sq_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg);
 int sk__sq_sub_write(struct sk__writer *w, struct sk__wop *op);
+
+/* location.c: another process changed aor's bindings, which are now
+ * rows (taken over; NULL: none). Memory only: it is in the database. */
+void sk__location_replace(void *loc, const char *aor, struct sk__lbind *rows);
 
 /* PostgreSQL (pg.c): open s->pg from a postgresql:// URL, migrate the
  * schema and start the writer on a second connection. password_file may

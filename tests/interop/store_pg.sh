@@ -1,7 +1,7 @@
 #!/bin/sh
 # The store on PostgreSQL (docs/cluster.md): a PostgreSQL started here
 # (lib/pg.sh) with password authentication; `sipkit users add --store URL`
-# creates the schema and the users (the password from a file, then from
+# creates the schema (and migrates an older one) and the users (the password from a file, then from
 # PGPASSWORD; one in the URL is refused); sipsak registers with digest;
 # `sipkit location list --store URL` shows the binding; after kill -9 and
 # a restart the binding is still there. With PostgreSQL stopped a REGISTER
@@ -30,7 +30,14 @@ err=$(printf 'x\n' | "$SIPKIT" users add carol --password-stdin --domain localho
     --store "$bad_url" 2>&1 >/dev/null)
 check "a password in the URL is refused" "$?" 6
 check_match "and the message says where it should come from" "$err" "PGPASSWORD"
-check "the schema is at version 1" "$(psql_sk 'SELECT version FROM schema_version')" 1
+check "the schema is at version 2" "$(psql_sk 'SELECT version FROM schema_version')" 2
+# A database of version 1 (before nonce_uses) is migrated on the next open.
+psql_sk "DROP TABLE nonce_uses; UPDATE schema_version SET version = 1"
+PGPASSWORD=$(cat "$PGPASSFILE_SK") "$SIPKIT" users list --domain localhost --store "$PGURL" \
+    >/dev/null
+check "a version 1 schema is migrated to 2" \
+    "$(psql_sk "SELECT version FROM schema_version; SELECT to_regclass('nonce_uses')")" \
+    "$(printf '2\nnonce_uses')"
 
 # sipsak takes the To domain from -s and must resolve it: serve localhost.
 start_server --domain localhost --store "$PGURL" --store-password-file "$PGPASSFILE_SK" \
