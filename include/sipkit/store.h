@@ -97,6 +97,10 @@ int sk_store_secret(struct sk_store *s, unsigned char *out, size_t len);
  * directory; its auth layer's own table refuses replays). An
  * sk_auth_nc_cb: pass the struct sk_store as nc_shared_arg. */
 int sk_store_auth_nc(void *store, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
+/* Stop hearing other servers' changes (a shared store's change feed):
+ * once this returns, no location on_change callback runs for them any
+ * more. For shutdown, before what on_change uses goes away. */
+void sk_store_feed_stop(struct sk_store *s);
 /* Check now whether another process changed the database (cache refresh). */
 int sk_store_refresh(struct sk_store *s);
 /* Wait until every write queued so far (bindings, subscriptions,

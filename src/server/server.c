@@ -288,6 +288,7 @@ static int open_state(struct sk_server *s)
 
 static void close_state(struct sk_server *s)
 {
+    sk_store_feed_stop(s->store); /* other servers' changes reach events: stop first */
     sk_auth_free(s->auth);
     sk__authwatch_free(s->authwatch);
     sk__events_free(s);

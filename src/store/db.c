@@ -353,6 +353,12 @@ int sk_store_auth_nc(void *store, struct sk_slice nonce, uint32_t nc, int64_t ex
     return s->ops->nonce_use(s, nonce, nc, expires_s);
 }
 
+void sk_store_feed_stop(struct sk_store *s)
+{
+    if (s != NULL && s->ops->feed_set != NULL)
+        s->ops->feed_set(s, NULL, NULL);
+}
+
 void sk_store_close(struct sk_store *s)
 {
     if (s == NULL)
