@@ -100,8 +100,10 @@ static void handle(struct sk__pgfeed *f, const char *payload)
     if (strncmp(payload, node, n) == 0 && payload[n] == ' ')
         return; /* ours */
     const char *sp = strchr(payload, ' ');
-    if (sp != NULL && sp[1] != '\0')
+    if (sp != NULL && sp[1] != '\0') {
         reload_aor(f, sp + 1);
+        SK_LOG(SK_LOG_DEBUG, "store", "event=feed_applied aor=\"%s\"", sp + 1);
+    }
 }
 
 /* LISTEN on a (new) connection; a reconnection catches up. */
@@ -154,7 +156,7 @@ static void *feed_main(void *arg)
             c = sk__pgc_conn(f->conn);
         }
         wait_for(f, c, 1000);
-        if (PQconsumeInput(c) != 1) {
+        if (PQconsumeInput(c) != 1 || PQstatus(c) != CONNECTION_OK) {
             sk__pgc_lost(f->conn);
             continue;
         }
