@@ -85,6 +85,8 @@ void sk_auth_algos_format(const struct sk_auth_algos *l, char *out, size_t outsz
 
 /* Longest hex digest (SHA-256, SHA-512/256), without the NUL. */
 #define SK_AUTH_HEX_MAX 64
+/* Bytes of the nonce secret (struct sk_auth_config.secret). */
+#define SK_AUTH_SECRET_LEN 32
 /* Longest username or realm the auth layer handles (octets). */
 #define SK_AUTH_NAME_MAX 256
 
@@ -179,6 +181,14 @@ struct sk_auth_lookup {
 typedef int (*sk_auth_lookup_cb)(void *arg, struct sk_auth_lookup *q);
 /* Wall clock in milliseconds since the epoch; tests inject their own. */
 typedef int64_t (*sk_auth_clock_cb)(void *arg);
+/* Replays across processes sharing the secret (RFC 7616 §5.5 for a
+ * cluster): called once this process's own table accepted nc with the
+ * nonce for a correct response; expires_s is the nonce's end (wall clock
+ * seconds). Returns 0 (first use anywhere), SK_EEXIST (used before, on
+ * any process: refused as a replay) or another error (the check could
+ * not be made: accepted, this process's own table having refused any
+ * replay it saw). */
+typedef int (*sk_auth_nc_cb)(void *arg, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
 
 struct sk_auth_config {
     const char *realm;               /* default realm; required */
@@ -191,8 +201,14 @@ struct sk_auth_config {
     /* Directory holding the nonce secret file "auth.secret" (created with
      * mode 0600 on first use). NULL: a random secret for this process only. */
     const char *data_dir;
+    /* The secret itself, SK_AUTH_SECRET_LEN bytes (copied): servers sharing
+     * one store share it, so a nonce one of them minted verifies on the
+     * others. Takes precedence over data_dir; NULL: data_dir. */
+    const unsigned char *secret;
     sk_auth_lookup_cb lookup;
     void *lookup_arg;
+    sk_auth_nc_cb nc_shared; /* NULL: replays are tracked in this process only */
+    void *nc_shared_arg;
     sk_auth_clock_cb clock; /* NULL = CLOCK_REALTIME in ms */
     void *clock_arg;
 };

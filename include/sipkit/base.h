@@ -38,6 +38,7 @@ enum sk_err {
     SK_EIO = -10011,      /* storage or system failure */
     SK_ESTATE = -10012,   /* operation not valid in the current state */
     SK_ETIMEDOUT = -10013,
+    SK_EUNAVAIL = -10014, /* a service we depend on (the database) is unreachable */
 };
 
 /* A fixed English description of an error code (never NULL). */

@@ -1,6 +1,10 @@
 /*
- * sipkit store layer: the server's persistent state in one SQLite database
- * under a data directory (DIR/sipkit.db, WAL mode, busy timeout). Today it
+ * sipkit store layer: the server's persistent state in one database:
+ * SQLite under a data directory (DIR/sipkit.db, WAL mode, busy timeout) by
+ * default, or PostgreSQL (sk_store_open_url() with a postgresql:// URL),
+ * which several processes on several hosts may share. Either way the
+ * schema is sipkit's, created and migrated at open (table
+ * schema_version). It
  * holds users: per domain (which is the digest realm), one HA1 for each
  * digest hash (MD5, SHA-256, SHA-512-256) and the matching RFC 7616 §3.4.4
  * userhash; no plaintext password is ever stored. Location bindings (struct
@@ -48,6 +52,10 @@ struct sk_store_options {
                                  user" is always re-checked, so new users work at once;
                                  a changed or deleted one within refresh_ms. */
     size_t cache_max;         /* cached user entries before the cache is emptied; 0 = 100000 */
+    /* PostgreSQL: a file whose first line is the password (read at open,
+     * kept in memory for reconnections). NULL: libpq's own sources
+     * (PGPASSWORD, ~/.pgpass). A password in the URL is refused. */
+    const char *password_file;
 };
 
 void sk_store_options_init(struct sk_store_options *o);
@@ -57,8 +65,42 @@ void sk_store_options_init(struct sk_store_options *o);
  * (e.g. -EACCES for an unwritable directory), SK_EIO (SQLite failure) or
  * SK_ENOMEM. */
 int sk_store_open(struct sk_store **out, const char *dir, const struct sk_store_options *opt);
+/* Open the store a URL names: "postgresql://USER@HOST:PORT/DB" (or
+ * postgres://, any libpq URI without a password) is PostgreSQL; "sqlite:DIR"
+ * or a plain path is sk_store_open(DIR). PostgreSQL must answer at open;
+ * later outages are survived (see "Unreachable database" below). Returns
+ * what sk_store_open() returns, SK_ESCHEME (another scheme), SK_EINVAL (a
+ * password in the URL, an unreadable password file), SK_EUNAVAIL (cannot
+ * connect), SK_EVERSION (a schema newer than this sipkit). */
+int sk_store_open_url(struct sk_store **out, const char *url, const struct sk_store_options *opt);
 void sk_store_close(struct sk_store *s);
+/* The data directory (SQLite), NULL for PostgreSQL. */
 const char *sk_store_dir(const struct sk_store *s);
+/* "sqlite" or "postgresql". */
+const char *sk_store_backend(const struct sk_store *s);
+/* The digest nonce secret every process on this store shares (len bytes,
+ * made on first use), so that a nonce minted by one server node verifies
+ * on another. Returns 0, SK_ENOTFOUND (SQLite: the auth layer keeps it in
+ * a file of the data directory instead), SK_EUNAVAIL, SK_EIO.
+ *
+ * Unreachable database (PostgreSQL): every write that cannot commit fails
+ * with SK_EUNAVAIL (the server answers 503 with Retry-After, never a 200
+ * without its COMMIT); lookups are answered from the in-memory caches
+ * (bindings, users already seen); the store reconnects in the background
+ * with a growing delay (100 ms doubling to 5 s) and logs every change of
+ * each connection's state (event=db_state). */
+int sk_store_secret(struct sk_store *s, unsigned char *out, size_t len);
+/* Whether this (nonce, nc) was used before by any process on this store,
+ * recording it when not (kept until expires_s, wall clock seconds):
+ * replay refusal across server nodes. Returns 0 (first use), SK_EEXIST
+ * (a replay), SK_EUNAVAIL, SK_EIO. SQLite: always 0 (one server per data
+ * directory; its auth layer's own table refuses replays). An
+ * sk_auth_nc_cb: pass the struct sk_store as nc_shared_arg. */
+int sk_store_auth_nc(void *store, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
+/* Stop hearing other servers' changes (a shared store's change feed):
+ * once this returns, no location on_change callback runs for them any
+ * more. For shutdown, before what on_change uses goes away. */
+void sk_store_feed_stop(struct sk_store *s);
 /* Check now whether another process changed the database (cache refresh). */
 int sk_store_refresh(struct sk_store *s);
 /* Wait until every write queued so far (bindings, subscriptions,

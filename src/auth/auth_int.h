@@ -35,7 +35,7 @@ int sk__random(void *p, size_t n);
 
 /* ---- nonces (nonce.c) ---- */
 
-#define SK__SECRET_LEN    32
+#define SK__SECRET_LEN    SK_AUTH_SECRET_LEN
 #define SK__NONCE_BIN     32 /* AES(stamp 8, random 8) 16, MAC 16 */
 #define SK__NONCE_KEY_LEN 16 /* AES-128 */
 /* A nonce's stamp orders issues: milliseconds << 20 | issue counter. */

@@ -150,6 +150,18 @@ static int make_opaque(struct sk_auth *a, struct sk_slice realm, char *out)
     return rc;
 }
 
+/* The secret given, the data directory's file, or one for this process. */
+static int load_secret(const struct sk_auth_config *cfg, unsigned char *secret)
+{
+    if (cfg->secret != NULL) {
+        memcpy(secret, cfg->secret, SK__SECRET_LEN);
+        return 0;
+    }
+    if (cfg->data_dir != NULL)
+        return sk__secret_load(cfg->data_dir, secret);
+    return sk__random(secret, SK__SECRET_LEN);
+}
+
 /* A key of its own for the nonce cipher, derived from the secret (never
  * the MAC key itself: one key, one purpose). */
 static int derive_enc_key(struct sk_auth *a)
@@ -188,12 +200,12 @@ int sk_auth_new(struct sk_auth **out, const struct sk_auth_config *cfg)
     if (a->cfg.nc_slots == 0)
         a->cfg.nc_slots = DEFAULT_NC_SLOTS;
     a->cfg.data_dir = NULL; /* not kept: only read here */
+    a->cfg.secret = NULL;
     a->realm = sk_strndup(cfg->realm, strlen(cfg->realm));
     a->cfg.realm = a->realm;
     rc = a->realm == NULL ? SK_ENOMEM : 0;
     if (rc == 0)
-        rc = cfg->data_dir != NULL ? sk__secret_load(cfg->data_dir, secret)
-                                   : sk__random(secret, sizeof(secret));
+        rc = load_secret(cfg, secret);
     if (rc == 0)
         rc = sk__mac_new(&a->mac, secret, sizeof(secret));
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -512,6 +524,20 @@ static enum sk_auth_cause check_user(struct sk_auth *a, const struct creds *c,
     return SK_AUTH_OK;
 }
 
+/* Servers sharing the secret share the replay check too (config's
+ * nc_shared): a (nonce, nc) used on another server is a replay here. */
+static enum sk_auth_cause shared_nc_check(struct sk_auth *a, const struct creds *c, uint64_t stamp,
+                                          int64_t lifetime_ms)
+{
+    int64_t expires_s = (SK__STAMP_MS(stamp) + lifetime_ms) / 1000 + 1;
+
+    if (a->cfg.nc_shared == NULL)
+        return SK_AUTH_OK;
+    if (a->cfg.nc_shared(a->cfg.nc_shared_arg, c->nonce, c->ncv, expires_s) == SK_EEXIST)
+        return SK_AUTH_REPLAYED_NC;
+    return SK_AUTH_OK;
+}
+
 static enum sk_auth_cause verify(struct sk_auth *a, const struct sk_digest_hdr *h,
                                  const struct sk_auth_request *req, char *scratch,
                                  struct sk_auth_result *res)
@@ -562,7 +588,7 @@ static enum sk_auth_cause verify(struct sk_auth *a, const struct sk_digest_hdr *
         return SK_AUTH_OK; /* RFC 2069: no nc to track */
     switch (sk__nctab_use(a->nc, bin, stamp, c.ncv, now, lifetime_ms)) {
     case SK__NC_OK:
-        return SK_AUTH_OK;
+        return shared_nc_check(a, &c, stamp, lifetime_ms);
     case SK__NC_REPLAY:
         return SK_AUTH_REPLAYED_NC;
     case SK__NC_EVICTED:

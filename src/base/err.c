@@ -34,6 +34,8 @@ const char *sk_strerror(int err)
         return "not valid in the current state";
     case SK_ETIMEDOUT:
         return "timed out";
+    case SK_EUNAVAIL:
+        return "database unreachable";
     default:
         break;
     }

@@ -41,6 +41,11 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void sk_cli_error(const char *cmd, const char *fmt, ...);
 
+/* "--opt VALUE" or "--opt=VALUE" at argv[*i]: returns 1 (value in *out,
+ * *i past it), 0 when argv[*i] is another option, -1 when the value is
+ * missing. (store_cli.c) */
+int sk_cli_opt_value(int argc, char **argv, int *i, const char *opt, const char **out);
+
 /* Read a whole file ("-" = stdin) into a heap buffer. Returns 0 or -errno. */
 int sk_cli_read_file(const char *path, char **data, size_t *len);
 

@@ -1,5 +1,5 @@
 /*
- * sipkit location list [AOR] [--data-dir DIR] [--json]: the bindings the
+ * sipkit location list [AOR] [--data-dir DIR | --store URL] [--json]: the bindings the
  * registrar holds in a data directory (the location table of the store,
  * see include/sipkit/store.h), read-only, so it is safe while `sipkit
  * serve` runs. One line per unexpired binding:
@@ -14,6 +14,7 @@
  */
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/store_cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,12 +23,12 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sipkit location list [AOR] [--data-dir DIR] [--json]\n"
+    fprintf(out, "usage: sipkit location list [AOR] [--data-dir DIR | --store URL] [--json]\n"
                  "       sipkit location list [AOR] --server URL [--token-file FILE] [--json]\n"
                  "\n"
-                 "  AOR               user@domain; all bindings when omitted\n"
-                 "  --data-dir DIR    the server's data directory (default ./data)\n"
-                 "  --json            one JSON object per line\n"
+                 "  AOR               user@domain; all bindings when omitted\n");
+    fputs(SK_CLI_STORE_USAGE, out);
+    fprintf(out, "  --json            one JSON object per line\n"
                  "  --server URL      ask a running server's admin API instead\n"
                  "                    (e.g. http://127.0.0.1:9060)\n"
                  "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");
@@ -161,7 +162,8 @@ static int list_remote(const struct sk_cli_api *api, const char *aor, struct lis
 int sk_cmd_location(int argc, char **argv)
 {
     struct sk_cli_api api = {0};
-    const char *data_dir = "./data", *aor = NULL;
+    struct sk_cli_store so = {.data_dir = "./data"};
+    const char *aor = NULL;
     struct sk_location_options lo = {.read_only = true};
     struct list_ctx ctx = {0};
     struct sk_store *st = NULL;
@@ -179,16 +181,14 @@ int sk_cmd_location(int argc, char **argv)
     }
     for (int i = 2; i < argc; i++) {
         int r = sk_cli_api_opt("location", argc, argv, &i, &api);
+        if (r == 0)
+            r = sk_cli_store_opt("location", argc, argv, &i, &so);
         if (r < 0)
             return SK_EXIT_USAGE;
         if (r > 0)
             continue;
         if (strcmp(argv[i], "--json") == 0) {
             ctx.json = true;
-        } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
-            data_dir = argv[++i];
-        } else if (strncmp(argv[i], "--data-dir=", 11) == 0) {
-            data_dir = argv[i] + 11;
         } else if (argv[i][0] != '-' && aor == NULL) {
             aor = argv[i];
         } else {
@@ -215,11 +215,11 @@ int sk_cmd_location(int argc, char **argv)
     ctx.now = sk_wall_s();
     if (api.server != NULL)
         return list_remote(&api, aor, &ctx);
-    rc = sk_store_open(&st, data_dir, NULL);
-    if (rc == 0)
-        rc = sk_location_open(&loc, st, &lo);
+    if (sk_cli_store_open("location", &so, &st) != 0)
+        return SK_EXIT_SYSTEM;
+    rc = sk_location_open(&loc, st, &lo);
     if (rc != 0) {
-        sk_cli_error("location", "data directory '%s': %s", data_dir, sk_strerror(rc));
+        sk_cli_error("location", "store '%s': %s", sk_cli_store_name(&so), sk_strerror(rc));
         sk_store_close(st);
         return SK_EXIT_SYSTEM;
     }

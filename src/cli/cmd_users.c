@@ -23,6 +23,7 @@
  */
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/store_cli.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -38,7 +39,7 @@
 struct opts {
     const char *sub;
     const char *name;
-    const char *data_dir;
+    struct sk_cli_store store;
     const char *domain;
     const char *algorithms;
     bool password_stdin;
@@ -54,38 +55,20 @@ static void usage(FILE *out)
                  "       sipkit users del NAME [--data-dir DIR] [--domain DOMAIN]\n"
                  "       sipkit users list [--data-dir DIR] [--domain DOMAIN]\n"
                  "       sipkit users add|passwd|del|list ... --server URL [--token-file FILE]\n"
+                 "       sipkit users ... --store URL [--store-password-file FILE]\n"
                  "\n"
                  "  --password-stdin  read the password from the first line of stdin\n"
                  "                    (otherwise it is asked twice on the terminal)\n"
                  "  --algorithms LIST digest algorithms this user must use, preferred first\n"
                  "                    (e.g. \"SHA-256\"; MD5, SHA-256, SHA-512-256); the\n"
                  "                    server offers and accepts only those for this user.\n"
-                 "                    \"default\": the server's list (auth.algorithms)\n"
-                 "  --data-dir DIR    the server's data directory (default ./data)\n"
-                 "  --domain DOMAIN   the users' domain, which is the digest realm\n"
+                 "                    \"default\": the server's list (auth.algorithms)\n");
+    fputs(SK_CLI_STORE_USAGE, out);
+    fprintf(out, "  --domain DOMAIN   the users' domain, which is the digest realm\n"
                  "                    (default: this host's domain name)\n"
                  "  --server URL      change the users of a running server through its admin\n"
                  "                    API (e.g. http://127.0.0.1:9060), in its domain\n"
                  "  --token-file FILE the admin bearer token (default " SK_CLI_TOKEN_FILE ")\n");
-}
-
-/* "--opt VALUE" or "--opt=VALUE". Returns 1 when argv[*i] is opt. */
-static int opt_value(int argc, char **argv, int *i, const char *opt, const char **out)
-{
-    size_t n = strlen(opt);
-
-    if (strncmp(argv[*i], opt, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *out = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -99,9 +82,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if ((r = sk_cli_api_opt("users", argc, argv, &i, &o->api)) != 0) {
             if (r < 0)
                 return -1;
-        } else if ((r = opt_value(argc, argv, &i, "--data-dir", &o->data_dir)) != 0 ||
-                   (r = opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
-                   (r = opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
+        } else if ((r = sk_cli_store_opt("users", argc, argv, &i, &o->store)) != 0) {
+            if (r < 0)
+                return -1;
+        } else if ((r = sk_cli_opt_value(argc, argv, &i, "--domain", &o->domain)) != 0 ||
+                   (r = sk_cli_opt_value(argc, argv, &i, "--algorithms", &o->algorithms)) != 0) {
             if (r < 0) {
                 sk_cli_error("users", "%s needs a value", a);
                 return -1;
@@ -238,7 +223,7 @@ static int report(int rc, const struct opts *o, const char *domain)
         sk_cli_error("users", "invalid user name '%s' or domain '%s'", o->name, domain);
         return SK_EXIT_USAGE;
     default:
-        sk_cli_error("users", "data directory '%s': %s", o->data_dir, sk_strerror(rc));
+        sk_cli_error("users", "store '%s': %s", sk_cli_store_name(&o->store), sk_strerror(rc));
         return SK_EXIT_SYSTEM;
     }
 }
@@ -295,10 +280,9 @@ static int run(const struct opts *o, const char *domain)
         if (pwlen < 0)
             return SK_EXIT_FAIL;
     }
-    rc = sk_store_open(&st, o->data_dir, NULL);
+    rc = sk_cli_store_open("users", &o->store, &st);
     if (rc != 0) {
         explicit_bzero(pw, sizeof(pw));
-        sk_cli_error("users", "cannot use data directory '%s': %s", o->data_dir, sk_strerror(rc));
         return SK_EXIT_SYSTEM;
     }
     if (strcmp(o->sub, "add") == 0 || strcmp(o->sub, "passwd") == 0 || strcmp(o->sub, "set") == 0)
@@ -378,7 +362,7 @@ static int run_remote(const struct opts *o)
 
 int sk_cmd_users(int argc, char **argv)
 {
-    struct opts o = {.data_dir = "./data"};
+    struct opts o = {.store = {.data_dir = "./data"}};
     char domain[256];
 
     for (int i = 1; i < argc; i++) {
@@ -423,8 +407,8 @@ int sk_cmd_users(int argc, char **argv)
         default_domain(domain, sizeof(domain));
     else
         snprintf(domain, sizeof(domain), "%s", o.domain);
-    if (o.data_dir[0] == '\0' || domain[0] == '\0') {
-        sk_cli_error("users", "empty --data-dir or --domain");
+    if (sk_cli_store_name(&o.store)[0] == '\0' || domain[0] == '\0') {
+        sk_cli_error("users", "empty --data-dir, --store or --domain");
         return SK_EXIT_USAGE;
     }
     return run(&o, domain);

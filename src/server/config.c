@@ -102,6 +102,12 @@ static const struct sk_option options[] = {
      "LEVEL",
      "what an acknowledged write survives: crash (kill -9; WAL, synchronous=NORMAL) or power "
      "(a power cut too: one fsync per group COMMIT)"},
+    {"store", "url", "store", SK_OPT_STRING, "", 0, 0, false, OFF(store_url), "URL",
+     "the store: postgresql://USER@HOST:PORT/DB (no password in it) to share one PostgreSQL "
+     "database between servers; empty or sqlite:DIR: SQLite in data_dir (or DIR)"},
+    {"store", "password_file", "store-password-file", SK_OPT_STRING, "", 0, 0, false,
+     OFF(store_password_file), "FILE",
+     "PostgreSQL: file whose first line is the password (else PGPASSWORD or ~/.pgpass)"},
     /* The guard (docs/security.md). */
     {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
      "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},
@@ -312,7 +318,8 @@ static int set_value(struct sk_server_config *c, const struct sk_option *o, cons
     case SK_OPT_STRING: {
         size_t cap = o->offset == OFF(data_dir) || o->offset == OFF(admin_token_file) ||
                              o->offset == OFF(tls_cert) || o->offset == OFF(tls_key) ||
-                             o->offset == OFF(tls_ca)
+                             o->offset == OFF(tls_ca) || o->offset == OFF(store_url) ||
+                             o->offset == OFF(store_password_file)
                          ? SK_SERVER_PATH_MAX
                          : SK_SERVER_DOMAIN_MAX;
         if (strlen(value) >= cap) {

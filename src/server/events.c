@@ -197,7 +197,7 @@ static void resubscribe(struct sk__req *r, uint32_t expires)
     }
     if (rc != 0) {
         pthread_mutex_unlock(&ev->lock);
-        sk__reply(r, 500, "Subscription Not Stored");
+        sk__reply_store_failed(r, rc, "Subscription Not Stored");
         return;
     }
     send_ok(r, "", expires);
@@ -308,7 +308,7 @@ static void subscribe(struct sk__req *r, enum sk_ev_pkg pkg)
         e->end_reason = "timeout";
     } else if ((rc = sk__ev_store(ev, e)) != 0) {
         sk_free(e);
-        sk__reply(r, 500, "Subscription Not Stored");
+        sk__reply_store_failed(r, rc, "Subscription Not Stored");
         return;
     }
     SK_LOG(SK_LOG_INFO, "events",
@@ -372,7 +372,7 @@ static void publish(struct sk__req *r)
     rq.expires = rc == 1 ? (int64_t)v : -1;
     rq.now = sk_wall_s();
     if ((rc = sk_pubstate_apply(ev->pubs, &rq, &res)) != 0) {
-        sk__reply(r, 500, "Publication Not Stored");
+        sk__reply_store_failed(r, rc, "Publication Not Stored");
         return;
     }
     if (res.status >= 300)

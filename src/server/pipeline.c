@@ -173,6 +173,20 @@ void sk__reply(struct sk__req *r, unsigned code, const char *reason)
     sk__resp_send(r);
 }
 
+void sk__reply_store_failed(struct sk__req *r, int rc, const char *reason)
+{
+    if (rc != SK_EUNAVAIL) {
+        sk__reply(r, 500, reason);
+        return;
+    }
+    /* RFC 3261 §21.5.4: a temporary condition; the store reconnects by
+     * itself (store.h), so the client should simply try again. */
+    sk__log_reject(r, 503, "Storage Unavailable", "database unreachable");
+    sk__resp_start(r, 503, "Storage Unavailable");
+    sk_msg_add_header(&r->out, "Retry-After", SK_SLICE_LIT(SK__STORE_RETRY_AFTER));
+    sk__resp_send(r);
+}
+
 static void add_supported(struct sk_buf *b)
 {
     sk_buf_append_cstr(b, "Supported: ");

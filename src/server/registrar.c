@@ -310,7 +310,7 @@ static void update_failed(struct sk__req *r, int rc, const char *aor)
             why = rc == SK_ENOMEM ? "Out of Memory" : "Storage Error";
         SK_LOG(SK_LOG_ERROR, "registrar", "event=update_failed aor=\"%s\" error=\"%s\"", aor,
                sk_strerror(rc));
-        sk__reply(r, 500, why);
+        sk__reply_store_failed(r, rc, why);
     }
 }
 

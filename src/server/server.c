@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 /* mkdir -p, then prove the directory is writable by creating a file. */
 static int prepare_data_dir(const char *dir)
 {
@@ -190,6 +192,29 @@ static void runtime_of(const struct sk_server_config *c, struct sk_tp_runtime *r
     rt->trace = c->trace;
 }
 
+/* The store: [store] url when set (PostgreSQL shared by several
+ * servers, or sqlite:DIR), else SQLite in data_dir. */
+static int open_store(struct sk_server *s)
+{
+    struct sk_store_options so;
+    const char *url = s->cfg.store_url[0] != '\0' ? s->cfg.store_url : s->cfg.data_dir;
+    int err;
+
+    sk_store_options_init(&so);
+    so.durability = strcmp(s->cfg.durability, "power") == 0 ? SK_STORE_POWER : SK_STORE_CRASH;
+    if (s->cfg.store_password_file[0] != '\0')
+        so.password_file = s->cfg.store_password_file;
+    err = sk_store_open_url(&s->store, url, &so);
+    if (err != 0) {
+        /* The URL carries no password (refused at open), so it may be logged. */
+        SK_LOG(SK_LOG_ERROR, "server", "event=store_failed store=\"%s\" error=\"%s\"", url,
+               sk_strerror(err));
+        return err;
+    }
+    SK_LOG(SK_LOG_INFO, "server", "event=store_opened backend=%s", sk_store_backend(s->store));
+    return 0;
+}
+
 /* The state behind the pipeline: transaction table, merge table, store,
  * location service and digest auth for the served domain. */
 static int open_state(struct sk_server *s)
@@ -197,7 +222,7 @@ static int open_state(struct sk_server *s)
     struct sk_txn_hooks hooks;
     struct sk_auth_config ac;
     struct sk_location_options lo = {0};
-    struct sk_store_options so;
+    unsigned char secret[SK_AUTH_SECRET_LEN];
     int err;
 
     if ((err = sk__guard_new(&s->guard, &s->cfg)) != 0 ||
@@ -208,13 +233,8 @@ static int open_state(struct sk_server *s)
         return err;
     if ((err = sk__merge_new(&s->merge)) != 0)
         return err;
-    sk_store_options_init(&so);
-    so.durability = strcmp(s->cfg.durability, "power") == 0 ? SK_STORE_POWER : SK_STORE_CRASH;
-    if ((err = sk_store_open(&s->store, s->cfg.data_dir, &so)) != 0) {
-        SK_LOG(SK_LOG_ERROR, "server", "event=store_failed dir=\"%s\" error=\"%s\"",
-               s->cfg.data_dir, sk_strerror(err));
+    if ((err = open_store(s)) != 0)
         return err;
-    }
     lo.max_per_aor = s->cfg.max_contacts;
     lo.on_change = sk__events_reg_changed; /* the "reg" event package */
     lo.change_arg = s;
@@ -229,6 +249,17 @@ static int open_state(struct sk_server *s)
     sk_auth_config_init(&ac);
     ac.realm = s->cfg.domain;
     ac.data_dir = s->cfg.data_dir;
+    if (sk_store_dir(s->store) == NULL) {
+        /* A shared store: every server on it mints and checks nonces
+         * with the same secret. */
+        if ((err = sk_store_secret(s->store, secret, sizeof(secret))) != 0) {
+            SK_LOG(SK_LOG_ERROR, "server", "event=secret_failed error=\"%s\"", sk_strerror(err));
+            return err;
+        }
+        ac.secret = secret;
+        ac.nc_shared = sk_store_auth_nc;
+        ac.nc_shared_arg = s->store;
+    }
     ac.lookup = sk_store_auth_lookup;
     ac.lookup_arg = s->store;
     sk_auth_algos_parse(s->cfg.auth_algorithms, false, &ac.algorithms); /* checked by finish */
@@ -238,7 +269,9 @@ static int open_state(struct sk_server *s)
     ac.offer_auth_int = s->cfg.auth_int;
     if ((err = sk__authwatch_new(&s->authwatch)) != 0)
         return err;
-    if ((err = sk_auth_new(&s->auth, &ac)) != 0) {
+    err = sk_auth_new(&s->auth, &ac);
+    OPENSSL_cleanse(secret, sizeof(secret));
+    if (err != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=auth_failed error=\"%s\"", sk_strerror(err));
         return err;
     }
@@ -259,6 +292,7 @@ static int open_state(struct sk_server *s)
 
 static void close_state(struct sk_server *s)
 {
+    sk_store_feed_stop(s->store); /* other servers' changes reach events: stop first */
     sk_auth_free(s->auth);
     sk__authwatch_free(s->authwatch);
     sk__events_free(s);

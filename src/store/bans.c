@@ -4,7 +4,9 @@
  * them and a restart keeps them. The server writes a row when it bans and
  * reads the table back every few seconds: a row deleted here is a ban
  * lifted there. Rows are few (one per banned address) and touched rarely,
- * so each call prepares its statement.
+ * so each call prepares its statement. The public functions at the end
+ * dispatch to the backend (struct sk__store_ops); the SQLite ones are
+ * above them.
  *
  * Memory: rows handed to the list callback live on the stack for the
  * call; nothing is kept.
@@ -59,7 +61,7 @@ static int run(struct sk_store *s, const char *sql, const struct sk_store_ban *b
     return rc != 0 ? rc : SK_EIO;
 }
 
-int sk_store_ban_put(struct sk_store *s, const struct sk_store_ban *b)
+int sk__sq_ban_put(struct sk_store *s, const struct sk_store_ban *b)
 {
     return run(s,
                "INSERT OR REPLACE INTO bans (addr, until, level, reason, created)"
@@ -67,27 +69,19 @@ int sk_store_ban_put(struct sk_store *s, const struct sk_store_ban *b)
                b, NULL, 0, NULL);
 }
 
-int sk_store_ban_del(struct sk_store *s, const char *addr)
+int sk__sq_ban_del(struct sk_store *s, const char *addr, int *changes)
 {
-    int changes = 0, rc;
-
-    if (addr == NULL)
-        return SK_EINVAL;
     if (strcmp(addr, "all") == 0)
-        rc = run(s, "DELETE FROM bans WHERE ?1 = ?1", NULL, addr, 0, &changes);
-    else
-        rc = run(s, "DELETE FROM bans WHERE addr = ?1", NULL, addr, 0, &changes);
-    if (rc == 0 && changes == 0)
-        rc = SK_ENOTFOUND;
-    return rc;
+        return run(s, "DELETE FROM bans WHERE ?1 = ?1", NULL, addr, 0, changes);
+    return run(s, "DELETE FROM bans WHERE addr = ?1", NULL, addr, 0, changes);
 }
 
-int sk_store_ban_purge(struct sk_store *s, int64_t now)
+int sk__sq_ban_purge(struct sk_store *s, int64_t now)
 {
     return run(s, "DELETE FROM bans WHERE until <= ?1", NULL, NULL, now, NULL);
 }
 
-int sk_store_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg)
+int sk__sq_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg)
 {
     struct sk_store_ban b;
     sqlite3_stmt *st = NULL;
@@ -120,4 +114,33 @@ int sk_store_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void 
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+/* ---- the public functions ------------------------------------------------ */
+
+int sk_store_ban_put(struct sk_store *s, const struct sk_store_ban *b)
+{
+    return s->ops->ban_put(s, b);
+}
+
+int sk_store_ban_del(struct sk_store *s, const char *addr)
+{
+    int changes = 0, rc;
+
+    if (addr == NULL)
+        return SK_EINVAL;
+    rc = s->ops->ban_del(s, addr, &changes);
+    if (rc == 0 && changes == 0)
+        rc = SK_ENOTFOUND;
+    return rc;
+}
+
+int sk_store_ban_purge(struct sk_store *s, int64_t now)
+{
+    return s->ops->ban_purge(s, now);
+}
+
+int sk_store_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg)
+{
+    return s->ops->ban_list(s, now, cb, arg);
 }

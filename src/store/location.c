@@ -177,14 +177,20 @@ static int load_row(void *arg, const char *aor, const struct sk__lrow *r)
     struct sk_slice k = sk_slice_cstr(aor);
     uint64_t h = hash_key(k);
     struct shard *sh = shard_of(loc, h);
-    struct aor *a = get_aor(sh, k, h);
+    struct aor *a;
     struct sk__lbind *b;
 
-    if (a == NULL || (b = sk__lbind_new(r)) == NULL)
+    /* Locked: a shared store's feed may already replace AORs. */
+    pthread_mutex_lock(&sh->lock);
+    a = get_aor(sh, k, h);
+    if (a == NULL || (b = sk__lbind_new(r)) == NULL) {
+        pthread_mutex_unlock(&sh->lock);
         return SK_ENOMEM;
+    }
     b->next = a->binds;
     a->binds = b;
     sh->nbinds++;
+    pthread_mutex_unlock(&sh->lock);
     return 0;
 }
 
@@ -223,9 +229,13 @@ int sk_location_open(struct sk_location **out, struct sk_store *store,
     loc->store = store;
     rc = sk__lconn_new(&loc->conns);
     if (rc == 0)
-        rc = sk__locdb_init(store, loc->opt.read_only);
+        rc = store->ops->loc_init(store, loc->opt.read_only);
+    /* Other servers' changes (a shared store): subscribe before loading,
+     * so none falls between the two. */
+    if (rc == 0 && !loc->opt.read_only && store->ops->feed_set != NULL)
+        rc = store->ops->feed_set(store, sk__location_replace, loc);
     if (rc == 0)
-        rc = sk__locdb_load(store, load_row, loc);
+        rc = store->ops->loc_load(store, load_row, loc);
     if (rc != 0) {
         sk_location_close(loc);
         return rc;
@@ -238,6 +248,8 @@ void sk_location_close(struct sk_location *loc)
 {
     if (loc == NULL)
         return;
+    if (loc->store != NULL && !loc->opt.read_only && loc->store->ops->feed_set != NULL)
+        loc->store->ops->feed_set(loc->store, NULL, NULL);
     /* Pending updates and purges complete (and touch loc) first. */
     if (loc->store != NULL)
         sk__writer_flush(loc->store->writer);
@@ -597,7 +609,7 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
     if (ch == NULL)
         return SK_ENOMEM;
     memset(&ch->op, 0, sizeof(ch->op));
-    ch->op.w.write = sk__locdb_write;
+    ch->op.w.write = loc->store->ops->loc_write;
     ch->op.w.done = update_done;
     ch->op.aor = ch->key;
     ch->loc = loc;
@@ -727,7 +739,7 @@ int sk_location_purge(struct sk_location *loc, int64_t now)
         return 0;
     p = sk_calloc(1, sizeof(*p));
     if (p != NULL) {
-        p->op.w.write = sk__locdb_write;
+        p->op.w.write = loc->store->ops->loc_write;
         p->op.w.done = purge_done;
         p->op.purge = true;
         p->op.before = now;
@@ -843,4 +855,37 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
     sk_free(out);
     sk__lbind_free_list(owned);
     return rc;
+}
+
+/* ---- changes made by other servers (a shared store's feed) -------------------- */
+
+void sk__location_replace(void *arg, const char *aor, struct sk__lbind *rows)
+{
+    struct sk_location *loc = arg;
+    struct sk_slice k = sk_slice_cstr(aor);
+    uint64_t h = hash_key(k);
+    struct shard *sh = shard_of(loc, h);
+    struct aor *a;
+
+    if (k.len == 0 || k.len > SK_LOC_AOR_MAX) {
+        sk__lbind_free_list(rows);
+        return;
+    }
+    pthread_mutex_lock(&sh->lock);
+    a = get_aor(sh, k, h);
+    if (a == NULL) {
+        pthread_mutex_unlock(&sh->lock);
+        sk__lbind_free_list(rows);
+        return;
+    }
+    sh->nbinds -= count_list(a->binds);
+    sk__lbind_free_list(a->binds);
+    a->binds = rows;
+    sh->nbinds += count_list(rows);
+    /* A local update still waiting for its COMMIT will not undo over
+     * this (its version moved). */
+    a->version = atomic_fetch_add(&loc->version, 1) + 1;
+    pthread_mutex_unlock(&sh->lock);
+    if (loc->opt.on_change != NULL)
+        loc->opt.on_change(loc->opt.change_arg, aor);
 }

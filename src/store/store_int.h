@@ -1,6 +1,8 @@
 /*
- * Internals shared by the store's files: the handle, the SQLite helpers
- * and the cache generation every module's cache follows.
+ * Internals shared by the store's files: the handle, the backend
+ * operations table (SQLite: db.c and the files it names; PostgreSQL:
+ * pg.c, pg_ops.c), the SQLite helpers and the cache generation every
+ * module's cache follows.
  */
 #ifndef SK_STORE_INT_H
 #define SK_STORE_INT_H
@@ -13,11 +15,17 @@
 
 struct sk__user_cache;
 struct sk__subs_db;
+struct sk__sq_users;
+struct sk__pg;
+struct sk__store_ops;
 
 struct sk_store {
-    char *dir;
-    sqlite3 *db;
-    pthread_mutex_t lock; /* the connection and every cache */
+    const struct sk__store_ops *ops; /* the backend */
+    char *dir;                       /* SQLite: the data directory; NULL otherwise */
+    sqlite3 *db;                     /* SQLite: the store's own connection */
+    struct sk__pg *pg;               /* PostgreSQL: connection, settings (pg.c) */
+    struct sk__sq_users *sq_users;   /* SQLite: statements of sqlite_users.c */
+    pthread_mutex_t lock;            /* the connection and every cache */
     struct sk_store_options opt;
     sqlite3_stmt *version; /* SELECT v FROM store_version (db.c) */
     int64_t last_version;
@@ -39,9 +47,13 @@ int sk__store_err(int sqlite_rc);
  * when force) and bump the generation if a cached table changed. */
 void sk__store_check_changes(struct sk_store *s, bool force);
 
-/* users.c */
+/* users.c: the cache (any backend) */
 int sk__users_init(struct sk_store *s);
 void sk__users_free(struct sk_store *s);
+
+/* sqlite_users.c */
+int sk__sq_users_init(struct sk_store *s);
+void sk__sq_users_free(struct sk_store *s);
 
 /* bans.c */
 int sk__bans_init(struct sk_store *s);
@@ -189,5 +201,137 @@ typedef int (*sk__locdb_row_cb)(void *arg, const char *aor, const struct sk__lro
 int sk__locdb_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg);
 /* The write callback of a struct sk__locop. */
 int sk__locdb_write(struct sk__writer *w, struct sk__wop *op);
+
+/* ---- subscriptions and publications (subscriptions.c) ------------------- */
+
+enum sk__subop_kind { SK__SUB_PUT, SK__SUB_SEQ, SK__SUB_DEL, SK__PUB_PUT, SK__PUB_DEL };
+
+/* One write handed to the writer thread; the caller waits for it. */
+struct sk__subop {
+    struct sk__wop w;
+    int which; /* enum sk__subop_kind */
+    const struct sk_subscription *sub;
+    const struct sk_publication *pub;
+    const char *key; /* SEQ, DEL: the key; PUB_PUT: the etag replaced, may be NULL */
+    uint32_t local_cseq, version;
+};
+
+/* ---- backends ------------------------------------------------------------
+ *
+ * Everything that touches a database goes through struct sk__store_ops:
+ * the files above keep the cache, the memory and the group commit; the
+ * backend runs the statements. Functions marked "under the lock" are
+ * called with s->lock held; the others take it themselves. Results that
+ * are no failure (no such row) are SK_ENOTFOUND; an unreachable database
+ * is SK_EUNAVAIL (the server answers 503 and keeps serving reads from
+ * memory). */
+
+/* The six hex values stored for a user (users.c derives them). */
+struct sk__secrets {
+    char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+    char uh[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+};
+
+/* A user as stored. */
+struct sk__user_row {
+    char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
+    char user[SK_STORE_USER_MAX + 1];
+    char algos[128]; /* empty: the server's list */
+};
+
+enum sk__user_write { SK__USER_ADD, SK__USER_PASSWD, SK__USER_DEL };
+
+typedef void (*sk__feed_cb)(void *arg, const char *aor, struct sk__lbind *rows);
+
+struct sk__store_ops {
+    const char *name; /* "sqlite", "postgresql" */
+    void (*close)(struct sk_store *s);
+    /* Under the lock: the change counter (moves when users change). */
+    int (*version)(struct sk_store *s, int64_t *v);
+    /* Under the lock: one user by name (uh < 0) or by its userhash of
+     * hash uh. Returns 0, SK_ENOTFOUND or an error. */
+    int (*user_get)(struct sk_store *s, int uh, struct sk_slice domain, struct sk_slice name,
+                    struct sk__user_row *out);
+    /* Under the lock: how many users have an algorithm list of their own. */
+    int (*user_count_custom)(struct sk_store *s, int64_t *n);
+    /* sec is NULL for DEL; *changes gets the rows changed. ADD of an
+     * existing user is SK_EEXIST. */
+    int (*user_write)(struct sk_store *s, enum sk__user_write op, const char *domain,
+                      const char *user, const struct sk__secrets *sec, int *changes);
+    int (*user_set_algos)(struct sk_store *s, const char *domain, const char *user,
+                          const char *algos, int *changes);
+    int (*user_list)(struct sk_store *s, const char *domain, sk_store_user_cb cb, void *arg);
+    int (*ban_put)(struct sk_store *s, const struct sk_store_ban *b);
+    /* addr "all": every ban. */
+    int (*ban_del)(struct sk_store *s, const char *addr, int *changes);
+    int (*ban_purge)(struct sk_store *s, int64_t now);
+    int (*ban_list)(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg);
+    int (*sub_foreach)(struct sk_store *s, sk_store_sub_cb cb, void *arg);
+    int (*pub_foreach)(struct sk_store *s, sk_store_pub_cb cb, void *arg);
+    int (*loc_init)(struct sk_store *s, bool read_only);
+    int (*loc_load)(struct sk_store *s, sk__locdb_row_cb cb, void *arg);
+    /* The nonce secret shared by every process on this store (len bytes,
+     * made on first use). SK_ENOTFOUND: the backend keeps none (SQLite:
+     * the auth layer's file in the data directory). */
+    int (*secret)(struct sk_store *s, unsigned char *out, size_t len);
+    /* The change feed: after this call, feed(arg, aor, rows) runs on a
+     * thread of the backend whenever another process committed a change
+     * to aor's bindings (rows: the AOR's bindings now, a list the callee
+     * takes over). feed NULL: stop (waits for a running call). NULL: the
+     * backend has no feed (SQLite: one server per database). */
+    int (*feed_set)(struct sk_store *s, sk__feed_cb feed, void *arg);
+    /* Record a (nonce, nc) use; SK_EEXIST when it was recorded before.
+     * NULL: the backend is not shared (SQLite). */
+    int (*nonce_use)(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s);
+    /* Writer thread, inside the batch's transaction. */
+    sk__wop_write_cb loc_write; /* a struct sk__locop */
+    sk__wop_write_cb sub_write; /* a struct sk__subop */
+};
+
+extern const struct sk__store_ops sk__sqlite_ops;
+
+/* SQLite implementations (sqlite_users.c, bans.c, subscriptions.c). */
+int sk__sq_version(struct sk_store *s, int64_t *v);
+int sk__sq_user_get(struct sk_store *s, int uh, struct sk_slice domain, struct sk_slice name,
+                    struct sk__user_row *out);
+int sk__sq_user_count_custom(struct sk_store *s, int64_t *n);
+int sk__sq_user_write(struct sk_store *s, enum sk__user_write op, const char *domain,
+                      const char *user, const struct sk__secrets *sec, int *changes);
+int sk__sq_user_set_algos(struct sk_store *s, const char *domain, const char *user,
+                          const char *algos, int *changes);
+int sk__sq_user_list(struct sk_store *s, const char *domain, sk_store_user_cb cb, void *arg);
+int sk__sq_ban_put(struct sk_store *s, const struct sk_store_ban *b);
+int sk__sq_ban_del(struct sk_store *s, const char *addr, int *changes);
+int sk__sq_ban_purge(struct sk_store *s, int64_t now);
+int sk__sq_ban_list(struct sk_store *s, int64_t now, sk_store_ban_cb cb, void *arg);
+int sk__sq_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg);
+int sk__sq_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg);
+int sk__sq_sub_write(struct sk__writer *w, struct sk__wop *op);
+
+/* location.c: another process changed aor's bindings, which are now
+ * rows (taken over; NULL: none). Memory only: it is in the database. */
+void sk__location_replace(void *loc, const char *aor, struct sk__lbind *rows);
+
+/* PostgreSQL (pg.c): open s->pg from a postgresql:// URL, migrate the
+ * schema and start the writer on a second connection. password_file may
+ * be NULL. */
+int sk__pg_open(struct sk_store *s, const char *url, const char *password_file);
+
+/* A writer on a connection of another backend than SQLite: the batch's
+ * transaction goes through these (conn is the backend's, closed by
+ * close when the writer closes). */
+struct sk__wconn_ops {
+    /* BEGIN; SK_EUNAVAIL when the database cannot be reached. */
+    int (*begin)(void *conn);
+    int (*commit)(void *conn);
+    void (*rollback)(void *conn);
+    /* Between batches: milliseconds until the backend wants to be called
+     * again (it reconnects in the background), or -1 for never. */
+    int (*idle)(void *conn);
+    void (*close)(void *conn);
+};
+int sk__writer_open_conn(struct sk__writer **out, const struct sk__wconn_ops *ops, void *conn);
+/* Writer thread only: the backend's connection. */
+void *sk__writer_conn(struct sk__writer *w);
 
 #endif

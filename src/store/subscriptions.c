@@ -6,6 +6,9 @@
  * PUBLISH is a promise kept across kill -9 (WAL, synchronous=NORMAL: a
  * committed transaction survives a process crash).
  *
+ * The public functions validate and queue a struct sk__subop to the
+ * store's writer; the backend writes it (here: SQLite, sk__sq_sub_write).
+ *
  * Memory: prepared statements owned by the store (struct sk__subs_db),
  * finalised by sk__subs_free(). Records handed to callbacks are stack
  * values whose body slice points into SQLite's row, valid for the call.
@@ -14,13 +17,14 @@
 
 #include <string.h>
 
+/* The statements: the writes first, in enum sk__subop_kind order. */
 enum {
-    ST_SUB_PUT,
-    ST_SUB_SEQ,
-    ST_SUB_DEL,
+    ST_SUB_PUT = SK__SUB_PUT,
+    ST_SUB_SEQ = SK__SUB_SEQ,
+    ST_SUB_DEL = SK__SUB_DEL,
+    ST_PUB_PUT = SK__PUB_PUT,
+    ST_PUB_DEL = SK__PUB_DEL,
     ST_SUB_ALL,
-    ST_PUB_PUT,
-    ST_PUB_DEL,
     ST_PUB_ALL,
     ST__COUNT
 };
@@ -98,16 +102,6 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-/* One write handed to the writer thread; the caller waits for it. */
-struct subop {
-    struct sk__wop w;
-    int which; /* ST_SUB_PUT, ST_SUB_SEQ, ST_SUB_DEL, ST_PUB_PUT, ST_PUB_DEL */
-    const struct sk_subscription *sub;
-    const struct sk_publication *pub;
-    const char *key; /* SEQ, DEL: the key; PUB_PUT: the etag replaced, may be NULL */
-    uint32_t local_cseq, version;
-};
-
 static void bind_sub(sqlite3_stmt *st, const struct sk_subscription *sub)
 {
     bind_text(st, 1, sub->key);
@@ -145,9 +139,9 @@ static void bind_pub(sqlite3_stmt *st, const struct sk_publication *p)
 }
 
 /* On the writer thread, inside its transaction. */
-static int write_subop(struct sk__writer *w, struct sk__wop *wop)
+int sk__sq_sub_write(struct sk__writer *w, struct sk__wop *wop)
 {
-    struct subop *op = (struct subop *)wop;
+    struct sk__subop *op = (struct sk__subop *)wop;
     sqlite3_stmt *st = sk__writer_stmt(w, sql[op->which]);
     int rc;
 
@@ -185,15 +179,15 @@ static int write_subop(struct sk__writer *w, struct sk__wop *wop)
     return 0;
 }
 
-static int run_subop(struct sk_store *s, struct subop *op)
+static int run_subop(struct sk_store *s, struct sk__subop *op)
 {
-    op->w.write = write_subop;
+    op->w.write = s->ops->sub_write;
     return sk__writer_run(s->writer, &op->w);
 }
 
 int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub)
 {
-    struct subop op = {.which = ST_SUB_PUT, .sub = sub};
+    struct sk__subop op = {.which = ST_SUB_PUT, .sub = sub};
 
     if (sub == NULL || sub->key[0] == '\0')
         return SK_EINVAL;
@@ -202,7 +196,7 @@ int sk_store_sub_put(struct sk_store *s, const struct sk_subscription *sub)
 
 int sk_store_sub_seq(struct sk_store *s, const char *key, uint32_t local_cseq, uint32_t version)
 {
-    struct subop op = {
+    struct sk__subop op = {
         .which = ST_SUB_SEQ, .key = key, .local_cseq = local_cseq, .version = version};
 
     return run_subop(s, &op);
@@ -210,7 +204,7 @@ int sk_store_sub_seq(struct sk_store *s, const char *key, uint32_t local_cseq, u
 
 int sk_store_sub_del(struct sk_store *s, const char *key)
 {
-    struct subop op = {.which = ST_SUB_DEL, .key = key};
+    struct sk__subop op = {.which = ST_SUB_DEL, .key = key};
 
     return run_subop(s, &op);
 }
@@ -257,7 +251,7 @@ static void row_to_sub(sqlite3_stmt *st, struct sk_subscription *sub)
 /* Walk a SELECT holding the store lock, one row converted at a time. The
  * records are copied out so the callback runs without the lock (it may
  * call back into the store). */
-int sk_store_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg)
+int sk__sq_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg)
 {
     struct sk_subscription *all = NULL;
     size_t n = 0, cap = 0;
@@ -291,7 +285,7 @@ int sk_store_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg)
 
 int sk_store_pub_put(struct sk_store *s, const struct sk_publication *p, const char *old_etag)
 {
-    struct subop op = {.which = ST_PUB_PUT, .pub = p, .key = old_etag};
+    struct sk__subop op = {.which = ST_PUB_PUT, .pub = p, .key = old_etag};
 
     if (p == NULL || p->etag[0] == '\0' || p->body.len > SK_PUB_BODY_MAX)
         return SK_EINVAL;
@@ -300,14 +294,14 @@ int sk_store_pub_put(struct sk_store *s, const struct sk_publication *p, const c
 
 int sk_store_pub_del(struct sk_store *s, const char *etag)
 {
-    struct subop op = {.which = ST_PUB_DEL, .key = etag};
+    struct sk__subop op = {.which = ST_PUB_DEL, .key = etag};
 
     return run_subop(s, &op);
 }
 
 /* Publications are few and small: the callback runs under the lock with
  * the row's own memory (it must not call into the store). */
-int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg)
+int sk__sq_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg)
 {
     struct sk_publication p;
     sqlite3_stmt *st;
@@ -335,4 +329,14 @@ int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg)
     sqlite3_reset(st);
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+int sk_store_sub_foreach(struct sk_store *s, sk_store_sub_cb cb, void *arg)
+{
+    return s->ops->sub_foreach(s, cb, arg);
+}
+
+int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg)
+{
+    return s->ops->pub_foreach(s, cb, arg);
 }

@@ -14,7 +14,9 @@
  *
  * Lookups are answered from a cache (chained hash table keyed by kind,
  * domain and name, negative answers included so unknown names do not
- * reach SQLite every time). The cache is emptied when the store's
+ * reach the database every time). The statements are the backend's
+ * (struct sk__store_ops; SQLite: sqlite_users.c). While the database is
+ * unreachable, cached users keep authenticating. The cache is emptied when the store's
  * generation moves (another process committed, or we wrote) or when it
  * reaches cache_max entries, so its memory is bounded.
  *
@@ -49,60 +51,7 @@ struct sk__user_cache {
     /* Users with a list of their own, counted when the generation moves:
      * while there are none, challenges need no lookup at all. */
     int64_t custom_algos;
-    sqlite3_stmt *count_custom;
-    sqlite3_stmt *by_name;
-    sqlite3_stmt *by_uh[SK_HASH__COUNT];
 };
-
-static const char *const uh_cols[SK_HASH__COUNT] = {"uh_md5", "uh_sha256", "uh_sha512_256"};
-
-static const char schema[] = "CREATE TABLE IF NOT EXISTS users ("
-                             " domain TEXT NOT NULL,"
-                             " username TEXT NOT NULL,"
-                             " ha1_md5 TEXT NOT NULL,"
-                             " ha1_sha256 TEXT NOT NULL,"
-                             " ha1_sha512_256 TEXT NOT NULL,"
-                             " uh_md5 TEXT NOT NULL,"
-                             " uh_sha256 TEXT NOT NULL,"
-                             " uh_sha512_256 TEXT NOT NULL,"
-                             " created INTEGER NOT NULL,"
-                             " updated INTEGER NOT NULL,"
-                             " algorithms TEXT NOT NULL DEFAULT '',"
-                             " PRIMARY KEY (domain, username));"
-                             "CREATE INDEX IF NOT EXISTS users_uh_md5 ON users (uh_md5);"
-                             "CREATE INDEX IF NOT EXISTS users_uh_sha256 ON users (uh_sha256);"
-                             "CREATE INDEX IF NOT EXISTS users_uh_sha512_256 ON users "
-                             "(uh_sha512_256);"
-                             /* db.c: every change, from any process, moves
-                              * store_version, which empties the caches. */
-                             "CREATE TRIGGER IF NOT EXISTS users_ins AFTER INSERT ON users"
-                             " BEGIN UPDATE store_version SET v = v + 1; END;"
-                             "CREATE TRIGGER IF NOT EXISTS users_upd AFTER UPDATE ON users"
-                             " BEGIN UPDATE store_version SET v = v + 1; END;"
-                             "CREATE TRIGGER IF NOT EXISTS users_del AFTER DELETE ON users"
-                             " BEGIN UPDATE store_version SET v = v + 1; END;";
-
-/* Databases made before per-user algorithms lack the column. */
-static int add_algorithms_column(struct sk_store *s)
-{
-    sqlite3_stmt *st = NULL;
-    bool found = false;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT 1 FROM pragma_table_info('users')"
-                                " WHERE name = 'algorithms'",
-                                -1, &st, NULL);
-
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        found = rc == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return sk__store_err(rc);
-    if (found)
-        return 0;
-    return sk__store_exec(s, "ALTER TABLE users ADD COLUMN algorithms TEXT NOT NULL DEFAULT ''");
-}
 
 static void cache_clear(struct sk__user_cache *c)
 {
@@ -118,45 +67,23 @@ static void cache_clear(struct sk__user_cache *c)
     }
 }
 
-static int64_t count_custom(struct sk__user_cache *c)
+static int64_t count_custom(struct sk_store *s)
 {
-    int64_t n = sqlite3_step(c->count_custom) == SQLITE_ROW
-                    ? sqlite3_column_int64(c->count_custom, 0)
-                    : 1; /* unknown: look users up */
-    sqlite3_reset(c->count_custom);
+    int64_t n = 1; /* unknown: look users up */
+
+    if (s->ops->user_count_custom(s, &n) != 0)
+        n = 1;
     return n;
 }
 
 int sk__users_init(struct sk_store *s)
 {
-    struct sk__user_cache *c;
-    char sql[256];
-    int rc = sk__store_exec(s, schema);
+    struct sk__user_cache *c = sk_calloc(1, sizeof(*c));
 
-    if (rc == 0)
-        rc = add_algorithms_column(s);
-    if (rc != 0)
-        return rc;
-    c = sk_calloc(1, sizeof(*c));
     if (c == NULL)
         return SK_ENOMEM;
     s->users = c;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username, algorithms"
-                           " FROM users WHERE domain = ?1 AND username = ?2",
-                           -1, &c->by_name, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM users WHERE algorithms != ''", -1,
-                           &c->count_custom, NULL) != SQLITE_OK)
-        return SK_EIO;
-    for (int h = 0; h < SK_HASH__COUNT; h++) {
-        snprintf(sql, sizeof(sql),
-                 "SELECT ha1_md5, ha1_sha256, ha1_sha512_256, username, algorithms"
-                 " FROM users WHERE domain = ?1 AND %s = ?2",
-                 uh_cols[h]);
-        if (sqlite3_prepare_v2(s->db, sql, -1, &c->by_uh[h], NULL) != SQLITE_OK)
-            return SK_EIO;
-    }
-    c->custom_algos = count_custom(c);
+    c->custom_algos = count_custom(s);
     return 0;
 }
 
@@ -168,10 +95,6 @@ void sk__users_free(struct sk_store *s)
         return;
     cache_clear(c);
     sk_htab_free(&c->tab);
-    sqlite3_finalize(c->by_name);
-    sqlite3_finalize(c->count_custom);
-    for (int h = 0; h < SK_HASH__COUNT; h++)
-        sqlite3_finalize(c->by_uh[h]);
     sk_free(c);
     s->users = NULL;
 }
@@ -203,14 +126,8 @@ static int check_args(const char *domain, const char *user)
     return 0;
 }
 
-/* The six hex values stored for a user. */
-struct secrets {
-    char ha1[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
-    char uh[SK_HASH__COUNT][SK_AUTH_HEX_MAX + 1];
-};
-
 static int make_secrets(const char *domain, const char *user, struct sk_slice pw,
-                        struct secrets *out)
+                        struct sk__secrets *out)
 {
     for (int h = 0; h < SK_HASH__COUNT; h++) {
         if (sk_auth_ha1(h, sk_slice_cstr(user), sk_slice_cstr(domain), pw, out->ha1[h]) != 0 ||
@@ -220,47 +137,27 @@ static int make_secrets(const char *domain, const char *user, struct sk_slice pw
     return 0;
 }
 
-/* Run one write statement with the domain, the user and (optionally) the
- * secrets bound; returns 0 with *changes set, or an error. */
-static int write_user(struct sk_store *s, const char *sql, const char *domain, const char *user,
-                      const struct secrets *sec, int *changes)
+/* Run one write through the backend; our own write empties the caches
+ * at once (no need to wait for refresh_ms). */
+static int write_user(struct sk_store *s, enum sk__user_write op, const char *domain,
+                      const char *user, const struct sk__secrets *sec, int *changes)
 {
-    sqlite3_stmt *st = NULL;
-    int rc;
+    int rc = s->ops->user_write(s, op, domain, user, sec, changes);
 
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
-        for (int h = 0; sec != NULL && h < SK_HASH__COUNT; h++) {
-            sqlite3_bind_text(st, 3 + h, sec->ha1[h], -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 6 + h, sec->uh[h], -1, SQLITE_STATIC);
-        }
-        sqlite3_bind_int64(st, 9, sk_wall_s());
-        rc = sqlite3_step(st);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->lock);
+        s->generation++;
+        pthread_mutex_unlock(&s->lock);
     }
-    if (rc == SQLITE_DONE) {
-        *changes = sqlite3_changes(s->db);
-        s->generation++; /* our own write: no need to wait for refresh_ms */
-        rc = 0;
-    } else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        rc = SK_EEXIST;
-    } else {
-        SK_LOG(SK_LOG_ERROR, "store", "op=write_user err=\"%s\"", sqlite3_errmsg(s->db));
-        rc = sk__store_err(rc);
-    }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
 /* Derive the HA1s and userhashes of a new password and run sql (add or
  * change) with them; the derived secrets are wiped afterwards. */
-static int store_password(struct sk_store *s, const char *sql, const char *domain, const char *user,
-                          struct sk_slice password, int *changes)
+static int store_password(struct sk_store *s, enum sk__user_write op, const char *domain,
+                          const char *user, struct sk_slice password, int *changes)
 {
-    struct secrets sec;
+    struct sk__secrets sec;
     int rc;
 
     rc = check_args(domain, user);
@@ -269,7 +166,7 @@ static int store_password(struct sk_store *s, const char *sql, const char *domai
     if (rc == 0)
         rc = make_secrets(domain, user, password, &sec);
     if (rc == 0)
-        rc = write_user(s, sql, domain, user, &sec, changes);
+        rc = write_user(s, op, domain, user, &sec, changes);
     OPENSSL_cleanse(&sec, sizeof(sec));
     return rc;
 }
@@ -279,22 +176,14 @@ int sk_store_user_add(struct sk_store *s, const char *domain, const char *user,
 {
     int changes = 0;
 
-    return store_password(s,
-                          "INSERT INTO users (domain, username, ha1_md5, ha1_sha256,"
-                          " ha1_sha512_256, uh_md5, uh_sha256, uh_sha512_256, created, updated)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                          domain, user, password, &changes);
+    return store_password(s, SK__USER_ADD, domain, user, password, &changes);
 }
 
 int sk_store_user_passwd(struct sk_store *s, const char *domain, const char *user,
                          struct sk_slice password)
 {
     int changes = 0;
-    int rc = store_password(s,
-                            "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_sha512_256 = ?5,"
-                            " uh_md5 = ?6, uh_sha256 = ?7, uh_sha512_256 = ?8, updated = ?9"
-                            " WHERE domain = ?1 AND username = ?2",
-                            domain, user, password, &changes);
+    int rc = store_password(s, SK__USER_PASSWD, domain, user, password, &changes);
 
     if (rc == 0 && changes == 0)
         rc = SK_ENOTFOUND;
@@ -307,8 +196,7 @@ int sk_store_user_del(struct sk_store *s, const char *domain, const char *user)
 
     rc = check_args(domain, user);
     if (rc == 0)
-        rc = write_user(s, "DELETE FROM users WHERE domain = ?1 AND username = ?2", domain, user,
-                        NULL, &changes);
+        rc = write_user(s, SK__USER_DEL, domain, user, NULL, &changes);
     if (rc == 0 && changes == 0)
         rc = SK_ENOTFOUND;
     return rc;
@@ -316,25 +204,7 @@ int sk_store_user_del(struct sk_store *s, const char *domain, const char *user)
 
 int sk_store_user_list(struct sk_store *s, const char *domain, sk_store_user_cb cb, void *arg)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, stop = 0;
-
-    pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT domain, username FROM users WHERE ?1 IS NULL OR domain = ?1"
-                            " ORDER BY domain, username",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        if (domain != NULL)
-            sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-        while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-            stop = cb(arg, (const char *)sqlite3_column_text(st, 0),
-                      (const char *)sqlite3_column_text(st, 1));
-    }
-    rc = stop != 0 ? stop : sk__store_err(rc);
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
-    return rc;
+    return s->ops->user_list(s, domain, cb, arg);
 }
 
 /* ---- lookups ----------------------------------------------------------------- */
@@ -359,13 +229,12 @@ static bool key_eq(const struct entry *e, int kind, struct sk_slice domain, stru
            memcmp(e->key + domain.len + 1, name.p, name.len) == 0;
 }
 
-/* Load one user from SQLite into a new cache entry (found or not). */
+/* Load one user from the database into a new cache entry (found or not). */
 static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
                           struct sk_slice name, int *err)
 {
-    struct sk__user_cache *c = s->users;
-    sqlite3_stmt *st = kind == KEY_NAME ? c->by_name : c->by_uh[kind - KEY_USERHASH];
     struct entry *e = sk_calloc(1, sizeof(*e) + domain.len + name.len + 2);
+    struct sk__user_row row;
     int rc;
 
     if (e == NULL) {
@@ -376,28 +245,21 @@ static struct entry *load(struct sk_store *s, int kind, struct sk_slice domain,
     e->keylen = domain.len + 1 + name.len;
     memcpy(e->key, domain.p, domain.len);
     memcpy(e->key + domain.len + 1, name.p, name.len);
-    sqlite3_bind_text(st, 1, domain.p, (int)domain.len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name.p, (int)name.len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    memset(&row, 0, sizeof(row));
+    rc = s->ops->user_get(s, kind == KEY_NAME ? -1 : kind - KEY_USERHASH, domain, name, &row);
+    if (rc == 0) {
         e->found = true;
-        for (int h = 0; h < SK_HASH__COUNT; h++) {
-            const char *v = (const char *)sqlite3_column_text(st, h);
-            snprintf(e->ha1[h], sizeof(e->ha1[h]), "%s", v != NULL ? v : "");
-        }
-        const char *u = (const char *)sqlite3_column_text(st, 3);
-        snprintf(e->user, sizeof(e->user), "%s", u != NULL ? u : "");
-        const char *al = (const char *)sqlite3_column_text(st, 4);
+        memcpy(e->ha1, row.ha1, sizeof(e->ha1));
+        memcpy(e->user, row.user, sizeof(e->user));
         /* A list this version cannot read means the server's list. */
-        if (al == NULL || al[0] == '\0' || sk_auth_algos_parse(al, true, &e->algos) != 0)
+        if (row.algos[0] == '\0' || sk_auth_algos_parse(row.algos, true, &e->algos) != 0)
             e->algos.n = 0;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != SK_ENOTFOUND) {
         sk_free(e);
         e = NULL;
-        *err = sk__store_err(rc);
+        *err = rc;
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    OPENSSL_cleanse(&row, sizeof(row));
     return e;
 }
 
@@ -406,7 +268,7 @@ static void cache_sync(struct sk_store *s, struct sk__user_cache *c)
 {
     if (c->generation != s->generation || sk_htab_count(&c->tab) >= s->opt.cache_max) {
         if (c->generation != s->generation)
-            c->custom_algos = count_custom(c);
+            c->custom_algos = count_custom(s);
         cache_clear(c);
         c->generation = s->generation;
     }
@@ -500,32 +362,17 @@ int sk_store_user_set_algorithms(struct sk_store *s, const char *domain, const c
                                  const struct sk_auth_algos *list)
 {
     char text[128];
-    sqlite3_stmt *st = NULL;
+    int changes = 0;
     int rc = check_args(domain, user);
 
     if (rc != 0)
         return rc;
     sk_auth_algos_format(list, text, sizeof(text));
+    rc = s->ops->user_set_algos(s, domain, user, text, &changes);
     pthread_mutex_lock(&s->lock);
-    rc = sqlite3_prepare_v2(s->db,
-                            "UPDATE users SET algorithms = ?3, updated = ?4"
-                            " WHERE domain = ?1 AND username = ?2",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, sk_wall_s());
-        rc = sqlite3_step(st);
-    }
-    if (rc == SQLITE_DONE) {
-        rc = sqlite3_changes(s->db) > 0 ? 0 : SK_ENOTFOUND;
-        s->generation++;
-    } else {
-        SK_LOG(SK_LOG_ERROR, "store", "op=set_algorithms err=\"%s\"", sqlite3_errmsg(s->db));
-        rc = sk__store_err(rc);
-    }
-    sqlite3_finalize(st);
+    s->generation++;
     pthread_mutex_unlock(&s->lock);
+    if (rc == 0 && changes == 0)
+        rc = SK_ENOTFOUND;
     return rc;
 }

@@ -32,6 +32,12 @@
  * A done callback may queue more work, or wait for it (the "reg" event
  * package writes NOTIFY sequence numbers).
  *
+ * Other backends (PostgreSQL) give the writer their connection and a
+ * struct sk__wconn_ops for BEGIN, COMMIT and ROLLBACK: the grouping, the
+ * order of completions and the undo on failure are the same. While such
+ * a connection is down the writer wakes at the times its idle callback
+ * asks for, so it reconnects without waiting for a request.
+ *
  * Memory: the writer owns its connection and every statement prepared
  * through sk__writer_stmt(); ops belong to their callers until done.
  */
@@ -60,6 +66,8 @@ static const char commit_sql[] = "COMMIT";
 
 struct sk__writer {
     sqlite3 *db;
+    const struct sk__wconn_ops *ops; /* NULL: SQLite on db */
+    void *conn;
     pthread_t thread, completer;
     bool started, stop, cstop;
     pthread_mutex_t lock;
@@ -90,6 +98,21 @@ static int wexec(sqlite3 *db, const char *sql)
     return 0;
 }
 
+/* The writer's idle wait (timed_wait) runs on the monotonic clock, so a
+ * step of the wall clock neither stalls nor hurries a reconnection. */
+static void writer_init_sync(struct sk__writer *w)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->work, &attr);
+    pthread_cond_init(&w->done, NULL);
+    pthread_cond_init(&w->cwork, NULL);
+    pthread_condattr_destroy(&attr);
+}
+
 int sk__writer_open(struct sk__writer **out, const char *path, unsigned busy_ms, bool power)
 {
     struct sk__writer *w = sk_calloc(1, sizeof(*w));
@@ -97,10 +120,7 @@ int sk__writer_open(struct sk__writer **out, const char *path, unsigned busy_ms,
 
     if (w == NULL)
         return SK_ENOMEM;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
-    pthread_cond_init(&w->cwork, NULL);
+    writer_init_sync(w);
     rc = sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = sk__store_err(rc) != 0 ? sk__store_err(rc) : SK_EIO;
@@ -119,9 +139,27 @@ int sk__writer_open(struct sk__writer **out, const char *path, unsigned busy_ms,
     return 0;
 }
 
+int sk__writer_open_conn(struct sk__writer **out, const struct sk__wconn_ops *ops, void *conn)
+{
+    struct sk__writer *w = sk_calloc(1, sizeof(*w));
+
+    if (w == NULL)
+        return SK_ENOMEM;
+    writer_init_sync(w);
+    w->ops = ops;
+    w->conn = conn;
+    *out = w;
+    return 0;
+}
+
 sqlite3 *sk__writer_db(struct sk__writer *w)
 {
     return w->db;
+}
+
+void *sk__writer_conn(struct sk__writer *w)
+{
+    return w->conn;
 }
 
 sqlite3_stmt *sk__writer_stmt(struct sk__writer *w, const char *sql)
@@ -176,7 +214,7 @@ static int wstep(struct sk__writer *w, const char *sql)
 static int commit_batch(struct sk__writer *w, struct sk__wop *batch)
 {
     uint64_t t0 = sk_now_us();
-    int rc = wstep(w, begin_sql);
+    int rc = w->ops != NULL ? w->ops->begin(w->conn) : wstep(w, begin_sql);
 
     for (struct sk__wop *op = batch; rc == 0 && op != NULL; op = op->next) {
         op->result = 0;
@@ -189,8 +227,12 @@ static int commit_batch(struct sk__writer *w, struct sk__wop *batch)
         SK_LOG(SK_LOG_ERROR, "store", "op=commit err=\"injected: %s\"", sk_strerror(rc));
     }
     if (rc == 0)
-        rc = wstep(w, commit_sql);
-    if (rc != 0) {
+        rc = w->ops != NULL ? w->ops->commit(w->conn) : wstep(w, commit_sql);
+    if (rc != 0 && w->ops != NULL) {
+        w->ops->rollback(w->conn);
+        SK_LOG(SK_LOG_ERROR, "store", "event=commit_failed ops=%s error=\"%s\"",
+               batch != NULL && batch->next != NULL ? "many" : "one", sk_strerror(rc));
+    } else if (rc != 0) {
         /* After a failed COMMIT SQLite may have rolled back already. */
         if (!sqlite3_get_autocommit(w->db))
             sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
@@ -282,14 +324,41 @@ static void linger(struct sk__writer *w)
     pthread_mutex_lock(&w->lock);
 }
 
+static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of w->work */
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(c, m, &ts);
+}
+
 static void *writer_main(void *arg)
 {
     struct sk__writer *w = arg;
 
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (w->head == NULL && !w->stop)
-            pthread_cond_wait(&w->work, &w->lock);
+        while (w->head == NULL && !w->stop) {
+            if (w->ops == NULL) {
+                pthread_cond_wait(&w->work, &w->lock);
+                continue;
+            }
+            pthread_mutex_unlock(&w->lock); /* the backend may connect: never under the lock */
+            int ms = w->ops->idle(w->conn);
+            pthread_mutex_lock(&w->lock);
+            if (w->head != NULL || w->stop)
+                break;
+            if (ms < 0)
+                pthread_cond_wait(&w->work, &w->lock);
+            else
+                timed_wait(&w->work, &w->lock, ms);
+        }
         if (w->head == NULL)
             break;
         linger(w);
@@ -448,6 +517,8 @@ void sk__writer_close(struct sk__writer *w)
     for (int i = 0; i < MAX_STMTS; i++)
         sqlite3_finalize(w->stmts[i].st);
     sqlite3_close(w->db);
+    if (w->ops != NULL)
+        w->ops->close(w->conn);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->done);

@@ -324,6 +324,48 @@ static void files_and_errors(void **state)
     assert_int_equal(sk_store_open(&s, "", NULL), SK_EINVAL);
 }
 
+/* sk_store_open_url(): a plain path and sqlite:DIR are SQLite in that
+ * directory; another scheme is refused; a PostgreSQL URL holding a
+ * password is refused before anything connects; the schema version is
+ * recorded, and a newer one than this sipkit knows is refused. */
+static void urls_and_schema_version(void **state)
+{
+    char url[160], cmd[512];
+    struct sk_store *s = NULL;
+    char ha1[SK_AUTH_HEX_MAX + 1];
+    (void)state;
+    assert_int_equal(sk_store_open_url(&s, dir, NULL), 0);
+    assert_string_equal(sk_store_backend(s), "sqlite");
+    assert_string_equal(sk_store_dir(s), dir);
+    assert_int_equal(sk_store_user_add(s, "example.com", "u", S("pw")), 0);
+    sk_store_close(s);
+    snprintf(url, sizeof(url), "sqlite:%s", dir);
+    assert_int_equal(sk_store_open_url(&s, url, NULL), 0);
+    assert_int_equal(sk_store_user_ha1(s, S("example.com"), S("u"), SK_HASH_MD5, ha1), 0);
+    /* SQLite keeps the nonce secret in the data directory, not here. */
+    unsigned char secret[32];
+    assert_int_equal(sk_store_secret(s, secret, sizeof(secret)), SK_ENOTFOUND);
+    sk_store_close(s);
+    s = NULL;
+    assert_int_equal(sk_store_open_url(&s, "redis://127.0.0.1/0", NULL), SK_ESCHEME);
+    assert_int_equal(sk_store_open_url(&s, "postgresql://u:secret@127.0.0.1:1/db", NULL),
+                     SK_EINVAL);
+    assert_int_equal(sk_store_open_url(&s, "postgresql://u@127.0.0.1:1/db?password=x", NULL),
+                     SK_EINVAL);
+    assert_int_equal(sk_store_open_url(&s, "", NULL), SK_EINVAL);
+    assert_null(s);
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sipkit.db' 'SELECT version FROM schema_version'", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_int_equal(fgetc(p), '1');
+    pclose(p);
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sipkit.db' 'UPDATE schema_version SET version = 99'",
+             dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sk_store_open_url(&s, dir, NULL), SK_EVERSION);
+    assert_null(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(old_database_is_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(bounded_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(files_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(urls_and_schema_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

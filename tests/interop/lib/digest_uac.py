@@ -140,6 +140,10 @@ def main():
     p.add_argument("--bind", default="127.0.0.1", help="local address to send from")
     p.add_argument("--server", default="127.0.0.1", help="the server's address")
     p.add_argument("--sdp", action="store_true", help="send an SDP offer in the request")
+    p.add_argument("--answer-port", type=int,
+                   help="send the authenticated request to this port (another server)")
+    p.add_argument("--replay-port", type=int,
+                   help="then send the same authenticated request, byte for byte, to this port")
     p.add_argument("--linger", type=float, default=0,
                    help="after the final response, answer requests (NOTIFY) 200 for this long")
     a = p.parse_args()
@@ -173,10 +177,13 @@ def main():
     if "opaque" in chal:
         cred += ', opaque="%s"' % chal["opaque"]
     data, _ = request(a, os.urandom(6).hex(), 2, [cred])
-    code, msg = exchange(sock, data, a.port, a.server)
+    code, msg = exchange(sock, data, a.answer_port or a.port, a.server)
     print("status=%d" % code)
     print("reason=%s" % msg.split("\r\n", 1)[0].split(" ", 2)[2])
     print("contact=sip:%s@%s:%d" % (a.from_user or a.user, a.bind, a.local_port), flush=True)
+    if a.replay_port:
+        code, msg = exchange(sock, data, a.replay_port, a.server)
+        print("replay_status=%d" % code, flush=True)
     if a.linger > 0:
         linger(sock, a.linger)
     return 0
