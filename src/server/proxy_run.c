@@ -472,11 +472,16 @@ static void media_decide(struct fctx *fc, const struct sk_msg *req, const struct
     if (fc->s->media == NULL)
         return;
     if (fc->record_route && req->method_id == SK_METHOD_INVITE) {
+        /* A browser's media (ICE, DTLS-SRTP) is not bridged to RTP yet:
+         * relaying it as plain RTP would break the call (docs/webrtc.md). */
+        bool ws = sk_transport_is_ws(sk_txn_peer(fc->stx)->tp);
         natted = sk__nat_flow_needed(contact_uri(req), sk_txn_peer(fc->stx));
-        for (size_t i = 0; i < fc->nbr && !natted; i++)
-            natted = fc->br[i].uri != NULL &&
-                     sk__nat_flow_needed(sk_slice_cstr(fc->br[i].uri), &fc->br[i].dst);
-        fc->media = sk__media_engage(fc->s->media, natted);
+        for (size_t i = 0; i < fc->nbr; i++) {
+            ws = ws || sk_transport_is_ws(fc->br[i].dst.tp);
+            natted = natted || (fc->br[i].uri != NULL &&
+                                sk__nat_flow_needed(sk_slice_cstr(fc->br[i].uri), &fc->br[i].dst));
+        }
+        fc->media = !ws && sk__media_engage(fc->s->media, natted);
     } else if (!fc->record_route) {
         fc->media = sk__proxy_media_dialog(fc->s, req, pre);
     }

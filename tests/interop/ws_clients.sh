@@ -6,10 +6,11 @@
 # another subprotocol, an Origin off the allow-list, not an upgrade,
 # version 8), a message over the size limit (close 1009), REGISTER with
 # digest (401, then 200) with a .invalid Contact, ping/pong both ways and
-# the CRLF keepalive; then a MESSAGE from sipsak and a call from SIPp, both
-# over UDP, reach the WebSocket user over its socket, the call with a
-# Record-Route value per leg (transport=ws above the UDP one). A MESSAGE
-# to the wss user goes over TLS. Every client run is bounded by timeout.
+# the CRLF keepalive, a client that never answers pings closed; then a
+# MESSAGE from sipsak and a call from SIPp, both over UDP, reach the
+# WebSocket user over its socket, the call with a Record-Route value per
+# leg (transport=ws above the UDP one), and nothing reaches it once its
+# socket is closed (480). A MESSAGE to the wss user goes over TLS. Every client run is bounded by timeout.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 need python3
@@ -56,6 +57,10 @@ check_match "the refusals are logged with their reason" "$(cat "$LOG")" \
 out=$(timeout 10 $WSC oversize --port "$WS_PORT" --size 70000)
 check_match "a message over max_message_size is closed with 1009" "$out" 'close=1009'
 
+out=$(timeout 15 $WSC silent --port "$WS_PORT" --wait 8)
+check_match "a client that never answers pings gets some (ping_interval 1 s)" "$out" 'pings=[1-9]'
+check_match "... and is closed" "$out" 'closed=yes'
+
 # -- bob registers over ws, then is reached from UDP -------------------------
 timeout 30 $WSC register --port "$WS_PORT" --user bob --password bob-secret --wait 20 \
     --until 4 >"$TMP/bob.out" 2>&1 &
@@ -91,6 +96,13 @@ check_match "... and two Record-Route values: ws leg above the UDP one" "$out" \
     "invite_rr=<sip:127\.0\.0\.1:$WS_PORT;transport=ws;lr;[^>]*>, <sip:127\.0\.0\.1:$PORT;lr;"
 check_match "the ACK and BYE came back to him over the socket" \
     "$(grep '^got=' "$TMP/bob.out" | tr '\n' ' ')" 'got=ACK got=BYE'
+# His WebSocket is closed: nothing else reaches him (RFC 7118 §5).
+for _ in $(seq 1 50); do grep -q 'event=flow_closed.*bob' "$LOG" && break; sleep 0.1; done
+sed 's/ws-msg/ws-msg-late/' "$TMP/msg.txt" >"$TMP/msg3.txt"
+timeout 15 sipsak -f "$TMP/msg3.txt" -s "sip:bob@127.0.0.1:$PORT" -u alice -a alice-secret \
+    -vv >"$TMP/sipsak3.out" 2>&1
+check_match "once his WebSocket is closed, a MESSAGE to bob gets 480" \
+    "$(grep -a '^SIP/2.0' "$TMP/sipsak3.out" | tail -n 1)" '^SIP/2.0 480 '
 
 # -- dave registers over wss and gets a MESSAGE ----------------------------------
 timeout 30 $WSC register --port "$WSS_PORT" --tls --ca "$TMP/ca.pem" --user dave \

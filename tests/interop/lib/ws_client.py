@@ -14,6 +14,8 @@ Modes:
             arrives (MESSAGE, INVITE, ACK, BYE) for --wait seconds or
             until --until events were seen
   oversize  upgrade, send a message of --size bytes, print close=CODE
+  silent    upgrade, then never answer: print pings=N and closed=yes when
+            the server gives up on the connection (within --wait seconds)
 """
 import argparse
 import base64
@@ -239,7 +241,7 @@ def serve(ws, a, host):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["upgrade", "register", "oversize"])
+    ap.add_argument("mode", choices=["upgrade", "register", "oversize", "silent"])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--tls", action="store_true")
     ap.add_argument("--ca")
@@ -260,6 +262,18 @@ def main():
     status = ws.handshake(a)
     out("status", status)
     if a.mode == "upgrade" or status != 101:
+        return
+    if a.mode == "silent":
+        pings, end = 0, time.time() + a.wait
+        try:
+            while time.time() < end:
+                f = ws.recv_frame(end - time.time())
+                if f is None:
+                    break
+                pings += f[0] == 9
+        except (EOFError, OSError):
+            out("closed", "yes")
+        out("pings", pings)
         return
     if a.mode == "oversize":
         try:
