@@ -1,8 +1,8 @@
 #!/bin/sh
 # A silent rtpengine holds up its own call, not the server: the server
 # runs one worker, media.rtpengine names a UDP socket that reads and never
-# answers (lib/sink.py), media.engage=always, media.timeout 2 s (the offer
-# is sent twice: 4 s). While alice's INVITE waits for the offer, an
+# answers (lib/sink.py), media.engage=always, media.timeout 1.5 s (the offer
+# is sent twice: 3 s). While alice's INVITE waits for the offer, an
 # OPTIONS to the server is answered at once on that same worker; then the
 # INVITE goes on with its own SDP (the failure is logged) and bob answers.
 # Loopback only.
@@ -23,7 +23,7 @@ NG_PORT=$(cut -d' ' -f1 "$TMP/ng.ports")
 add_user alice alice-secret
 add_user bob bob-secret
 start_server --workers 1 --media-rtpengine "127.0.0.1:$NG_PORT" --media-engage always \
-    --media-timeout 2000 --drain-timeout 1 --log-level debug
+    --media-timeout 1500 --drain-timeout 1 --log-level debug
 
 python3 "$UAC" --port "$PORT" --domain example.test --user bob --password bob-secret \
     --linger 20 >"$TMP/bob.out" 2>&1 &
