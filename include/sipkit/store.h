@@ -338,6 +338,11 @@ int sk_location_foreach(struct sk_location *loc, struct sk_slice aor, int64_t no
  * binding), which forgets the connection. Call it once per close. */
 int sk_location_conn_closed(struct sk_location *loc, uint64_t conn_id, int64_t now,
                             sk_location_binding_cb cb, void *arg);
+/* The same walk while conn_id is open, the index untouched: whether a
+ * connection still carries a registration. SK_ENOMEM without memory for
+ * a copy of the AOR keys. */
+int sk_location_conn_foreach(struct sk_location *loc, uint64_t conn_id, int64_t now,
+                             sk_location_binding_cb cb, void *arg);
 /* Bindings in memory (expired ones not yet purged included). */
 size_t sk_location_count(struct sk_location *loc);
 /* Durations of the group COMMITs so far (any thread; racy snapshot). */

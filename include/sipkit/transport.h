@@ -165,6 +165,11 @@ typedef void (*sk_tp_recv_cb)(void *arg, struct sk_rx *rx);
 /* A TCP connection closed (by either side, or for an error): conn_id and
  * the peer it was with. Called on the connection's worker thread. */
 typedef void (*sk_tp_closed_cb)(void *arg, uint64_t conn_id, const struct sk_addr *peer);
+/* A stream connection was idle for tcp_idle_timeout: true keeps it open
+ * for another period (it carries state the application needs, such as a
+ * registration), false lets it close. Called on the connection's worker
+ * thread. */
+typedef bool (*sk_tp_idle_cb)(void *arg, uint64_t conn_id, const struct sk_addr *peer);
 
 enum sk_trace_dir { SK_TRACE_IN, SK_TRACE_OUT };
 /* Called for every message in and out when runtime.trace is on. */
@@ -184,6 +189,8 @@ struct sk_tp_config {
     void *trace_arg;
     sk_tp_closed_cb on_closed; /* may be NULL */
     void *closed_arg;
+    sk_tp_idle_cb on_idle; /* may be NULL: idle connections close */
+    void *idle_arg;
     /* The path MTU towards peers, when known; 0: unknown, so requests
      * over 1300 bytes leave UDP for TCP (RFC 3261 §18.1.1). */
     unsigned path_mtu;

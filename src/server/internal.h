@@ -110,6 +110,9 @@ void sk__nat_keepalive_response(struct sk_server *s, const struct sk_msg *resp,
  * the bindings of that flow that cannot be reached any other way (behind
  * NAT, or an Outbound flow) are removed. */
 void sk__nat_flow_closed(void *arg, uint64_t conn_id, const struct sk_addr *peer);
+/* The transport's on_idle: whether an idle connection carries a live
+ * registration, and so stays open. */
+bool sk__nat_flow_idle(void *arg, uint64_t conn_id, const struct sk_addr *peer);
 
 /* ---- pipeline.c ---------------------------------------------------------- */
 

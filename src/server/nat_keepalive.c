@@ -18,7 +18,9 @@
  * way to the UA): an Outbound flow (+sip.instance), or a UA behind NAT,
  * whose Contact cannot be connected to. The UA registers again over a new
  * connection. A UA that is where its Contact says keeps its binding: a new
- * connection reaches it.
+ * connection reaches it. Nor does the server close such a connection for
+ * being idle (tcp.idle_timeout) while it carries a live binding
+ * (sk__nat_flow_idle).
  *
  * Memory: nothing is kept between rounds; the walk reads the location
  * service under its own locks. The bindings of a closed flow are found
@@ -164,6 +166,32 @@ void sk__nat_keepalive_response(struct sk_server *s, const struct sk_msg *resp,
     }
     if (r == 1)
         atomic_fetch_add_explicit(&s->n_ka_answered, 1, memory_order_relaxed);
+}
+
+/* A binding registered over the connection (same peer: ids restart with
+ * the process, as closed_one says) stops the walk. */
+static int live_one(void *arg, const struct sk_binding *b)
+{
+    const struct sk_addr *peer = arg;
+    struct sk_addr src;
+
+    return sk_addr_parse(sk_slice_cstr(b->src_ip), b->src_port, &src) == 0 &&
+           sk_addr_equal(&src, peer);
+}
+
+bool sk__nat_flow_idle(void *arg, uint64_t conn_id, const struct sk_addr *peer)
+{
+    struct sk_server *s = arg;
+    struct sk_addr p = *peer;
+
+    /* RFC 5626 §5.3, RFC 3261 §18: the connection of a registered UA is
+     * its flow, which the UA keeps alive (§4.4.1 pings, or just its
+     * REGISTER refreshes); closing it for silence would cut the way to a
+     * UA behind NAT, and with it the binding (sk__nat_flow_closed).
+     * Connections that carry no registration still close when idle. */
+    if (s->loc == NULL || atomic_load(&s->draining))
+        return false;
+    return sk_location_conn_foreach(s->loc, conn_id, sk_wall_s(), live_one, &p) > 0;
 }
 
 struct closed_walk {

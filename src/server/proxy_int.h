@@ -311,13 +311,16 @@ void sk__proxy_tick(struct sk_server *s);
 int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
                     const struct sk__target *targets, size_t n, bool record_route);
 
-/* The address of ours that dst should see in our Via and Record-Route: a
- * loopback one for a loopback peer, another one otherwise. Returns 0 or
- * SK_ENOTFOUND. */
+/* proxy_self.c: the address of ours that dst should see in our Via and
+ * Record-Route: a loopback one for a loopback peer, another one
+ * otherwise. Returns 0 or SK_ENOTFOUND. */
 int sk__proxy_self_for(const struct sk_server *s, const struct sk_addr *dst, struct sk_addr *out);
 /* The same address as text (host:port, IPv6 in brackets), formatted once
  * per server; NULL when there is none (or no memory). */
 const char *sk__proxy_self_text(const struct sk_server *s, const struct sk_addr *dst);
+/* §16.6 step 8: a new branch for our Via, "z9hG4bK" and 32 hex digits,
+ * unique across space and time (proxy_self.c); out holds 40 bytes. */
+void sk__proxy_make_branch(char *out);
 /* Send b to dst outside any transaction (§16.11, §16.7 step 5). */
 int sk__proxy_send(struct sk_server *s, const struct sk_addr *dst, const struct sk_buf *b);
 /* Where a URI sends us: numeric host (no DNS yet), port or the scheme's

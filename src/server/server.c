@@ -357,6 +357,8 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     tc.recv_arg = s;
     tc.on_closed = sk__nat_flow_closed;
     tc.closed_arg = s;
+    tc.on_idle = sk__nat_flow_idle;
+    tc.idle_arg = s;
     tc.on_trace = on_trace;
     tc.trace_arg = trace_arg;
     err = sk_tp_new(&s->tp, &tc);

@@ -4,6 +4,8 @@
  * (RFC 5626 §5.5: a flow that fails takes its bindings with it). An entry
  * per open connection that carried a REGISTER, holding the keys of the
  * AORs it wrote; the close takes the entry out and looks those AORs up.
+ * While the connection is open, the same look-up tells whether it still
+ * carries a registration (the server keeps such a connection when idle).
  *
  * The index is a hint, not a second truth: an AOR registered again over
  * another connection stays listed under the old one until that closes,
@@ -164,6 +166,64 @@ static int only_conn(void *arg, const struct sk_binding *b)
     if (b->conn_id != f->conn_id || !sk_transport_reliable(b->transport))
         return 0;
     return f->cb(f->arg, b);
+}
+
+/* The AOR keys connection conn_id registered, copied out of its shard
+ * (one heap block, NUL-separated, *n of them) so that the walk holds no
+ * index lock; NULL with *n 0 when it registered none. */
+static char *copy_keys(struct sk__lconn *c, uint64_t conn_id, size_t *n, int *err)
+{
+    uint64_t h = conn_hash(conn_id);
+    struct cshard *sh = &c->sh[h & (CONN_SHARDS - 1)];
+    struct sk_htab_iter it;
+    struct sk_hnode *nd;
+    struct conn_ent *e;
+    size_t len = 0, off = 0;
+    char *keys = NULL;
+
+    *n = 0;
+    *err = 0;
+    pthread_mutex_lock(&sh->lock);
+    e = find_ent(sh, conn_id, h);
+    if (e != NULL) {
+        sk_htab_iter_init(&it, &e->aors);
+        while ((nd = sk_htab_iter_next(&it)) != NULL)
+            len += SK_CONTAINER_OF(nd, struct conn_aor, hnode)->len + 1u;
+    }
+    if (len > 0 && (keys = sk_malloc(len)) == NULL)
+        *err = SK_ENOMEM;
+    if (keys != NULL) {
+        sk_htab_iter_init(&it, &e->aors);
+        while ((nd = sk_htab_iter_next(&it)) != NULL) {
+            const struct conn_aor *a = SK_CONTAINER_OF(nd, struct conn_aor, hnode);
+            memcpy(keys + off, a->key, a->len + 1u);
+            off += a->len + 1u;
+            (*n)++;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return keys;
+}
+
+int sk_location_conn_foreach(struct sk_location *loc, uint64_t conn_id, int64_t now,
+                             sk_location_binding_cb cb, void *arg)
+{
+    struct sk__lconn *c = sk__location_conns(loc);
+    struct conn_filter f = {conn_id, cb, arg};
+    size_t n, off = 0;
+    int rc;
+    char *keys;
+
+    if (c == NULL || conn_id == 0)
+        return 0;
+    keys = copy_keys(c, conn_id, &n, &rc);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        size_t len = strlen(keys + off);
+        rc = sk_location_foreach(loc, sk_slice_make(keys + off, len), now, only_conn, &f);
+        off += len + 1;
+    }
+    sk_free(keys);
+    return rc;
 }
 
 int sk_location_conn_closed(struct sk_location *loc, uint64_t conn_id, int64_t now,

@@ -193,6 +193,8 @@ struct sk_tp {
     void *trace_arg;
     sk_tp_closed_cb on_closed;
     void *closed_arg;
+    sk_tp_idle_cb on_idle;
+    void *idle_arg;
     _Atomic unsigned idle_timeout_s, max_conns, max_per_host, message_timeout_s;
     _Atomic size_t max_buffer;
     size_t udp_request_max; /* §18.1.1: larger requests leave UDP for TCP */

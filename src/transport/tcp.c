@@ -215,9 +215,24 @@ void sk__conn_close_after_flush(struct sk__conn *c, const char *reason)
     uv_timer_start(&c->idle, linger_expired, 2000, 0);
 }
 
+static void touch(struct sk__conn *c);
+
+/* RFC 5626 §5.3 and RFC 3261 §18: a connection a UA registered over is
+ * its flow, the only way to it through a NAT; the application says so
+ * (on_idle) and the connection stays, asked again after each period. */
 static void idle_expired(uv_timer_t *t)
 {
-    sk__conn_close(t->data, "idle timeout");
+    struct sk__conn *c = t->data;
+    struct sk_tp *tp = c->w->tp;
+    char a[SK_ADDR_STRLEN];
+
+    if (tp->on_idle != NULL && tp->on_idle(tp->idle_arg, c->id, &c->peer)) {
+        SK_LOG(SK_LOG_DEBUG, "transport", "event=tcp_idle_kept peer=%s conn=%llu",
+               sk_addr_format(&c->peer, a, sizeof(a)), (unsigned long long)c->id);
+        touch(c);
+        return;
+    }
+    sk__conn_close(c, "idle timeout");
 }
 
 /* Between messages: the idle timeout starts again. Not while a message is

@@ -536,6 +536,8 @@ int sk_tp_new(struct sk_tp **out, const struct sk_tp_config *cfg)
     tp->recv_arg = cfg->recv_arg;
     tp->on_closed = cfg->on_closed;
     tp->closed_arg = cfg->closed_arg;
+    tp->on_idle = cfg->on_idle;
+    tp->idle_arg = cfg->idle_arg;
     tp->on_trace = cfg->on_trace;
     tp->trace_arg = cfg->trace_arg;
     tp->drain_ms = 2000;

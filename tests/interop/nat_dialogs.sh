@@ -70,18 +70,8 @@ bg_wait "alice's re-INVITE and BYE towards the NAT are answered" "$BG_PID" alice
 
 # -- TCP: bob registers over TCP with sipkit's UA and answers on that
 #    connection; alice calls and hangs up -----------------------------------
-lan "$SIPKIT" answer --register --user "sip:bob@$DOMAIN" --password bob-secret \
-    --proxy "$SERVER_IP:$PORT" --transport tcp --local "$LAN_UA_IP:0" --ring 0 --timeout 45 \
-    >"$TMP/bob-tcp.out" 2>&1 &
-BG_PID=$!
-BG="$BG $BG_PID"
-# Until answer says it registered (bounded at 30 s: an ASan build on a
-# loaded runner can be slow to start).
-for _ in $(seq 1 300); do
-    grep -q '^registered sip:bob@' "$TMP/bob-tcp.out" && break
-    sleep 0.1
-done
-sed -e 's/{32}&gt;/{32}/' -e 's/127\\\.0\\\.0\\\.1/198\\.51\\.100\\.1/' "$SCEN/proxy_uac_call.xml" >"$TMP/uac_call.xml"
+bob_answer_tcp 45
+alice_call_tcp_scenario
 sipp_in "$WAN_NS" alice-tcp "$WAN_UA_IP" "$((A + 2))" u1 "$TMP/uac_call.xml" -s bob \
     -au alice -ap alice-secret -auth_uri "bob@$DOMAIN" -set domain "$DOMAIN"
 check "alice's call and BYE to bob over TCP complete" "$?" 0

@@ -263,6 +263,41 @@ static int note_binding(void *arg, const struct sk_binding *b)
     return 0;
 }
 
+/* a and b registered over connection 5, c over 6, at 100 for 300 s. */
+static void env_open_conns(struct env *e)
+{
+    env_open(e, NULL);
+    reg_conn(e->loc, "a@ex.test", "sip:a@10.0.0.1", 5, 1);
+    reg_conn(e->loc, "b@ex.test", "sip:b@10.0.0.2", 5, 1);
+    reg_conn(e->loc, "c@ex.test", "sip:c@10.0.0.3", 6, 1);
+}
+
+/* Whether an open connection still carries a registration (the server
+ * keeps such a connection past its idle timeout): the walk finds the
+ * unexpired bindings registered over it and leaves the index as it was. */
+static void conn_foreach_open(void **state)
+{
+    struct seen s;
+    struct env e;
+    (void)state;
+    env_open_conns(&e);
+    for (int round = 0; round < 2; round++) {
+        memset(&s, 0, sizeof(s));
+        assert_int_equal(sk_location_conn_foreach(e.loc, 5, 101, note_binding, &s), 0);
+        assert_int_equal(s.n, 2);
+    }
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(sk_location_conn_foreach(e.loc, 9, 101, note_binding, &s), 0);
+    assert_int_equal(sk_location_conn_foreach(e.loc, 0, 101, note_binding, &s), 0);
+    /* Expired (registered at 100 for 300 s): nothing keeps the connection. */
+    assert_int_equal(sk_location_conn_foreach(e.loc, 5, 401, note_binding, &s), 0);
+    assert_int_equal(s.n, 0);
+    /* The close still finds them: the walk above did not forget them. */
+    assert_int_equal(sk_location_conn_closed(e.loc, 5, 101, note_binding, &s), 0);
+    assert_int_equal(s.n, 2);
+    env_close(&e);
+}
+
 /* RFC 5626 §5.5: the close of a connection finds the bindings registered
  * over it, and only those, through the index of AORs by connection; an
  * AOR that moved to another connection is not taken; the connection is
@@ -272,10 +307,7 @@ static void conn_closed_index(void **state)
     struct seen s;
     struct env e;
     (void)state;
-    env_open(&e, NULL);
-    reg_conn(e.loc, "a@ex.test", "sip:a@10.0.0.1", 5, 1);
-    reg_conn(e.loc, "b@ex.test", "sip:b@10.0.0.2", 5, 1);
-    reg_conn(e.loc, "c@ex.test", "sip:c@10.0.0.3", 6, 1);
+    env_open_conns(&e);
     reg_conn(e.loc, "b@ex.test", "sip:b@10.0.0.2", 7, 2); /* b moved to connection 7 */
     assert_int_equal(reg(e.loc, "d@ex.test", "sip:d@10.0.0.4", 300, -1, "d", 1, 100), 0);
     memset(&s, 0, sizeof(s));
@@ -835,6 +867,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(durability_levels, setup, teardown),
         cmocka_unit_test_setup_teardown(bytes_per_binding, setup, teardown),
         cmocka_unit_test_setup_teardown(conn_closed_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(conn_foreach_open, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,3 +147,29 @@ nat_server() {
     done
     echo "FAIL: server did not log 'listening' within 10 s"; cat "$LOG"; exit 1
 }
+
+# bob_answer_tcp TIMEOUT: bob registers from the LAN over TCP with
+# sipkit's UA and answers one call on that connection (output in
+# $TMP/bob-tcp.out); returns once it says it registered (bounded at 30 s:
+# an ASan build on a loaded runner can be slow to start), 1 if it did not.
+# Sets BG_PID (also added to $BG).
+bob_answer_tcp() {
+    lan "$SIPKIT" answer --register --user "sip:bob@$DOMAIN" --password bob-secret \
+        --proxy "$SERVER_IP:$PORT" --transport tcp --local "$LAN_UA_IP:0" --ring 0 \
+        --timeout "$1" >"$TMP/bob-tcp.out" 2>&1 &
+    BG_PID=$!
+    BG="$BG $BG_PID"
+    for _ in $(seq 1 300); do
+        grep -q '^registered sip:bob@' "$TMP/bob-tcp.out" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# alice_call_tcp_scenario: proxy_uac_call.xml for alice on the WAN
+# calling a callee on TCP (Contact any length, our address in Record-Route),
+# written to $TMP/uac_call.xml.
+alice_call_tcp_scenario() {
+    sed -e 's/{32}&gt;/{32}/' -e 's/127\\\.0\\\.0\\\.1/198\\.51\\.100\\.1/' \
+        "$(dirname "$0")/scenarios/proxy_uac_call.xml" >"$TMP/uac_call.xml"
+}
