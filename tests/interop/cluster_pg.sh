@@ -141,6 +141,25 @@ call_bob 2 3
 call_bob 2 3 tcp
 check_match "bob got alice's BYE over TCP" "$(cat "$TMP/bob.out")" '^the caller hung up$'
 
+# 4c. Presence across nodes: alice watches bob on node 2, bob publishes on
+# node 1; node 2 hears of it through the feed and notifies alice.
+echo alicepw | "$SIPKIT" subscribe sip:bob@localhost --event presence --user alice@localhost \
+    --password-stdin --proxy "127.0.0.1:${NODE_PORT[2]}" --count 2 --timeout 15 \
+    >"$TMP/sub.out" 2>&1 &
+spid=$!
+for _ in $(seq 1 100); do
+    grep -q '^NOTIFY 1' "$TMP/sub.out" && break
+    sleep 0.1
+done
+out=$(echo bobpw | timeout 15 "$SIPKIT" publish sip:bob@localhost --status open \
+    --user bob@localhost --password-stdin --proxy "127.0.0.1:${NODE_PORT[1]}" --expires 600 2>&1)
+check "bob publishes on node 1: exit 0" "$?" 0
+wait "$spid"
+check "alice's subscription on node 2: exit 0" "$?" 0
+check "alice's NOTIFYs from node 2: closed, then bob's open from node 1" \
+    "$(grep -o '<basic>[a-z]*</basic>' "$TMP/sub.out" | head -n 2 | tr '\n' ' ')" \
+    "<basic>closed</basic> <basic>open</basic> "
+
 # 5. kill -9 node 1: the others keep registering and calling.
 kill -KILL "${NODE_PID[1]}"
 wait "${NODE_PID[1]}" 2>/dev/null
