@@ -63,7 +63,7 @@ bool sk__cluster_path_ours(const struct sk_server *s, const char *path, const st
 {
     char mine[SK_LOC_PATH_MAX + 1];
 
-    return path[0] == '<' && sk_transport_reliable(flow->tp) &&
+    return path[0] == '<' && sk_transport_reliable(flow->tp) && sk__cluster_mode(s) &&
            sk__cluster_path(s, flow, mine, sizeof(mine)) == 0 && strcmp(mine, path) == 0;
 }
 

@@ -101,6 +101,13 @@ static int indialog_dest(struct sk_server *s, const struct sk_msg *m,
     return err;
 }
 
+/* RFC 3261 §12.1 / §16.6 step 4: record-route what may start a dialog. */
+static bool starts_dialog(enum sk_method m)
+{
+    return m == SK_METHOD_INVITE || m == SK_METHOD_SUBSCRIBE || m == SK_METHOD_REFER ||
+           m == SK_METHOD_NOTIFY;
+}
+
 /* A new request through our cluster Path (cluster.c): no dialog, so no
  * route token; the flow token alone names the connection. */
 static int cluster_dest(struct sk_server *s, const struct sk_msg *m,
@@ -112,9 +119,11 @@ static int cluster_dest(struct sk_server *s, const struct sk_msg *m,
     return SK_EAUTH;
 }
 
-/* rr: record-route (a new request from another node of the cluster). */
-static void relay(struct sk__req *r, const struct sk__route_pre *pre, bool rr)
+/* cluster: a new request from another node of the cluster, through our
+ * Path; record-routed when it may start a dialog. */
+static void relay(struct sk__req *r, const struct sk__route_pre *pre, bool cluster)
 {
+    bool rr = cluster && starts_dialog(r->m->method_id);
     struct sk__target t;
     const char *why = NULL;
     char uri[SK_LOC_URI_MAX + 1];
@@ -124,12 +133,12 @@ static void relay(struct sk__req *r, const struct sk__route_pre *pre, bool rr)
     t.q = -1;
     /* The Request-URI (the callee's Contact) as the target's URI, so our
      * Record-Route names the callee's flow when it needs one (nat.c). */
-    if (rr && pre->ruri.len < sizeof(uri)) {
+    if (cluster && pre->ruri.len < sizeof(uri)) {
         memcpy(uri, pre->ruri.p, pre->ruri.len);
         uri[pre->ruri.len] = '\0';
         t.uri = uri;
     }
-    if (rr)
+    if (cluster)
         err = cluster_dest(r->s, r->m, pre, &t.dst, &why);
     else
         err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
@@ -146,7 +155,7 @@ static void relay(struct sk__req *r, const struct sk__route_pre *pre, bool rr)
 }
 
 /* Whether new request r came through the cluster Path of ours
- * (cluster.c): the last Route value of ours carries a callee flow token
+ * (cluster.c): the last Route value of ours carries a cluster flow token
  * (its MAC is checked when relay() reads it). */
 static bool cluster_routed(struct sk__req *r, const struct sk__route_pre *pre)
 {
@@ -196,13 +205,6 @@ static bool foreign_caller_admitted(struct sk__req *r)
     if (strcmp(policy, "challenge") == 0)
         return sk__auth_check(r, SK_AUTH_PROXY);
     return true;
-}
-
-/* RFC 3261 §12.1 / §16.6 step 4: record-route what may start a dialog. */
-static bool starts_dialog(enum sk_method m)
-{
-    return m == SK_METHOD_INVITE || m == SK_METHOD_SUBSCRIBE || m == SK_METHOD_REFER ||
-           m == SK_METHOD_NOTIFY;
 }
 
 /* RFC 5626 §5.3: whether binding i is another flow of an Outbound
@@ -419,7 +421,7 @@ void sk__proxy_request(struct sk__req *r)
     /* Another node of the cluster routes to a connection of ours through
      * the Path we stored (cluster.c); it authenticated the caller. */
     if (!in_dialog && cluster_routed(r, &pre)) {
-        relay(r, &pre, starts_dialog(m->method_id));
+        relay(r, &pre, true);
         return;
     }
     if (sk__is_for_us(r->s, &pre.ruri_parsed, in_dialog)) {
