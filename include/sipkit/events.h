@@ -296,5 +296,10 @@ typedef void (*sk_pubstate_change_cb)(void *arg, const char *resource, const cha
 /* Drop publications expired at now (memory and store). Returns how many. */
 int sk_pubstate_purge(struct sk_pubstate *ps, int64_t now, sk_pubstate_change_cb cb, void *arg);
 size_t sk_pubstate_count(struct sk_pubstate *ps);
+/* Replace the publications of (resource, package) in memory by the
+ * store's (another server on the same database changed them). Returns 0,
+ * SK_ENOMEM or an error of the store (memory then holds what was read). */
+int sk_pubstate_reload(struct sk_pubstate *ps, const char *resource, const char *package,
+                       int64_t now);
 
 #endif

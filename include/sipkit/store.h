@@ -439,6 +439,13 @@ int sk_store_pub_put(struct sk_store *s, const struct sk_publication *p, const c
 int sk_store_pub_del(struct sk_store *s, const char *etag);
 typedef int (*sk_store_pub_cb)(void *arg, const struct sk_publication *p);
 int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg);
+/* Called on a thread of the store when another server on the same
+ * database committed a change to the publications of (resource,
+ * package): PostgreSQL's change feed (docs/cluster.md). */
+typedef void (*sk_store_pub_feed_cb)(void *arg, const char *resource, const char *package);
+/* Start (cb) or stop (cb NULL; waits for a running call) that feed.
+ * Returns 0 (also on a backend without one: SQLite) or a backend error. */
+int sk_store_pub_feed(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg);
 
 /* ---- bans (the server's guard) -------------------------------------------- */
 

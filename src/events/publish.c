@@ -377,3 +377,39 @@ size_t sk_pubstate_count(struct sk_pubstate *ps)
     pthread_mutex_unlock(&ps->lock);
     return n;
 }
+
+struct reload_ctx {
+    struct load_ctx load;
+    struct sk_slice resource, package;
+};
+
+static int reload_one(void *arg, const struct sk_publication *rec)
+{
+    struct reload_ctx *ctx = arg;
+
+    if (!sk_slice_eq(sk_slice_cstr(rec->resource), ctx->resource) ||
+        !sk_slice_eq(sk_slice_cstr(rec->package), ctx->package))
+        return 0;
+    return load_one(&ctx->load, rec);
+}
+
+int sk_pubstate_reload(struct sk_pubstate *ps, const char *resource, const char *package,
+                       int64_t now)
+{
+    struct reload_ctx ctx = {{ps, now}, sk_slice_cstr(resource), sk_slice_cstr(package)};
+    struct pub *p, *next;
+    int rc;
+
+    if (ps->opt.store == NULL)
+        return 0;
+    pthread_mutex_lock(&ps->lock);
+    for (p = FIRST(ps, key_hash(ctx.resource, ctx.package)); p != NULL; p = next) {
+        next = NEXT(p);
+        if (same_key(p, ctx.resource, ctx.package))
+            sk_free(unlink_pub(ps, p));
+    }
+    /* Every row is read: publications are few (docs/cluster.md). */
+    rc = sk_store_pub_foreach(ps->opt.store, reload_one, &ctx);
+    pthread_mutex_unlock(&ps->lock);
+    return rc;
+}

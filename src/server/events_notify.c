@@ -469,6 +469,27 @@ static int load_one(void *arg, const struct sk_subscription *sub)
     return 0;
 }
 
+/* Another node changed a resource's publications (PostgreSQL's feed, on
+ * its thread): read them again and tell this node's watchers. */
+static void pub_fed(void *arg, const char *resource, const char *package)
+{
+    struct sk_server *s = arg;
+    struct sk__outbox box = {NULL};
+    enum sk_ev_pkg pkg = sk_ev_pkg_from(sk_slice_cstr(package));
+    int rc;
+
+    if (s->events == NULL || pkg == SK_EV_PKG_NONE)
+        return;
+    if ((rc = sk_pubstate_reload(s->events->pubs, resource, package, sk_wall_s())) != 0)
+        SK_LOG(SK_LOG_WARN, "events",
+               "event=publication_reload_failed resource=\"%s\" error=\"%s\"", resource,
+               sk_strerror(rc));
+    pthread_mutex_lock(&s->events->lock);
+    sk__ev_notify_resource(s->events, resource, pkg, &box);
+    pthread_mutex_unlock(&s->events->lock);
+    sk__ev_flush(s->events, &box);
+}
+
 int sk__events_new(struct sk_server *s)
 {
     struct sk_pubstate_options po = {s->cfg.sub_min_expires, s->cfg.sub_max_expires,
@@ -493,7 +514,7 @@ int sk__events_new(struct sk_server *s)
     }
     SK_LOG(SK_LOG_INFO, "events", "event=loaded subscriptions=%zu publications=%zu",
            sk_htab_count(&ev->bykey), sk_pubstate_count(ev->pubs));
-    return 0;
+    return sk_store_pub_feed(s->store, pub_fed, s);
 }
 
 void sk__events_free(struct sk_server *s)
@@ -504,6 +525,7 @@ void sk__events_free(struct sk_server *s)
 
     if (ev == NULL)
         return;
+    (void)sk_store_pub_feed(s->store, NULL, NULL); /* waits for a running call */
     sk_htab_iter_init(&it, &ev->bykey);
     while ((n = sk_htab_iter_next(&it)) != NULL) {
         struct esub *e = SK_CONTAINER_OF(n, struct esub, bykey);

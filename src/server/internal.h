@@ -151,6 +151,19 @@ bool sk__is_our_host(const struct sk_server *s, const struct sk_uri *u);
  * has one). Outside a dialog any port of ours counts (clients get ports
  * wrong); within one, a UA on this host is another party. */
 bool sk__is_for_us(const struct sk_server *s, const struct sk_uri *u, bool in_dialog);
+
+/* ---- cluster.c: bindings owned by the node holding their connection ---- */
+/* Whether the store is shared with other nodes (PostgreSQL). */
+bool sk__cluster_mode(const struct sk_server *s);
+/* The Path naming this node and flow, into out. Returns 0, SK_ETOOBIG,
+ * SK_ENOTFOUND (no address of ours) or SK_ENOMEM. */
+int sk__cluster_path(const struct sk_server *s, const struct sk_addr *flow, char *out,
+                     size_t outsz);
+/* Whether path is the one sk__cluster_path() writes for flow here. */
+bool sk__cluster_path_ours(const struct sk_server *s, const char *path, const struct sk_addr *flow);
+/* Where a binding with another node's cluster Path is sent: that node.
+ * Returns 0, SK_ENOTFOUND when path is not a cluster Path, SK_EPARSE. */
+int sk__cluster_path_dst(const char *path, struct sk_addr *dst);
 /* The domain part matches the served domain (case-insensitive). */
 bool sk__is_our_domain(const struct sk_server *s, struct sk_slice host);
 /* Whether a URI's host claims to be us in any spelling: the domain in any

@@ -78,10 +78,15 @@ static void append_flow(struct sk_buf *b, const struct sk_addr *f)
     append_u64_hex(b, sk_transport_reliable(f->tp) ? f->conn_id : 0);
 }
 
-static int flow_mac(struct sk_auth *a, struct sk_slice flow, char *out)
+/* The MAC's label: a Record-Route flow token cannot pass for a cluster
+ * Path's (cluster.c), which lets a request in without authentication. */
+#define LABEL_RR   "sipkit nat flow 1"
+#define LABEL_NODE "sipkit cluster flow 1"
+
+static int flow_mac(struct sk_auth *a, const char *label, struct sk_slice flow, char *out)
 {
     unsigned char mac[32];
-    int err = sk_auth_mac(a, "sipkit nat flow 1", &flow, 1, mac);
+    int err = sk_auth_mac(a, label, &flow, 1, mac);
 
     if (err != 0)
         return err;
@@ -92,8 +97,8 @@ static int flow_mac(struct sk_auth *a, struct sk_slice flow, char *out)
     return 0;
 }
 
-int sk__nat_flow_append(struct sk_auth *a, const char *name, const struct sk_addr *flow,
-                        struct sk_buf *b)
+static int flow_append(struct sk_auth *a, const char *label, const char *name,
+                       const struct sk_addr *flow, struct sk_buf *b)
 {
     char mac[MAC_HEX];
     size_t start;
@@ -106,12 +111,23 @@ int sk__nat_flow_append(struct sk_auth *a, const char *name, const struct sk_add
     append_flow(b, flow);
     if (!sk_buf_ok(b))
         return SK_ENOMEM;
-    err = flow_mac(a, sk_slice_make(b->p + start, b->len - start), mac);
+    err = flow_mac(a, label, sk_slice_make(b->p + start, b->len - start), mac);
     if (err != 0)
         return err;
     sk_buf_append(b, "-", 1);
     sk_buf_append(b, mac, MAC_HEX);
     return sk_buf_ok(b) ? 0 : SK_ENOMEM;
+}
+
+int sk__nat_flow_append(struct sk_auth *a, const char *name, const struct sk_addr *flow,
+                        struct sk_buf *b)
+{
+    return flow_append(a, LABEL_RR, name, flow, b);
+}
+
+int sk__nat_node_append(struct sk_auth *a, const struct sk_addr *flow, struct sk_buf *b)
+{
+    return flow_append(a, LABEL_NODE, SK__NAT_NODE, flow, b);
 }
 
 static int hexval(char c)
@@ -170,7 +186,8 @@ static int scan_num(struct sk_slice *s, unsigned base, uint64_t max, uint64_t *o
 }
 
 /* Parse and verify one token. Returns 0 or SK_EPARSE / SK_EAUTH. */
-static int flow_parse(struct sk_auth *a, struct sk_slice tok, struct sk_addr *out)
+static int flow_parse(struct sk_auth *a, const char *label, struct sk_slice tok,
+                      struct sk_addr *out)
 {
     struct sk_slice s = tok, flow;
     unsigned char ip[16];
@@ -193,7 +210,7 @@ static int flow_parse(struct sk_auth *a, struct sk_slice tok, struct sk_addr *ou
         scan_num(&s, 16, UINT64_MAX, &conn) != 0)
         return SK_EPARSE;
     flow = sk_slice_make(tok.p, (size_t)(s.p - tok.p));
-    if (scan_dash(&s) != 0 || s.len != MAC_HEX || flow_mac(a, flow, want) != 0)
+    if (scan_dash(&s) != 0 || s.len != MAC_HEX || flow_mac(a, label, flow, want) != 0)
         return SK_EPARSE;
     for (size_t i = 0; i < MAC_HEX; i++) {
         int d = hexval(s.p[i]);
@@ -261,7 +278,8 @@ int sk__nat_route(struct sk_auth *a, const struct sk_uri *ours, const struct sk_
     has_b = sk_uri_param(ours, SK__NAT_CALLEE, &tb);
     if (!has_a && !has_b)
         return 0;
-    if ((has_a && flow_parse(a, ta, &fa) != 0) || (has_b && flow_parse(a, tb, &fb) != 0))
+    if ((has_a && flow_parse(a, LABEL_RR, ta, &fa) != 0) ||
+        (has_b && flow_parse(a, LABEL_RR, tb, &fb) != 0))
         return SK_EAUTH;
     /* RFC 5626 §5.3: a request that came over one flow goes on towards the
      * other party; from elsewhere, to the one flow named. */
@@ -277,4 +295,13 @@ int sk__nat_route(struct sk_auth *a, const struct sk_uri *ours, const struct sk_
         return 0;
     *dst = *to;
     return 1;
+}
+
+int sk__nat_node_route(struct sk_auth *a, const struct sk_uri *ours, struct sk_addr *dst)
+{
+    struct sk_slice tok;
+
+    if (ours == NULL || !sk_uri_param(ours, SK__NAT_NODE, &tok))
+        return 0;
+    return flow_parse(a, LABEL_NODE, tok, dst) == 0 ? 1 : SK_EAUTH;
 }

@@ -16,6 +16,8 @@ struct sk_auth;
 /* The Record-Route URI parameters naming the caller's and callee's flows. */
 #define SK__NAT_CALLER "skfa"
 #define SK__NAT_CALLEE "skfb"
+/* The cluster Path's parameter naming a connection of this node (cluster.c). */
+#define SK__NAT_NODE "skfn"
 
 /* Whether a UA whose Contact is contact_uri, heard from src, must be
  * reached at src rather than at its Contact: the Contact is not src (a
@@ -27,6 +29,13 @@ bool sk__nat_flow_needed(struct sk_slice contact_uri, const struct sk_addr *src)
  * sk_auth_mac(). */
 int sk__nat_flow_append(struct sk_auth *a, const char *name, const struct sk_addr *flow,
                         struct sk_buf *b);
+
+/* Append ";skfn=TOKEN" naming flow for the cluster Path (a MAC of its
+ * own: no Record-Route token passes for it). Same returns. */
+int sk__nat_node_append(struct sk_auth *a, const struct sk_addr *flow, struct sk_buf *b);
+/* When ours (NULL: none) carries a cluster Path token: 1 with *dst set to
+ * its flow, SK_EAUTH when we did not mint it; 0 without one. */
+int sk__nat_node_route(struct sk_auth *a, const struct sk_uri *ours, struct sk_addr *dst);
 
 /* For a request from src whose Route (or strict Request-URI) value of ours
  * is ours (NULL: none): when that value names flows, where the request

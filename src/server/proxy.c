@@ -101,15 +101,47 @@ static int indialog_dest(struct sk_server *s, const struct sk_msg *m,
     return err;
 }
 
-static void relay(struct sk__req *r, const struct sk__route_pre *pre)
+/* RFC 3261 §12.1 / §16.6 step 4: record-route what may start a dialog. */
+static bool starts_dialog(enum sk_method m)
 {
+    return m == SK_METHOD_INVITE || m == SK_METHOD_SUBSCRIBE || m == SK_METHOD_REFER ||
+           m == SK_METHOD_NOTIFY;
+}
+
+/* A new request through our cluster Path (cluster.c): no dialog, so no
+ * route token; the flow token alone names the connection. */
+static int cluster_dest(struct sk_server *s, const struct sk_msg *m,
+                        const struct sk__route_pre *pre, struct sk_addr *dst, const char **why)
+{
+    if (sk__nat_node_route(s->auth, sk__proxy_last_self(pre, m), dst) == 1)
+        return 0;
+    *why = "Flow Token Invalid";
+    return SK_EAUTH;
+}
+
+/* cluster: a new request from another node of the cluster, through our
+ * Path; record-routed when it may start a dialog. */
+static void relay(struct sk__req *r, const struct sk__route_pre *pre, bool cluster)
+{
+    bool rr = cluster && starts_dialog(r->m->method_id);
     struct sk__target t;
     const char *why = NULL;
+    char uri[SK_LOC_URI_MAX + 1];
     int err;
 
     memset(&t, 0, sizeof(t));
     t.q = -1;
-    err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
+    /* The Request-URI (the callee's Contact) as the target's URI, so our
+     * Record-Route names the callee's flow when it needs one (nat.c). */
+    if (cluster && pre->ruri.len < sizeof(uri)) {
+        memcpy(uri, pre->ruri.p, pre->ruri.len);
+        uri[pre->ruri.len] = '\0';
+        t.uri = uri;
+    }
+    if (cluster)
+        err = cluster_dest(r->s, r->m, pre, &t.dst, &why);
+    else
+        err = indialog_dest(r->s, r->m, pre, r->to, &t.dst, &why);
     if (err == SK_ENOTFOUND) {
         reject(r, 503, NULL, "next hop is not numeric");
         return;
@@ -118,8 +150,22 @@ static void relay(struct sk__req *r, const struct sk__route_pre *pre)
         reject(r, err == SK_EPARSE ? 400 : 403, why, "route set not minted here");
         return;
     }
-    if (sk__proxy_start(r, pre, &t, 1, false) != 0)
+    if (sk__proxy_start(r, pre, &t, 1, rr) != 0)
         reject(r, 500, NULL, "forwarding failed");
+}
+
+/* Whether new request r came through the cluster Path of ours
+ * (cluster.c): the last Route value of ours carries a cluster flow token
+ * (its MAC is checked when relay() reads it). */
+static bool cluster_routed(struct sk__req *r, const struct sk__route_pre *pre)
+{
+    const struct sk_uri *ours;
+    struct sk_slice v;
+
+    if (!sk__cluster_mode(r->s) || pre->strict_prev || !sk__proxy_routed_to_us(pre))
+        return false;
+    ours = sk__proxy_last_self(pre, r->m);
+    return ours != NULL && sk_uri_param(ours, SK__NAT_NODE, &v);
 }
 
 /* ---- new requests -------------------------------------------------------- */
@@ -161,13 +207,6 @@ static bool foreign_caller_admitted(struct sk__req *r)
     return true;
 }
 
-/* RFC 3261 §12.1 / §16.6 step 4: record-route what may start a dialog. */
-static bool starts_dialog(enum sk_method m)
-{
-    return m == SK_METHOD_INVITE || m == SK_METHOD_SUBSCRIBE || m == SK_METHOD_REFER ||
-           m == SK_METHOD_NOTIFY;
-}
-
 /* RFC 5626 §5.3: whether binding i is another flow of an Outbound
  * instance that an earlier (more preferred, more recent) binding already
  * reaches. */
@@ -189,11 +228,12 @@ static bool other_flow(const struct sk_binding *b, size_t i)
  * a Path the source is a proxy, reached at its address as before. Returns
  * false when the binding cannot be reached: it counts as none, and the
  * caller gets 480 at once rather than 408 when Timer B fires. */
-static bool reachable(struct sk_server *s, const struct sk_binding *b, struct sk_addr *dst)
+static bool reachable(struct sk_server *s, const struct sk_binding *b, bool via_path,
+                      struct sk_addr *dst)
 {
     struct sk_addr c;
 
-    if (!sk_transport_reliable(b->transport) || b->path[0] != '\0' || s->tp == NULL ||
+    if (!sk_transport_reliable(b->transport) || via_path || s->tp == NULL ||
         sk_tp_stream_open(s->tp, dst))
         return true;
     /* RFC 7118 §5: a WebSocket client is reached over its connection only. */
@@ -246,10 +286,17 @@ static size_t to_targets(struct sk_server *s, const struct sk_binding *b, size_t
                 continue;
             t[k].dst.tp = b[i].transport;
             t[k].dst.conn_id = b[i].conn_id;
-            if (!reachable(s, &b[i], &t[k].dst))
+            /* Our own cluster Path (cluster.c): the connection is ours. */
+            bool via_path = b[i].path[0] != '\0' && !sk__cluster_path_ours(s, b[i].path, &t[k].dst);
+            /* Another node's: it holds the connection, the request goes
+             * there (cluster.c). */
+            if (via_path && sk_transport_reliable(b[i].transport) &&
+                sk__cluster_path_dst(b[i].path, &t[k].dst) == SK_EPARSE)
+                continue;
+            if (!reachable(s, &b[i], via_path, &t[k].dst))
                 continue;
             t[k].uri = b[i].contact;
-            t[k].path = b[i].path;
+            t[k].path = via_path ? b[i].path : NULL;
             t[k].q = b[i].q;
             t[k].backup = pass == 1;
             k++;
@@ -368,7 +415,13 @@ void sk__proxy_request(struct sk__req *r)
     }
     /* §16.4 / §16.12: in a dialog we record-routed, the route set leads. */
     if (in_dialog && sk__proxy_routed_to_us(&pre)) {
-        relay(r, &pre);
+        relay(r, &pre, false);
+        return;
+    }
+    /* Another node of the cluster routes to a connection of ours through
+     * the Path we stored (cluster.c); it authenticated the caller. */
+    if (!in_dialog && cluster_routed(r, &pre)) {
+        relay(r, &pre, true);
         return;
     }
     if (sk__is_for_us(r->s, &pre.ruri_parsed, in_dialog)) {

@@ -175,7 +175,8 @@ struct regjob {
     struct sk_addr to;
     struct regctx x;
     int64_t now;
-    bool outbound; /* RFC 5626 §5.2: the 200 says Require: outbound */
+    bool outbound;                       /* RFC 5626 §5.2: the 200 says Require: outbound */
+    char node_path[SK_LOC_PATH_MAX + 1]; /* cluster.c: stored, never echoed */
     char aor[SK_LOC_AOR_MAX + 1];
     struct sk_binding b[];
 };
@@ -355,6 +356,10 @@ static void update(struct sk__req *r, struct regjob *j)
     u.contacts = j->x.k.c;
     u.ncontacts = j->x.k.n;
     u.path = sk_slice_make(j->x.path, j->x.pathlen);
+    /* A cluster's other nodes reach a connection of ours through us. */
+    if (j->x.pathlen == 0 && sk_transport_reliable(r->to->tp) && sk__cluster_mode(r->s) &&
+        sk__cluster_path(r->s, r->to, j->node_path, sizeof(j->node_path)) == 0)
+        u.path = sk_slice_cstr(j->node_path);
     if (sk_msg_find(m, SK_HDR_USER_AGENT) != NULL)
         u.user_agent = sk_msg_find(m, SK_HDR_USER_AGENT)->value;
     u.transport = r->to->tp;

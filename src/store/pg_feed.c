@@ -18,6 +18,11 @@
  * another node emptied meanwhile keep their old bindings in this node's
  * memory until they expire).
  *
+ * Publications (PUBLISH, RFC 3903) go the same way on a second channel,
+ * "sipkit_presence", with "NODE PACKAGE RESOURCE": the subscriber (the
+ * events layer) reads that resource's publications again itself. They are
+ * not made up for after a reconnection.
+ *
  * Threads: the feed thread calls the subscriber with f->lock held;
  * sk__pgfeed_set(NULL) takes that lock, so once it returns no call is
  * running or will run. Memory: struct sk__pgfeed owns its connection and
@@ -38,6 +43,8 @@ struct sk__pgfeed {
     pthread_mutex_t lock;
     sk__feed_cb cb;
     void *arg;
+    sk_store_pub_feed_cb pcb; /* publications */
+    void *parg;
     bool stop;
     bool listened; /* LISTEN ran once: a new connection must catch up */
 };
@@ -92,7 +99,24 @@ static void reload_all(struct sk__pgfeed *f)
     SK_LOG(SK_LOG_INFO, "store", "event=feed_resync backend=postgresql rows=%d", n);
 }
 
-static void handle(struct sk__pgfeed *f, const char *payload)
+/* "PACKAGE RESOURCE" of a publication changed by another node. */
+static void pub_changed(struct sk__pgfeed *f, const char *rest)
+{
+    char package[SK_SUB_PKG_MAX + 1];
+    const char *sp = strchr(rest, ' ');
+
+    if (sp == NULL || sp == rest || (size_t)(sp - rest) > SK_SUB_PKG_MAX || sp[1] == '\0')
+        return;
+    memcpy(package, rest, (size_t)(sp - rest));
+    package[sp - rest] = '\0';
+    pthread_mutex_lock(&f->lock);
+    if (f->pcb != NULL)
+        f->pcb(f->parg, sp + 1, package);
+    pthread_mutex_unlock(&f->lock);
+    SK_LOG(SK_LOG_DEBUG, "store", "event=feed_applied resource=\"%s\" package=%s", sp + 1, package);
+}
+
+static void handle(struct sk__pgfeed *f, const char *channel, const char *payload)
 {
     const char *node = sk__pgc_node(f->conn);
     size_t n = strlen(node);
@@ -100,6 +124,11 @@ static void handle(struct sk__pgfeed *f, const char *payload)
     if (strncmp(payload, node, n) == 0 && payload[n] == ' ')
         return; /* ours */
     const char *sp = strchr(payload, ' ');
+    if (strcmp(channel, SK__PG_PUB_CHANNEL) == 0) {
+        if (sp != NULL)
+            pub_changed(f, sp + 1);
+        return;
+    }
     if (sp != NULL && sp[1] != '\0') {
         reload_aor(f, sp + 1);
         SK_LOG(SK_LOG_DEBUG, "store", "event=feed_applied aor=\"%s\"", sp + 1);
@@ -111,6 +140,8 @@ static int listen_now(struct sk__pgfeed *f)
 {
     int rc = sk__pgc_exec(f->conn, "LISTEN " SK__PG_FEED_CHANNEL, NULL, true, NULL);
 
+    if (rc == 0)
+        rc = sk__pgc_exec(f->conn, "LISTEN " SK__PG_PUB_CHANNEL, NULL, true, NULL);
     if (rc != 0)
         return rc;
     if (f->listened)
@@ -161,7 +192,7 @@ static void *feed_main(void *arg)
             continue;
         }
         while ((msg = PQnotifies(c)) != NULL) {
-            handle(f, msg->extra);
+            handle(f, msg->relname, msg->extra);
             PQfreemem(msg);
         }
     }
@@ -232,6 +263,24 @@ int sk__pgfeed_set(struct sk_store *s, sk__feed_cb cb, void *arg)
     pthread_mutex_lock(&(*fp)->lock);
     (*fp)->cb = cb;
     (*fp)->arg = arg;
+    pthread_mutex_unlock(&(*fp)->lock);
+    return 0;
+}
+
+int sk__pgfeed_pub_set(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg)
+{
+    struct sk__pgfeed **fp = sk__pg_feedp(s);
+    int rc;
+
+    if (*fp == NULL) {
+        if (cb == NULL)
+            return 0;
+        if ((rc = feed_new(s, fp)) != 0)
+            return rc;
+    }
+    pthread_mutex_lock(&(*fp)->lock);
+    (*fp)->pcb = cb;
+    (*fp)->parg = arg;
     pthread_mutex_unlock(&(*fp)->lock);
     return 0;
 }

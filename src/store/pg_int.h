@@ -57,6 +57,9 @@ struct sk__pgfeed **sk__pg_feedp(struct sk_store *s);
 int sk__pgfeed_set(struct sk_store *s, sk__feed_cb feed, void *arg);
 void sk__pgfeed_free(struct sk__pgfeed *f);
 #define SK__PG_FEED_CHANNEL "sipkit_location"
+/* Publications: "NODE PACKAGE RESOURCE" on this channel. */
+#define SK__PG_PUB_CHANNEL "sipkit_presence"
+int sk__pgfeed_pub_set(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg);
 /* Location rows (columns as pg_ops.c selects them) [from, to) of one AOR
  * as a binding list; NULL with *err set on failure (or when empty). */
 struct sk__lbind *sk__pg_rows(const PGresult *r, int from, int to, int *err);

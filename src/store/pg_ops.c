@@ -512,6 +512,17 @@ static const char sub_put_sql[] =
     " transport = EXCLUDED.transport, src_ip = EXCLUDED.src_ip,"
     " src_port = EXCLUDED.src_port, conn_id = EXCLUDED.conn_id";
 
+/* Tell the other servers' feeds (pg_feed.c), at the COMMIT. */
+static int pub_notify(struct sk__pgconn *k, const char *package, const char *resource)
+{
+    char payload[16 + 1 + SK_SUB_PKG_MAX + 1 + SK_LOC_AOR_MAX + 1];
+    struct sk__pgp q = {.n = 0};
+
+    snprintf(payload, sizeof(payload), "%s %s %s", sk__pgc_node(k), package, resource);
+    sk__pgp_text(&q, payload);
+    return sk__pgc_exec(k, "SELECT pg_notify('" SK__PG_PUB_CHANNEL "', $1)", &q, false, NULL);
+}
+
 static const char pub_put_sql[] =
     "INSERT INTO publications (" PUB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     " ON CONFLICT (etag) DO UPDATE SET resource = EXCLUDED.resource,"
@@ -547,7 +558,9 @@ static int pg_sub_write(struct sk__writer *w, struct sk__wop *wop)
         sk__pgp_i64(&p, op->pub->updated_at);
         sk__pgp_i64(&p, (int64_t)op->pub->seq);
         sk__pgp_bin(&p, op->pub->body.p, op->pub->body.len);
-        return sk__pgc_exec(k, pub_put_sql, &p, false, NULL);
+        if ((rc = sk__pgc_exec(k, pub_put_sql, &p, false, NULL)) != 0)
+            return rc;
+        return pub_notify(k, op->pub->package, op->pub->resource);
     case SK__SUB_SEQ:
         sk__pgp_text(&p, op->key);
         sk__pgp_i64(&p, op->local_cseq);
@@ -559,6 +572,16 @@ static int pg_sub_write(struct sk__writer *w, struct sk__wop *wop)
         sql = "DELETE FROM subscriptions WHERE key = $1";
         break;
     default:
+        /* The other servers hear of it at the COMMIT (pg_feed.c). */
+        sk__pgp_text(&p, op->key);
+        sk__pgp_text(&p, sk__pgc_node(k));
+        rc = sk__pgc_exec(k,
+                          "SELECT pg_notify('" SK__PG_PUB_CHANNEL "', $2 || ' ' || package || ' '"
+                          " || resource) FROM publications WHERE etag = $1",
+                          &p, false, NULL);
+        if (rc != 0)
+            return rc;
+        p.n = 0;
         sk__pgp_text(&p, op->key);
         sql = "DELETE FROM publications WHERE etag = $1";
         break;
@@ -655,6 +678,7 @@ const struct sk__store_ops sk__pg_ops = {
     .secret = pg_secret,
     .nonce_use = pg_nonce_use,
     .feed_set = sk__pgfeed_set,
+    .pub_feed_set = sk__pgfeed_pub_set,
     .loc_write = pg_loc_write,
     .sub_write = pg_sub_write,
 };

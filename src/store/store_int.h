@@ -280,6 +280,8 @@ struct sk__store_ops {
      * takes over). feed NULL: stop (waits for a running call). NULL: the
      * backend has no feed (SQLite: one server per database). */
     int (*feed_set)(struct sk_store *s, sk__feed_cb feed, void *arg);
+    /* The same for publications (sk_store_pub_feed); NULL: none. */
+    int (*pub_feed_set)(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg);
     /* Record a (nonce, nc) use; SK_EEXIST when it was recorded before.
      * NULL: the backend is not shared (SQLite). */
     int (*nonce_use)(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s);

@@ -340,3 +340,10 @@ int sk_store_pub_foreach(struct sk_store *s, sk_store_pub_cb cb, void *arg)
 {
     return s->ops->pub_foreach(s, cb, arg);
 }
+
+int sk_store_pub_feed(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg)
+{
+    if (s == NULL || s->ops->pub_feed_set == NULL)
+        return 0;
+    return s->ops->pub_feed_set(s, cb, arg);
+}

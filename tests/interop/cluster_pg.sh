@@ -4,7 +4,8 @@
 # LISTEN/NOTIFY change feed; the time is printed); a challenge minted by
 # node 1 is answered on node 3; the same Authorization replayed on node 2
 # is refused (nonce-counts are shared); alice calls through node 2 to bob,
-# registered on node 3 over UDP; after kill -9 of node 1 the others keep
+# registered on node 3 over UDP, then over TCP (through node 3, which holds
+# his connection: the Path it stored); after kill -9 of node 1 the others keep
 # registering and calling.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
@@ -110,10 +111,11 @@ check_match "the same bytes replayed on node 2 are challenged again" "$out" "rep
 check_match "node 2 names the replay" "$(cat "$TMP/node2.log")" 'cause="?replayed_nc'
 
 # 4. alice calls bob through node 2; bob registered on node 3 over UDP.
-call_bob() { # PROXY_NODE REGISTRAR_NODE
-    local out rc
+call_bob() { # PROXY_NODE REGISTRAR_NODE [BOB_TRANSPORT]
+    local out rc tp=${3:-udp}
     echo bobpw | "$SIPKIT" answer --user bob@localhost --password-stdin --register \
-        --proxy "127.0.0.1:${NODE_PORT[$2]}" --ring 0 --timeout 15 >"$TMP/bob.out" 2>&1 &
+        --transport "$tp" --proxy "127.0.0.1:${NODE_PORT[$2]}" --ring 0 --timeout 15 \
+        >"$TMP/bob.out" 2>&1 &
     local bpid=$!
     for _ in $(seq 1 100); do
         grep -q '^registered sip:bob@localhost' "$TMP/bob.out" && break
@@ -123,14 +125,40 @@ call_bob() { # PROXY_NODE REGISTRAR_NODE
         bindings "$1" bob@localhost | grep -q 'sip:bob@' && break
         sleep 0.02
     done
+    [ "$tp" = udp ] || check_match "node $2 stored a Path naming itself on bob's $tp binding" \
+        "$(bindings "$1" bob@localhost)" "sip:127.0.0.1:${NODE_PORT[$2]};lr;skfn="
     out=$(echo alicepw | timeout 15 "$SIPKIT" call sip:bob@localhost --user alice@localhost \
         --password-stdin --proxy "127.0.0.1:${NODE_PORT[$1]}" --duration 1 2>&1); rc=$?
     wait "$bpid"
-    check "call through node $1 to bob registered on node $2: exit 0" "$rc" 0
-    check_match "call through node $1 to bob registered on node $2: answered" "$out" \
+    check "call through node $1 to bob registered on node $2 over $tp: exit 0" "$rc" 0
+    check_match "call through node $1 to bob registered on node $2 over $tp: answered" "$out" \
         '^answered: 200 OK$'
 }
 call_bob 2 3
+
+# 4b. bob registers over TCP on node 3: node 2 reaches him through node 3
+# (the Path node 3 stored), over his connection; the BYE goes the same way.
+call_bob 2 3 tcp
+check_match "bob got alice's BYE over TCP" "$(cat "$TMP/bob.out")" '^the caller hung up$'
+
+# 4c. Presence across nodes: alice watches bob on node 2, bob publishes on
+# node 1; node 2 hears of it through the feed and notifies alice.
+echo alicepw | "$SIPKIT" subscribe sip:bob@localhost --event presence --user alice@localhost \
+    --password-stdin --proxy "127.0.0.1:${NODE_PORT[2]}" --count 2 --timeout 15 \
+    >"$TMP/sub.out" 2>&1 &
+spid=$!
+for _ in $(seq 1 100); do
+    grep -q '^NOTIFY 1' "$TMP/sub.out" && break
+    sleep 0.1
+done
+out=$(echo bobpw | timeout 15 "$SIPKIT" publish sip:bob@localhost --status open \
+    --user bob@localhost --password-stdin --proxy "127.0.0.1:${NODE_PORT[1]}" --expires 600 2>&1)
+check "bob publishes on node 1: exit 0" "$?" 0
+wait "$spid"
+check "alice's subscription on node 2: exit 0" "$?" 0
+check "alice's NOTIFYs from node 2: closed, then bob's open from node 1" \
+    "$(grep -o '<basic>[a-z]*</basic>' "$TMP/sub.out" | head -n 2 | tr '\n' ' ')" \
+    "<basic>closed</basic> <basic>open</basic> "
 
 # 5. kill -9 node 1: the others keep registering and calling.
 kill -KILL "${NODE_PID[1]}"
