@@ -9,7 +9,7 @@
 # ban. With PostgreSQL stopped every request that needs the store gets 503
 # with Retry-After (never a 200 without a COMMIT): a REGISTER, a REGISTER
 # or an INVITE from a user this server never looked up, a PUBLISH, a
-# SUBSCRIBE; a call from a cached user to a bound one still goes through
+# SUBSCRIBE, an unsubscribe; a call from a cached user to a bound one still goes through
 # (reads come from memory). Each connection's state changes (down,
 # reconnecting, up) are logged; once PostgreSQL is back the server
 # reconnects by itself and a REGISTER gets 200.
@@ -98,10 +98,20 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 check_match "bob registered" "$(cat "$TMP/bob.out")" '^registered sip:bob@localhost'
+# alice watches bob's presence, until Ctrl-C (her unsubscribe, below).
+echo apw | "$SIPKIT" subscribe sip:bob@localhost --event presence --user alice@localhost \
+    --password-stdin --proxy "127.0.0.1:$PORT" --count 100 >"$TMP/watch.out" 2>&1 &
+WATCH_PID=$!
+for _ in $(seq 1 100); do
+    grep -q '^subscribed: 200' "$TMP/watch.out" && break
+    sleep 0.1
+done
+check_match "alice subscribed to bob's presence" "$(cat "$TMP/watch.out")" '^subscribed: 200'
 
 # PostgreSQL stops: what needs the store gets 503 with Retry-After, what
 # memory can answer is answered, and the state changes are logged.
 pg_stop
+down_at=$(wc -l <"$LOG")
 register >"$TMP/reg3.out"
 check_match "with PostgreSQL down, REGISTER gets 503" "$(tr -d '\r' <"$TMP/reg3.out")" \
     "SIP/2.0 503 Storage Unavailable"
@@ -128,10 +138,14 @@ out=$(echo apw | timeout 15 "$SIPKIT" call sip:bob@localhost --user alice@localh
     --password-stdin --proxy "127.0.0.1:$PORT" --duration 1 2>&1)
 check_match "alice (cached) still calls bob (bound in memory)" "$out" '^answered: 200 OK$'
 wait "$BOB_PID"
+kill -INT "$WATCH_PID"
+wait "$WATCH_PID"
+check_match "alice's unsubscribe (Expires: 0) gets 503: its removal is not stored" \
+    "$(cat "$TMP/watch.out")" "answered 503"
 check "no binding was acknowledged while it was down" \
-    "$(grep -c 'event=registered' "$LOG")" 2
+    "$(tail -n +"$((down_at + 1))" "$LOG" | grep -c 'event=registered')" 0
 check "nothing else was answered 200 while it was down" \
-    "$(grep -c 'event=subscribed\|event=published' "$LOG")" 0
+    "$(tail -n +"$((down_at + 1))" "$LOG" | grep -c 'event=subscribed\|event=published\|event=subscription_ended')" 0
 
 # PostgreSQL returns: the server reconnects without a request.
 pg_start
