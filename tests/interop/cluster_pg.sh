@@ -6,7 +6,10 @@
 # is refused (nonce-counts are shared); alice calls through node 2 to bob,
 # registered on node 3 over UDP, then over TCP (through node 3, which holds
 # his connection: the Path it stored); after kill -9 of node 1 the others keep
-# registering and calling.
+# registering and calling, and dave, registered over UDP on node 1 before
+# the kill, is still called through node 2. PostgreSQL stops and starts
+# again: every node logs each connection going down, reconnecting and up,
+# and serves again.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/pg.sh"
@@ -18,7 +21,7 @@ UAC="python3 $(dirname "$0")/lib/digest_uac.py"
 pg_init
 export PGPASSWORD
 PGPASSWORD=$(cat "$PGPASSFILE_SK")
-for u in alice bob carol; do
+for u in alice bob carol dave; do
     printf '%spw\n' "$u" | "$SIPKIT" users add "$u" --password-stdin --domain localhost \
         --store "$PGURL" >/dev/null
     check "users add $u --store URL" "$?" 0
@@ -82,8 +85,9 @@ for n in 2 3; do
     check "node $n has alice's binding in memory" "$seen" yes
 done
 # From the logs: node 1's COMMIT (event=registered) to node 2 and 3's
-# feed having swapped the rows in. The aim is 100 ms; the check allows
-# for a loaded machine.
+# feed having swapped the rows in. The aim is 100 ms (a few ms on a
+# release build, docs/cluster.md); the check allows 1 s for a loaded
+# machine running the ASan build.
 ms_of() { # FILE PATTERN: the first matching line's time of day in ms
     grep -m1 -- "$2" "$1" | sed -n 's/^ts=[0-9-]*T\([0-9]*\):\([0-9]*\):\([0-9.]*\)Z.*/\1 \2 \3/p' |
         awk '{ printf "%d\n", ($1 * 3600 + $2 * 60 + $3) * 1000 }'
@@ -93,7 +97,7 @@ for n in 2 3; do
     t_feed=$(ms_of "$TMP/node$n.log" 'event=feed_applied aor="alice@localhost"')
     ms=$(( ${t_feed:-999999999} - ${t_reg:-0} ))
     echo "note: node $n applied alice's binding $ms ms after node 1 committed it"
-    check "node $n within 2 s" "$([ "$ms" -gt -1000 ] && [ "$ms" -lt 2000 ] && echo yes)" yes
+    check "node $n within 1 s" "$([ "$ms" -gt -1000 ] && [ "$ms" -le 1000 ] && echo yes)" yes
 done
 check_match "node 2's feed connection is up" "$(cat "$TMP/node2.log")" \
     "conn=feed state=up"
@@ -160,14 +164,61 @@ check "alice's NOTIFYs from node 2: closed, then bob's open from node 1" \
     "$(grep -o '<basic>[a-z]*</basic>' "$TMP/sub.out" | head -n 2 | tr '\n' ' ')" \
     "<basic>closed</basic> <basic>open</basic> "
 
-# 5. kill -9 node 1: the others keep registering and calling.
+# 5. kill -9 node 1: the others keep registering and calling, and a UA
+# that registered over UDP on node 1 is still reached through them.
+echo davepw | "$SIPKIT" answer --user dave@localhost --password-stdin --register \
+    --proxy "127.0.0.1:${NODE_PORT[1]}" --ring 0 --timeout 30 >"$TMP/dave.out" 2>&1 &
+dpid=$!
+for _ in $(seq 1 100); do
+    grep -q '^registered sip:dave@localhost' "$TMP/dave.out" && break
+    sleep 0.1
+done
+check_match "dave registers over UDP on node 1" "$(cat "$TMP/dave.out")" \
+    '^registered sip:dave@localhost'
+for _ in $(seq 1 100); do
+    bindings 2 dave@localhost | grep -q 'sip:dave@' && break
+    sleep 0.02
+done
 kill -KILL "${NODE_PID[1]}"
 wait "${NODE_PID[1]}" 2>/dev/null
 unset 'NODE_PID[1]'
+out=$(echo alicepw | timeout 15 "$SIPKIT" call sip:dave@localhost --user alice@localhost \
+    --password-stdin --proxy "127.0.0.1:${NODE_PORT[2]}" --duration 1 2>&1)
+check_match "after kill -9 of node 1, node 2 calls dave, registered on node 1 over UDP" "$out" \
+    '^answered: 200 OK$'
+wait "$dpid"
+check_match "dave answered alice's call" "$(cat "$TMP/dave.out")" '^the caller hung up$'
 timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$lp" -s "sip:alice@localhost:${NODE_PORT[2]}" \
     -u alice -a alicepw -x 300 >"$TMP/sipsak2.out" 2>&1
 check "after kill -9 of node 1, alice registers on node 2" "$?" 0
 call_bob 3 2
+
+# 6. PostgreSQL stops and starts again: on every node each connection
+# (the writer's and main one, used by a REGISTER meanwhile, and the
+# feed's) logs down, reconnecting and up, and the nodes serve again.
+pg_stop
+for n in 2 3; do
+    out=$(timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$lp" -s "sip:alice@localhost:${NODE_PORT[$n]}" \
+        -u alice -a alicepw -x 300 -vvv 2>&1 | tr -d '\r')
+    check_match "PostgreSQL down: REGISTER on node $n gets 503" "$out" \
+        "SIP/2.0 503 Storage Unavailable"
+done
+pg_start
+for n in 2 3; do
+    for _ in $(seq 1 150); do
+        [ "$(grep -c 'conn=writer state=up' "$TMP/node$n.log")" -ge 2 ] &&
+            [ "$(grep -c 'conn=feed state=up' "$TMP/node$n.log")" -ge 2 ] && break
+        sleep 0.1
+    done
+    timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$lp" -s "sip:alice@localhost:${NODE_PORT[$n]}" \
+        -u alice -a alicepw -x 300 >/dev/null 2>&1
+    check "PostgreSQL back: REGISTER on node $n gets 200" "$?" 0
+    for conn in writer main feed; do
+        check "node $n conn=$conn: down, reconnecting, up" \
+            "$(sed -n "s/.*event=db_state backend=postgresql conn=$conn state=\([a-z]*\).*/\1/p" \
+                "$TMP/node$n.log" | tr '\n' ' ')" "up down reconnecting up "
+    done
+done
 
 stop_nodes
 if [ "$FAILS" -ne 0 ]; then
