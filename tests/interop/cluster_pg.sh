@@ -169,12 +169,7 @@ check "alice's NOTIFYs from node 2: closed, then bob's open from node 1" \
 echo davepw | "$SIPKIT" answer --user dave@localhost --password-stdin --register \
     --proxy "127.0.0.1:${NODE_PORT[1]}" --ring 0 --timeout 30 >"$TMP/dave.out" 2>&1 &
 dpid=$!
-for _ in $(seq 1 100); do
-    grep -q '^registered sip:dave@localhost' "$TMP/dave.out" && break
-    sleep 0.1
-done
-check_match "dave registers over UDP on node 1" "$(cat "$TMP/dave.out")" \
-    '^registered sip:dave@localhost'
+check_line "dave registers over UDP on node 1" "$TMP/dave.out" '^registered sip:dave@localhost'
 for _ in $(seq 1 100); do
     bindings 2 dave@localhost | grep -q 'sip:dave@' && break
     sleep 0.02
@@ -205,19 +200,12 @@ for n in 2 3; do
 done
 pg_start
 for n in 2 3; do
-    for _ in $(seq 1 150); do
-        [ "$(grep -c 'conn=writer state=up' "$TMP/node$n.log")" -ge 2 ] &&
-            [ "$(grep -c 'conn=feed state=up' "$TMP/node$n.log")" -ge 2 ] && break
-        sleep 0.1
-    done
+    pg_wait_back "$TMP/node$n.log"
+    check "PostgreSQL back: node $n's writer and feed reconnected by themselves" "$?" 0
     timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$lp" -s "sip:alice@localhost:${NODE_PORT[$n]}" \
         -u alice -a alicepw -x 300 >/dev/null 2>&1
     check "PostgreSQL back: REGISTER on node $n gets 200" "$?" 0
-    for conn in writer main feed; do
-        check "node $n conn=$conn: down, reconnecting, up" \
-            "$(sed -n "s/.*event=db_state backend=postgresql conn=$conn state=\([a-z]*\).*/\1/p" \
-                "$TMP/node$n.log" | tr '\n' ' ')" "up down reconnecting up "
-    done
+    pg_check_states "node $n" "$TMP/node$n.log"
 done
 
 stop_nodes
