@@ -31,12 +31,17 @@ umask 077
 head -c 32 /dev/urandom | base64 >"$TMP/token"
 
 NODE_PID=() NODE_PORT=() NODE_API=()
+# Node 3 also listens on 127.0.0.2 and names that address in its Paths
+# ([cluster] node_address): the other nodes reach bob's connection there.
+NODE3_ADDR=127.0.0.2:$(peer_port)
+NODE_ARGS=([3]="--listen $NODE3_ADDR --cluster-node-address $NODE3_ADDR")
 start_node() { # N [wait]: start node N, or (wait) read its ports once it listens
     local n=$1 log=$TMP/node$1.log
     if [ -z "${2:-}" ]; then
         # debug: the feed logs when it applied another node's change.
-        "$SIPKIT" serve --listen 127.0.0.1:0 --data-dir "$TMP/data$n" --domain localhost --workers 2 \
-            --log-level debug \
+        # shellcheck disable=SC2086 # NODE_ARGS holds several words
+        "$SIPKIT" serve --listen 127.0.0.1:0 ${NODE_ARGS[$n]:-} --data-dir "$TMP/data$n" \
+            --domain localhost --workers 2 --log-level debug \
         --store "$PGURL" --store-password-file "$PGPASSFILE_SK" --drain-timeout 1 \
         --admin 127.0.0.1:0 --admin-token-file "$TMP/token" >/dev/null 2>"$log" &
         echo $! >"$TMP/node$n.pid"
@@ -70,6 +75,15 @@ bindings() { # N AOR: node N's bindings of AOR, from its memory (admin API)
 for n in 1 2 3; do start_node "$n" & done
 wait
 for n in 1 2 3; do start_node "$n" wait; done
+
+# 0. A node_address that is not an address of the node is refused at start.
+out=$(timeout 20 "$SIPKIT" serve --listen 127.0.0.1:0 --data-dir "$TMP/data0" --domain localhost \
+    --store "$PGURL" --store-password-file "$PGPASSFILE_SK" \
+    --cluster-node-address 198.51.100.9:5060 2>&1); rc=$?
+check "a foreign node_address: serve exits non-zero" "$([ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
+    echo yes)" yes
+check_match "a foreign node_address: the log says why" "$out" \
+    'key=cluster.node_address value=198.51.100.9:5060 error="not an address this node listens on"'
 
 # 1. Register on node 1; nodes 2 and 3 see it.
 lp=$(peer_port)
@@ -129,8 +143,10 @@ call_bob() { # PROXY_NODE REGISTRAR_NODE [BOB_TRANSPORT]
         bindings "$1" bob@localhost | grep -q 'sip:bob@' && break
         sleep 0.02
     done
+    local self=127.0.0.1:${NODE_PORT[$2]}
+    [ "$2" = 3 ] && self=$NODE3_ADDR
     [ "$tp" = udp ] || check_match "node $2 stored a Path naming itself on bob's $tp binding" \
-        "$(bindings "$1" bob@localhost)" "sip:127.0.0.1:${NODE_PORT[$2]};lr;skfn="
+        "$(bindings "$1" bob@localhost)" "sip:$self;lr;skfn="
     out=$(echo alicepw | timeout 15 "$SIPKIT" call sip:bob@localhost --user alice@localhost \
         --password-stdin --proxy "127.0.0.1:${NODE_PORT[$1]}" --duration 1 2>&1); rc=$?
     wait "$bpid"
