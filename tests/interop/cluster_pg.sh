@@ -197,8 +197,10 @@ out=$(echo alicepw | timeout 15 "$SIPKIT" call sip:dave@localhost --user alice@l
     --password-stdin --proxy "127.0.0.1:${NODE_PORT[2]}" --duration 1 2>&1)
 check_match "after kill -9 of node 1, node 2 calls dave, registered on node 1 over UDP" "$out" \
     '^answered: 200 OK$'
-wait "$dpid"
-check_match "dave answered alice's call" "$(cat "$TMP/dave.out")" '^the caller hung up$'
+check_line "dave answered alice's call" "$TMP/dave.out" '^the caller hung up$'
+# Its unregister goes to node 1, which is gone: no need to wait for it.
+kill -TERM "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
 timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$lp" -s "sip:alice@localhost:${NODE_PORT[2]}" \
     -u alice -a alicepw -x 300 >"$TMP/sipsak2.out" 2>&1
 check "after kill -9 of node 1, alice registers on node 2" "$?" 0
