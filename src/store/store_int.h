@@ -146,12 +146,20 @@ typedef int (*sk__wop_write_cb)(struct sk__writer *w, struct sk__wop *op);
  * (result 0) or failed, in queue order; may free op, take locks, queue
  * more work and wait for it. */
 typedef void (*sk__wop_done_cb)(struct sk__wop *op, int result);
+/* Optional, runs before done: on the writer thread itself, right after the
+ * batch's COMMIT ended or failed, in completion order. It must not wait for
+ * a write nor take a lock that anyone holds while waiting for one (sending
+ * a response is fine). Returns true when done must still run (on the
+ * completer), false when op is finished (it may have been freed). Saves
+ * the completer's wake-up for the common case. */
+typedef bool (*sk__wop_quick_cb)(struct sk__wop *op, int result);
 
 /* One queued write; embed it in the caller's own struct. */
 struct sk__wop {
     struct sk__wop *next;
     sk__wop_write_cb write;
-    sk__wop_done_cb done; /* set by the caller for sk__writer_enqueue() */
+    sk__wop_quick_cb quick; /* optional */
+    sk__wop_done_cb done;   /* set by the caller for sk__writer_enqueue() */
     int result;
     bool finished;
 };

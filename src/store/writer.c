@@ -9,18 +9,22 @@
  * allocates nothing). The thread takes the whole queue, runs every op's
  * write callback inside one BEGIN IMMEDIATE..COMMIT (group commit: under
  * load many REGISTERs share one transaction, alone a write costs one),
- * then completes each op in queue order: a synchronous waiter
- * (sk__writer_run) is woken at once, an asynchronous op's done callback
- * is handed to a second thread, the completer (the registrar sends its
- * 200 OK from there, after the COMMIT, never before). When the
+ * then completes each op in queue order: an op's quick callback runs at
+ * once on the writer thread (the registrar sends its 200 OK from there,
+ * after the COMMIT, never before), a synchronous waiter (sk__writer_run)
+ * is woken, and an asynchronous op's done callback is handed to a second
+ * thread, the completer (the "reg" watchers' NOTIFYs). When the
  * transaction fails, the ops are completed in reverse order, so that each
  * can undo its change in memory on top of the state the later ones left.
  *
  * Why two threads: a done callback takes application locks (the events
  * layer's, to NOTIFY the "reg" watchers) and may write again (waiting for
  * a COMMIT), while another thread holding that lock may be waiting for a
- * COMMIT too. The writer itself never runs application code beyond the
- * write callbacks, so it can always make progress.
+ * COMMIT too. The writer itself runs only write callbacks and quick ones,
+ * which neither wait for a write nor take such locks, so it can always
+ * make progress. Under load the quick path matters: each hand-off to
+ * another thread is a wake-up and a context switch, and for a REGISTER
+ * those cost more than its SQLite work.
  *
  * Durability (struct sk_store_options.durability): WAL with
  * synchronous=NORMAL survives a process crash (the COMMIT is in the WAL
@@ -249,20 +253,32 @@ const struct sk_histo *sk__writer_commit_times(const struct sk__writer *w)
     return &w->commit_us;
 }
 
-/* Writer thread: wake the batch's synchronous waiters, and hand its done
- * callbacks to the completer in order, with one lock and one signal for
- * the whole batch. */
+/* Writer thread: run the batch's quick callbacks, wake its synchronous
+ * waiters, and hand its done callbacks to the completer in order, with one
+ * lock and one signal for the whole batch. */
 static void complete(struct sk__writer *w, struct sk__wop *batch, int rc)
 {
-    struct sk__wop *head = NULL, *last = NULL;
+    struct sk__wop *head = NULL, *last = NULL, *rest = NULL, **tail = &rest;
     bool waiters = false;
 
+    while (batch != NULL) {
+        struct sk__wop *op = batch;
+        batch = op->next; /* quick may free op */
+        if (rc != 0)
+            op->result = rc;
+        if (op->quick != NULL && !op->quick(op, op->result))
+            continue;
+        *tail = op;
+        tail = &op->next;
+    }
+    *tail = NULL;
+    if (rest == NULL)
+        return;
+    batch = rest;
     pthread_mutex_lock(&w->lock);
     while (batch != NULL) {
         struct sk__wop *op = batch;
         batch = op->next; /* a waiter may free op once woken */
-        if (rc != 0)
-            op->result = rc;
         if (op->done == NULL) {
             op->finished = true;
             waiters = true;

@@ -400,6 +400,7 @@ static void purge_expired(void **state)
     env_open(&e, &o);
     assert_int_equal(reg(e.loc, "e@ex.test", "sip:e1@h", 10, -1, "a", 1, 100), 0);
     assert_int_equal(reg(e.loc, "e@ex.test", "sip:e2@h", 100, -1, "a", 2, 100), 0);
+    sk_store_flush(e.st); /* on_change runs after the update's done */
     assert_int_equal(changes, 2);
     assert_int_equal(sk_location_purge(e.loc, 109), 0);
     assert_int_equal(sk_location_purge(e.loc, 110), 1);
