@@ -58,10 +58,14 @@
  * previous COMMIT, the writer lets LINGER_US pass before taking the queue,
  * so that the REGISTERs arriving meanwhile share the COMMIT (one WAL
  * append, one set of file locks, one wake-up of each thread for the
- * batch). Only a lone op waits: when several are queued, batches form by
- * themselves. Alone, or after a quiet spell, a write is committed at once.
- * 2 ms is little beside a REGISTER's round trip and the 200 OK still
- * leaves only after its COMMIT; a synchronous waiter never lingers. */
+ * batch). Under such load it pauses right after each COMMIT instead, so
+ * that the next writes find it asleep rather than waiting on `work`: they
+ * signal nobody, and the writer wakes once per batch (a timer) instead of
+ * twice (the first write's signal, then the linger). Only a lone op (or
+ * none) waits: when several are queued, batches form by themselves.
+ * Alone, or after a quiet spell, a write is committed at once. 2 ms is
+ * little beside a REGISTER's round trip and the 200 OK still leaves only
+ * after its COMMIT; a synchronous waiter never lingers. */
 #define BUSY_US   10000
 #define LINGER_US 2000
 
@@ -323,21 +327,22 @@ static void run_batch(struct sk__writer *w, struct sk__wop *batch)
 }
 
 /* Under load, let more writes join the batch (see LINGER_US). Lock held
- * on entry and on return. */
-static void linger(struct sk__writer *w)
+ * on entry and on return. Returns whether it waited. */
+static bool linger(struct sk__writer *w)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = LINGER_US * 1000L};
 
     /* More than one op waiting: writes already pile up during a COMMIT
      * (a slow disk, a saturated writer), so waiting would only add to it. */
-    if (w->head != w->tail || w->head->done == NULL || w->stop ||
+    if (w->head != w->tail || (w->head != NULL && w->head->done == NULL) || w->stop ||
         sk_now_us() - w->last_commit_us > BUSY_US)
-        return;
+        return false;
     pthread_mutex_unlock(&w->lock);
     /* A plain sleep: enqueuers find no waiter on `work` and signal nobody. */
     while (nanosleep(&ts, &ts) != 0)
         ;
     pthread_mutex_lock(&w->lock);
+    return true;
 }
 
 static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int ms)
@@ -357,6 +362,7 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int ms)
 static void *writer_main(void *arg)
 {
     struct sk__writer *w = arg;
+    bool lingered = false;
 
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -377,13 +383,16 @@ static void *writer_main(void *arg)
         }
         if (w->head == NULL)
             break;
-        linger(w);
+        if (!lingered)
+            linger(w);
         struct sk__wop *batch = w->head;
         w->head = w->tail = NULL;
+        bool busy = sk_now_us() - w->last_commit_us <= BUSY_US;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch);
         w->last_commit_us = sk_now_us();
         pthread_mutex_lock(&w->lock);
+        lingered = busy && linger(w); /* the pause after a COMMIT */
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -451,8 +460,10 @@ int sk__writer_enqueue(struct sk__writer *w, struct sk__wop *op)
     else
         w->head = op;
     w->tail = op;
-    pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
+    /* After the unlock: woken under it, the writer would at once block on
+     * the lock we still hold (two more context switches). */
+    pthread_cond_signal(&w->work);
     return 0;
 }
 
