@@ -58,7 +58,7 @@ struct sk__events {
     struct sk_dlgtrack *dialogs;
     /* events_caps.c: linked subscriptions per watcher and per address */
     struct sk_htab subs_by_watcher, subs_by_addr;
-    atomic_uint nreg; /* linked "reg" subscriptions: read without the lock */
+    atomic_uint nreg;           /* linked "reg" subscriptions: read without the lock */
     char local[SK_ADDR_STRLEN]; /* our host:port for Via and Contact, found lazily */
 };
 
