@@ -22,9 +22,8 @@
  * a COMMIT), while another thread holding that lock may be waiting for a
  * COMMIT too. The writer itself runs only write callbacks and quick ones,
  * which neither wait for a write nor take such locks, so it can always
- * make progress. Under load the quick path matters: each hand-off to
- * another thread is a wake-up and a context switch, and for a REGISTER
- * those cost more than its SQLite work.
+ * make progress. The quick path spares the common case (no "reg"
+ * watcher) a hand-off per batch: a wake-up and a context switch.
  *
  * Durability (struct sk_store_options.durability): WAL with
  * synchronous=NORMAL survives a process crash (the COMMIT is in the WAL
