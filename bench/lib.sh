@@ -1,6 +1,7 @@
 # Shared by the bench/*.sh scripts (sourced after they set TMP): the PIDs
 # they start are stopped on exit (TERM, then KILL), TMP is removed unless
-# KEEP is set, and tree_ticks gives a process tree's CPU ticks.
+# KEEP is set, tree_ticks gives a process tree's CPU ticks and tree_sleeps
+# how often its threads blocked (voluntary context switches).
 PIDS=""
 
 cleanup() {
@@ -21,6 +22,20 @@ tree_ticks() {
     total=$((total + t))
     for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
         total=$((total + $(tree_ticks "$c")))
+    done
+    echo "$total"
+}
+
+# Voluntary context switches of every thread of a process and its
+# descendants: each is a sleep and a later wake-up, which costs the more
+# the busier the machine is, so it explains CPU figures that move with the
+# load.
+tree_sleeps() {
+    local pid=$1 total=0 c
+    total=$(cat /proc/"$pid"/task/*/status 2>/dev/null |
+        awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }')
+    for c in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        total=$((total + $(tree_sleeps "$c")))
     done
     echo "$total"
 }

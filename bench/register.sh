@@ -4,8 +4,10 @@
 # against Kamailio configured for the same job (bench/kamailio/registrar.cfg:
 # auth_db on SQLite, usrloc) twice: bindings in memory only, and written
 # through to SQLite. Prints for each: registrations attempted, succeeded,
-# failed, achieved rate and the server's CPU seconds per 10,000
-# registrations (utime+stime from /proc, all threads and children).
+# failed, achieved rate, the server's CPU seconds per 10,000
+# registrations (utime+stime from /proc, all threads and children) and how
+# often its threads went to sleep per registration (voluntary context
+# switches: each costs a wake-up, more so on a busy machine).
 #
 #   bench/register.sh [RATE] [SECONDS] [USERS]   defaults: 1000/s, 20 s, 1000 users
 #   SIPKIT=build/sipkit WORKERS=2 bench/register.sh
@@ -68,10 +70,11 @@ wait_port() { # port: wait until something answers a REGISTER there (10 s)
 }
 
 run_load() { # name port pid
-    local name=$1 port=$2 pid=$3 hz before after n ok fail cpu t0 t1
+    local name=$1 port=$2 pid=$3 hz before after n ok fail cpu t0 t1 sl0 sl1
     hz=$(getconf CLK_TCK)
     n=$((RATE * SECS))
     before=$(tree_ticks "$pid")
+    sl0=$(tree_sleeps "$pid")
     t0=$(date +%s.%N)
     timeout $((SECS + 40)) sipp 127.0.0.1:"$port" -sf bench/scenarios/register_auth.xml \
         -inf "$TMP/users.csv" -t u1 -i 127.0.0.1 -p $((port + 200)) -r "$RATE" -m "$n" \
@@ -79,6 +82,7 @@ run_load() { # name port pid
         >"$TMP/$name.out" 2>&1
     t1=$(date +%s.%N)
     after=$(tree_ticks "$pid")
+    sl1=$(tree_sleeps "$pid")
     ok=$(grep -a 'Successful call' "$TMP/$name.out" | tail -n 1 | awk '{ print $NF }')
     fail=$(grep -a 'Failed call' "$TMP/$name.out" | tail -n 1 | awk '{ print $NF }')
     ok=${ok:-0}; fail=${fail:-0}
@@ -86,9 +90,10 @@ run_load() { # name port pid
     # Peak resident memory of the main process (Kamailio's children and
     # shared memory are not summed: it would count shared pages twice).
     rss=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null)
-    printf '%-18s sent=%-7s ok=%-7s failed=%-5s rate=%7.0f/s  cpu=%6.2fs  cpu_per_10k=%.3fs  peak_rss=%sMB\n' \
+    printf '%-18s sent=%-7s ok=%-7s failed=%-5s rate=%7.0f/s  cpu=%6.2fs  cpu_per_10k=%.3fs  sleeps_per_reg=%.2f  peak_rss=%sMB\n' \
         "$name" "$n" "$ok" "$fail" "$(echo "$ok / ($t1 - $t0)" | bc -l)" "$cpu" \
-        "$(echo "if ($ok > 0) $cpu * 10000 / $ok else 0" | bc -l)" "${rss:-?}"
+        "$(echo "if ($ok > 0) $cpu * 10000 / $ok else 0" | bc -l)" \
+        "$(echo "if ($ok > 0) ($sl1 - $sl0) / $ok else 0" | bc -l)" "${rss:-?}"
 }
 
 bench_sipkit() {

@@ -181,9 +181,11 @@ int sk_store_auth_lookup(void *store, struct sk_auth_lookup *q);
  * Threads: every function except open/close may be called from any thread
  * at once, except that sk_location_update() must not be called from an
  * on_change or done callback. Callbacks
- * (on_change, done, foreach) are called with no lock held; on_change and
- * done from the store's completion thread (the writer thread's helper,
- * which runs no SQL itself and may wait for further writes).
+ * (on_change, watched, done, foreach) are called with no lock held; done
+ * and watched from the store's writer thread (so done must not wait for
+ * the store), on_change from its completion thread (the writer's helper,
+ * which runs no SQL itself and may wait for further writes) after the
+ * update's done.
  */
 
 /* Longest values kept (octets, without the NUL); longer input is refused
@@ -234,13 +236,18 @@ struct sk_location;
 /* Called after a change to an AOR's bindings was committed (update,
  * purge): the subscription layer's "reg" and presence hooks. */
 typedef void (*sk_location_change_cb)(void *arg, const char *aor);
+/* Whether on_change has anything to do now (has any watcher): when it
+ * says no, an update's on_change is skipped. Called on the store's writer
+ * thread after the change is visible in memory: it must not block. */
+typedef bool (*sk_location_watched_cb)(void *arg);
 
 struct sk_location_options {
     unsigned shards;    /* power of two; 0 = 64 */
     size_t max_per_aor; /* 0 = SK_LOC_DEFAULT_MAX_PER_AOR */
     bool read_only;     /* listing tools: load only, never write */
     sk_location_change_cb on_change;
-    void *change_arg;
+    sk_location_watched_cb watched; /* NULL: on_change always runs */
+    void *change_arg;               /* for both */
 };
 
 /* Open the location service on store's database, creating its table if
@@ -308,7 +315,9 @@ int sk_location_update(struct sk_location *loc, const struct sk_location_update 
 /* The outcome of an asynchronous update: result as sk_location_update()
  * returns it (SK_EIO, -ENOSPC... when the COMMIT failed), n the bindings
  * written to its out array (0 unless result is 0). Called once, from the
- * store's completion thread. */
+ * store's writer thread right after the COMMIT: it must not wait for the
+ * store (no sk_location_update, no subscription writes) nor take a lock
+ * that a thread may hold while doing so. Sending a response is fine. */
 typedef void (*sk_location_done_cb)(void *arg, int result, size_t n);
 /* sk_location_update() without waiting: memory changes now (a lookup sees
  * the new bindings at once), the disk in the writer's next COMMIT, and

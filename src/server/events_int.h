@@ -20,6 +20,8 @@
 #include <sipkit/containers.h>
 #include <sipkit/events.h>
 
+#include <stdatomic.h>
+
 /* The store keeps each subscription's NOTIFY CSeq and body version this
  * far ahead of what was sent, and is written again only when NOTIFYs
  * have used the reservation up, not once per NOTIFY. After kill -9 a
@@ -56,6 +58,7 @@ struct sk__events {
     struct sk_dlgtrack *dialogs;
     /* events_caps.c: linked subscriptions per watcher and per address */
     struct sk_htab subs_by_watcher, subs_by_addr;
+    atomic_uint nreg;           /* linked "reg" subscriptions: read without the lock */
     char local[SK_ADDR_STRLEN]; /* our host:port for Via and Contact, found lazily */
 };
 

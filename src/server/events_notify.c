@@ -81,6 +81,8 @@ void sk__ev_link(struct sk__events *ev, struct esub *e)
     (void)sk_htab_insert(&ev->bykey, &e->bykey, key_hash(e->sub.key));
     (void)sk_htab_insert(&ev->byres, &e->byres, res_hash(e->sub.resource, e->sub.package));
     e->linked = true;
+    if (e->pkg == SK_EV_PKG_REG)
+        atomic_fetch_add(&ev->nreg, 1);
     sk__evcaps_added(ev, e);
 }
 
@@ -89,6 +91,8 @@ void sk__ev_drop(struct sk__events *ev, struct esub *e)
     if (e->linked) {
         sk_htab_remove(&ev->bykey, &e->bykey);
         sk_htab_remove(&ev->byres, &e->byres);
+        if (e->pkg == SK_EV_PKG_REG)
+            atomic_fetch_sub(&ev->nreg, 1);
         sk__evcaps_removed(ev, e);
         int rc = sk_store_sub_del(ev->s->store, e->sub.key);
         if (rc != 0 && rc != SK_ENOTFOUND)
@@ -388,6 +392,13 @@ void sk__events_reg_changed(void *arg, const char *aor)
     sk__ev_notify_resource(s->events, aor, SK_EV_PKG_REG, &box);
     pthread_mutex_unlock(&s->events->lock);
     sk__ev_flush(s->events, &box);
+}
+
+bool sk__events_reg_watched(void *arg)
+{
+    struct sk_server *s = arg;
+
+    return s->events != NULL && atomic_load(&s->events->nreg) > 0;
 }
 
 void sk__events_dialog_changed(struct sk_server *s, const struct sk_dlg_event *d)

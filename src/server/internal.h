@@ -278,6 +278,10 @@ void sk__events_tick(struct sk_server *s);
 /* The location service's on_change hook (arg is the server): the "reg"
  * package notifies the AOR's watchers. */
 void sk__events_reg_changed(void *arg, const char *aor);
+/* Its `watched` hook: whether any "reg" subscription exists (lock-free;
+ * a subscription made just after the answer no reads the new bindings in
+ * its first NOTIFY anyway). */
+bool sk__events_reg_watched(void *arg);
 /* The proxy's hook for the "dialog" package: one user's view of one
  * INVITE dialog changed (see struct sk_dlg_event in events.h). */
 void sk__events_dialog_changed(struct sk_server *s, const struct sk_dlg_event *e);

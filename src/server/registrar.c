@@ -324,7 +324,7 @@ static void job_free(struct regjob *j)
     sk_free(j);
 }
 
-/* The location's completion, on the store's completion thread: the change is
+/* The location's completion, on the store's writer thread: the change is
  * committed (or failed and undone). */
 static void update_done(void *arg, int rc, size_t n)
 {
@@ -368,7 +368,7 @@ static void update(struct sk__req *r, struct regjob *j)
     u.conn_id = r->to->conn_id;
     u.now = j->now;
     u.same_uri = same_uri;
-    /* Answered later, from the store's completion thread, on the transaction. */
+    /* Answered later, from the store's writer thread, on the transaction. */
     j->r = *r;
     j->to = *r->to;
     j->r.to = &j->to;

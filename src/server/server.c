@@ -259,6 +259,7 @@ static int open_state(struct sk_server *s)
         return err;
     lo.max_per_aor = s->cfg.max_contacts;
     lo.on_change = sk__events_reg_changed; /* the "reg" event package */
+    lo.watched = sk__events_reg_watched;
     lo.change_arg = s;
     if ((err = sk_location_open(&s->loc, s->store, &lo)) != 0) {
         SK_LOG(SK_LOG_ERROR, "server", "event=location_failed error=\"%s\"", sk_strerror(err));

@@ -7,7 +7,7 @@
  * string is interned: phones of one model send the same one, so each
  * distinct value is kept once, with a reference count, in a process-wide
  * table under its own lock (bindings are freed on several threads: the
- * shard's, and the store's completion thread for snapshots).
+ * shard's, and the store's writer thread for snapshots).
  *
  * Memory: a block is owned by whoever holds the list it is on (an AOR
  * entry, or a pending write's snapshot) and freed with sk__lbind_free()

@@ -6,8 +6,9 @@
  * store writer's job: an update changes memory under its shard lock and
  * queues a snapshot of the AOR's bindings to the writer thread while still
  * holding the lock (so the disk sees changes in the order memory did);
- * the caller is told the outcome from the store's completion thread once the COMMIT
- * ended (sk_location_update_async), so no event loop waits on the disk.
+ * the caller is told the outcome from the store's writer thread once the
+ * COMMIT ended (sk_location_update_async), so no event loop waits on the
+ * disk; on_change runs later, from the completion thread.
  * If the COMMIT fails, the AOR's previous bindings are put back unless
  * another update changed the AOR meanwhile. Until then the AOR entry is
  * pinned (`pending`): the purge neither changes nor frees it.
@@ -562,8 +563,11 @@ static void undo(struct aor *a, struct change *ch)
     ch->removed = NULL;
 }
 
-/* The writer's completion of an update (completion thread). */
-static void update_done(struct sk__wop *w, int result)
+/* The writer's completion of an update, on the writer thread: the
+ * caller's answer at once; on_change, which may take the application's
+ * locks and wait for writes, later from the completion thread
+ * (update_done), and only when someone watches. */
+static bool update_quick(struct sk__wop *w, int result)
 {
     struct change *ch = (struct change *)w;
     struct sk_location *loc = ch->loc;
@@ -578,9 +582,20 @@ static void update_done(struct sk__wop *w, int result)
     pthread_mutex_unlock(&ch->sh->lock);
     sk__lbind_free_list(ch->removed);
     sk__lbind_free_list(ch->op.rows);
-    if (result == 0 && loc->opt.on_change != NULL)
-        loc->opt.on_change(loc->opt.change_arg, ch->key);
     ch->cb(ch->arg, result, n);
+    if (result == 0 && loc->opt.on_change != NULL &&
+        (loc->opt.watched == NULL || loc->opt.watched(loc->opt.change_arg)))
+        return true;
+    sk_free(ch);
+    return false;
+}
+
+static void update_done(struct sk__wop *w, int result)
+{
+    struct change *ch = (struct change *)w;
+
+    (void)result; /* 0: update_quick() finished the failures */
+    ch->loc->opt.on_change(ch->loc->opt.change_arg, ch->key);
     sk_free(ch);
 }
 
@@ -610,6 +625,7 @@ int sk_location_update_async(struct sk_location *loc, const struct sk_location_u
         return SK_ENOMEM;
     memset(&ch->op, 0, sizeof(ch->op));
     ch->op.w.write = loc->store->ops->loc_write;
+    ch->op.w.quick = update_quick;
     ch->op.w.done = update_done;
     ch->op.aor = ch->key;
     ch->loc = loc;

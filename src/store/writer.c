@@ -9,18 +9,21 @@
  * allocates nothing). The thread takes the whole queue, runs every op's
  * write callback inside one BEGIN IMMEDIATE..COMMIT (group commit: under
  * load many REGISTERs share one transaction, alone a write costs one),
- * then completes each op in queue order: a synchronous waiter
- * (sk__writer_run) is woken at once, an asynchronous op's done callback
- * is handed to a second thread, the completer (the registrar sends its
- * 200 OK from there, after the COMMIT, never before). When the
+ * then completes each op in queue order: an op's quick callback runs at
+ * once on the writer thread (the registrar sends its 200 OK from there,
+ * after the COMMIT, never before), a synchronous waiter (sk__writer_run)
+ * is woken, and an asynchronous op's done callback is handed to a second
+ * thread, the completer (the "reg" watchers' NOTIFYs). When the
  * transaction fails, the ops are completed in reverse order, so that each
  * can undo its change in memory on top of the state the later ones left.
  *
  * Why two threads: a done callback takes application locks (the events
  * layer's, to NOTIFY the "reg" watchers) and may write again (waiting for
  * a COMMIT), while another thread holding that lock may be waiting for a
- * COMMIT too. The writer itself never runs application code beyond the
- * write callbacks, so it can always make progress.
+ * COMMIT too. The writer itself runs only write callbacks and quick ones,
+ * which neither wait for a write nor take such locks, so it can always
+ * make progress. The quick path spares the common case (no "reg"
+ * watcher) a hand-off per batch: a wake-up and a context switch.
  *
  * Durability (struct sk_store_options.durability): WAL with
  * synchronous=NORMAL survives a process crash (the COMMIT is in the WAL
@@ -54,10 +57,14 @@
  * previous COMMIT, the writer lets LINGER_US pass before taking the queue,
  * so that the REGISTERs arriving meanwhile share the COMMIT (one WAL
  * append, one set of file locks, one wake-up of each thread for the
- * batch). Only a lone op waits: when several are queued, batches form by
- * themselves. Alone, or after a quiet spell, a write is committed at once.
- * 2 ms is little beside a REGISTER's round trip and the 200 OK still
- * leaves only after its COMMIT; a synchronous waiter never lingers. */
+ * batch). Under such load it pauses right after each COMMIT instead, so
+ * that the next writes find it asleep rather than waiting on `work`: they
+ * signal nobody, and the writer wakes once per batch (a timer) instead of
+ * twice (the first write's signal, then the linger). Only a lone op (or
+ * none) waits: when several are queued, batches form by themselves.
+ * Alone, or after a quiet spell, a write is committed at once. 2 ms is
+ * little beside a REGISTER's round trip and the 200 OK still leaves only
+ * after its COMMIT; a synchronous waiter never lingers. */
 #define BUSY_US   10000
 #define LINGER_US 2000
 
@@ -249,20 +256,32 @@ const struct sk_histo *sk__writer_commit_times(const struct sk__writer *w)
     return &w->commit_us;
 }
 
-/* Writer thread: wake the batch's synchronous waiters, and hand its done
- * callbacks to the completer in order, with one lock and one signal for
- * the whole batch. */
+/* Writer thread: run the batch's quick callbacks, wake its synchronous
+ * waiters, and hand its done callbacks to the completer in order, with one
+ * lock and one signal for the whole batch. */
 static void complete(struct sk__writer *w, struct sk__wop *batch, int rc)
 {
-    struct sk__wop *head = NULL, *last = NULL;
+    struct sk__wop *head = NULL, *last = NULL, *rest = NULL, **tail = &rest;
     bool waiters = false;
 
+    while (batch != NULL) {
+        struct sk__wop *op = batch;
+        batch = op->next; /* quick may free op */
+        if (rc != 0)
+            op->result = rc;
+        if (op->quick != NULL && !op->quick(op, op->result))
+            continue;
+        *tail = op;
+        tail = &op->next;
+    }
+    *tail = NULL;
+    if (rest == NULL)
+        return;
+    batch = rest;
     pthread_mutex_lock(&w->lock);
     while (batch != NULL) {
         struct sk__wop *op = batch;
         batch = op->next; /* a waiter may free op once woken */
-        if (rc != 0)
-            op->result = rc;
         if (op->done == NULL) {
             op->finished = true;
             waiters = true;
@@ -307,21 +326,22 @@ static void run_batch(struct sk__writer *w, struct sk__wop *batch)
 }
 
 /* Under load, let more writes join the batch (see LINGER_US). Lock held
- * on entry and on return. */
-static void linger(struct sk__writer *w)
+ * on entry and on return. Returns whether it waited. */
+static bool linger(struct sk__writer *w)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = LINGER_US * 1000L};
 
     /* More than one op waiting: writes already pile up during a COMMIT
      * (a slow disk, a saturated writer), so waiting would only add to it. */
-    if (w->head != w->tail || w->head->done == NULL || w->stop ||
+    if (w->head != w->tail || (w->head != NULL && w->head->done == NULL) || w->stop ||
         sk_now_us() - w->last_commit_us > BUSY_US)
-        return;
+        return false;
     pthread_mutex_unlock(&w->lock);
     /* A plain sleep: enqueuers find no waiter on `work` and signal nobody. */
     while (nanosleep(&ts, &ts) != 0)
         ;
     pthread_mutex_lock(&w->lock);
+    return true;
 }
 
 static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int ms)
@@ -341,6 +361,7 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *m, int ms)
 static void *writer_main(void *arg)
 {
     struct sk__writer *w = arg;
+    bool lingered = false;
 
     pthread_mutex_lock(&w->lock);
     for (;;) {
@@ -361,13 +382,16 @@ static void *writer_main(void *arg)
         }
         if (w->head == NULL)
             break;
-        linger(w);
+        if (!lingered)
+            linger(w);
         struct sk__wop *batch = w->head;
         w->head = w->tail = NULL;
+        bool busy = sk_now_us() - w->last_commit_us <= BUSY_US;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch);
         w->last_commit_us = sk_now_us();
         pthread_mutex_lock(&w->lock);
+        lingered = busy && linger(w); /* the pause after a COMMIT */
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
@@ -435,8 +459,10 @@ int sk__writer_enqueue(struct sk__writer *w, struct sk__wop *op)
     else
         w->head = op;
     w->tail = op;
-    pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->lock);
+    /* After the unlock: woken under it, the writer would at once block on
+     * the lock we still hold (two more context switches). */
+    pthread_cond_signal(&w->work);
     return 0;
 }
 

@@ -400,6 +400,7 @@ static void purge_expired(void **state)
     env_open(&e, &o);
     assert_int_equal(reg(e.loc, "e@ex.test", "sip:e1@h", 10, -1, "a", 1, 100), 0);
     assert_int_equal(reg(e.loc, "e@ex.test", "sip:e2@h", 100, -1, "a", 2, 100), 0);
+    sk_store_flush(e.st); /* on_change runs after the update's done */
     assert_int_equal(changes, 2);
     assert_int_equal(sk_location_purge(e.loc, 109), 0);
     assert_int_equal(sk_location_purge(e.loc, 110), 1);
@@ -410,6 +411,32 @@ static void purge_expired(void **state)
     env_open(&e, NULL);
     assert_int_equal(sk_location_count(e.loc), 1);
     assert_int_equal(sk_location_lookup(e.loc, S("e@ex.test"), 110, NULL, 0, &n), 0);
+    env_close(&e);
+}
+
+static bool watching;
+static bool watched(void *arg)
+{
+    (void)arg;
+    return watching;
+}
+
+/* Updates skip on_change while `watched` says nobody watches. */
+static void change_only_when_watched(void **state)
+{
+    struct sk_location_options o = {.on_change = on_change, .watched = watched};
+    struct env e;
+    (void)state;
+    changes = 0;
+    watching = false;
+    env_open(&e, &o);
+    assert_int_equal(reg(e.loc, "e@ex.test", "sip:e1@h", 100, -1, "a", 1, 100), 0);
+    sk_store_flush(e.st);
+    assert_int_equal(changes, 0);
+    watching = true;
+    assert_int_equal(reg(e.loc, "e@ex.test", "sip:e1@h", 100, -1, "a", 2, 100), 0);
+    sk_store_flush(e.st);
+    assert_int_equal(changes, 1);
     env_close(&e);
 }
 
@@ -859,6 +886,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(persist_and_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(shared_user_agents, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(change_only_when_watched, setup, teardown),
         cmocka_unit_test_setup_teardown(group_commit_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(survives_kill9, setup, teardown),
         cmocka_unit_test_setup_teardown(commit_fails_keeps_bindings, setup, teardown),
