@@ -64,6 +64,7 @@ TMP=$(mktemp -d /tmp/sk-bench-cluster.XXXXXX)
 need sipp || { echo "sipp missing: scripts/deps" >&2; exit 1; }
 need python3 || { echo "python3 missing: scripts/deps" >&2; exit 1; }
 need curl || { echo "curl missing: scripts/deps" >&2; exit 1; }
+need bc || { echo "bc missing: scripts/deps" >&2; exit 1; }
 [ -x "$SIPKIT" ] || scripts/build
 if ! need kamailio || [ -z "$(find /usr/lib -name db_postgres.so -path '*kamailio*' 2>/dev/null)" ]; then
     echo "bench: installing kamailio" >&2
