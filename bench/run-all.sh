@@ -70,6 +70,7 @@ table() {
                     v[kv[1]] = kv[2]
                     if (kv[1] ~ /^cpu_per_10k/ && cpu == "") cpu = kv[2]
                 }
+                if ("pg_cpu_per_10k" in v) cpu = cpu " + PostgreSQL " v["pg_cpu_per_10k"]
                 asked = ("achieved" in v) ? v["rate"] : ""
                 ach = ("achieved" in v) ? v["achieved"] : v["rate"]
                 ok = ("ok" in v) ? v["ok"] : v["notifies"]
