@@ -18,14 +18,19 @@
 # PostgreSQL's (the postmaster and all its backends) per 10,000, and the
 # nodes' largest peak RSS. For sipkit also the time from the 200 OK of a
 # REGISTER on node 1 to its binding in node 2's memory (admin API,
-# bench/visibility.py), idle and under the highest REGISTER rate.
+# bench/visibility.py), idle and under the highest REGISTER rate (that
+# run's CPU includes the probe's few requests), and the digest failures
+# by cause from the nodes' metrics when there were any. sipkit's users:
+# bob and the probes through `sipkit users add --store URL`, the others
+# through node 1's admin API (admin listeners on SK_PORT+10..12).
 #
 # Kamailio and cross-node calls: with usrloc's db_mode 1 a node's memory
 # holds only the bindings it took itself (it writes the table but never
 # reads another node's rows), so node 2 would answer 404 for bob
 # registered on node 3. The call runs therefore use db_mode 3 (database
 # only: every lookup is a SELECT), the usrloc mode meant for nodes sharing
-# one table; the REGISTER runs use db_mode 1 as asked. (KAM_CALL_DB_MODE=1
+# one table; the REGISTER runs use db_mode 1, write-through, the
+# durability sipkit gives. (KAM_CALL_DB_MODE=1
 # instead keeps db_mode 1 and registers bob on all three nodes.) sipkit
 # runs the same way in both: bindings in each node's memory, kept up to
 # date from the others through PostgreSQL's LISTEN/NOTIFY.
