@@ -1,5 +1,5 @@
 #!/bin/sh
-# Challenge flood against `sipkit serve` (issue 12 §5): a python3 sender on
+# Challenge flood against `sipkit serve` (docs/security.md): a python3 sender on
 # loopback sends REGISTERs without credentials at RATE/s for SECONDS, each
 # from a new branch and Call-ID, as a guessing or scanning tool would; the
 # server answers each with a 401 and, as challenges cost no state, must

@@ -146,6 +146,7 @@ enum sk_auth_cause {
     SK_AUTH_STALE_NONCE,     /* correct response, expired nonce: stale=true */
     SK_AUTH_REPLAYED_NC,     /* nonce-count already used */
     SK_AUTH_INTERNAL,        /* lookup or crypto failure on our side */
+    SK_AUTH_STORE_DOWN,      /* the lookup's store is unreachable for now (SK_EUNAVAIL) */
     SK_AUTH_CAUSE__COUNT
 };
 
@@ -155,6 +156,7 @@ enum sk_auth_decision {
     SK_AUTH_CHALLENGE,    /* 401/407 with a fresh challenge (stale=true for a stale nonce) */
     SK_AUTH_FORBIDDEN,    /* 403 */
     SK_AUTH_SERVER_ERROR, /* 500: our storage or crypto failed */
+    SK_AUTH_UNAVAILABLE,  /* 503 with Retry-After: the store is unreachable, try again */
 };
 
 /* Stable snake_case name ("wrong_password") and a human sentence. */
@@ -167,8 +169,9 @@ enum sk_auth_decision sk_auth_cause_decision(enum sk_auth_cause c);
  * §3.4.4) and the callback also writes the real name into user. It sets
  * algorithms to the user's own list when the user requires particular
  * algorithms (left at n == 0 otherwise): credentials in any other
- * algorithm are then refused. Returns 0, SK_ENOTFOUND (no such user) or
- * another negative code (storage failure). */
+ * algorithm are then refused. Returns 0, SK_ENOTFOUND (no such user),
+ * SK_EUNAVAIL (the store is unreachable for now: SK_AUTH_STORE_DOWN) or
+ * another negative code (storage failure: SK_AUTH_INTERNAL). */
 struct sk_auth_lookup {
     struct sk_slice username;
     struct sk_slice realm;

@@ -60,9 +60,11 @@ struct sk_server_config {
     char foreign_callers[SK_SERVER_DOMAIN_MAX]; /* proxy: "allow", "challenge" or "deny" */
     char durability[SK_SERVER_DOMAIN_MAX];      /* store: "crash" or "power" */
     char store_url[SK_SERVER_PATH_MAX];         /* store: postgresql://...; empty: data_dir */
-    char store_password_file[SK_SERVER_PATH_MAX]; /* store: file holding the database password */
-    char admin_listen[SK_SERVER_DOMAIN_MAX];      /* admin HTTP ADDR:PORT; empty: off */
-    char admin_token_file[SK_SERVER_PATH_MAX];    /* admin: file holding the bearer token */
+    char store_password_file[SK_SERVER_PATH_MAX];    /* store: file holding the database password */
+    char cluster_node_address[SK_SERVER_DOMAIN_MAX]; /* cluster: IP:PORT for the Path; "": listener
+                                                      */
+    char admin_listen[SK_SERVER_DOMAIN_MAX];         /* admin HTTP ADDR:PORT; empty: off */
+    char admin_token_file[SK_SERVER_PATH_MAX];       /* admin: file holding the bearer token */
     /* [security]: the guard (src/server/guard.h, docs/security.md) */
     char sec_trusted[SK_SERVER_DOMAIN_MAX]; /* CIDRs exempt from bans and limits */
     unsigned sec_auth_fail_limit;           /* failed authentications before a ban; 0 = off */

@@ -89,6 +89,9 @@ static const struct cause_info causes[SK_AUTH_CAUSE__COUNT] = {
                              SK_AUTH_CHALLENGE},
     [SK_AUTH_INTERNAL] = {"internal", "the credential store or crypto library failed",
                           SK_AUTH_SERVER_ERROR},
+    [SK_AUTH_STORE_DOWN] = {"store_unavailable",
+                            "the credential store is unreachable for now (the user may exist)",
+                            SK_AUTH_UNAVAILABLE},
 };
 
 const char *sk_auth_cause_name(enum sk_auth_cause c)
@@ -489,6 +492,8 @@ static enum sk_auth_cause check_user(struct sk_auth *a, const struct creds *c,
     rc = a->cfg.lookup(a->cfg.lookup_arg, q);
     if (rc == SK_ENOTFOUND)
         return SK_AUTH_UNKNOWN_USER;
+    if (rc == SK_EUNAVAIL)
+        return SK_AUTH_STORE_DOWN; /* neither a guess nor our bug: try again later */
     if (rc != 0)
         return SK_AUTH_INTERNAL;
     /* A user who requires particular algorithms accepts no other, whatever

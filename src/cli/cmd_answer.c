@@ -149,8 +149,10 @@ static void on_request(void *arg, struct sk_txn *txn, const struct sk_msg *req)
     } else if (a->dialog != NULL && sk_ua_dialog_match(a->dialog, req) &&
                req->method_id == SK_METHOD_BYE) {
         sk_ua_respond(a->c.ua, txn, 200, a->dialog, NULL, NULL, SK_SLICE_NULL);
-        if (!a->c.json)
+        if (!a->c.json) {
             printf("the caller hung up\n");
+            fflush(stdout); /* before the unregister, which may take long */
+        }
         a->done = true;
         a->result = SK_EXIT_OK;
     } else {

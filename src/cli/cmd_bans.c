@@ -1,13 +1,16 @@
 /*
  * sipkit bans list|del: the addresses the server's guard banned (repeated
  * failed authentications, floods; docs/security.md), read from and lifted
- * in the data directory's store. A running server notices a deleted ban
- * within a few seconds (it reads the table back every 2 s).
+ * in the server's store: the data directory's SQLite database, or the
+ * PostgreSQL database of --store URL that every node of a cluster shares.
+ * A running server notices a deleted ban within a few seconds (it reads
+ * the table back every 2 s).
  *
- *   sipkit bans list [--data-dir DIR]
- *   sipkit bans del ADDR|all [--data-dir DIR]
+ *   sipkit bans list [--data-dir DIR | --store URL [--store-password-file FILE]]
+ *   sipkit bans del ADDR|all [--data-dir DIR | --store URL [--store-password-file FILE]]
  */
 #include "cli/cli.h"
+#include "cli/store_cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,10 +20,10 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: sipkit bans list [--data-dir DIR]\n"
-                 "       sipkit bans del ADDR|all [--data-dir DIR]\n"
-                 "\n"
-                 "  --data-dir DIR    the server's data directory (default ./data)\n");
+    fprintf(out, "usage: sipkit bans list [--data-dir DIR | --store URL]\n"
+                 "       sipkit bans del ADDR|all [--data-dir DIR | --store URL]\n"
+                 "\n");
+    fputs(SK_CLI_STORE_USAGE, out);
 }
 
 static int print_ban(void *arg, const struct sk_store_ban *b)
@@ -39,20 +42,22 @@ static int print_ban(void *arg, const struct sk_store_ban *b)
 
 int sk_cmd_bans(int argc, char **argv)
 {
-    const char *sub = NULL, *addr = NULL, *dir = "./data";
+    const char *sub = NULL, *addr = NULL;
+    struct sk_cli_store so = {.data_dir = "./data"};
     struct sk_store *st = NULL;
     int64_t now;
     int rc;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int r = sk_cli_store_opt("bans", argc, argv, &i, &so);
+        if (r < 0)
+            return SK_EXIT_USAGE;
+        if (r > 0)
+            continue;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return SK_EXIT_OK;
-        } else if (strcmp(a, "--data-dir") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strncmp(a, "--data-dir=", 11) == 0) {
-            dir = a + 11;
         } else if (a[0] == '-') {
             sk_cli_error("bans", "unknown option '%s'", a);
             usage(stderr);
@@ -74,11 +79,8 @@ int sk_cmd_bans(int argc, char **argv)
         usage(stderr);
         return SK_EXIT_USAGE;
     }
-    rc = sk_store_open(&st, dir, NULL);
-    if (rc != 0) {
-        sk_cli_error("bans", "cannot use data directory '%s': %s", dir, sk_strerror(rc));
+    if (sk_cli_store_open("bans", &so, &st) != 0)
         return SK_EXIT_SYSTEM;
-    }
     now = sk_wall_s();
     if (strcmp(sub, "list") == 0)
         rc = sk_store_ban_list(st, now, print_ban, &now);
@@ -90,7 +92,7 @@ int sk_cmd_bans(int argc, char **argv)
         return SK_EXIT_FAIL;
     }
     if (rc != 0) {
-        sk_cli_error("bans", "data directory '%s': %s", dir, sk_strerror(rc));
+        sk_cli_error("bans", "store '%s': %s", sk_cli_store_name(&so), sk_strerror(rc));
         return SK_EXIT_SYSTEM;
     }
     if (addr != NULL)

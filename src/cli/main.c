@@ -43,7 +43,7 @@ static const struct command commands[] = {
     {"publish", sk_cmd_publish, "publish event state such as presence (PUBLISH)"},
     {"register", sk_cmd_register, "register a contact, show the bindings, keep it fresh"},
     {"serve", sk_cmd_serve, "run the SIP server (registrar, proxy) in the foreground"},
-    {"status", sk_cmd_status, "what a running server (--server URL) or a data directory holds"},
+    {"status", sk_cmd_status, "what a running server (--server URL) or its store holds"},
     {"subscribe", sk_cmd_subscribe, "subscribe to an event package and print each NOTIFY"},
     {"users", sk_cmd_users, "add, change, delete or list digest users"},
     {"version", cmd_version, "print the sipkit version"},

@@ -9,7 +9,10 @@
  * challenged for, §22.3); the one for our realm is verified. No
  * credentials for us -> a challenge; a failure -> what auth.h decides
  * for its cause: a new challenge (stale=true for a stale nonce, §22.4 /
- * RFC 7616 §3.3), 403, or 500 when our storage failed. Every failure is
+ * RFC 7616 §3.3), 403, 503 with Retry-After when the store is
+ * unreachable (a user not in the cache cannot be looked up: the client
+ * should try again, it did nothing wrong), or 500 when our storage
+ * failed otherwise. Every failure is
  * logged with its cause and the claimed user name, never with the
  * credentials themselves. Every failure with credentials also goes to the
  * guard (guard.h): it counts toward a ban of the source address and a
@@ -142,7 +145,8 @@ static void source_of(const struct sk_msg *m, struct sk_addr *a)
  * to a restart), a retransmitted nc, our own storage. */
 static bool counts_as_guess(enum sk_auth_cause c)
 {
-    return c != SK_AUTH_STALE_NONCE && c != SK_AUTH_REPLAYED_NC && c != SK_AUTH_INTERNAL;
+    return c != SK_AUTH_STALE_NONCE && c != SK_AUTH_REPLAYED_NC && c != SK_AUTH_INTERNAL &&
+           c != SK_AUTH_STORE_DOWN;
 }
 
 bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
@@ -220,6 +224,10 @@ bool sk__auth_check(struct sk__req *r, enum sk_auth_kind kind)
         }
         sk__resp_start(r, 403, NULL);
         send_answer(r, delay);
+        break;
+    case SK_AUTH_UNAVAILABLE:
+        log_failure(r, &res, "unavailable");
+        sk__reply_store_failed(r, SK_EUNAVAIL, NULL);
         break;
     default:
         log_failure(r, &res, "server_error");

@@ -9,14 +9,16 @@
  *
  *   <sip:HOST:PORT;lr;skfn=TOKEN>
  *
- * HOST:PORT is this node's address as the UA saw it, TOKEN a flow token of nat.c
- * (the connection, with a MAC under the server secret, labelled apart
- * from the Record-Route tokens UAs see). Another node routes to the binding through that Path like
- * to any other; the owning node, receiving a new request whose Route of ours carries a valid flow
- * token, delivers it over the connection without authenticating it again (proxy.c): the token
- * cannot be forged, and the Path is never returned to the UA (the 200 to the REGISTER only echoes
- * the REGISTER's own Path). The owning node itself recognises its Path on
- * a binding and uses the connection directly.
+ * HOST:PORT is [cluster] node_address, or else this node's address as
+ * the UA saw it; TOKEN is a flow token of nat.c (the connection, with a
+ * MAC under the server secret, labelled apart from the Record-Route
+ * tokens UAs see). Another node routes to the binding through that Path
+ * like to any other; the owning node, receiving a new request whose Route
+ * of ours carries a valid flow token, delivers it over the connection
+ * without authenticating it again (proxy.c): the token cannot be forged,
+ * and the Path is never returned to the UA (the 200 to the REGISTER only
+ * echoes the REGISTER's own Path). The owning node itself recognises its
+ * Path on a binding and uses the connection directly.
  *
  * Memory: the Path is written into a caller-owned buffer. Any thread.
  */
@@ -40,7 +42,8 @@ int sk__cluster_path(const struct sk_server *s, const struct sk_addr *flow, char
 
     udp.tp = SK_TP_UDP;
     udp.conn_id = 0;
-    host = sk__proxy_self_text(s, &udp);
+    host = s->cfg.cluster_node_address[0] != '\0' ? s->cfg.cluster_node_address
+                                                  : sk__proxy_self_text(s, &udp);
     if (host == NULL)
         return SK_ENOTFOUND;
     sk_buf_init(&b);

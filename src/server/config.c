@@ -108,6 +108,12 @@ static const struct sk_option options[] = {
     {"store", "password_file", "store-password-file", SK_OPT_STRING, "", 0, 0, false,
      OFF(store_password_file), "FILE",
      "PostgreSQL: file whose first line is the password (else PGPASSWORD or ~/.pgpass)"},
+    /* docs/cluster.md: the address other nodes send to, for a binding
+     * held over one of this node's connections. */
+    {"cluster", "node_address", "cluster-node-address", SK_OPT_STRING, "", 0, 0, false,
+     OFF(cluster_node_address), "HOST:PORT",
+     "PostgreSQL store: where the other nodes reach this one (UDP), named in the Path of "
+     "bindings held over its connections; empty: the listening address the phone reached"},
     /* The guard (docs/security.md). */
     {"security", "trusted", "trusted", SK_OPT_STRING, "", 0, 0, false, OFF(sec_trusted), "CIDRS",
      "networks exempt from bans and rate limits (trunks, monitoring), e.g. 10.0.0.0/8 ::1"},
@@ -527,6 +533,19 @@ static void host_domain(char *out, size_t outsz)
     snprintf(out, outsz, "%s", dot != NULL && dot[1] != '\0' ? dot + 1 : host);
 }
 
+/* [cluster] node_address: an IP address with an optional port (5060),
+ * rewritten as the text a URI takes (IPv6 in brackets, the port always),
+ * since it goes into Path headers as it is (cluster.c). */
+static bool node_address_normalize(char *text, size_t textsz)
+{
+    struct sk_addr a;
+
+    if (sk_addr_parse(sk_slice_cstr(text), 5060, &a) != 0)
+        return false;
+    sk_addr_format(&a, text, textsz);
+    return true;
+}
+
 /* The [tls] keys are valid, and a TLS listener has a certificate. */
 static int check_tls(const struct sk_server_config *c, char *err, size_t errsz)
 {
@@ -633,6 +652,13 @@ int sk_server_config_finish(struct sk_server_config *c, char *err, size_t errsz)
     }
     if (strcmp(c->durability, "crash") != 0 && strcmp(c->durability, "power") != 0) {
         snprintf(err, errsz, "store durability: '%s' is neither crash nor power", c->durability);
+        return SK_EINVAL;
+    }
+    if (c->cluster_node_address[0] != '\0' &&
+        !node_address_normalize(c->cluster_node_address, sizeof(c->cluster_node_address))) {
+        snprintf(err, errsz,
+                 "cluster node_address: '%s' is not IP:PORT (IPv6 as [2001:db8::1]:5060)",
+                 c->cluster_node_address);
         return SK_EINVAL;
     }
     if (c->admin_listen[0] != '\0') {

@@ -189,8 +189,15 @@ static void resubscribe(struct sk__req *r, uint32_t expires)
         c.addr.uri.raw.len < sizeof(e->sub.remote_target))
         sk_slice_to_cstr(c.addr.uri.raw, e->sub.remote_target, sizeof(e->sub.remote_target));
     if (expires == 0) {
-        e->ending = true;
-        e->end_reason = "timeout";
+        /* The removal is durable before its 200, as a refresh is: a row
+         * left behind would bring the subscription back after a restart
+         * (sk__ev_drop deletes again, finding nothing). */
+        rc = sk_store_sub_del(r->s->store, e->sub.key);
+        if (rc == 0 || rc == SK_ENOTFOUND) {
+            rc = 0;
+            e->ending = true;
+            e->end_reason = "timeout";
+        }
     } else {
         e->sub.expires_at = sk_wall_s() + expires;
         rc = sk__ev_store(ev, e);

@@ -136,9 +136,10 @@ int sk__resp_send_stateless(struct sk__req *r);
 int sk__send_to(struct sk_server *s, const struct sk_addr *dst, const char *data, size_t len);
 /* A response with no extra headers; >= 300 is logged as a rejection. */
 void sk__reply(struct sk__req *r, unsigned code, const char *reason);
-/* A write the store could not make durable: 503 with Retry-After when
- * the database is unreachable (SK_EUNAVAIL: it reconnects by itself),
- * else 500 with reason (NULL = the registered phrase). */
+/* A request the store could not serve (a write it could not make
+ * durable, a user it could not look up): 503 with Retry-After when the
+ * database is unreachable (SK_EUNAVAIL: it reconnects by itself), else
+ * 500 with reason (NULL = the registered phrase). */
 void sk__reply_store_failed(struct sk__req *r, int rc, const char *reason);
 #define SK__STORE_RETRY_AFTER "5"
 /* Log a refusal: status, reason and a cause for the log only. */

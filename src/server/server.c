@@ -106,6 +106,28 @@ static int collect_self(struct sk_server *s)
     return err;
 }
 
+/* [cluster] node_address names this node in Path headers (cluster.c):
+ * it must be an address of ours, or the requests other nodes send there
+ * would not be taken as ours and would be forwarded in a loop. */
+static int check_node_address(const struct sk_server *s)
+{
+    struct sk_addr a;
+
+    if (s->cfg.cluster_node_address[0] == '\0')
+        return 0;
+    if (sk_addr_parse(sk_slice_cstr(s->cfg.cluster_node_address), 5060, &a) != 0)
+        return SK_EINVAL;
+    for (size_t i = 0; i < s->nself; i++) {
+        if (sk_addr_equal(&a, &s->self[i]))
+            return 0;
+    }
+    SK_LOG(SK_LOG_ERROR, "server",
+           "event=config_invalid key=cluster.node_address value=%s "
+           "error=\"not an address this node listens on\"",
+           s->cfg.cluster_node_address);
+    return SK_EINVAL;
+}
+
 #define TICK_MAX_MS 20
 /* Descriptors kept out of the TCP connection budget: the SQLite store
  * (database, WAL and shared-memory files per connection), log and trace
@@ -364,7 +386,7 @@ int sk_server_new(struct sk_server **out, const struct sk_server_config *cfg,
     err = sk_tp_new(&s->tp, &tc);
     if (err != 0)
         goto fail;
-    if ((err = collect_self(s)) != 0)
+    if ((err = collect_self(s)) != 0 || (err = check_node_address(s)) != 0)
         goto fail;
     *out = s;
     return 0;

@@ -17,8 +17,11 @@
  * 100 ms after the failure, doubling up to 5 s. The writer thread also
  * tries while idle (sk__writer_open_conn's idle callback), so the server
  * reconnects without waiting for a request; the main connection tries on
- * its next use. Every change of state is logged at warn (down) or info
- * (up) as event=db_state with the connection's role.
+ * its next use, before its retry time when another connection of the
+ * store got through meanwhile (ups). Every change of state is logged as event=db_state with
+ * the connection's role: down (warn), reconnecting (info, at the first
+ * attempt after going down; the later ones are event=db_retry at debug)
+ * and up (info).
  *
  * A statement that finds its idle connection dead (PostgreSQL restarted
  * since the last use) is retried once on a new connection before giving
@@ -41,6 +44,7 @@
 #include "store/pg_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,11 +60,14 @@
 struct sk__pgconn {
     PGconn *c;
     const char *role; /* "main" or "writer" */
-    const struct sk__pg *pg;
+    struct sk__pg *pg;
     bool up;
-    bool logged; /* a state was logged once (the first "down" is news too) */
+    bool logged;       /* a state was logged once (the first "down" is news too) */
+    bool reconnecting; /* down, and the first attempt to come back was logged */
     unsigned backoff_ms;
     uint64_t next_try_ms;
+    uint64_t down_since_ms;
+    unsigned ups_seen; /* the store's count of successful connections when this one went down */
 };
 
 struct sk__pg {
@@ -70,7 +77,24 @@ struct sk__pg {
     char node[17];    /* this process, in the change feed's messages */
     struct sk__pgconn main;
     struct sk__pgfeed *feed; /* pg_feed.c; NULL until a location subscribes */
+    /* Successful connections of any role: a down connection tries again
+     * at once when another one got through, rather than at the end of
+     * its backoff (the main connection, tried only when a request needs
+     * it, would otherwise refuse lookups for up to 5 s after PostgreSQL
+     * returned). Atomic: each connection runs on its own thread. */
+    _Atomic unsigned ups;
 };
+
+static unsigned ups_now(const struct sk__pgconn *k)
+{
+    return atomic_load_explicit(&k->pg->ups, memory_order_relaxed);
+}
+
+/* Down, and its retry time has come or another connection is back. */
+static bool retry_due(const struct sk__pgconn *k, uint64_t now)
+{
+    return now >= k->next_try_ms || ups_now(k) != k->ups_seen;
+}
 
 /* ---- parameters and results -------------------------------------------- */
 
@@ -142,12 +166,15 @@ static void set_down(struct sk__pgconn *k, const char *why)
     PQfinish(k->c);
     k->c = NULL;
     k->up = false;
+    if (was_up || !k->logged)
+        k->down_since_ms = sk_now_ms();
     /* The first retry comes soon (a restart is over in a moment), then
      * the delay doubles: a dead server costs little. */
     k->backoff_ms = was_up || k->backoff_ms == 0         ? BACKOFF_MIN_MS
                     : k->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                          : k->backoff_ms * 2;
     k->next_try_ms = sk_now_ms() + k->backoff_ms;
+    k->ups_seen = ups_now(k);
     if (was_up || !k->logged)
         SK_LOG(SK_LOG_WARN, "store",
                "event=db_state backend=postgresql conn=%s state=down target=\"%s\" error=\"%s\" "
@@ -184,6 +211,13 @@ static int connect_now(struct sk__pgconn *k)
     }
     keys[n] = NULL;
     vals[n] = NULL;
+    if (!k->up && k->logged && !k->reconnecting) {
+        k->reconnecting = true;
+        SK_LOG(SK_LOG_INFO, "store",
+               "event=db_state backend=postgresql conn=%s state=reconnecting target=\"%s\" "
+               "down_ms=%llu",
+               k->role, k->pg->target, (unsigned long long)(sk_now_ms() - k->down_since_ms));
+    }
     PQfinish(k->c);
     k->c = PQconnectdbParams(keys, vals, 1);
     if (k->c == NULL) {
@@ -206,8 +240,10 @@ static int connect_now(struct sk__pgconn *k)
         SK_LOG(SK_LOG_INFO, "store",
                "event=db_state backend=postgresql conn=%s state=up target=\"%s\" server=%d",
                k->role, k->pg->target, PQserverVersion(k->c));
+    atomic_fetch_add_explicit(&k->pg->ups, 1, memory_order_relaxed);
     k->up = true;
     k->logged = true;
+    k->reconnecting = false;
     k->backoff_ms = 0;
     return 0;
 }
@@ -220,7 +256,7 @@ static int ready(struct sk__pgconn *k)
         return 0;
     if (k->up)
         set_down(k, PQerrorMessage(k->c));
-    if (sk_now_ms() < k->next_try_ms)
+    if (!retry_due(k, sk_now_ms()))
         return SK_EUNAVAIL;
     return connect_now(k);
 }
@@ -326,9 +362,9 @@ int sk__pgc_retry_ms(struct sk__pgconn *k)
 {
     uint64_t now = sk_now_ms();
 
-    if (k->up)
+    if (k->up || retry_due(k, now))
         return 0;
-    return k->next_try_ms > now ? (int)(k->next_try_ms - now) : 0;
+    return (int)(k->next_try_ms - now);
 }
 
 const char *sk__pgc_node(const struct sk__pgconn *k)
@@ -370,7 +406,7 @@ static int pg_widle(void *conn)
     if (k->up)
         return -1;
     now = sk_now_ms();
-    if (now >= k->next_try_ms && connect_now(k) == 0)
+    if (retry_due(k, now) && connect_now(k) == 0)
         return -1;
     now = sk_now_ms();
     return k->next_try_ms > now ? (int)(k->next_try_ms - now) : 1;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Floods (issue 12 §4, §5). First, challenges cost no memory: REGISTERs
+# Floods (docs/security.md). First, challenges cost no memory: REGISTERs
 # without credentials at 10k/s for a few seconds (bench/attack_flood.sh
 # runs it longer) leave no transaction behind and keep the peak RSS
 # (VmHWM) under 128 MB. Then the per-address rate limit: a flood from

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Password guessing (issue 12 §4): after auth_fail_limit (10) wrong
+# Password guessing (docs/security.md): after auth_fail_limit (10) wrong
 # passwords from one address within a minute, the address is banned; the
 # right password from it is then refused too; another address keeps
 # registering throughout; `sipkit bans list` shows the ban and `bans del`

@@ -1,5 +1,5 @@
 #!/bin/sh
-# An INVITE flood to a registered user (issue 12 §5): unauthenticated
+# An INVITE flood to a registered user (docs/security.md): unauthenticated
 # INVITEs from a foreign domain (forwarded under the default
 # proxy.foreign_callers=allow) to bob, whose binding is a sink that counts
 # and never answers, while alice on 127.0.0.1 keeps registering and calling

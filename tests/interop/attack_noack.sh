@@ -1,5 +1,5 @@
 #!/bin/sh
-# Challenges cost no state and are never resent (issue 12 §5): a 407 to an
+# Challenges cost no state and are never resent (docs/security.md): a 407 to an
 # INVITE that is never acknowledged goes out once (a transaction would
 # resend it 11 times over 32 s), also when the Via names another address
 # with maddr (a reflection at no cost to the attacker); its ACK is

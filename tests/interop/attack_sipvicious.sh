@@ -1,5 +1,5 @@
 #!/bin/sh
-# The attack tools of the field against the defaults (issue 12 §4):
+# The attack tools of the field against the defaults (docs/security.md):
 # sipvicious's svcrack guesses a password from a dictionary (the right one
 # is 25th): with the guard off it finds it, which shows the tool works
 # here; with the defaults its address is banned after 10 failures and it

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Guessing one user's password from many addresses (issue 12 §4): bans are
+# Guessing one user's password from many addresses (docs/security.md): bans are
 # per address, so the user name itself slows down. After user_delay_after
 # failures, a failure is answered after a delay that doubles each time (on
 # the timer thread: other requests are served meanwhile), and the

@@ -147,6 +147,8 @@ static int lookup(void *arg, struct sk_auth_lookup *q)
 {
     (void)arg;
     lookups++;
+    if (sk_slice_eq(q->username, S("unreachable")))
+        return SK_EUNAVAIL; /* as a store whose database is down */
     for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
         const struct user *u = &users[i];
         char uh[SK_AUTH_HEX_MAX + 1];
@@ -360,6 +362,14 @@ static void failure_causes(void **state)
     setup_exchange(&x, &cfg, "mallory", "x");
     assert_int_equal(exchange_verify(&x, "REGISTER", "sip:example.com", "", &res),
                      SK_AUTH_UNKNOWN_USER);
+    exchange_end(&x);
+
+    /* A store that cannot answer is neither "unknown user" nor a 500. */
+    setup_exchange(&x, &cfg, "unreachable", "x");
+    assert_int_equal(exchange_verify(&x, "REGISTER", "sip:example.com", "", &res),
+                     SK_AUTH_STORE_DOWN);
+    assert_int_equal(res.decision, SK_AUTH_UNAVAILABLE);
+    assert_string_equal(sk_auth_cause_name(res.cause), "store_unavailable");
     exchange_end(&x);
 
     setup_exchange(&x, &cfg, "alice", "correct horse");

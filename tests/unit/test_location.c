@@ -834,7 +834,7 @@ static long binding_cost(unsigned n, bool phone)
     return (bytes + 16 * blocks) / (long)n;
 }
 
-/* 50,000 AORs with one binding each: issue 13 asks for at most 256 bytes
+/* 50,000 AORs with one binding each: the target is at most 256 bytes
  * a binding, a phone's too (its 36-character Call-ID and 33-character
  * User-Agent: the User-Agent is interned, shared by every phone that
  * sends it). Measured: about 230 like the REGISTER benchmark's, 255 like

@@ -248,6 +248,41 @@ static void tls_section(void **state)
     unlink(path);
 }
 
+/* [cluster] node_address: an IP with an optional port, written back as a
+ * URI host:port (it goes into Path headers); anything else refused. */
+static void cluster_node_address(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } ok[] = {
+        {"198.51.100.7", "198.51.100.7:5060"},
+        {"198.51.100.7:5070", "198.51.100.7:5070"},
+        {"[2001:db8::1]", "[2001:db8::1]:5060"},
+        {"[2001:db8::1]:5080", "[2001:db8::1]:5080"},
+    };
+    struct sk_server_config c;
+    char err[256];
+    char line[128];
+    const char *path;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(line, sizeof(line), "[cluster]\nnode_address = %s\n", ok[i].in);
+        path = write_tmp(line);
+        sk_server_config_init(&c);
+        assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+        assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), 0);
+        assert_string_equal(c.cluster_node_address, ok[i].out);
+    }
+    path = write_tmp("[cluster]\nnode_address = node1.example.test:5060\n");
+    sk_server_config_init(&c);
+    assert_int_equal(sk_server_config_load(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(sk_server_config_finish(&c, err, sizeof(err)), SK_EINVAL);
+    assert_string_equal(err, "cluster node_address: 'node1.example.test:5060' is not IP:PORT "
+                             "(IPv6 as [2001:db8::1]:5060)");
+    unlink(path);
+}
+
 /* docs/sipkit.conf.example is the generated sample, and it loads back to
  * the defaults; docs/configuration.md names every option. */
 static void documented(void **state)
@@ -304,9 +339,10 @@ static void documented(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),    cmocka_unit_test(flags),      cmocka_unit_test(bad_flags),
-        cmocka_unit_test(ini_file),    cmocka_unit_test(validation), cmocka_unit_test(documented),
-        cmocka_unit_test(tls_section),
+        cmocka_unit_test(defaults),    cmocka_unit_test(flags),
+        cmocka_unit_test(bad_flags),   cmocka_unit_test(ini_file),
+        cmocka_unit_test(validation),  cmocka_unit_test(documented),
+        cmocka_unit_test(tls_section), cmocka_unit_test(cluster_node_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

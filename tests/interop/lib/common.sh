@@ -77,6 +77,17 @@ check_match() { # name text pattern (grep -E)
     fi
 }
 
+# check_line NAME FILE PATTERN: wait up to 10 s for a line matching
+# PATTERN (grep -E) in FILE, which a process in the background writes,
+# then check that it came.
+check_line() {
+    for _ in $(seq 1 100); do
+        grep -Eq "$3" "$2" 2>/dev/null && break
+        sleep 0.1
+    done
+    check_match "$1" "$(cat "$2" 2>/dev/null)" "$3"
+}
+
 # A free-looking port for a peer (SIPp, sipsak) to bind.
 # Candidates are spread by PID and time; one with a socket already on it
 # (any of UDP/TCP, IPv4/IPv6, from /proc/net) is skipped, so parallel tests

@@ -60,28 +60,40 @@ lan2() { ip netns exec "$LAN2_NS" "$@"; }
 wan() { ip netns exec "$WAN_NS" "$@"; }
 natns() { ip netns exec "$NAT_NS" "$@"; }
 
-nat_setup() {
-    local udp_timeout=${NAT_UDP_TIMEOUT:-10}
-    need ip
-    need nft
-    for ns in "$LAN_NS" "$NAT_NS" "$WAN_NS"; do
+nat_netns() { # NS...: new namespaces with loopback up
+    local ns
+    for ns in "$@"; do
         ip netns add "$ns" 2>"$TMP/netns.err" || nat_fail "ip netns add $ns: $(cat "$TMP/netns.err")"
         ip -n "$ns" link set lo up || nat_fail "lo up in $ns"
     done
-    ip -n "$NAT_NS" link add nl type veth peer name lan0 netns "$LAN_NS" ||
-        nat_fail "veth NAT-LAN"
-    ip -n "$NAT_NS" link add nw type veth peer name w0 netns "$WAN_NS" || nat_fail "veth NAT-WAN"
-    ip -n "$LAN_NS" addr add "$LAN_UA_IP/24" dev lan0 &&
-        ip -n "$LAN_NS" link set lan0 up &&
-        ip -n "$NAT_NS" addr add 203.0.113.1/24 dev nl &&
-        ip -n "$NAT_NS" addr add "$NAT_PUBLIC_IP/24" dev nw &&
-        ip -n "$NAT_NS" link set nl up &&
-        ip -n "$NAT_NS" link set nw up &&
-        ip -n "$WAN_NS" addr add "$SERVER_IP/24" dev w0 &&
+}
+
+# nat_box NAT_NS LAN_NS LAN_IP PUBLIC_IP WAN_IF: a NAT namespace between a
+# LAN namespace (203.0.113.0/24, the UA at LAN_IP) and the WAN namespace
+# (its public address PUBLIC_IP, reached through WAN_IF on the WAN side).
+nat_box() {
+    local natns=$1 lanns=$2 lan_ip=$3 public_ip=$4 wan_if=$5
+    ip -n "$natns" link add nl type veth peer name lan0 netns "$lanns" || nat_fail "veth $natns-LAN"
+    ip -n "$natns" link add nw type veth peer name "$wan_if" netns "$WAN_NS" ||
+        nat_fail "veth $natns-WAN"
+    ip -n "$lanns" addr add "$lan_ip/24" dev lan0 &&
+        ip -n "$lanns" link set lan0 up &&
+        ip -n "$natns" addr add 203.0.113.1/24 dev nl &&
+        ip -n "$natns" addr add "$public_ip/24" dev nw &&
+        ip -n "$natns" link set nl up &&
+        ip -n "$natns" link set nw up &&
+        ip -n "$lanns" route add default via 203.0.113.1 || nat_fail "addresses and routes of $lanns"
+    nat_rules "$natns" "${NAT_UDP_TIMEOUT:-10}"
+}
+
+nat_setup() {
+    need ip
+    need nft
+    nat_netns "$LAN_NS" "$NAT_NS" "$WAN_NS"
+    nat_box "$NAT_NS" "$LAN_NS" "$LAN_UA_IP" "$NAT_PUBLIC_IP" w0
+    ip -n "$WAN_NS" addr add "$SERVER_IP/24" dev w0 &&
         ip -n "$WAN_NS" addr add "$WAN_UA_IP/24" dev w0 &&
-        ip -n "$WAN_NS" link set w0 up &&
-        ip -n "$LAN_NS" route add default via 203.0.113.1 || nat_fail "addresses and routes"
-    nat_rules "$NAT_NS" "$udp_timeout"
+        ip -n "$WAN_NS" link set w0 up || nat_fail "WAN addresses"
 }
 
 # nat_rules NS UDP_TIMEOUT: forwarding and masquerade from nl out of nw,
@@ -110,25 +122,12 @@ NFT
 # reaches 198.51.100.3 over w1 by a host route; the NAT answers ARP for
 # the server's address on w1 as Linux does for any local address.
 nat_setup_lan2() {
-    local udp_timeout=${NAT_UDP_TIMEOUT:-10}
-    for ns in "$LAN2_NS" "$NAT2_NS"; do
-        ip netns add "$ns" 2>"$TMP/netns.err" || nat_fail "ip netns add $ns: $(cat "$TMP/netns.err")"
-        ip -n "$ns" link set lo up || nat_fail "lo up in $ns"
-    done
-    ip -n "$NAT2_NS" link add nl type veth peer name lan0 netns "$LAN2_NS" ||
-        nat_fail "veth NAT2-LAN2"
-    ip -n "$NAT2_NS" link add nw type veth peer name w1 netns "$WAN_NS" || nat_fail "veth NAT2-WAN"
-    ip -n "$LAN2_NS" addr add "$LAN2_UA_IP/24" dev lan0 &&
-        ip -n "$LAN2_NS" link set lan0 up &&
-        ip -n "$NAT2_NS" addr add 203.0.113.1/24 dev nl &&
-        ip -n "$NAT2_NS" addr add "$NAT2_PUBLIC_IP/24" dev nw &&
-        ip -n "$NAT2_NS" link set nl up &&
-        ip -n "$NAT2_NS" link set nw up &&
-        ip -n "$WAN_NS" addr add 198.51.100.254/32 dev w1 &&
+    nat_netns "$LAN2_NS" "$NAT2_NS"
+    nat_box "$NAT2_NS" "$LAN2_NS" "$LAN2_UA_IP" "$NAT2_PUBLIC_IP" w1
+    ip -n "$WAN_NS" addr add 198.51.100.254/32 dev w1 &&
         ip -n "$WAN_NS" link set w1 up &&
-        ip -n "$WAN_NS" route add "$NAT2_PUBLIC_IP/32" dev w1 src "$SERVER_IP" &&
-        ip -n "$LAN2_NS" route add default via 203.0.113.1 || nat_fail "addresses and routes of LAN2"
-    nat_rules "$NAT2_NS" "$udp_timeout"
+        ip -n "$WAN_NS" route add "$NAT2_PUBLIC_IP/32" dev w1 src "$SERVER_IP" ||
+        nat_fail "WAN side of LAN2"
 }
 
 # nat_server [serve args]: sipkit serve in the WAN namespace on

@@ -7,7 +7,9 @@
 #
 # pg_init sets PGPORT, PGURL (postgresql://sipkit@127.0.0.1:PGPORT/sipkit)
 # and PGPASSFILE_SK (a file holding the password, for --store-password-file);
-# pg_start / pg_stop start and stop the server; psql_sk runs SQL.
+# pg_start / pg_stop start and stop the server; psql_sk runs SQL;
+# pg_wait_back and pg_check_states follow sipkit's connections through an
+# outage.
 # Without the binaries the test FAILs under CI=true and skips (77) otherwise.
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -62,6 +64,30 @@ pg_init() {
     PGURL="postgresql://sipkit@127.0.0.1:$PGPORT/sipkit"
     PGPASSFILE_SK=$TMP/pgpass
     (umask 077; printf '%s\n' "$pw" >"$PGPASSFILE_SK")
+}
+
+# pg_wait_back LOG: wait up to 15 s for the writer's and the feed's
+# connections of the server logging to LOG to be up again after an outage
+# (each logged state=up twice).
+pg_wait_back() {
+    for _ in $(seq 1 150); do
+        [ "$(grep -c 'conn=writer state=up' "$1")" -ge 2 ] &&
+            [ "$(grep -c 'conn=feed state=up' "$1")" -ge 2 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# pg_check_states NAME LOG: each connection (writer, main, feed) of the
+# server logging to LOG logged its state changes through one outage, in
+# order: up, down, reconnecting, up (event=db_state).
+pg_check_states() {
+    local conn
+    for conn in writer main feed; do
+        check "$1 conn=$conn: down, reconnecting, up" \
+            "$(sed -n "s/.*event=db_state backend=postgresql conn=$conn state=\([a-z]*\).*/\1/p" \
+                "$2" | tr '\n' ' ')" "up down reconnecting up "
+    done
 }
 
 # Stop PostgreSQL before common.sh removes $TMP.
