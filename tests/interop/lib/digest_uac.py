@@ -105,6 +105,22 @@ def challenges(msg):
     return out
 
 
+def credentials(a, chal, algo, uri):
+    """The Authorization (or a.header) line answering chal with qop=auth,
+    nc=1 (RFC 7616 §3.4.1)."""
+    algo = algo.upper()
+    cnonce, nc = os.urandom(4).hex(), "00000001"
+    ha1 = h(algo, "%s:%s:%s" % (a.user, chal["realm"], a.password))
+    ha2 = h(algo, "%s:%s" % (a.method, uri))
+    resp = h(algo, "%s:%s:%s:%s:auth:%s" % (ha1, chal["nonce"], nc, cnonce, ha2))
+    cred = ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'algorithm=%s, qop=auth, nc=%s, cnonce="%s"' %
+            (a.header, a.user, chal["realm"], chal["nonce"], uri, resp, algo, nc, cnonce))
+    if "opaque" in chal:
+        cred += ', opaque="%s"' % chal["opaque"]
+    return cred
+
+
 def linger(sock, seconds):
     """Answer every request that arrives with 200 OK, echoing the headers a
     response must copy (RFC 3261 §8.2.6.2), until seconds have passed."""
@@ -166,17 +182,7 @@ def main():
     if chal is None:
         print("status=none-offered")
         return 0
-    algo = want.upper()
-    cnonce, nc = os.urandom(4).hex(), "00000001"
-    ha1 = h(algo, "%s:%s:%s" % (a.user, chal["realm"], a.password))
-    ha2 = h(algo, "%s:%s" % (a.method, uri))
-    resp = h(algo, "%s:%s:%s:%s:auth:%s" % (ha1, chal["nonce"], nc, cnonce, ha2))
-    cred = ('%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
-            'algorithm=%s, qop=auth, nc=%s, cnonce="%s"' %
-            (a.header, a.user, chal["realm"], chal["nonce"], uri, resp, algo, nc, cnonce))
-    if "opaque" in chal:
-        cred += ', opaque="%s"' % chal["opaque"]
-    data, _ = request(a, os.urandom(6).hex(), 2, [cred])
+    data, _ = request(a, os.urandom(6).hex(), 2, [credentials(a, chal, want, uri)])
     code, msg = exchange(sock, data, a.answer_port or a.port, a.server)
     print("status=%d" % code)
     print("reason=%s" % msg.split("\r\n", 1)[0].split(" ", 2)[2])
