@@ -5,7 +5,8 @@
 # node 1 is answered on node 3; the same Authorization replayed on node 2
 # is refused (nonce-counts are shared); alice calls through node 2 to bob,
 # registered on node 3 over UDP, then over TCP (through node 3, which holds
-# his connection: the Path it stored); after kill -9 of node 1 the others keep
+# his connection: the Path it stored), and SIPp calls SIPp across nodes;
+# after kill -9 of node 1 the others keep
 # registering and calling, and dave, registered over UDP on node 1 before
 # the kill, is still called through node 2. PostgreSQL stops and starts
 # again: every node logs each connection going down, reconnecting and up,
@@ -14,6 +15,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/pg.sh"
 need sipsak
+need sipp
 need python3
 need curl
 UAC="python3 $(dirname "$0")/lib/digest_uac.py"
@@ -179,6 +181,35 @@ check "alice's subscription on node 2: exit 0" "$?" 0
 check "alice's NOTIFYs from node 2: closed, then bob's open from node 1" \
     "$(grep -o '<basic>[a-z]*</basic>' "$TMP/sub.out" | head -n 2 | tr '\n' ' ')" \
     "<basic>closed</basic> <basic>open</basic> "
+
+# 4d. The same across nodes with SIPp on both ends (not sipkit's own
+# client): carol registers on node 3 (401 -> 200) and answers on that
+# port; alice calls her through node 2 (407 -> retry, 100/180/200, ACK and
+# BYE along the Record-Route).
+SCEN=$(dirname "$0")/scenarios
+sipp_peer() { # NAME PORT NODE SCENARIO [args]: one bounded SIPp run
+    local name=$1 port=$2 node=$3 scen=$4
+    shift 4
+    timeout 25 sipp "127.0.0.1:${NODE_PORT[$node]}" -sf "$SCEN/$scen" -t u1 -i 127.0.0.1 \
+        -p "$port" -m 1 -set domain localhost -timeout 20s -recv_timeout 8000 -nostdin \
+        -trace_err -error_file "$TMP/$name.err" "$@" >"$TMP/$name.out" 2>&1
+}
+cp=$(peer_port)
+sipp_peer carol-reg "$cp" 3 proxy_register.xml -s carol -au carol -ap carolpw -auth_uri localhost
+check "SIPp registers carol on node 3" "$?" 0
+for _ in $(seq 1 100); do
+    bindings 2 carol@localhost | grep -q 'sip:carol@' && break
+    sleep 0.02
+done
+timeout 25 sipp -sf "$SCEN/proxy_uas_answer.xml" -t u1 -i 127.0.0.1 -p "$cp" -m 1 -timeout 20s \
+    -nostdin -trace_err -error_file "$TMP/carol-uas.err" -s carol >"$TMP/carol-uas.out" 2>&1 &
+upid=$!
+sleep 0.5
+sipp_peer alice-sipp "$(peer_port)" 2 proxy_uac_call.xml -s carol -au alice -ap alicepw \
+    -auth_uri carol@localhost
+check "SIPp alice calls SIPp carol through node 2 (carol registered on node 3)" "$?" 0
+wait "$upid"
+check "SIPp carol answered and took the ACK and BYE" "$?" 0
 
 # 5. kill -9 node 1: the others keep registering and calling, and a UA
 # that registered over UDP on node 1 is still reached through them.
