@@ -24,6 +24,7 @@
  */
 #include "transport/internal.h"
 
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -359,6 +360,7 @@ static long keepalive_ping(struct sk__conn *c, const char *p, size_t n)
         return n > 0 && memcmp(p, ping, n) == 0 ? -1 : 0;
     if (memcmp(p, ping, 4) != 0)
         return 0;
+    SK_LOG(SK_LOG_DEBUG, "transport", "event=keepalive_ping conn=%" PRIu64, c->id);
     if (conn_write(c, "\r\n", 2) != 0)
         SK_LOG(SK_LOG_DEBUG, "transport", "event=pong_not_sent");
     return 4;
