@@ -290,7 +290,23 @@ static int pg_secret(struct sk_store *s, unsigned char *out, size_t len)
 
 /* One INSERT per authenticated request: the primary key refuses a second
  * use of (nonce, nc) whichever node saw the first. Not retried on a new
- * connection: an INSERT whose answer was lost would look like a replay. */
+ * connection: an INSERT whose answer was lost would look like a replay.
+ *
+ * Committed synchronously (its own WAL flush), on purpose. With
+ * synchronous_commit off for it, a PostgreSQL crash could lose the rows of
+ * the last few hundred milliseconds (up to three wal_writer_delay). For a
+ * REGISTER that gets its 200 OK that is harmless: the writer's COMMIT of
+ * the binding is flushed before the answer, and flushing it flushes all
+ * the WAL written before it, this row included. But an INVITE, a
+ * SUBSCRIBE, a REGISTER without Contact or one refused after the check
+ * writes nothing afterwards: its row could be lost, and that
+ * Authorization, captured on the wire, would then pass once more on
+ * another node after the restart (the node that saw it still refuses it
+ * from memory) while its nonce is fresh. With qop=auth the digest does
+ * not cover the body or the Contact, so such a replay can place a call,
+ * or bind the attacker's Contact, in the user's name. The nonce-count is
+ * there for the server to detect such replays (RFC 7616 section 3.4, nc),
+ * so the row must be durable before the request goes on. */
 static int pg_nonce_use(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s)
 {
     static _Atomic unsigned uses;
