@@ -28,6 +28,15 @@
  * up: BEGIN always (nothing ran yet), others when the caller says the
  * statement may run twice.
  *
+ * Prepared statements: every SELECT, INSERT, UPDATE, DELETE or WITH
+ * statement is prepared on its connection the first time it runs
+ * (PQprepare, named sN) and executed by name after (PQexecPrepared), so
+ * PostgreSQL parses it once per connection rather than once per request.
+ * They belong to the server's session: a connection found dead forgets
+ * them, and the new one prepares again on first use (the retry above
+ * included). A pooler in transaction mode that moves a session between
+ * server connections would lose them: sipkit wants a session of its own.
+ *
  * Schema: migrate() runs, under an advisory lock (several nodes may start
  * at once), every step above the version recorded in schema_version, in
  * one transaction. A database with a newer version than this sipkit
@@ -56,6 +65,13 @@
 #define BACKOFF_MAX_MS  5000
 #define PG_SCHEMA_LOCK  "7261716" /* pg_advisory_xact_lock key: "sipkit" schema */
 #define CONNECT_TIMEOUT "3"
+#define PREP_MAX        48 /* statements prepared per connection (more run unprepared) */
+
+/* A statement prepared on the current connection, as "sN" (N its index):
+ * its text, copied (callers may build theirs in a buffer). */
+struct prep {
+    char *sql;
+};
 
 struct sk__pgconn {
     PGconn *c;
@@ -68,6 +84,8 @@ struct sk__pgconn {
     uint64_t next_try_ms;
     uint64_t down_since_ms;
     unsigned ups_seen; /* the store's count of successful connections when this one went down */
+    struct prep prep[PREP_MAX]; /* on k->c; emptied with every new connection */
+    int nprep;
 };
 
 struct sk__pg {
@@ -157,6 +175,15 @@ static void clean_error(const char *in, char *out, size_t outsz)
     out[n] = '\0';
 }
 
+/* Prepared statements live in the server's session: a new connection
+ * (or none) has none of them. */
+static void prep_clear(struct sk__pgconn *k)
+{
+    for (int i = 0; i < k->nprep; i++)
+        sk_free(k->prep[i].sql);
+    k->nprep = 0;
+}
+
 static void set_down(struct sk__pgconn *k, const char *why)
 {
     char err[256];
@@ -164,6 +191,7 @@ static void set_down(struct sk__pgconn *k, const char *why)
 
     clean_error(why, err, sizeof(err));
     PQfinish(k->c);
+    prep_clear(k);
     k->c = NULL;
     k->up = false;
     if (was_up || !k->logged)
@@ -219,6 +247,7 @@ static int connect_now(struct sk__pgconn *k)
                k->role, k->pg->target, (unsigned long long)(sk_now_ms() - k->down_since_ms));
     }
     PQfinish(k->c);
+    prep_clear(k);
     k->c = PQconnectdbParams(keys, vals, 1);
     if (k->c == NULL) {
         set_down(k, "out of memory");
@@ -283,6 +312,68 @@ static int map_error(struct sk__pgconn *k, const PGresult *r, const char *sql)
     return SK_EIO;
 }
 
+/* One DML or SELECT statement (no ';'): worth preparing. BEGIN, COMMIT,
+ * LISTEN and the schema's scripts go through the simple protocol. */
+static bool preparable(const char *sql)
+{
+    static const char *const verbs[] = {"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "};
+
+    if (strchr(sql, ';') != NULL)
+        return false;
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+        if (strncmp(sql, verbs[i], strlen(verbs[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The index of sql's prepared statement on k's connection, preparing it
+ * the first time (PostgreSQL then parses it once per connection, and
+ * plans it once when its generic plan does as well as a custom one);
+ * -1 when it is not worth preparing or the cache is full; SK_E* when
+ * PQprepare failed (*r then holds its result). */
+static int prepared(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p, PGresult **r)
+{
+    char name[16];
+
+    for (int i = 0; i < k->nprep; i++)
+        if (strcmp(k->prep[i].sql, sql) == 0)
+            return i;
+    if (k->nprep == PREP_MAX || !preparable(sql))
+        return -1;
+    struct prep *e = &k->prep[k->nprep];
+    if ((e->sql = sk_strndup(sql, strlen(sql))) == NULL)
+        return -1;
+    snprintf(name, sizeof(name), "s%d", k->nprep);
+    *r = PQprepare(k->c, name, sql, p != NULL ? p->n : 0, NULL);
+    if (PQresultStatus(*r) != PGRES_COMMAND_OK) {
+        sk_free(e->sql);
+        return SK_EIO;
+    }
+    PQclear(*r);
+    *r = NULL;
+    return k->nprep++;
+}
+
+/* The statement's result, or PQprepare's failure. */
+static PGresult *run(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p)
+{
+    PGresult *r = NULL;
+    int n = p != NULL ? p->n : 0;
+    int i = prepared(k, sql, p, &r);
+    char name[16];
+
+    if (i < -1)
+        return r;
+    if (i >= 0) {
+        snprintf(name, sizeof(name), "s%d", i);
+        return PQexecPrepared(k->c, name, n, n > 0 ? p->v : NULL, n > 0 ? p->len : NULL,
+                              n > 0 ? p->fmt : NULL, 0);
+    }
+    if (n == 0)
+        return PQexec(k->c, sql);
+    return PQexecParams(k->c, sql, n, NULL, p->v, p->len, p->fmt, 0);
+}
+
 static int exec_once(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p, PGresult **out)
 {
     PGresult *r;
@@ -291,10 +382,7 @@ static int exec_once(struct sk__pgconn *k, const char *sql, const struct sk__pgp
 
     if (rc != 0)
         return rc;
-    if (p == NULL || p->n == 0)
-        r = PQexec(k->c, sql);
-    else
-        r = PQexecParams(k->c, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+    r = run(k, sql, p);
     st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         if (out != NULL)
@@ -344,6 +432,7 @@ void sk__pgc_free(struct sk__pgconn *k)
     if (k == NULL)
         return;
     PQfinish(k->c);
+    prep_clear(k);
     sk_free(k);
 }
 
@@ -597,6 +686,7 @@ void sk__pg_close(struct sk_store *s)
         return;
     sk__pgfeed_free(pg->feed);
     PQfinish(pg->main.c);
+    prep_clear(&pg->main);
     if (pg->password != NULL) {
         OPENSSL_cleanse(pg->password, strlen(pg->password));
         sk_free(pg->password);

@@ -34,7 +34,9 @@ void sk__pgp_bin(struct sk__pgp *p, const void *b, size_t n);
  * (no connection; logged as a state change), SK_EEXIST (unique
  * violation), -ENOSPC, -EBUSY, SK_EIO. A statement that fails because an
  * idle connection died (the server restarted) is retried once on a new
- * connection when retry is true (reads, and writes that may run twice). */
+ * connection when retry is true (reads, and writes that may run twice).
+ * A SELECT, INSERT, UPDATE, DELETE or WITH without ';' is prepared on the
+ * connection at its first run and executed by name after (pg.c). */
 int sk__pgc_exec(struct sk__pgconn *k, const char *sql, const struct sk__pgp *p, bool retry,
                  PGresult **out);
 /* The store's main connection (use under the store's lock). */

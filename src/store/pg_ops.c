@@ -290,7 +290,23 @@ static int pg_secret(struct sk_store *s, unsigned char *out, size_t len)
 
 /* One INSERT per authenticated request: the primary key refuses a second
  * use of (nonce, nc) whichever node saw the first. Not retried on a new
- * connection: an INSERT whose answer was lost would look like a replay. */
+ * connection: an INSERT whose answer was lost would look like a replay.
+ *
+ * Committed synchronously (its own WAL flush), on purpose. With
+ * synchronous_commit off for it, a PostgreSQL crash could lose the rows of
+ * the last few hundred milliseconds (up to three wal_writer_delay). For a
+ * REGISTER that gets its 200 OK that is harmless: the writer's COMMIT of
+ * the binding is flushed before the answer, and flushing it flushes all
+ * the WAL written before it, this row included. But an INVITE, a
+ * SUBSCRIBE, a REGISTER without Contact or one refused after the check
+ * writes nothing afterwards: its row could be lost, and that
+ * Authorization, captured on the wire, would then pass once more on
+ * another node after the restart (the node that saw it still refuses it
+ * from memory) while its nonce is fresh. With qop=auth the digest does
+ * not cover the body or the Contact, so such a replay can place a call,
+ * or bind the attacker's Contact, in the user's name. The nonce-count is
+ * there for the server to detect such replays (RFC 7616 section 3.4, nc),
+ * so the row must be durable before the request goes on. */
 static int pg_nonce_use(struct sk_store *s, struct sk_slice nonce, uint32_t nc, int64_t expires_s)
 {
     static _Atomic unsigned uses;
@@ -396,38 +412,120 @@ static int pg_loc_load(struct sk_store *s, sk__locdb_row_cb cb, void *arg)
     return rc;
 }
 
-static int loc_insert(struct sk__pgconn *k, const char *aor, const struct sk__lbind *b)
-{
-    struct sk__pgp p = {.n = 0};
-    struct sk__lrow r;
+/* The columns of a binding set, one PostgreSQL array each (text form,
+ * elements in the list's order). */
+enum {
+    LC_CONTACT,
+    LC_EXPIRES,
+    LC_Q,
+    LC_CALL_ID,
+    LC_CSEQ,
+    LC_PATH,
+    LC_TP,
+    LC_SRC_IP,
+    LC_SRC_PORT,
+    LC_CONN_ID,
+    LC_INSTANCE,
+    LC_REG_ID,
+    LC_UA,
+    LC_UPDATED,
+    LC__COUNT
+};
 
-    sk__lbind_row(b, &r);
-    sk__pgp_text(&p, aor);
-    sk__pgp_text(&p, r.contact);
-    sk__pgp_i64(&p, r.expires_at);
-    sk__pgp_i64(&p, r.q);
-    sk__pgp_text(&p, r.call_id);
-    sk__pgp_i64(&p, r.cseq);
-    sk__pgp_text(&p, r.path);
-    sk__pgp_i64(&p, (int64_t)r.tp);
-    sk__pgp_text(&p, r.src_ip);
-    sk__pgp_i64(&p, r.src_port);
-    sk__pgp_i64(&p, (int64_t)r.conn_id);
-    sk__pgp_text(&p, r.instance);
-    sk__pgp_i64(&p, r.reg_id);
-    sk__pgp_text(&p, r.ua);
-    sk__pgp_i64(&p, r.updated_at);
-    return sk__pgc_exec(
-        k,
-        "INSERT INTO location (aor, contact, expires_at, q, call_id, cseq, path, transport,"
-        " src_ip, src_port, conn_id, instance, reg_id, user_agent, updated_at) VALUES ($1, $2,"
-        " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        " ON CONFLICT (aor, contact, instance, reg_id) DO UPDATE SET"
-        " expires_at = EXCLUDED.expires_at, q = EXCLUDED.q, call_id = EXCLUDED.call_id,"
-        " cseq = EXCLUDED.cseq, path = EXCLUDED.path, transport = EXCLUDED.transport,"
-        " src_ip = EXCLUDED.src_ip, src_port = EXCLUDED.src_port, conn_id = EXCLUDED.conn_id,"
-        " user_agent = EXCLUDED.user_agent, updated_at = EXCLUDED.updated_at",
-        &p, false, NULL);
+/* An element of a text array: always quoted (so "", NULL and spaces stay
+ * text), with '"' and '\' escaped as the array syntax wants. */
+static void arr_text(struct sk_buf *b, const char *s)
+{
+    sk_buf_append_cstr(b, b->len > 1 ? ",\"" : "\"");
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c == '"' || *c == '\\')
+            sk_buf_append(b, "\\", 1);
+        sk_buf_append(b, c, 1);
+    }
+    sk_buf_append(b, "\"", 1);
+}
+
+static void arr_i64(struct sk_buf *b, int64_t v)
+{
+    sk_buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)v);
+}
+
+static void loc_arrays(const struct sk__lbind *rows, struct sk_buf *col)
+{
+    for (int c = 0; c < LC__COUNT; c++)
+        sk_buf_append(&col[c], "{", 1);
+    for (const struct sk__lbind *b = rows; b != NULL; b = b->next) {
+        struct sk__lrow r;
+        sk__lbind_row(b, &r);
+        arr_text(&col[LC_CONTACT], r.contact);
+        arr_i64(&col[LC_EXPIRES], r.expires_at);
+        arr_i64(&col[LC_Q], r.q);
+        arr_text(&col[LC_CALL_ID], r.call_id);
+        arr_i64(&col[LC_CSEQ], r.cseq);
+        arr_text(&col[LC_PATH], r.path);
+        arr_i64(&col[LC_TP], (int64_t)r.tp);
+        arr_text(&col[LC_SRC_IP], r.src_ip);
+        arr_i64(&col[LC_SRC_PORT], r.src_port);
+        arr_i64(&col[LC_CONN_ID], (int64_t)r.conn_id);
+        arr_text(&col[LC_INSTANCE], r.instance);
+        arr_i64(&col[LC_REG_ID], r.reg_id);
+        arr_text(&col[LC_UA], r.ua);
+        arr_i64(&col[LC_UPDATED], r.updated_at);
+    }
+    for (int c = 0; c < LC__COUNT; c++)
+        sk_buf_append(&col[c], "}", 1);
+}
+
+/* An AOR's whole binding set in one statement: the rows of the AOR that
+ * are not in the new set go, the others are inserted or updated, and the
+ * other servers' feeds hear of it at the COMMIT (pg_feed.c). The DELETE
+ * and the INSERT touch different rows (a data-modifying WITH sees one
+ * snapshot, so a row must not be deleted and upserted by the same
+ * statement); when the list holds a key twice the later entry wins, as
+ * with one upsert per binding in the list's order. */
+static const char loc_set_sql[] =
+    "WITH n AS (SELECT DISTINCT ON (contact, instance, reg_id) * FROM unnest($3::text[],"
+    " $4::bigint[], $5::int[], $6::text[], $7::bigint[], $8::text[], $9::int[], $10::text[],"
+    " $11::int[], $12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])"
+    " WITH ORDINALITY AS n(contact, expires_at, q, call_id, cseq, path, transport, src_ip,"
+    " src_port, conn_id, instance, reg_id, user_agent, updated_at, ord)"
+    " ORDER BY contact, instance, reg_id, ord DESC),"
+    " d AS (DELETE FROM location l WHERE l.aor = $1 AND NOT EXISTS (SELECT 1 FROM n"
+    " WHERE n.contact = l.contact AND n.instance = l.instance AND n.reg_id = l.reg_id)),"
+    " u AS (INSERT INTO location (aor, contact, expires_at, q, call_id, cseq, path, transport,"
+    " src_ip, src_port, conn_id, instance, reg_id, user_agent, updated_at)"
+    " SELECT $1, contact, expires_at, q, call_id, cseq, path, transport, src_ip, src_port,"
+    " conn_id, instance, reg_id, user_agent, updated_at FROM n"
+    " ON CONFLICT (aor, contact, instance, reg_id) DO UPDATE SET"
+    " expires_at = EXCLUDED.expires_at, q = EXCLUDED.q, call_id = EXCLUDED.call_id,"
+    " cseq = EXCLUDED.cseq, path = EXCLUDED.path, transport = EXCLUDED.transport,"
+    " src_ip = EXCLUDED.src_ip, src_port = EXCLUDED.src_port, conn_id = EXCLUDED.conn_id,"
+    " user_agent = EXCLUDED.user_agent, updated_at = EXCLUDED.updated_at)"
+    " SELECT pg_notify('" SK__PG_FEED_CHANNEL "', $2)";
+
+static int loc_set(struct sk__pgconn *k, const struct sk__locop *op)
+{
+    char payload[16 + 1 + SK_LOC_AOR_MAX + 1];
+    struct sk_buf col[LC__COUNT];
+    struct sk__pgp p = {.n = 0};
+    int rc = 0;
+
+    for (int c = 0; c < LC__COUNT; c++)
+        sk_buf_init(&col[c]);
+    loc_arrays(op->rows, col);
+    snprintf(payload, sizeof(payload), "%s %s", sk__pgc_node(k), op->aor);
+    sk__pgp_text(&p, op->aor);
+    sk__pgp_text(&p, payload);
+    for (int c = 0; c < LC__COUNT; c++) {
+        if (!sk_buf_ok(&col[c]))
+            rc = SK_ENOMEM;
+        sk__pgp_text(&p, col[c].p);
+    }
+    if (rc == 0)
+        rc = sk__pgc_exec(k, loc_set_sql, &p, false, NULL);
+    for (int c = 0; c < LC__COUNT; c++)
+        sk_buf_free(&col[c]);
+    return rc;
 }
 
 /* Inside the writer's transaction: no statement is retried on its own
@@ -438,33 +536,19 @@ static int pg_loc_write(struct sk__writer *w, struct sk__wop *wop)
     struct sk__pgconn *k = sk__writer_conn(w);
     int rc;
 
-    if (op->purge) {
-        for (const struct sk__lkey *key = op->purged; key != NULL; key = key->next) {
-            struct sk__pgp p = {.n = 0};
-            sk__pgp_text(&p, key->key);
-            sk__pgp_i64(&p, op->before);
-            rc = sk__pgc_exec(k, "DELETE FROM location WHERE aor = $1 AND expires_at <= $2", &p,
-                              false, NULL);
-            if (rc != 0)
-                return rc;
-        }
-        return 0;
-    }
-    struct sk__pgp p = {.n = 0};
-    sk__pgp_text(&p, op->aor);
-    if ((rc = sk__pgc_exec(k, "DELETE FROM location WHERE aor = $1", &p, false, NULL)) != 0)
-        return rc;
-    for (const struct sk__lbind *b = op->rows; b != NULL; b = b->next) {
-        if ((rc = loc_insert(k, op->aor, b)) != 0)
+    if (!op->purge)
+        return loc_set(k, op);
+    /* Purges are not announced: each server purges what expired. */
+    for (const struct sk__lkey *key = op->purged; key != NULL; key = key->next) {
+        struct sk__pgp p = {.n = 0};
+        sk__pgp_text(&p, key->key);
+        sk__pgp_i64(&p, op->before);
+        rc = sk__pgc_exec(k, "DELETE FROM location WHERE aor = $1 AND expires_at <= $2", &p, false,
+                          NULL);
+        if (rc != 0)
             return rc;
     }
-    /* The other servers' feeds hear of it at the COMMIT (pg_feed.c);
-     * purges are not announced: each server purges what expired. */
-    char payload[16 + 1 + SK_LOC_AOR_MAX + 1];
-    struct sk__pgp q = {.n = 0};
-    snprintf(payload, sizeof(payload), "%s %s", sk__pgc_node(k), op->aor);
-    sk__pgp_text(&q, payload);
-    return sk__pgc_exec(k, "SELECT pg_notify('" SK__PG_FEED_CHANNEL "', $1)", &q, false, NULL);
+    return 0;
 }
 
 /* ---- subscriptions and publications -------------------------------------- */

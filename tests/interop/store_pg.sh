@@ -74,6 +74,27 @@ check_match "the binding survived kill -9" "$list" "alice@localhost +<sip:alice@
 register >"$TMP/reg2.out"
 check "alice registers again after the restart" "$?" 0
 
+# A second binding, then its removal: the binding set goes in one
+# statement (arrays of the new set, pg_ops.c) that keeps, adds and
+# deletes rows; texts with spaces survive the array syntax.
+register_second() { # $1: expires
+    timeout 15 sipsak -U -C "sip:alice@127.0.0.1:$((lp + 1))" \
+        -s "sip:alice@localhost:$PORT" -u alice -a apw -x "$1" -vvv 2>&1
+}
+register_second 300 >"$TMP/reg2b.out"
+check "alice registers a second contact" "$?" 0
+check "PostgreSQL holds both bindings" \
+    "$(psql_sk "SELECT count(*) FROM location WHERE aor = 'alice@localhost'")" 2
+check "the contacts' texts are intact" \
+    "$(psql_sk "SELECT string_agg(contact, ' ' ORDER BY contact) FROM location")" \
+    "sip:alice@127.0.0.1:$lp sip:alice@127.0.0.1:$((lp + 1))"
+check_match "the user agent's text is intact (spaces)" \
+    "$(psql_sk "SELECT DISTINCT user_agent FROM location")" "^sipsak [0-9]"
+register_second 0 >"$TMP/reg2c.out"
+check "removing the second contact leaves the first" \
+    "$(psql_sk "SELECT contact FROM location WHERE aor = 'alice@localhost'")" \
+    "sip:alice@127.0.0.1:$lp"
+
 # The other commands that read or change the store take the same --store.
 out=$(PGPASSWORD=$(cat "$PGPASSFILE_SK") "$SIPKIT" status --store "$PGURL" 2>&1)
 check_match "status --store URL counts the users" "$out" "^users: 3$"
