@@ -483,6 +483,8 @@ static void start_branch(struct fctx *fc, size_t i)
         err = sk_txn_client_new(fc->s->txns, out.p, out.len, &b->dst, b, &t);
         if (err != 0)
             fc_unref(fc);
+        else
+            sk_txn_let_go_at_2xx(t); /* the fork never reads a branch's request */
     }
     sk_buf_free(&out);
     if (err != 0) {
