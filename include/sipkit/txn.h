@@ -302,6 +302,14 @@ void sk_txn_set_user(struct sk_txn *txn, void *user);
  * J or L, and the TU's reference keeps only the request readable. A proxy
  * does this for what it forwards. */
 void sk_txn_let_go_at_final(struct sk_txn *txn);
+/* INVITE client transactions: the TU promises not to read sk_txn_request()
+ * any more once a 2xx arrived (not even from a callback running then; it
+ * may still be told of 2xx retransmissions and CANCEL nothing after a
+ * final response anyway). In Accepted (RFC 6026 §7.2, Timer M: 64*T1) the
+ * transaction then keeps of its request only the top Via branch, the
+ * method and the CSeq: what matching responses needs. A proxy does this
+ * for its branches. */
+void sk_txn_let_go_at_2xx(struct sk_txn *txn);
 struct sk_txn_table *sk_txn_table_of(const struct sk_txn *txn);
 
 #endif

@@ -18,7 +18,11 @@
  * starts it, one for the server transaction and one per client
  * transaction, each dropped by that transaction's on_terminated. The last
  * one frees it, with its copies of the targets and its references on the
- * transactions.
+ * transactions. When the server transaction ends (a forwarded request's
+ * retires at its final response) the fork swaps its reference for a copy
+ * of the request bytes (struct upcopy), since an INVITE's branches live on
+ * in Accepted for Timer M; readers get the one or the other through
+ * up_get() / up_put().
  */
 #include "server/internal.h"
 #include "server/media.h"
@@ -47,7 +51,11 @@ struct fctx {
     pthread_mutex_t lock;
     _Atomic int refs;
     struct sk_server *s;
-    struct sk_txn *stx; /* the server transaction (a reference) */
+    /* The server transaction (a reference) until it ends; then the copy
+     * of its request kept for the responses still going up (see
+     * keep_request), and stx is NULL. Both under lock. */
+    struct sk_txn *stx;
+    struct upcopy *up;
     bool record_route;
     char loop_tag[SK__PROXY_LOOP_TAG_LEN + 1]; /* §16.6 step 8, the same for every branch */
     struct sk__fork f;
@@ -107,6 +115,112 @@ void sk__proxy_free(struct sk__proxy *p)
     sk_free(p);
 }
 
+/* ---- the request as received ---------------------------------------------- */
+
+/* What a fork keeps of its request once the server transaction ended
+ * (a retired one: at its final response): a forked INVITE's branches
+ * live on in Accepted (Timer M, 32 s), and the 2xx they pass up go out
+ * with the Vias and Record-Route of this request (§16.7). The bytes and
+ * the source are about half of what the held transaction was (its
+ * struct and parsed header array); the rare response going up after
+ * that parses them again. */
+struct upcopy {
+    struct sk_addr peer;
+    uint16_t src_port;
+    size_t len, iplen;
+    char data[]; /* the request, NUL, its source IP */
+};
+
+/* The request of a fork and where it came from: the server
+ * transaction's (a reference while in use), or parsed from the copy. */
+struct upreq {
+    struct sk_txn *txn;
+    const struct sk_msg *m;
+    const struct sk_addr *peer;
+    struct sk_msg copy;
+};
+
+static int parse_copy(const struct upcopy *c, struct sk_msg *m)
+{
+    int err;
+
+    sk_msg_init(m);
+    err = sk_msg_parse(m, c->data, c->len, SK_MSG_DATAGRAM, NULL);
+    if (err == 0)
+        err = sk_msg_check(m);
+    if (err == 0 && c->iplen > 0)
+        sk_msg_set_source(m, sk_slice_make(c->data + c->len + 1, c->iplen), c->src_port);
+    return err;
+}
+
+/* Returns 0, or an error when the copy cannot be parsed (no memory). */
+static int up_get(struct fctx *fc, struct upreq *u)
+{
+    const struct upcopy *c;
+
+    memset(u, 0, sizeof(*u));
+    sk_msg_init(&u->copy);
+    pthread_mutex_lock(&fc->lock);
+    u->txn = fc->stx;
+    if (u->txn != NULL)
+        sk_txn_ref(u->txn);
+    c = fc->up; /* never changes once set, and set before stx goes */
+    pthread_mutex_unlock(&fc->lock);
+    if (u->txn != NULL) {
+        u->m = sk_txn_request(u->txn);
+        u->peer = sk_txn_peer(u->txn);
+        return 0;
+    }
+    u->m = &u->copy;
+    u->peer = &c->peer;
+    return parse_copy(c, &u->copy);
+}
+
+static void up_put(struct upreq *u)
+{
+    sk_txn_unref(u->txn);
+    sk_msg_free(&u->copy);
+}
+
+/* The server transaction ended (it is txn, still readable in its
+ * on_terminated): keep a copy of its request instead of the whole
+ * transaction. When the copy cannot be made or parsed (a request only
+ * the server's own limits allow), the transaction stays. */
+static void keep_request(struct fctx *fc, struct sk_txn *txn)
+{
+    const struct sk_msg *m = sk_txn_request(txn);
+    size_t iplen = m->src_ip.len;
+    struct upcopy *c = sk_malloc(sizeof(*c) + m->raw.len + 1 + iplen);
+    struct sk_msg check;
+
+    if (c == NULL)
+        return;
+    c->peer = *sk_txn_peer(txn);
+    c->src_port = m->src_port;
+    c->len = m->raw.len;
+    c->iplen = iplen;
+    memcpy(c->data, m->raw.p, c->len);
+    c->data[c->len] = '\0';
+    if (iplen > 0)
+        memcpy(c->data + c->len + 1, m->src_ip.p, iplen);
+    if (parse_copy(c, &check) != 0) {
+        sk_msg_free(&check);
+        sk_free(c);
+        return;
+    }
+    sk_msg_free(&check);
+    pthread_mutex_lock(&fc->lock);
+    if (fc->stx == txn && fc->up == NULL) {
+        fc->up = c;
+        fc->stx = NULL;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&fc->lock);
+    if (c == NULL)
+        sk_txn_unref(txn); /* the fork's reference */
+    sk_free(c);
+}
+
 /* ---- lifetime ------------------------------------------------------------- */
 
 /* Off the Timer C list. List lock held. */
@@ -161,6 +275,7 @@ static void fc_destroy(struct fctx *fc)
     sk__fork_free(&fc->f);
     sk_buf_free(&fc->media_sdp);
     sk_txn_unref(fc->stx);
+    sk_free(fc->up);
     pthread_mutex_destroy(&fc->lock);
     sk_free(fc);
 }
@@ -171,11 +286,13 @@ static void run(struct fctx *fc, const struct sk__fork_acts *a, const struct sk_
 
 /* The response to send upstream for what the fork decided, made here when
  * no branch response can be used (§16.7 step 6: 408, 500). */
-static void send_made_up(struct fctx *fc, unsigned status)
+static void send_made_up(struct fctx *fc, const struct upreq *u, unsigned status)
 {
-    struct sk__req r = {.s = fc->s, .txn = fc->stx, .m = sk_txn_request(fc->stx)};
+    struct sk__req r = {.s = fc->s, .txn = u->txn, .m = u->m};
 
-    r.to = sk_txn_peer(fc->stx);
+    if (u->txn == NULL)
+        return; /* the server transaction ended: nobody to answer */
+    r.to = u->peer;
     sk_buf_init(&r.out);
     sk__resp_start(&r, status, NULL);
     sk__resp_send(&r);
@@ -185,32 +302,45 @@ static void send_made_up(struct fctx *fc, unsigned status)
 static void send_final(struct fctx *fc, const struct sk__fork_acts *a)
 {
     struct sk_buf out;
+    struct upreq u;
     unsigned status;
     int err;
 
+    if (up_get(fc, &u) != 0) {
+        up_put(&u);
+        return;
+    }
     sk_buf_init(&out);
     pthread_mutex_lock(&fc->lock);
-    err = sk__fork_write_final(&fc->f, a->best, sk_txn_request(fc->stx), &out);
+    err = sk__fork_write_final(&fc->f, a->best, u.m, &out);
     status = err == 0 ? fc->f.b[a->best].final : a->status;
     pthread_mutex_unlock(&fc->lock);
-    if (err == 0)
-        sk_txn_respond(fc->stx, out.p, out.len);
-    else
-        send_made_up(fc, a->status);
+    if (err == 0 && u.txn != NULL)
+        sk_txn_respond(u.txn, out.p, out.len);
+    else if (err != 0)
+        send_made_up(fc, &u, a->status);
     sk_buf_free(&out);
     if (fc->media)
-        sk__proxy_media_failed(fc->s, sk_txn_request(fc->stx), status);
-    sk__proxy_dialog_upstream(fc->s, sk_txn_request(fc->stx), status, NULL);
+        sk__proxy_media_failed(fc->s, u.m, status);
+    sk__proxy_dialog_upstream(fc->s, u.m, status, NULL);
+    up_put(&u);
 }
 
 /* §16.7 step 9: pass a response up with our Via removed. */
 static void forward_up_now(struct fctx *fc, const struct sk_msg *resp)
 {
-    const struct sk_msg *up = sk_txn_request(fc->stx);
     struct sk_server *s = fc->s;
+    const struct sk_msg *up;
     struct sk_buf out;
+    struct upreq u;
     int err;
 
+    if (up_get(fc, &u) != 0) {
+        SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
+        up_put(&u);
+        return;
+    }
+    up = u.m;
     sk_buf_init(&out);
     sk_buf_reserve(&out, resp->raw.len + 256);
     /* §16.7 step 4: the caller's copy of our Record-Route gets the token
@@ -219,16 +349,17 @@ static void forward_up_now(struct fctx *fc, const struct sk_msg *resp)
         err = sk__rr_relay_response(s->auth, s->self, s->nself, resp, up, &out);
     else
         err = sk__proxy_relay_response(resp, up, &out);
-    if (err == 0 && sk_txn_respond(fc->stx, out.p, out.len) == SK_ESTATE &&
+    if (err == 0 && (u.txn == NULL || sk_txn_respond(u.txn, out.p, out.len) == SK_ESTATE) &&
         resp->status / 100 == 2) {
         /* A 2xx from a branch we gave up on after the caller's CANCEL: the
          * server transaction already sent 487, but the callee answered
          * and the caller must hear it to hang up (§16.7 step 5, §16.10). */
-        if (sk__proxy_send(s, sk_txn_peer(fc->stx), &out) != 0)
+        if (sk__proxy_send(s, u.peer, &out) != 0)
             SK_LOG(SK_LOG_INFO, "proxy", "event=response_not_sent status=%u", resp->status);
     }
     sk_buf_free(&out);
     sk__proxy_dialog_upstream(s, up, resp->status, resp);
+    up_put(&u);
 }
 
 /* A response of a relayed call waiting for rtpengine's SDP. */
@@ -313,10 +444,11 @@ static struct sk_slice contact_uri(const struct sk_msg *m)
 /* Our Record-Route value(s) for branch b of req (proxy_route.c), with
  * the flows of a caller and a callee behind NAT or on TCP (nat.c) in each,
  * so that requests within the dialog reach them where they are. */
-static int record_route(struct fctx *fc, const struct pbranch *b, const struct sk_msg *req,
+static int record_route(struct fctx *fc, const struct pbranch *b, const struct upreq *u,
                         const char *host, struct sk_buf *rr)
 {
-    const struct sk_addr *src = sk_txn_peer(fc->stx);
+    const struct sk_msg *req = u->m;
+    const struct sk_addr *src = u->peer;
     struct sk__rr_side to = {host, b->dst.tp, NULL}, from = {NULL, src->tp, NULL};
     struct sk_buf flows;
     int err = 0;
@@ -373,7 +505,10 @@ static void offer_done(void *arg, int err, struct sk_slice sdp)
         /* CANCELed while rtpengine worked: its 487 is sent; the call
          * rtpengine just made goes too (the first delete may have
          * overtaken the offer). */
-        sk__proxy_media_failed(fc->s, sk_txn_request(fc->stx), 487);
+        struct upreq u;
+        if (up_get(fc, &u) == 0)
+            sk__proxy_media_failed(fc->s, u.m, 487);
+        up_put(&u);
     }
     fc_unref(fc); /* the starter's reference, handed over */
 }
@@ -384,7 +519,8 @@ static void offer_done(void *arg, int err, struct sk_slice sdp)
  * request within a dialog follows what its Record-Route says. Returns
  * true when the request waits for rtpengine's offer (offer_done then
  * starts the branches, with the caller's reference). */
-static bool media_decide(struct fctx *fc, const struct sk_msg *req, const struct sk__route_pre *pre)
+static bool media_decide(struct fctx *fc, const struct sk_msg *req, const struct sk_addr *src,
+                         const struct sk__route_pre *pre)
 {
     bool natted;
 
@@ -396,8 +532,8 @@ static bool media_decide(struct fctx *fc, const struct sk_msg *req, const struct
     if (fc->record_route && req->method_id == SK_METHOD_INVITE) {
         /* A browser's media (ICE, DTLS-SRTP) is not bridged to RTP yet:
          * relaying it as plain RTP would break the call (docs/webrtc.md). */
-        bool ws = sk_transport_is_ws(sk_txn_peer(fc->stx)->tp);
-        natted = sk__nat_flow_needed(contact_uri(req), sk_txn_peer(fc->stx));
+        bool ws = sk_transport_is_ws(src->tp);
+        natted = sk__nat_flow_needed(contact_uri(req), src);
         for (size_t i = 0; i < fc->nbr; i++) {
             ws = ws || sk_transport_is_ws(fc->br[i].dst.tp);
             natted = natted || (fc->br[i].uri != NULL &&
@@ -411,10 +547,10 @@ static bool media_decide(struct fctx *fc, const struct sk_msg *req, const struct
     return sk__proxy_media_request(fc->s, req, fc->media, offer_done, fc) == 1;
 }
 
-static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
+static int build_from(struct fctx *fc, struct pbranch *b, const struct upreq *u, struct sk_buf *out)
 {
     struct sk_slice path[SK__PROXY_MAX_ROUTES];
-    const struct sk_msg *req = sk_txn_request(fc->stx);
+    const struct sk_msg *req = u->m;
     struct sk__route_pre pre;
     char via[160], branch[40];
     const char *host = sk__proxy_self_text(fc->s, &b->dst);
@@ -444,7 +580,7 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
          * us, on the leg each side knows (RFC 5658), with the token that
          * lets them through (proxy_route.c) and the flows of UAs behind
          * NAT (nat.c). */
-        err = record_route(fc, b, req, host, &rr);
+        err = record_route(fc, b, u, host, &rr);
         if (err != 0) {
             sk_buf_free(&rr);
             return err;
@@ -467,6 +603,17 @@ static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
     return err;
 }
 
+static int build_branch(struct fctx *fc, struct pbranch *b, struct sk_buf *out)
+{
+    struct upreq u;
+    int err = up_get(fc, &u);
+
+    if (err == 0)
+        err = build_from(fc, b, &u, out);
+    up_put(&u);
+    return err;
+}
+
 /* §16.6 step 10: a client transaction per branch. */
 static void start_branch(struct fctx *fc, size_t i)
 {
@@ -483,6 +630,8 @@ static void start_branch(struct fctx *fc, size_t i)
         err = sk_txn_client_new(fc->s->txns, out.p, out.len, &b->dst, b, &t);
         if (err != 0)
             fc_unref(fc);
+        else
+            sk_txn_let_go_at_2xx(t); /* the fork never reads a branch's request */
     }
     sk_buf_free(&out);
     if (err != 0) {
@@ -630,7 +779,7 @@ int sk__proxy_start(struct sk__req *r, const struct sk__route_pre *pre,
     sk__proxy_dialog_request(r->s, r->m);
     /* A relayed offer waits for rtpengine, off this thread: offer_done
      * starts the branches, with our reference. */
-    if (media_decide(fc, r->m, pre))
+    if (media_decide(fc, r->m, sk_txn_peer(r->txn), pre))
         return 0;
     begin(fc);
     fc_unref(fc);
@@ -652,8 +801,11 @@ static void branch_response(struct pbranch *b, const struct sk_msg *resp)
 {
     struct fctx *fc = b->fc;
     struct sk__fork_acts a;
+    struct upreq u;
 
-    sk__proxy_dialog_branch(fc->s, sk_txn_request(fc->stx), resp);
+    if (up_get(fc, &u) == 0)
+        sk__proxy_dialog_branch(fc->s, u.m, resp);
+    up_put(&u);
     pthread_mutex_lock(&fc->lock);
     sk__fork_response(&fc->f, b->idx, resp->status, resp->raw.p, resp->raw.len, sk_now_ms(), &a);
     pthread_mutex_unlock(&fc->lock);
@@ -719,6 +871,7 @@ void sk__proxy_terminated(struct sk_server *s, struct sk_txn *txn)
     pthread_mutex_unlock(&s->proxy->lock);
     if (fc == NULL)
         return;
+    keep_request(fc, txn);
     /* Nobody is left to answer: stop the branches still looking. */
     pthread_mutex_lock(&fc->lock);
     sk__fork_cancel(&fc->f, &a);

@@ -9,6 +9,8 @@
  */
 #include "txn_int.h"
 
+#include <string.h>
+
 static uint32_t t1(const struct sk_txn *txn)
 {
     return txn->table->set.t1_ms;
@@ -51,6 +53,44 @@ static void linger(struct sk__ctx *ctx, struct sk_txn *txn, enum sk_txn_timer wh
         sk__txn_arm(txn, &txn->tm_life, which, ctx->now, ms);
 }
 
+/* RFC 6026 §7.2: in Accepted the transaction only matches 2xx responses
+ * (§17.1.3: top Via branch and CSeq method) and passes them up; it sends
+ * nothing. When the TU let go of the request (sk_txn_let_go_at_2xx), its
+ * copy (about 2 KB with the parsed header array) is swapped for those two
+ * values for the 64*T1 of Timer M. On failure the full copy simply stays. */
+static void keep_key_only(struct sk_txn *txn)
+{
+    const struct sk_msg *r = &txn->req;
+    size_t bl = r->via.branch.len, ml = r->cseq.method.len;
+    struct sk_arena a;
+    struct sk_msg m;
+    char *p;
+
+    if (!txn->let_go_at_2xx)
+        return;
+    sk_arena_init(&a, bl + ml + 1);
+    p = sk_arena_alloc(&a, bl + ml + 1);
+    if (p == NULL) {
+        sk_arena_free(&a);
+        return;
+    }
+    memcpy(p, r->via.branch.p, bl);
+    memcpy(p + bl, r->cseq.method.p, ml);
+    p[bl + ml] = '\0';
+    sk_msg_init(&m);
+    m.is_request = true;
+    m.method_id = r->method_id;
+    m.method = sk_slice_make(p + bl, ml);
+    m.via.branch = sk_slice_make(p, bl);
+    m.cseq.num = r->cseq.num;
+    m.cseq.method = m.method;
+    m.cseq.method_id = r->cseq.method_id;
+    sk_msg_free(&txn->req);
+    sk_arena_free(&txn->arena);
+    txn->arena = a;
+    txn->req = m;
+}
+
 static void invite_2xx(struct sk__ctx *ctx, struct sk_txn *txn, const struct sk_msg *resp)
 {
     sk__txn_disarm(txn, &txn->tm_retx);
@@ -65,6 +105,7 @@ static void invite_2xx(struct sk__ctx *ctx, struct sk_txn *txn, const struct sk_
     }
     txn->state = SK_TXN_ACCEPTED;
     sk__txn_arm(txn, &txn->tm_life, SK_TXN_TIMER_M, ctx->now, 64 * t1(txn));
+    keep_key_only(txn);
 }
 
 static void invite_final(struct sk__ctx *ctx, struct sk_txn *txn, const struct sk_msg *resp)

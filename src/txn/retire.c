@@ -160,6 +160,10 @@ bool sk__txn_retire(struct sk__ctx *ctx, struct sk_txn *txn)
     (void)sk_htab_insert(&txn->shard->done, &d->hnode, txn->hash);
     queue_push(txn->shard, d);
     atomic_fetch_add(&txn->table->live, 1);
+    /* d answers for it now; a TU still holding txn reads only the request
+     * (a proxy's fork: for as long as its branches live, up to Timer M). */
+    sk_buf_free(&txn->out);
+    sk_buf_init(&txn->out);
     sk__txn_terminate(ctx, txn);
     return true;
 }

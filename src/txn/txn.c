@@ -43,6 +43,15 @@ void sk_txn_let_go_at_final(struct sk_txn *txn)
     pthread_mutex_unlock(&txn->shard->lock);
 }
 
+void sk_txn_let_go_at_2xx(struct sk_txn *txn)
+{
+    if (txn == NULL || txn->kind != SK_TXN_INVITE_CLIENT || txn->shard == NULL)
+        return;
+    pthread_mutex_lock(&txn->shard->lock);
+    txn->let_go_at_2xx = true;
+    pthread_mutex_unlock(&txn->shard->lock);
+}
+
 int sk_txn_forget(struct sk_txn *txn)
 {
     struct sk__ctx ctx;
@@ -87,11 +96,13 @@ int sk_txn_cancel(struct sk_txn *invite, void *user, struct sk_txn **out)
         return SK_EINVAL;
     /* §9.1: a CANCEL before any provisional response could overtake the
      * INVITE; after a final response there is nothing to cancel. */
-    st = sk_txn_state(invite);
-    if (st != SK_TXN_PROCEEDING)
-        return SK_ESTATE;
     sk_buf_init(&b);
-    rc = sk_txn_build_cancel(&invite->req, &b);
+    /* Under the lock: a 2xx arriving meanwhile may swap the request for
+     * its key (sk_txn_let_go_at_2xx). */
+    pthread_mutex_lock(&invite->shard->lock);
+    st = invite->state;
+    rc = st == SK_TXN_PROCEEDING ? sk_txn_build_cancel(&invite->req, &b) : SK_ESTATE;
+    pthread_mutex_unlock(&invite->shard->lock);
     if (rc == 0)
         rc = sk_txn_client_new(invite->table, b.p, b.len, &invite->peer, user, out);
     sk_buf_free(&b);

@@ -76,6 +76,7 @@ struct sk_txn {
     bool in_table;
     bool delivering;       /* a thread owns the event queue (see table.c) */
     bool let_go_at_final;  /* server: the TU answers nothing after its final (retire.c) */
+    bool let_go_at_2xx;    /* INVITE client: the TU reads no request after a 2xx */
     unsigned status;       /* last response sent (server) or received (client) */
     uint64_t hash;         /* of the matching key, set before it is linked */
     struct sk_hnode hnode; /* in the shard's table while in_table */

@@ -37,6 +37,18 @@ check_match "bob got the INVITE with our Via and Max-Forwards 69" \
 check_match "bob got the ACK and the BYE through the proxy" \
     "$(cat "$TMP/bob-answer.log" 2>/dev/null)" 'callee-bye'
 
+# -- alice does not ACK at once: bob's 2xx retransmission reaches her too --
+uas_start bob-again "$B1" "$SCEN/proxy_uas_answer.xml" -s bob
+sipp_run call-again "$A" "$SCEN/proxy_uac_call_2xx_again.xml" -s bob -au alice -ap alice-secret \
+    -auth_uri bob@"$DOMAIN" -trace_msg -message_file "$TMP/call-again.msg"
+check "alice calls bob and ACKs late" "$?" 0
+uas_wait bob-again "$UAS_PID"
+# The INVITE's 200, its retransmission (the server transaction has ended
+# by then), and the BYE's 200.
+n200=$(grep -c '^SIP/2.0 200 OK' "$TMP/call-again.msg" 2>/dev/null)
+check "a retransmitted 2xx is forwarded after the server transaction ended" \
+    "$([ "${n200:-0}" -ge 3 ] && echo 0 || echo "${n200:-0} 200s")" 0
+
 # -- erin registers over TCP: the call reaches her over TCP, ACK and BYE too
 register_tcp reg-erin "$E" erin erin-secret
 uas_start erin-answer "$E" "$SCEN/proxy_uas_answer.xml" -t t1 -s erin

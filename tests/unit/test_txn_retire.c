@@ -278,6 +278,123 @@ static void let_go_invite_accepted(void **state)
     assert_int_equal(sk_txn_table_count(F.t), 0);
 }
 
+/* An INVITE as a proxy forwards it (two Vias, Record-Route, SDP: about
+ * 900 bytes), sent to 198.51.100.9 with top Via branch `branch`. */
+static struct sk_txn *branch_invite(const char *branch, bool let_go)
+{
+    char buf[FX_BUF];
+    struct sk_addr dst = fx_addr(SK_TP_UDP);
+    struct sk_txn *txn = NULL;
+    size_t n = fx_text(buf, sizeof(buf),
+                       "INVITE sip:bob@198.51.100.9:5062 SIP/2.0\n"
+                       "Via: SIP/2.0/UDP 192.0.2.10;branch=%s\n"
+                       "Via: SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.1;branch=z9hG4bKc1\n"
+                       "Record-Route: <sip:192.0.2.10;lr;rt=0123456789abcdef0123456789abcdef>\n"
+                       "Max-Forwards: 69\n"
+                       "From: <sip:caller1@example.com>;tag=ft1\n"
+                       "To: <sip:bob@example.com>\n"
+                       "Call-ID: 1-4242@192.0.2.1\n"
+                       "CSeq: 2 INVITE\n"
+                       "Contact: <sip:caller1@192.0.2.1:5060>\n"
+                       "Proxy-Authorization: Digest username=\"caller1\", realm=\"example.com\", "
+                       "nonce=\"0123456789abcdef0123456789abcdef\", uri=\"sip:bob@example.com\", "
+                       "response=\"0123456789abcdef0123456789abcdef\", algorithm=MD5\n"
+                       "Content-Type: application/sdp\n"
+                       "Content-Length: 129\n\n"
+                       "v=0\no=user1 53655765 2353687637 IN IP4 192.0.2.1\ns=-\n"
+                       "c=IN IP4 192.0.2.1\nt=0 0\nm=audio 6000 RTP/AVP 0\na=rtpmap:0 PCMU/8000\n",
+                       branch);
+
+    assert_int_equal(sk_txn_client_new(F.t, buf, n, &dst, NULL, &txn), 0);
+    if (let_go)
+        sk_txn_let_go_at_2xx(txn);
+    return txn;
+}
+
+static void branch_2xx(const char *branch)
+{
+    char buf[FX_BUF];
+
+    fx_text(buf, sizeof(buf),
+            "SIP/2.0 200 OK\n"
+            "Via: SIP/2.0/UDP 192.0.2.10;branch=%s\n"
+            "Via: SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.1;branch=z9hG4bKc1\n"
+            "From: <sip:caller1@example.com>;tag=ft1\n"
+            "To: <sip:bob@example.com>;tag=bt1\n"
+            "Call-ID: 1-4242@192.0.2.1\n"
+            "CSeq: 2 INVITE\n"
+            "Content-Length: 0\n\n",
+            branch);
+    assert_int_equal(fx_recv(SK_TP_UDP, buf), 0);
+}
+
+/* RFC 6026 §7.2: an INVITE client transaction in Accepted whose TU let go
+ * of the request (a proxy's branch) keeps only its matching key for the
+ * 32 s of Timer M, and still passes 2xx retransmissions up. */
+static void client_accepted_keeps_key_only(void **state)
+{
+    enum { N = 200 };
+    struct sk_txn *txn[N];
+    char br[32];
+    long base, created, full, slim;
+
+    (void)state;
+    F.quiet = true;
+    base = sk_test_alloc_live_bytes();
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(br, sizeof(br), "z9hG4bKb%06u", i);
+        txn[i] = branch_invite(br, i % 2 == 0);
+    }
+    created = sk_test_alloc_live_bytes();
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(br, sizeof(br), "z9hG4bKb%06u", i);
+        branch_2xx(br);
+        assert_int_equal(sk_txn_state(txn[i]), SK_TXN_ACCEPTED);
+    }
+    /* The odd ones did not let go: they keep their whole request. */
+    full = (created - base) / N;
+    slim = (2 * (sk_test_alloc_live_bytes() - base) - N * full) / N;
+    print_message("INVITE client transaction: %ld bytes, %ld in Accepted\n", full, slim);
+    assert_int_equal(sk_txn_request(txn[1])->cseq.num, 2);
+    assert_true(sk_txn_request(txn[1])->nhdrs > 0);
+    assert_true(full > slim + 1500);
+    assert_true(slim < 2200); /* the struct and the key */
+    /* What is kept still matches, and nothing else is left to CANCEL. */
+    assert_true(sk_slice_eq(sk_txn_request(txn[0])->via.branch, sk_slice_cstr("z9hG4bKb000000")));
+    assert_int_equal(sk_txn_request(txn[0])->nhdrs, 0);
+    assert_int_equal(sk_txn_cancel(txn[0], NULL, NULL), SK_ESTATE);
+    F.events = 0;
+    branch_2xx("z9hG4bKb000000");
+    assert_int_equal(F.events, 1);
+    for (unsigned i = 0; i < N; i++)
+        sk_txn_unref(txn[i]);
+    fx_at(32000); /* Timer M */
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
+/* A forwarded INVITE answered 2xx retires while the fork still holds it:
+ * the held transaction keeps its request, not the response it sent. */
+static void held_after_retire_drops_response(void **state)
+{
+    struct sk_txn *held;
+    long before;
+
+    (void)state;
+    assert_int_equal(invite(), 0);
+    held = F.srv;
+    sk_txn_ref(held);
+    sk_txn_let_go_at_final(held);
+    before = sk_test_alloc_live_bytes();
+    assert_int_equal(sk_txn_respond_status(held, 200, "OK", S("srv1")), 0);
+    assert_int_equal(fx_count(EV_TERM), 1);
+    /* Only the retired record (key, no response) was added. */
+    assert_true(sk_test_alloc_live_bytes() - before < 100);
+    assert_int_equal(sk_txn_request(held)->cseq.num, 1);
+    sk_txn_unref(held);
+    fx_at(32000);
+    assert_int_equal(sk_txn_table_count(F.t), 0);
+}
+
 /* §17.2.4: a retransmission that cannot be sent ends the transaction; the
  * next copy of the request is a new one. */
 static void send_failure_ends_it(void **state)
@@ -330,6 +447,8 @@ int main(void)
         T(user_pointer_keeps_the_transaction),
         T(let_go_retires_while_held),
         T(let_go_invite_accepted),
+        T(client_accepted_keeps_key_only),
+        T(held_after_retire_drops_response),
         T(send_failure_ends_it),
         T(mixed_expiry_and_free),
     };
