@@ -124,6 +124,9 @@ void sk_buf_vprintf(struct sk_buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string literal (quotes included; control characters,
  * quotes and backslashes escaped; bytes that are not UTF-8 as \u00XX). */
 void sk_buf_append_json(struct sk_buf *b, struct sk_slice s);
+/* Copy b's text into out (outsz bytes) with a NUL: 0, SK_ENOMEM when an
+ * append into b failed, SK_ETOOBIG when it does not fit. */
+int sk_buf_copy_out(const struct sk_buf *b, char *out, size_t outsz);
 static inline bool sk_buf_ok(const struct sk_buf *b)
 {
     return !b->failed;

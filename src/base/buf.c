@@ -147,6 +147,17 @@ static size_t utf8_len(const unsigned char *p, size_t avail)
     return n;
 }
 
+int sk_buf_copy_out(const struct sk_buf *b, char *out, size_t outsz)
+{
+    if (b->failed)
+        return SK_ENOMEM;
+    if (b->len >= outsz)
+        return SK_ETOOBIG;
+    memcpy(out, b->p, b->len);
+    out[b->len] = '\0';
+    return 0;
+}
+
 void sk_buf_append_json(struct sk_buf *b, struct sk_slice s)
 {
     static const char hex[] = "0123456789abcdef";

@@ -50,14 +50,8 @@ int sk__cluster_path(const struct sk_server *s, const struct sk_addr *flow, char
     sk_buf_printf(&b, "<sip:%s;lr", host);
     err = sk__nat_node_append(s->auth, flow, &b);
     sk_buf_append_cstr(&b, ">");
-    if (err == 0 && !sk_buf_ok(&b))
-        err = SK_ENOMEM;
-    if (err == 0 && b.len >= outsz)
-        err = SK_ETOOBIG;
-    if (err == 0) {
-        memcpy(out, b.p, b.len);
-        out[b.len] = '\0';
-    }
+    if (err == 0)
+        err = sk_buf_copy_out(&b, out, outsz);
     sk_buf_free(&b);
     return err;
 }

@@ -97,14 +97,8 @@ int sk__rr_hop_key(struct sk_slice text, enum sk_transport def, char *out, size_
         sk_buf_append_cstr(&b, ":");
         sk_buf_append_u64(&b, port);
     }
-    if (err == 0 && !sk_buf_ok(&b))
-        err = SK_ENOMEM;
-    if (err == 0 && b.len >= outsz)
-        err = SK_ETOOBIG;
-    if (err == 0) {
-        memcpy(out, b.p, b.len);
-        out[b.len] = '\0';
-    }
+    if (err == 0)
+        err = sk_buf_copy_out(&b, out, outsz);
     sk_buf_free(&b);
     return err;
 }

@@ -249,38 +249,43 @@ static int feed_new(struct sk_store *s, struct sk__pgfeed **out)
     return 0;
 }
 
-int sk__pgfeed_set(struct sk_store *s, sk__feed_cb cb, void *arg)
+/* The store's feed in *out, made on first use when wanted (a callback
+ * to set); *out NULL when there is none and none is wanted. */
+static int feed_get(struct sk_store *s, bool wanted, struct sk__pgfeed **out)
 {
     struct sk__pgfeed **fp = sk__pg_feedp(s);
     int rc;
 
-    if (*fp == NULL) {
-        if (cb == NULL)
-            return 0;
-        if ((rc = feed_new(s, fp)) != 0)
-            return rc;
-    }
-    pthread_mutex_lock(&(*fp)->lock);
-    (*fp)->cb = cb;
-    (*fp)->arg = arg;
-    pthread_mutex_unlock(&(*fp)->lock);
+    if (*fp == NULL && wanted && (rc = feed_new(s, fp)) != 0)
+        return rc;
+    *out = *fp;
+    return 0;
+}
+
+int sk__pgfeed_set(struct sk_store *s, sk__feed_cb cb, void *arg)
+{
+    struct sk__pgfeed *f;
+    int rc = feed_get(s, cb != NULL, &f);
+
+    if (rc != 0 || f == NULL)
+        return rc;
+    pthread_mutex_lock(&f->lock);
+    f->cb = cb;
+    f->arg = arg;
+    pthread_mutex_unlock(&f->lock);
     return 0;
 }
 
 int sk__pgfeed_pub_set(struct sk_store *s, sk_store_pub_feed_cb cb, void *arg)
 {
-    struct sk__pgfeed **fp = sk__pg_feedp(s);
-    int rc;
+    struct sk__pgfeed *f;
+    int rc = feed_get(s, cb != NULL, &f);
 
-    if (*fp == NULL) {
-        if (cb == NULL)
-            return 0;
-        if ((rc = feed_new(s, fp)) != 0)
-            return rc;
-    }
-    pthread_mutex_lock(&(*fp)->lock);
-    (*fp)->pcb = cb;
-    (*fp)->parg = arg;
-    pthread_mutex_unlock(&(*fp)->lock);
+    if (rc != 0 || f == NULL)
+        return rc;
+    pthread_mutex_lock(&f->lock);
+    f->pcb = cb;
+    f->parg = arg;
+    pthread_mutex_unlock(&f->lock);
     return 0;
 }
