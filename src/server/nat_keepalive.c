@@ -53,22 +53,34 @@ static void removed(void *arg, int result, size_t n)
                sk_strerror(result));
 }
 
+/* The update that removes binding b alone (its Contact with expires 0),
+ * with a CSeq one above b's (§10.3 step 7), so that a REGISTER that came
+ * meanwhile, with a higher CSeq, wins. u points into c. */
+static void removal_of(const struct sk_binding *b, int64_t now, struct sk_location_contact *c,
+                       struct sk_location_update *u)
+{
+    *c = (struct sk_location_contact){.uri = sk_slice_cstr(b->contact),
+                                      .expires = 0,
+                                      .q = -1,
+                                      .instance = sk_slice_cstr(b->instance),
+                                      .reg_id = b->reg_id};
+    *u = (struct sk_location_update){.aor = sk_slice_cstr(b->aor),
+                                     .call_id = sk_slice_cstr(b->call_id),
+                                     .cseq = b->cseq + 1,
+                                     .contacts = c,
+                                     .ncontacts = 1,
+                                     .transport = b->transport,
+                                     .src_ip = sk_slice_cstr(b->src_ip),
+                                     .src_port = b->src_port,
+                                     .now = now};
+}
+
 static void drop_dead(struct round *r, const struct sk_binding *b)
 {
-    struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
-                                    .expires = 0,
-                                    .q = -1,
-                                    .instance = sk_slice_cstr(b->instance),
-                                    .reg_id = b->reg_id};
-    struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
-                                   .call_id = sk_slice_cstr(b->call_id),
-                                   .cseq = b->cseq + 1, /* §10.3 step 7: newer */
-                                   .contacts = &c,
-                                   .ncontacts = 1,
-                                   .transport = b->transport,
-                                   .src_ip = sk_slice_cstr(b->src_ip),
-                                   .src_port = b->src_port,
-                                   .now = sk_wall_s()};
+    struct sk_location_contact c;
+    struct sk_location_update u;
+
+    removal_of(b, sk_wall_s(), &c, &u);
     /* A REGISTER that came meanwhile has a higher CSeq: it wins (SK_ESTATE
      * here, the binding stays). */
     int err = sk_location_update_async(r->s->loc, &u, NULL, 0, removed, NULL);
@@ -217,21 +229,11 @@ static int closed_one(void *arg, const struct sk_binding *b)
     src.tp = SK_TP_TCP;
     if (b->instance[0] == '\0' && !sk__nat_flow_needed(sk_slice_cstr(b->contact), &src))
         return 0;
-    struct sk_location_contact c = {.uri = sk_slice_cstr(b->contact),
-                                    .expires = 0,
-                                    .q = -1,
-                                    .instance = sk_slice_cstr(b->instance),
-                                    .reg_id = b->reg_id};
-    struct sk_location_update u = {.aor = sk_slice_cstr(b->aor),
-                                   .call_id = sk_slice_cstr(b->call_id),
-                                   .cseq = b->cseq + 1, /* §10.3 step 7: newer */
-                                   .contacts = &c,
-                                   .ncontacts = 1,
-                                   .transport = SK_TP_TCP,
-                                   .src_ip = sk_slice_cstr(b->src_ip),
-                                   .src_port = b->src_port,
-                                   .conn_id = w->conn_id,
-                                   .now = w->now};
+    struct sk_location_contact c;
+    struct sk_location_update u;
+
+    removal_of(b, w->now, &c, &u);
+    u.conn_id = w->conn_id;
     /* No lock is held during the walk's callbacks (store.h). */
     int err = sk_location_update(w->s->loc, &u, NULL, 0, NULL);
     SK_LOG(err == 0 ? SK_LOG_INFO : SK_LOG_WARN, "nat",
